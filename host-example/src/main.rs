@@ -1,0 +1,211 @@
+//! `host-example`: loads source-connector plugins from a directory and runs OpenMetadata
+//! ingestion workflows with them. This file only wires the commands together.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use plugin_abi::LogLevel;
+
+mod ingest;
+mod logging;
+mod plugins;
+mod requests;
+mod sink;
+mod test_connection;
+mod validate;
+mod workflow;
+
+use plugins::{Plugin, PluginDir};
+use workflow::{LoggerLevel, Workflow};
+
+/// Runs OpenMetadata ingestion workflows with source-connector plugins loaded at run time.
+#[derive(Parser)]
+#[command(name = "host-example", version)]
+struct Cli {
+    /// Directory holding the plugins (default: $OM_PLUGIN_DIR, else ./plugins).
+    #[arg(long, global = true, value_name = "DIR")]
+    plugin_dir: Option<PathBuf>,
+    /// Log level, overriding the workflow's `workflowConfig.loggerLevel`.
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = ["error", "warn", "info", "debug", "trace"])]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the workflow: lists the source's topics and writes them to the workflow's sink.
+    Ingest {
+        /// The workflow file (YAML or JSON), as for OpenMetadata's `metadata ingest -c`.
+        #[arg(short = 'c', long = "config", value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Checks that the workflow's source can be reached, step by step.
+    TestConnection {
+        #[arg(short = 'c', long = "config", value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Lists the plugins of the plugin directory, and the files that are not plugins.
+    Plugins,
+    /// Prints the JSON Schema of a connector's configuration.
+    Schema {
+        /// The connector type, e.g. `kinesis`.
+        connector: String,
+    },
+}
+
+/// Exit codes: 0 success, 1 the run or check failed, 2 the input (workflow, plugin) is wrong.
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let flag_level = cli.log_level.as_deref().map(parse_level);
+    let dir = plugins::resolve_dir(cli.plugin_dir);
+    match cli.command {
+        Command::Plugins => {
+            logging::init(flag_level.unwrap_or(LogLevel::Info));
+            let found = plugins::load_dir(&dir)?;
+            print_plugins(&found);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { connector } => {
+            logging::init(flag_level.unwrap_or(LogLevel::Warn));
+            let found = plugins::load_dir(&dir)?;
+            let plugin = pick(&found, &[connector.as_str()])?;
+            println!("{}", plugin.module.config_schema()().into_result()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest { config } => {
+            let (workflow, level) = load_workflow(&config, flag_level)?;
+            let found = plugins::load_dir(&dir)?;
+            let plugin = pick_for(&found, &workflow)?;
+            validate_source(plugin, &workflow, &config)?;
+            let summary = ingest::run(&workflow, plugin, level)?;
+            println!("{summary}");
+            Ok(ExitCode::from(summary.exit_code() as u8))
+        }
+        Command::TestConnection { config } => {
+            let (workflow, level) = load_workflow(&config, flag_level)?;
+            let found = plugins::load_dir(&dir)?;
+            let plugin = pick_for(&found, &workflow)?;
+            validate_source(plugin, &workflow, &config)?;
+            let report = test_connection::run(&workflow, plugin, level)?;
+            println!("{}", report.table());
+            Ok(ExitCode::from(if report.passed() { 0 } else { 1 }))
+        }
+    }
+}
+
+fn parse_level(s: &str) -> LogLevel {
+    match s {
+        "error" => LogLevel::Error,
+        "warn" => LogLevel::Warn,
+        "debug" => LogLevel::Debug,
+        "trace" => LogLevel::Trace,
+        _ => LogLevel::Info,
+    }
+}
+
+/// Reads the workflow and starts the log at its level (or the flag's).
+fn load_workflow(path: &std::path::Path, flag: Option<LogLevel>) -> Result<(Workflow, LogLevel)> {
+    let workflow = Workflow::load(path)?;
+    let level = flag.unwrap_or(match workflow.workflow_config.logger_level {
+        Some(LoggerLevel::Debug) => LogLevel::Debug,
+        Some(LoggerLevel::Warn) => LogLevel::Warn,
+        Some(LoggerLevel::Error) => LogLevel::Error,
+        Some(LoggerLevel::Info) | None => LogLevel::Info,
+    });
+    logging::init(level);
+    Ok((workflow, level))
+}
+
+/// The plugin for the workflow's `serviceConnection.config.type`, else its `source.type`.
+fn pick_for<'a>(found: &'a PluginDir, workflow: &Workflow) -> Result<&'a Plugin> {
+    let wanted: Vec<&str> = [workflow.connection_type(), workflow.source_type()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if wanted.is_empty() {
+        bail!("source.type: the workflow does not say which connector it is for");
+    }
+    pick(found, &wanted)
+}
+
+fn pick<'a>(found: &'a PluginDir, wanted: &[&str]) -> Result<&'a Plugin> {
+    for skipped in &found.skipped {
+        tracing::warn!("skipped {}: {}", skipped.path.display(), skipped.reason);
+    }
+    if let Some(plugin) = wanted.iter().find_map(|w| found.find(w)) {
+        return Ok(plugin);
+    }
+    let have = found.connector_types();
+    bail!(
+        "no plugin for connector '{}' in {} (plugins found: {})",
+        wanted[0],
+        found.dir.display(),
+        if have.is_empty() {
+            "none".to_string()
+        } else {
+            have.join(", ")
+        }
+    )
+}
+
+/// Validates `source` against the plugin's schema; every violation is listed.
+fn validate_source(plugin: &Plugin, workflow: &Workflow, path: &std::path::Path) -> Result<()> {
+    let schema: serde_json::Value =
+        serde_json::from_str(plugin.module.config_schema()().into_result()?.as_str())
+            .context("the plugin's config schema is not JSON")?;
+    let violations = validate::against_schema(&schema, &workflow.source)?;
+    if violations.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = violations
+        .iter()
+        .map(|v| format!("  source{}: {}", v.path, v.message))
+        .collect();
+    bail!(
+        "{} is not a valid {} workflow:\n{}",
+        path.display(),
+        plugin.manifest.connector_type,
+        list.join("\n")
+    )
+}
+
+fn print_plugins(found: &PluginDir) {
+    println!("Plugins in {}:", found.dir.display());
+    if found.plugins.is_empty() {
+        println!("  (none)");
+    }
+    for p in &found.plugins {
+        let m = &p.manifest;
+        let features: Vec<&str> = m.features.iter().map(|f| f.as_str()).collect();
+        println!(
+            "  {} ({} service), plugin {}, contract {}, features: {}  [{}]",
+            m.connector_type,
+            m.service_kind,
+            m.plugin_version,
+            m.abi_version,
+            features.join(", "),
+            p.path.display()
+        );
+    }
+    if !found.skipped.is_empty() {
+        println!("Skipped:");
+        for s in &found.skipped {
+            println!("  {}: {}", s.path.display(), s.reason);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The OpenMetadata REST requests a run amounts to, as OpenMetadata's own sink makes them
+//! (`PUT` the service, `PUT` each topic, `PUT` its sample data, then `DELETE .../deleteStale`).
+//! Sinks turn these into lines of a file or calls to a server.
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+/// One request. `entity_fqn` names the topic a sample belongs to, since the sample's path needs
+/// the topic's id, which only the server knows.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    pub method: &'static str,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_fqn: Option<String>,
+    pub body: Value,
+}
+
+/// `PUT /v1/services/messagingServices`: the CreateMessagingServiceRequest. `connection` is the
+/// workflow's `serviceConnection` (`{"config": …}`), or `None` when `storeServiceConnection`
+/// is false.
+pub fn put_service(name: &str, service_type: &str, connection: Option<Value>) -> Request {
+    let mut body = Map::new();
+    body.insert("name".into(), name.into());
+    body.insert("serviceType".into(), service_type.into());
+    if let Some(connection) = connection {
+        body.insert("connection".into(), connection);
+    }
+    Request {
+        method: "PUT",
+        path: "/v1/services/messagingServices".into(),
+        entity_fqn: None,
+        body: Value::Object(body),
+    }
+}
+
+/// `PUT /v1/topics`: the plugin's CreateTopicRequest, as it is.
+pub fn put_topic(fqn: String, create_topic: Value) -> Request {
+    Request {
+        method: "PUT",
+        path: "/v1/topics".into(),
+        entity_fqn: Some(fqn),
+        body: create_topic,
+    }
+}
+
+/// `PUT /v1/topics/{id}/sampleData` for the topic `fqn`.
+pub fn put_sample_data(fqn: String, sample: Value) -> Request {
+    Request {
+        method: "PUT",
+        path: "/v1/topics/{id}/sampleData".into(),
+        entity_fqn: Some(fqn),
+        body: sample,
+    }
+}
+
+/// `DELETE /v1/topics/deleteStale`: soft-deletes the service's topics that are not in `seen`.
+pub fn delete_stale(service_fqn: &str, seen: Vec<String>) -> Request {
+    Request {
+        method: "DELETE",
+        path: "/v1/topics/deleteStale".into(),
+        entity_fqn: None,
+        body: json!({"scopeFqn": service_fqn, "scopeEntityType": "service", "seenFqns": seen, "recursive": true}),
+    }
+}
+
+/// A copy of `value` with the values of every key in `secret_keys` replaced by `"***"`.
+pub fn redact(value: &Value, secret_keys: &[String]) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if secret_keys.iter().any(|s| s == k) && !v.is_null() {
+                        json!("***")
+                    } else {
+                        redact(v, secret_keys)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| redact(v, secret_keys)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The property names that a JSON Schema marks as secrets (`format: password` or `writeOnly`).
+pub fn secret_keys(schema: &Value) -> Vec<String> {
+    fn is_secret(s: &Value) -> bool {
+        s.get("format").and_then(Value::as_str) == Some("password")
+            || s.get("writeOnly").and_then(Value::as_bool) == Some(true)
+            || ["anyOf", "oneOf"].iter().any(|k| {
+                s.get(*k)
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.iter().any(is_secret))
+            })
+    }
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    for (name, prop) in props {
+                        if is_secret(prop) && !out.contains(name) {
+                            out.push(name.clone());
+                        }
+                    }
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_found_in_the_schema_and_redacted() {
+        let schema = json!({"$defs": {"Aws": {"properties": {
+            "key": {"type": "string"},
+            "secret": {"type": "string", "format": "password", "writeOnly": true},
+            "token": {"anyOf": [{"type": "string", "writeOnly": true}, {"type": "null"}]}
+        }}}});
+        let keys = secret_keys(&schema);
+        assert_eq!(keys, vec!["secret", "token"]);
+        let config = json!({"aws": {"key": "AKIA", "secret": "s3cr3t", "token": null}, "list": [{"token": "t0k3n"}]});
+        let redacted = redact(&config, &keys);
+        assert_eq!(
+            redacted,
+            json!({"aws": {"key": "AKIA", "secret": "***", "token": null}, "list": [{"token": "***"}]})
+        );
+    }
+
+    #[test]
+    fn the_service_request_leaves_out_the_connection_when_asked() {
+        let r = put_service("svc", "Kinesis", None);
+        assert_eq!(r.body, json!({"name": "svc", "serviceType": "Kinesis"}));
+        let r = put_service(
+            "svc",
+            "Kinesis",
+            Some(json!({"config": {"type": "Kinesis"}})),
+        );
+        assert_eq!(r.body["connection"]["config"]["type"], "Kinesis");
+    }
+
+    #[test]
+    fn delete_stale_names_the_scope_and_what_was_seen() {
+        let r = delete_stale("svc", vec!["svc.a".into(), "svc.\"b.c\"".into()]);
+        assert_eq!(r.method, "DELETE");
+        assert_eq!(r.body["seenFqns"], json!(["svc.a", "svc.\"b.c\""]));
+        assert_eq!(r.body["scopeEntityType"], "service");
+    }
+}

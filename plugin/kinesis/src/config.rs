@@ -1,0 +1,687 @@
+//! The configuration the plugin accepts: the `source` block of an OpenMetadata workflow for
+//! Kinesis, field for field as OpenMetadata 2.0 accepts it (same names, same defaults, unknown
+//! fields rejected), plus a few optional plugin settings that a plain workflow leaves out.
+//!
+//! The JSON Schema of these types (`schema/kinesis-plugin-config.schema.json`) is what hosts
+//! validate against and what UIs render forms from, so every field has a title and description.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use plugin_abi::PluginError;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+
+use crate::filter::TopicFilter;
+
+/// Where the sample/ingestion settings live in the workflow, for error messages.
+pub const SOURCE_CONFIG_PATH: &str = "/sourceConfig/config";
+/// Where the connection lives in the workflow, for error messages.
+pub const CONNECTION_PATH: &str = "/serviceConnection/config";
+
+/// The `source` block of a Kinesis ingestion workflow.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(
+    title = "Kinesis source",
+    description = "The `source` block of an OpenMetadata ingestion workflow for Amazon Kinesis Data Streams."
+)]
+pub struct SourceConfig {
+    /// Source type: `kinesis`.
+    #[serde(rename = "type")]
+    #[schemars(title = "Source Type")]
+    pub source_type: String,
+    /// Name of the messaging service in OpenMetadata that the topics belong to.
+    #[schemars(title = "Service Name", length(min = 1, max = 256))]
+    pub service_name: String,
+    /// Connection to Kinesis.
+    #[schemars(title = "Service Connection")]
+    pub service_connection: ServiceConnection,
+    /// What the ingestion does.
+    #[schemars(title = "Source Config")]
+    pub source_config: SourceConfigWrapper,
+}
+
+/// `serviceConnection`: wraps the connection config.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "Service Connection",
+    description = "Connection to the messaging service."
+)]
+pub struct ServiceConnection {
+    /// The Kinesis connection.
+    #[schemars(title = "Kinesis Connection")]
+    pub config: KinesisConnection,
+}
+
+/// `sourceConfig`: wraps the pipeline config.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "Source Config",
+    description = "Settings of the metadata ingestion pipeline."
+)]
+pub struct SourceConfigWrapper {
+    /// The messaging metadata pipeline settings.
+    #[schemars(title = "Messaging Metadata Pipeline")]
+    pub config: MessagingMetadata,
+}
+
+/// OpenMetadata's `KinesisConnection`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "KinesisConnection", description = "Kinesis Connection Config")]
+pub struct KinesisConnection {
+    /// Service Type
+    #[serde(rename = "type", default = "kinesis_type")]
+    #[schemars(title = "Service Type")]
+    pub connection_type: Option<KinesisType>,
+    /// AWS credentials and region.
+    #[schemars(title = "AWS Credentials Configuration")]
+    pub aws_config: AwsCredentials,
+    /// Regex to only fetch topics that matches the pattern. Used when the pipeline's own
+    /// `sourceConfig.config.topicFilterPattern` is not set.
+    #[serde(default)]
+    #[schemars(title = "Default Topic Filter Pattern")]
+    pub topic_filter_pattern: Option<FilterPattern>,
+    /// Supports Metadata Extraction.
+    #[serde(default = "some_true")]
+    #[schemars(title = "Supports Metadata Extraction")]
+    pub supports_metadata_extraction: Option<bool>,
+    /// Supports Profiler.
+    #[serde(default = "some_true")]
+    #[schemars(title = "Supports Profiler")]
+    pub supports_profiler: Option<bool>,
+}
+
+/// The only connection type this plugin takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "KinesisType", description = "Service type.")]
+pub enum KinesisType {
+    Kinesis,
+}
+
+/// OpenMetadata's `AWSCredentials`.
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "AWSCredentials", description = "AWS credentials configs.")]
+pub struct AwsCredentials {
+    /// Enable AWS IAM authentication. When enabled, uses the default credential provider chain
+    /// (environment variables, instance profile, etc.). Defaults to false for backward
+    /// compatibility.
+    #[serde(default = "some_false")]
+    #[schemars(title = "Enable IAM Auth")]
+    pub enabled: Option<bool>,
+    /// AWS Access key ID.
+    #[serde(default)]
+    #[schemars(title = "AWS Access Key ID")]
+    pub aws_access_key_id: Option<String>,
+    /// AWS Secret Access Key.
+    #[serde(default)]
+    #[schemars(title = "AWS Secret Access Key")]
+    pub aws_secret_access_key: Option<Secret>,
+    /// AWS Region, e.g. `eu-west-1`.
+    #[schemars(title = "AWS Region", length(min = 1))]
+    pub aws_region: String,
+    /// AWS Session Token, for temporary credentials.
+    #[serde(default)]
+    #[schemars(title = "AWS Session Token")]
+    pub aws_session_token: Option<Secret>,
+    /// EndPoint URL for the AWS
+    #[serde(default, rename = "endPointURL")]
+    #[schemars(title = "Endpoint URL", extend("format" = "uri"), length(min = 1))]
+    pub end_point_url: Option<String>,
+    /// The name of a profile to use with the boto session.
+    #[serde(default)]
+    #[schemars(title = "Profile Name")]
+    pub profile_name: Option<String>,
+    /// The Amazon Resource Name (ARN) of the role to assume. Required Field in case of Assume
+    /// Role
+    #[serde(default)]
+    #[schemars(title = "Role Arn for Assume Role")]
+    pub assume_role_arn: Option<String>,
+    /// An identifier for the assumed role session. Use the role session name to uniquely
+    /// identify a session when the same role is assumed by different principals or for
+    /// different reasons. Required Field in case of Assume Role
+    #[serde(default = "default_session_name")]
+    #[schemars(title = "Role Session Name for Assume Role")]
+    pub assume_role_session_name: Option<String>,
+    /// The Amazon Resource Name (ARN) of the role to assume. Optional Field in case of Assume
+    /// Role
+    #[serde(default)]
+    #[schemars(title = "Source Identity for Assume Role")]
+    pub assume_role_source_identity: Option<String>,
+}
+
+// Written by hand so that no secret ever reaches a log line through `{:?}`.
+impl fmt::Debug for AwsCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsCredentials")
+            .field("enabled", &self.enabled)
+            .field("aws_access_key_id", &self.aws_access_key_id)
+            .field("aws_secret_access_key", &self.aws_secret_access_key)
+            .field("aws_region", &self.aws_region)
+            .field("aws_session_token", &self.aws_session_token)
+            .field("end_point_url", &self.end_point_url)
+            .field("profile_name", &self.profile_name)
+            .field("assume_role_arn", &self.assume_role_arn)
+            .field("assume_role_session_name", &self.assume_role_session_name)
+            .field(
+                "assume_role_source_identity",
+                &self.assume_role_source_identity,
+            )
+            .finish()
+    }
+}
+
+/// OpenMetadata's `FilterPattern`: regular expressions (Python syntax) matched at the start of
+/// a name, case-insensitively.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "FilterPattern",
+    description = "Regex to only fetch entities that matches the pattern."
+)]
+pub struct FilterPattern {
+    /// List of strings/regex patterns to match and include only database entities that match.
+    #[serde(default)]
+    #[schemars(title = "Includes")]
+    pub includes: Option<Vec<String>>,
+    /// List of strings/regex patterns to match and exclude only database entities that match.
+    #[serde(default)]
+    #[schemars(title = "Excludes")]
+    pub excludes: Option<Vec<String>>,
+}
+
+/// OpenMetadata's `MessagingServiceMetadataPipeline`, plus the plugin's optional settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(
+    title = "MessagingServiceMetadataPipeline",
+    description = "MessagingService Metadata Pipeline Configuration."
+)]
+pub struct MessagingMetadata {
+    /// Pipeline type
+    #[serde(rename = "type", default = "messaging_metadata_type")]
+    #[schemars(title = "Pipeline Type")]
+    pub pipeline_type: Option<MessagingMetadataConfigType>,
+    /// Regex to only fetch topics that matches the pattern.
+    #[serde(default)]
+    #[schemars(title = "Topic Filter Pattern")]
+    pub topic_filter_pattern: Option<FilterPattern>,
+    /// Option to turn on/off generating sample data during metadata extraction.
+    #[serde(default = "some_false")]
+    #[schemars(title = "Generate Sample Data")]
+    pub generate_sample_data: Option<bool>,
+    /// Optional configuration to soft delete topics in OpenMetadata if the source topics are
+    /// deleted. Also, if the topic is deleted, all the associated entities like sample data,
+    /// lineage, etc., with that topic will be deleted
+    #[serde(default = "some_true")]
+    #[schemars(title = "Mark Deleted Topics")]
+    pub mark_deleted_topics: Option<bool>,
+    /// Set the 'Override Metadata' toggle to control whether to override the existing metadata
+    /// in the OpenMetadata server with the metadata fetched from the source. If the toggle is
+    /// set to true, the metadata fetched from the source will override the existing metadata in
+    /// the OpenMetadata server. If the toggle is set to false, the metadata fetched from the
+    /// source will not override the existing metadata in the OpenMetadata server. This is
+    /// applicable for fields like description, tags, owner and displayName
+    #[serde(default = "some_false")]
+    #[schemars(title = "Override Metadata")]
+    pub override_metadata: Option<bool>,
+    /// Plugin setting (not part of OpenMetadata's schema): how many DescribeStreamSummary calls
+    /// may be in flight at once.
+    #[serde(default = "default_describe_concurrency")]
+    #[schemars(title = "Describe Concurrency", range(min = 1, max = 256))]
+    pub describe_concurrency: u32,
+}
+
+/// The only pipeline type this plugin takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    title = "MessagingMetadataConfigType",
+    description = "Messaging Source Config Metadata Pipeline type"
+)]
+pub enum MessagingMetadataConfigType {
+    MessagingMetadata,
+}
+
+/// A secret string: shown as `***` in Debug output, marked `format: password` / `writeOnly` in
+/// the schema so forms mask it and hosts redact it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl JsonSchema for Secret {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "format": "password", "writeOnly": true})
+    }
+}
+
+fn kinesis_type() -> Option<KinesisType> {
+    Some(KinesisType::Kinesis)
+}
+fn messaging_metadata_type() -> Option<MessagingMetadataConfigType> {
+    Some(MessagingMetadataConfigType::MessagingMetadata)
+}
+fn some_true() -> Option<bool> {
+    Some(true)
+}
+fn some_false() -> Option<bool> {
+    Some(false)
+}
+fn default_session_name() -> Option<String> {
+    Some("OpenMetadataSession".to_string())
+}
+fn default_describe_concurrency() -> u32 {
+    8
+}
+
+/// The JSON Schema of [`SourceConfig`].
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(SourceConfig)).expect("a schema is JSON")
+}
+
+/// The names of the fields that hold secrets, wherever they appear.
+pub const SECRET_FIELDS: &[&str] = &["awsSecretAccessKey", "awsSessionToken"];
+
+/// A parsed and checked configuration, ready to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub source: SourceConfig,
+    pub filter: TopicFilter,
+}
+
+impl Settings {
+    pub fn aws(&self) -> &AwsCredentials {
+        &self.source.service_connection.config.aws_config
+    }
+
+    pub fn pipeline(&self) -> &MessagingMetadata {
+        &self.source.source_config.config
+    }
+
+    /// Every secret value in the configuration, for redaction of anything the plugin emits.
+    pub fn secrets(&self) -> Vec<String> {
+        let aws = self.aws();
+        [&aws.aws_secret_access_key, &aws.aws_session_token]
+            .into_iter()
+            .flatten()
+            .map(|s| s.expose().to_string())
+            .collect()
+    }
+}
+
+/// Parses the JSON the host passes and checks what the schema cannot express.
+/// Errors name the field by its JSON path and never quote a secret.
+pub fn parse(json: &str) -> Result<Settings, PluginError> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let source: SourceConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = json_pointer(&e.path().to_string());
+        let message = if SECRET_FIELDS.iter().any(|f| path.ends_with(f)) {
+            "invalid value (a secret: its value is not shown)".to_string()
+        } else {
+            e.inner().to_string()
+        };
+        PluginError::config(path, message)
+    })?;
+    check(&source)?;
+    let pipeline = &source.source_config.config;
+    // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
+    let (pattern, at) = match (
+        &pipeline.topic_filter_pattern,
+        &source.service_connection.config.topic_filter_pattern,
+    ) {
+        (Some(p), _) => (Some(p), format!("{SOURCE_CONFIG_PATH}/topicFilterPattern")),
+        (None, Some(p)) => (Some(p), format!("{CONNECTION_PATH}/topicFilterPattern")),
+        (None, None) => (None, String::new()),
+    };
+    let filter = match pattern {
+        Some(p) => TopicFilter::new(p)
+            .map_err(|e| PluginError::config(format!("{at}/{}", e.field), e.message))?,
+        None => TopicFilter::default(),
+    };
+    Ok(Settings { source, filter })
+}
+
+fn check(source: &SourceConfig) -> Result<(), PluginError> {
+    if !source.source_type.eq_ignore_ascii_case("kinesis") {
+        return Err(PluginError::config(
+            "/type",
+            format!(
+                "this plugin reads Kinesis; the source type is '{}'",
+                source.source_type
+            ),
+        ));
+    }
+    if source.service_name.trim().is_empty() {
+        return Err(PluginError::config(
+            "/serviceName",
+            "the service name is empty",
+        ));
+    }
+    let aws = &source.service_connection.config.aws_config;
+    let at = |field: &str| format!("{CONNECTION_PATH}/awsConfig/{field}");
+    if !is_region(&aws.aws_region) {
+        let hint = if aws
+            .aws_region
+            .trim_end_matches(|c: char| c.is_ascii_lowercase())
+            != aws.aws_region
+            && is_region(
+                aws.aws_region
+                    .trim_end_matches(|c: char| c.is_ascii_lowercase()),
+            ) {
+            " (that is an availability zone; the region is the name without the last letter)"
+        } else {
+            ""
+        };
+        return Err(PluginError::config(
+            at("awsRegion"),
+            format!(
+                "'{}' is not an AWS region such as 'eu-west-1'{hint}",
+                aws.aws_region
+            ),
+        ));
+    }
+    match (&aws.aws_access_key_id, &aws.aws_secret_access_key) {
+        (Some(_), None) => {
+            return Err(PluginError::config(
+                at("awsSecretAccessKey"),
+                "awsAccessKeyId is set but awsSecretAccessKey is not",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(PluginError::config(
+                at("awsAccessKeyId"),
+                "awsSecretAccessKey is set but awsAccessKeyId is not",
+            ))
+        }
+        _ => {}
+    }
+    if let Some(url) = &aws.end_point_url {
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.len() <= "https://".len()
+        {
+            return Err(PluginError::config(
+                at("endPointURL"),
+                format!("'{url}' is not an http(s) URL"),
+            ));
+        }
+    }
+    if aws
+        .assume_role_arn
+        .as_deref()
+        .is_some_and(|a| !a.is_empty())
+    {
+        return Err(PluginError::config(
+            at("assumeRoleArn"),
+            "assume-role authentication is not supported by this plugin version yet; \
+             remove assumeRoleArn or use static keys, a profile or the default credential chain",
+        ));
+    }
+    let pipeline = &source.source_config.config;
+    if pipeline.describe_concurrency == 0 || pipeline.describe_concurrency > 256 {
+        return Err(PluginError::config(
+            format!("{SOURCE_CONFIG_PATH}/describeConcurrency"),
+            "must be between 1 and 256",
+        ));
+    }
+    Ok(())
+}
+
+/// `eu-west-1`, `us-gov-west-1`, `cn-north-1`, `eu-isoe-west-1`: a partition prefix, words,
+/// and a number. An availability zone (`us-east-1a`) or a name without the number is not.
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+/// `serviceConnection.config.awsConfig` → `/serviceConnection/config/awsConfig`.
+fn json_pointer(serde_path: &str) -> String {
+    if serde_path == "." || serde_path.is_empty() {
+        return "/".to_string();
+    }
+    serde_path
+        .split('.')
+        .map(|seg| {
+            // serde_path_to_error writes list indices as `[3]`.
+            let seg = seg.replace('[', "/").replace(']', "");
+            format!("/{}", seg.trim_start_matches('/'))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal() -> serde_json::Value {
+        json!({
+            "type": "kinesis",
+            "serviceName": "local_kinesis",
+            "serviceConnection": {"config": {"type": "Kinesis", "awsConfig": {"awsRegion": "eu-west-1"}}},
+            "sourceConfig": {"config": {"type": "MessagingMetadata", "generateSampleData": false}}
+        })
+    }
+
+    fn parse_value(v: serde_json::Value) -> Result<Settings, PluginError> {
+        parse(&v.to_string())
+    }
+
+    #[test]
+    fn the_example_workflow_source_parses_with_openmetadata_defaults() {
+        let s = parse_value(minimal()).unwrap();
+        let aws = s.aws();
+        assert_eq!(
+            aws.assume_role_session_name.as_deref(),
+            Some("OpenMetadataSession")
+        );
+        assert_eq!(aws.enabled, Some(false));
+        assert_eq!(s.pipeline().mark_deleted_topics, Some(true));
+        assert_eq!(s.pipeline().override_metadata, Some(false));
+        assert_eq!(s.pipeline().generate_sample_data, Some(false));
+        assert_eq!(s.pipeline().describe_concurrency, 8);
+        assert_eq!(
+            s.source
+                .service_connection
+                .config
+                .supports_metadata_extraction,
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn nulls_are_accepted_where_openmetadata_accepts_them() {
+        let mut v = minimal();
+        v["sourceConfig"]["config"]["generateSampleData"] = json!(null);
+        v["serviceConnection"]["config"]["topicFilterPattern"] = json!(null);
+        assert!(parse_value(v).is_ok());
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_with_their_path() {
+        let mut v = minimal();
+        v["serviceConnection"]["config"]["awsConfig"]["awsRegoin"] = json!("x");
+        let e = parse_value(v).unwrap_err();
+        assert_eq!(
+            e.field.unwrap().as_str(),
+            "/serviceConnection/config/awsConfig/awsRegoin"
+        );
+        assert!(e.message.contains("unknown field"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_missing_region_names_the_field() {
+        let mut v = minimal();
+        v["serviceConnection"]["config"]["awsConfig"] = json!({});
+        let e = parse_value(v).unwrap_err();
+        assert!(e.message.contains("awsRegion"), "{}", e.message);
+        assert_eq!(
+            e.field.unwrap().as_str(),
+            "/serviceConnection/config/awsConfig"
+        );
+    }
+
+    #[test]
+    fn an_availability_zone_is_not_a_region() {
+        let mut v = minimal();
+        v["serviceConnection"]["config"]["awsConfig"]["awsRegion"] = json!("us-east-1a");
+        let e = parse_value(v).unwrap_err();
+        assert_eq!(
+            e.field.unwrap().as_str(),
+            "/serviceConnection/config/awsConfig/awsRegion"
+        );
+        assert!(e.message.contains("availability zone"), "{}", e.message);
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-3",
+            "eu-isoe-west-1",
+        ] {
+            assert!(is_region(ok), "{ok}");
+        }
+        for bad in ["eu-west", "euwest1", "EU-WEST-1", "us-east-1a", "", "us--1"] {
+            assert!(!is_region(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn assume_role_is_refused_until_supported() {
+        let mut v = minimal();
+        v["serviceConnection"]["config"]["awsConfig"]["assumeRoleArn"] =
+            json!("arn:aws:iam::123456789012:role/x");
+        let e = parse_value(v).unwrap_err();
+        assert_eq!(
+            e.field.unwrap().as_str(),
+            "/serviceConnection/config/awsConfig/assumeRoleArn"
+        );
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_not_quoted() {
+        let mut v = minimal();
+        v["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] = json!(918273645);
+        let e = parse_value(v).unwrap_err();
+        assert!(!e.message.contains("918273645"), "{}", e.message);
+        assert_eq!(
+            e.field.unwrap().as_str(),
+            "/serviceConnection/config/awsConfig/awsSecretAccessKey"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let mut v = minimal();
+        v["serviceConnection"]["config"]["awsConfig"]["awsAccessKeyId"] = json!("AKIAEXAMPLE");
+        v["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] =
+            json!("canary-secret-value");
+        v["serviceConnection"]["config"]["awsConfig"]["awsSessionToken"] =
+            json!("canary-token-value");
+        let s = parse_value(v).unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("canary"), "{debug}");
+        assert_eq!(
+            s.secrets(),
+            vec!["canary-secret-value", "canary-token-value"]
+        );
+    }
+
+    #[test]
+    fn a_bad_pattern_names_the_pattern() {
+        let mut v = minimal();
+        v["sourceConfig"]["config"]["topicFilterPattern"] =
+            json!({"includes": ["ok", "(unclosed"]});
+        let e = parse_value(v).unwrap_err();
+        assert_eq!(
+            e.field.unwrap().as_str(),
+            "/sourceConfig/config/topicFilterPattern/includes/1"
+        );
+    }
+
+    #[test]
+    fn the_connection_filter_is_the_default() {
+        let mut v = minimal();
+        v["serviceConnection"]["config"]["topicFilterPattern"] = json!({"includes": ["orders"]});
+        let s = parse_value(v.clone()).unwrap();
+        assert!(s.filter.keeps("orders-eu") && !s.filter.keeps("payments"));
+        v["sourceConfig"]["config"]["topicFilterPattern"] = json!({"includes": ["pay"]});
+        let s = parse_value(v).unwrap();
+        assert!(!s.filter.keeps("orders-eu") && s.filter.keeps("payments"));
+    }
+
+    /// `schema/kinesis-plugin-config.schema.json` is what the code generates.
+    #[test]
+    fn the_checked_in_config_schema_matches_the_code() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../schema/kinesis-plugin-config.schema.json"
+        );
+        let generated = serde_json::to_string_pretty(&schema()).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == generated,
+            "schema/kinesis-plugin-config.schema.json differs from the code; regenerate it with `UPDATE_SCHEMA=1 cargo test -p kinesis-plugin`"
+        );
+    }
+
+    #[test]
+    fn the_schema_marks_secrets_and_titles_every_property() {
+        let schema = schema();
+        let text = schema.to_string();
+        let defs = schema["$defs"].as_object().unwrap();
+        let aws = &defs["AwsCredentials"]["properties"];
+        assert_eq!(aws["awsSecretAccessKey"]["format"], "password");
+        assert_eq!(aws["awsSecretAccessKey"]["writeOnly"], true);
+        assert_eq!(
+            aws["assumeRoleSessionName"]["default"],
+            "OpenMetadataSession"
+        );
+        fn walk(v: &serde_json::Value, at: &str) {
+            if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
+                for (name, p) in props {
+                    assert!(p.get("title").is_some(), "{at}/{name} has no title");
+                    assert!(
+                        p.get("description").is_some(),
+                        "{at}/{name} has no description"
+                    );
+                }
+            }
+        }
+        walk(&schema, "");
+        for (name, d) in defs {
+            walk(d, name);
+        }
+        assert!(text.contains("additionalProperties"));
+    }
+}

@@ -1,0 +1,105 @@
+//! Amazon Kinesis Data Streams as an OpenMetadata messaging source, built as a stable-ABI
+//! plugin (`cdylib`). The exported root module is at the bottom of this file; each function
+//! runs inside [`plugin_abi::guard`] so that no panic crosses the boundary.
+
+use abi_stable::{
+    export_root_module,
+    prefix_type::PrefixTypeTrait,
+    std_types::{RResult, RStr, RString, RVec},
+};
+use plugin_abi::{
+    guard, HostContext, Manifest, PluginError, RecordStreamBox, RecordStream_TO, SourcePlugin,
+    SourcePluginRef,
+};
+
+pub mod aws;
+pub mod config;
+pub mod filter;
+pub mod kinesis;
+pub mod logging;
+pub mod run;
+pub mod test_connection;
+pub mod topic;
+
+/// The connector type in OpenMetadata (`serviceConnection.config.type`).
+pub const CONNECTOR_TYPE: &str = "Kinesis";
+
+pub fn manifest() -> Manifest {
+    Manifest {
+        connector_type: CONNECTOR_TYPE.into(),
+        service_kind: "Messaging".into(),
+        plugin_version: env!("CARGO_PKG_VERSION").into(),
+        abi_version: plugin_abi::ABI_VERSION.into(),
+        features: RVec::from(vec![RString::from("Topics"), RString::from("Sample Data")]),
+    }
+}
+
+extern "C" fn ffi_manifest() -> RResult<Manifest, PluginError> {
+    guard(|| RResult::ROk(manifest()))
+}
+
+extern "C" fn ffi_config_schema() -> RResult<RString, PluginError> {
+    guard(|| {
+        RResult::ROk(RString::from(
+            serde_json::to_string_pretty(&config::schema()).expect("JSON"),
+        ))
+    })
+}
+
+extern "C" fn ffi_test_connection(
+    config: RStr<'_>,
+    host: HostContext,
+) -> RResult<RString, PluginError> {
+    guard(|| {
+        let settings = match config::parse(config.as_str()) {
+            Ok(s) => s,
+            Err(e) => return RResult::RErr(e),
+        };
+        logging::attach(host, settings.secrets());
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                return RResult::RErr(PluginError::internal(format!(
+                    "could not start a runtime: {e}"
+                )))
+            }
+        };
+        let report = runtime.block_on(test_connection::run(&settings));
+        RResult::ROk(RString::from(serde_json::to_string(&report).expect("JSON")))
+    })
+}
+
+extern "C" fn ffi_open(
+    config: RStr<'_>,
+    host: HostContext,
+) -> RResult<RecordStreamBox, PluginError> {
+    guard(|| {
+        let settings = match config::parse(config.as_str()) {
+            Ok(s) => s,
+            Err(e) => return RResult::RErr(e),
+        };
+        logging::attach(host, settings.secrets());
+        match run::start(settings) {
+            Ok(run) => RResult::ROk(RecordStream_TO::from_value(
+                run,
+                abi_stable::sabi_trait::TD_Opaque,
+            )),
+            Err(e) => RResult::RErr(e),
+        }
+    })
+}
+
+/// The plugin's root module, found by hosts through abi_stable's exported header.
+#[export_root_module]
+pub fn root_module() -> SourcePluginRef {
+    SourcePlugin {
+        manifest: ffi_manifest,
+        config_schema: ffi_config_schema,
+        test_connection: ffi_test_connection,
+        open: ffi_open,
+    }
+    .leak_into_prefix()
+}

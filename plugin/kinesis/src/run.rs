@@ -1,0 +1,250 @@
+//! One ingestion run: list the streams, filter them, describe the kept ones concurrently, and
+//! hand the host one record at a time through a bounded channel.
+//!
+//! The run owns its tokio runtime (a cdylib cannot share the host's). Dropping the
+//! [`RecordStream`] shuts that runtime down, which cancels every call still in flight.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use abi_stable::std_types::{RNone, ROption, RResult, RSome, RString};
+use futures::StreamExt;
+use plugin_abi::{
+    envelope::ListingStatus, fqn, guard, PluginError, Record, RecordKind, RecordStream,
+};
+use tokio::sync::mpsc;
+
+use crate::config::Settings;
+use crate::kinesis;
+use crate::topic::create_topic_request;
+
+/// Records waiting for the host; the run pauses when the host falls behind.
+const RECORD_BUFFER: usize = 64;
+/// Kept stream names waiting to be described.
+const NAME_BUFFER: usize = 1_000;
+
+type Item = Result<Record, PluginError>;
+
+/// The host's handle on a run.
+pub struct Run {
+    records: mpsc::Receiver<Item>,
+    runtime: Option<tokio::runtime::Runtime>,
+    ended: bool,
+}
+
+/// Starts a run in the background and returns at once.
+pub fn start(settings: Settings) -> Result<Run, PluginError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("kinesis-plugin")
+        .enable_all()
+        .build()
+        .map_err(|e| PluginError::internal(format!("could not start the plugin's runtime: {e}")))?;
+    let (tx, rx) = mpsc::channel(RECORD_BUFFER);
+    runtime.spawn(async move {
+        // The work runs in a task of its own so that a panic in it becomes an error record
+        // instead of a silently ended stream.
+        let errors = tx.clone();
+        let work = tokio::spawn(produce(Arc::new(settings), tx));
+        if let Err(e) = work.await {
+            if e.is_panic() {
+                let message = plugin_abi::error::panic_message(&*e.into_panic());
+                let _ = errors
+                    .send(Err(PluginError::internal(format!(
+                        "the plugin panicked: {message}"
+                    ))))
+                    .await;
+            }
+        }
+    });
+    Ok(Run {
+        records: rx,
+        runtime: Some(runtime),
+        ended: false,
+    })
+}
+
+impl RecordStream for Run {
+    fn next(&mut self) -> RResult<ROption<Record>, PluginError> {
+        guard(|| {
+            if self.ended {
+                return RResult::ROk(RNone);
+            }
+            match self.records.blocking_recv() {
+                Some(Ok(record)) => RResult::ROk(RSome(record)),
+                Some(Err(e)) => {
+                    self.ended = true;
+                    RResult::RErr(e)
+                }
+                None => {
+                    self.ended = true;
+                    RResult::ROk(RNone)
+                }
+            }
+        })
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        self.records.close();
+        if let Some(rt) = self.runtime.take() {
+            // Cancels every task; a blocked SDK call is abandoned rather than awaited.
+            rt.shutdown_timeout(Duration::from_millis(500));
+        }
+    }
+}
+
+fn record(kind: RecordKind, entity: &str, payload: &impl serde::Serialize) -> Record {
+    Record {
+        kind,
+        entity: RString::from(entity),
+        payload: RString::from(serde_json::to_string(payload).expect("payloads serialise")),
+    }
+}
+
+/// What the listing half of a run found out.
+struct Listing {
+    listed: u64,
+    filtered: u64,
+    failure: Option<String>,
+}
+
+async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
+    let client = crate::aws::kinesis_client(settings.aws()).await;
+    let (names_tx, names_rx) = mpsc::channel::<String>(NAME_BUFFER);
+
+    let lister = {
+        let client = client.clone();
+        let settings = settings.clone();
+        tokio::spawn(async move { list_streams(&client, &settings, names_tx).await })
+    };
+
+    let service_fqn = fqn::quote(&settings.source.service_name);
+    let region = settings.aws().aws_region.clone();
+    let concurrency = settings.pipeline().describe_concurrency as usize;
+    let names = futures::stream::unfold(names_rx, |mut rx| async move {
+        rx.recv().await.map(|n| (n, rx))
+    });
+    let described = names
+        .map(|name| {
+            let client = client.clone();
+            async move {
+                let result = kinesis::describe_stream(&client, &name).await;
+                (name, result)
+            }
+        })
+        .buffer_unordered(concurrency);
+    let mut described = std::pin::pin!(described);
+
+    let mut status = ListingStatus::default();
+    while let Some((name, result)) = described.next().await {
+        match result {
+            Ok(Some(summary)) => match create_topic_request(&summary, &service_fqn, &region) {
+                Ok(request) => {
+                    tracing::debug!(stream = %name, partitions = request.partitions, "topic");
+                    if out
+                        .send(Ok(record(RecordKind::Topic, &name, &request)))
+                        .await
+                        .is_err()
+                    {
+                        return; // the host dropped the stream: stop here
+                    }
+                    status.topics_emitted += 1;
+                }
+                Err(not_a_topic) => {
+                    tracing::warn!("{}", not_a_topic.0);
+                    status.warnings.push(not_a_topic.0);
+                    status.unresolved.push(name);
+                }
+            },
+            Ok(None) => {
+                let warning =
+                    format!("stream '{name}' disappeared between listing and describing; skipped");
+                tracing::warn!("{warning}");
+                status.warnings.push(warning);
+                status.vanished.push(name);
+            }
+            Err(e) => {
+                let warning = format!("could not describe stream '{name}': {}", e.message);
+                tracing::warn!("{warning}");
+                status.warnings.push(warning);
+                status.unresolved.push(name);
+            }
+        }
+    }
+
+    let listing = match lister.await {
+        Ok(listing) => listing,
+        Err(e) => Listing {
+            listed: 0,
+            filtered: 0,
+            failure: Some(format!("the listing task failed: {e}")),
+        },
+    };
+    status.streams_listed = listing.listed;
+    status.streams_filtered = listing.filtered;
+    status.complete = listing.failure.is_none();
+    status.reason = listing.failure;
+    tracing::info!(
+        listed = status.streams_listed,
+        filtered = status.streams_filtered,
+        topics = status.topics_emitted,
+        complete = status.complete,
+        "listing finished"
+    );
+    let _ = out
+        .send(Ok(record(RecordKind::ListingStatus, "", &status)))
+        .await;
+}
+
+/// Pages through ListStreams, sending the names the filter keeps. A failed page ends the
+/// listing as incomplete (the SDK has already retried it).
+async fn list_streams(
+    client: &aws_sdk_kinesis::Client,
+    settings: &Settings,
+    kept: mpsc::Sender<String>,
+) -> Listing {
+    let mut listing = Listing {
+        listed: 0,
+        filtered: 0,
+        failure: None,
+    };
+    let mut pages = kinesis::list_stream_pages(client);
+    let mut page_number = 0u64;
+    while let Some(page) = pages.next().await {
+        page_number += 1;
+        let names = match page {
+            Ok(names) => names,
+            Err(e) => {
+                tracing::error!(
+                    "listing streams failed on page {page_number}: {}",
+                    e.message
+                );
+                listing.failure = Some(format!(
+                    "ListStreams page {page_number} failed: {}",
+                    e.message
+                ));
+                break;
+            }
+        };
+        tracing::debug!(
+            page = page_number,
+            streams = names.len(),
+            "ListStreams page"
+        );
+        for name in names {
+            listing.listed += 1;
+            if !settings.filter.keeps(&name) {
+                tracing::debug!(stream = %name, "filtered out");
+                listing.filtered += 1;
+                continue;
+            }
+            if kept.send(name).await.is_err() {
+                listing.failure = Some("the run was stopped".into());
+                return listing;
+            }
+        }
+    }
+    listing
+}

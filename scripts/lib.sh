@@ -1,0 +1,35 @@
+# Shared by the project's scripts: install the pinned emulator, start it on a free port.
+# Sourced, not run.
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Installs kinesis-local (pinned by tests/emulator/package-lock.json) unless it is there.
+install_emulator() {
+  command -v node >/dev/null || { echo "error: Node.js and npm are needed for the Kinesis emulator (apt-get install nodejs npm)" >&2; return 1; }
+  if [ ! -f "$repo/tests/emulator/node_modules/kinesis-local/main.js" ]; then
+    echo "installing kinesis-local (npm ci)…" >&2
+    npm ci --prefix "$repo/tests/emulator" --no-audit --no-fund --loglevel=error >&2
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_emulator PORT: starts kinesis-local in the background (EMULATOR_PID) and waits for it.
+start_emulator() {
+  local port=$1
+  (cd "$repo/tests/emulator/node_modules/kinesis-local" &&
+    KINESIS_MOCK_PLAIN_PORT=$port KINESIS_MOCK_TLS_PORT=$(free_port) AWS_REGION=${AWS_REGION:-eu-west-1} \
+    LOG_LEVEL=WARN SHARD_LIMIT=100000 ON_DEMAND_STREAM_COUNT_LIMIT=1000 \
+    CREATE_STREAM_DURATION=0ms DELETE_STREAM_DURATION=0ms UPDATE_SHARD_COUNT_DURATION=0ms \
+    exec node main.js >/dev/null 2>&1) &
+  EMULATOR_PID=$!
+  for _ in $(seq 1 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "$EMULATOR_PID" 2>/dev/null || { echo "error: kinesis-local exited at start" >&2; return 1; }
+    sleep 0.2
+  done
+  echo "error: kinesis-local did not answer on port $port" >&2
+  return 1
+}

@@ -1,0 +1,337 @@
+//! What the end-to-end tests, the demo and the benchmark share: the `kinesis-local` emulator
+//! started on a free loopback port, a Kinesis client for it, stream seeding, and the paths of
+//! the built host and plugin.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
+
+/// The region the emulator and the test workflows use.
+pub const REGION: &str = "eu-west-1";
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Where `kinesis-local` is installed (`npm ci --prefix tests/emulator`).
+pub fn emulator_package() -> PathBuf {
+    workspace().join("tests/emulator/node_modules/kinesis-local")
+}
+
+/// A running `kinesis-local`, stopped when dropped.
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+}
+
+impl Emulator {
+    /// Starts the emulator on a free loopback port and waits until it answers.
+    pub fn start() -> Result<Self> {
+        let package = emulator_package();
+        if !package.join("main.js").exists() {
+            bail!("kinesis-local is not installed at {}: run `npm ci --prefix tests/emulator` (tests/run.sh does)", package.display());
+        }
+        let port = free_port()?;
+        let tls_port = free_port()?;
+        // It reads its TLS certificate (server.json) from the working directory.
+        let child = Command::new("node")
+            .arg("main.js")
+            .current_dir(&package)
+            .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
+            .env("KINESIS_MOCK_TLS_PORT", tls_port.to_string())
+            .env("AWS_REGION", REGION)
+            .env("LOG_LEVEL", "WARN")
+            .env("SHARD_LIMIT", "100000")
+            .env("ON_DEMAND_STREAM_COUNT_LIMIT", "1000")
+            .env("CREATE_STREAM_DURATION", "0ms")
+            .env("DELETE_STREAM_DURATION", "0ms")
+            .env("UPDATE_SHARD_COUNT_DURATION", "0ms")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start `node` (is Node.js installed?)")?;
+        let mut emulator = Emulator { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = emulator.child.try_wait()? {
+                bail!("kinesis-local exited at start ({status})");
+            }
+            if Instant::now() > deadline {
+                bail!("kinesis-local did not answer on port {port} within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(emulator)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A Kinesis client for an emulator (any credentials work there).
+pub fn kinesis_client(endpoint: &str) -> aws_sdk_kinesis::Client {
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new("test", "test", None, None, "emulator"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// A stream to seed: name and shard count.
+#[derive(Debug, Clone)]
+pub struct StreamSpec {
+    pub name: String,
+    pub shards: i32,
+}
+
+impl StreamSpec {
+    pub fn new(name: impl Into<String>, shards: i32) -> Self {
+        StreamSpec {
+            name: name.into(),
+            shards,
+        }
+    }
+}
+
+/// Creates the streams (a few at a time) and waits until all are ACTIVE.
+pub async fn seed(client: &aws_sdk_kinesis::Client, streams: &[StreamSpec]) -> Result<()> {
+    for chunk in streams.chunks(16) {
+        let creates = chunk.iter().map(|s| async move {
+            client
+                .create_stream()
+                .stream_name(&s.name)
+                .shard_count(s.shards)
+                .send()
+                .await
+                .with_context(|| format!("CreateStream {}", s.name))
+        });
+        for r in futures::future::join_all(creates).await {
+            r?;
+        }
+    }
+    for s in streams {
+        wait_active(client, &s.name).await?;
+    }
+    Ok(())
+}
+
+/// Waits until the stream is ACTIVE.
+pub async fn wait_active(client: &aws_sdk_kinesis::Client, name: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let d = client
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .with_context(|| format!("DescribeStreamSummary {name}"))?;
+        let status = d.stream_description_summary.map(|s| s.stream_status);
+        if status == Some(aws_sdk_kinesis::types::StreamStatus::Active) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("stream {name} is not ACTIVE after 30 s ({status:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The demo's streams: a few shard counts and names with `.`, `-` and `_`.
+pub fn demo_streams() -> Vec<StreamSpec> {
+    vec![
+        StreamSpec::new("orders.v1", 2),
+        StreamSpec::new("payments-eu", 1),
+        StreamSpec::new("clickstream_raw", 3),
+        StreamSpec::new("audit.log.v2", 1),
+    ]
+}
+
+/// The built binaries: `target/<profile>/host-example` and the plugin library. The test
+/// harness runs from `target/<profile>/deps`, so they are found from its own path.
+pub struct Built {
+    pub host: PathBuf,
+    pub plugin: PathBuf,
+}
+
+pub fn built() -> Result<Built> {
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .ancestors()
+        .find(|p| {
+            p.join("host-example").is_file()
+                || p.file_name()
+                    .is_some_and(|n| n == "debug" || n == "release")
+        })
+        .context("cannot find the target directory")?
+        .to_path_buf();
+    let host = profile_dir.join("host-example");
+    let plugin = profile_dir.join(format!(
+        "{}kinesis_plugin.{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_EXTENSION
+    ));
+    for p in [&host, &plugin] {
+        if !p.is_file() {
+            bail!(
+                "{} is not built: run `cargo build --workspace` first (tests/run.sh does)",
+                p.display()
+            );
+        }
+    }
+    Ok(Built { host, plugin })
+}
+
+/// A temporary working folder with a plugin directory holding the built plugin beside files
+/// that are not plugins (another shared library, a broken one, a text file), as users' plugin
+/// directories do.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub plugin_dir: PathBuf,
+    pub built: Built,
+}
+
+/// What a run of the host printed, and its exit code.
+#[derive(Debug)]
+pub struct HostRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Sandbox {
+    pub fn new() -> Result<Self> {
+        let built = built()?;
+        let dir = tempfile::tempdir()?;
+        let plugin_dir = dir.path().join("plugins");
+        std::fs::create_dir(&plugin_dir)?;
+        let file_name = built.plugin.file_name().context("plugin file name")?;
+        std::fs::copy(&built.plugin, plugin_dir.join(file_name))?;
+        if let Some(other) = other_shared_library() {
+            std::fs::copy(
+                other,
+                plugin_dir.join(format!("libm-copy.{}", std::env::consts::DLL_EXTENSION)),
+            )?;
+        }
+        std::fs::write(
+            plugin_dir.join(format!("broken.{}", std::env::consts::DLL_EXTENSION)),
+            b"not an ELF file",
+        )?;
+        std::fs::write(plugin_dir.join("README.txt"), b"plugins go here")?;
+        Ok(Sandbox {
+            dir,
+            plugin_dir,
+            built,
+        })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a workflow file (JSON is YAML) and returns its path.
+    pub fn write_workflow(&self, name: &str, workflow: &serde_json::Value) -> Result<PathBuf> {
+        let path = self.path(name);
+        std::fs::write(&path, serde_json::to_string_pretty(workflow)?)?;
+        Ok(path)
+    }
+
+    /// Runs the host with `--plugin-dir` set to this sandbox's plugin directory.
+    pub fn host(&self, args: &[&str]) -> Result<HostRun> {
+        let out = Command::new(&self.built.host)
+            .args(args)
+            .arg("--plugin-dir")
+            .arg(&self.plugin_dir)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_LOG")
+            .output()
+            .context("cannot run host-example")?;
+        Ok(HostRun {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// A shared library that is not a plugin (the C math library).
+fn other_shared_library() -> Option<PathBuf> {
+    [
+        "/lib/x86_64-linux-gnu/libm.so.6",
+        "/usr/lib/x86_64-linux-gnu/libm.so.6",
+        "/lib/aarch64-linux-gnu/libm.so.6",
+        "/lib64/libm.so.6",
+        "/usr/lib/libm.so.6",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+/// A workflow for the emulator at `endpoint`, with a file sink writing `out.jsonl`;
+/// `source_config` is merged into `sourceConfig.config`.
+pub fn workflow(
+    endpoint: &str,
+    service: &str,
+    source_config: serde_json::Value,
+) -> serde_json::Value {
+    let mut config = serde_json::json!({"type": "MessagingMetadata", "generateSampleData": false});
+    if let (Some(c), Some(extra)) = (config.as_object_mut(), source_config.as_object()) {
+        c.extend(extra.clone());
+    }
+    serde_json::json!({
+        "source": {
+            "type": "kinesis",
+            "serviceName": service,
+            "serviceConnection": {"config": {
+                "type": "Kinesis",
+                "awsConfig": {"awsRegion": REGION, "awsAccessKeyId": "test", "awsSecretAccessKey": "test-secret-key", "endPointURL": endpoint}
+            }},
+            "sourceConfig": {"config": config}
+        },
+        "sink": {"type": "file", "config": {"filename": "out.jsonl"}},
+        "workflowConfig": {"openMetadataServerConfig": {"hostPort": "http://localhost:8585/api", "authProvider": "no-auth"}}
+    })
+}
+
+/// The lines of a JSON-lines file.
+pub fn read_jsonl(path: &Path) -> Result<Vec<serde_json::Value>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .map(|l| serde_json::from_str(l).with_context(|| format!("not JSON: {l}")))
+        .collect()
+}
+
+/// A validator for one of OpenMetadata's contract schemas (`tests/contract/NAME`).
+pub fn contract(name: &str) -> Result<jsonschema::Validator> {
+    let path = workspace().join("tests/contract").join(name);
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?,
+    )?;
+    jsonschema::validator_for(&schema).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
