@@ -47,6 +47,11 @@ enum Command {
         #[arg(short = 'c', long = "config", value_name = "FILE")]
         config: PathBuf,
     },
+    /// Checks a workflow file against the plugin's config schema, without connecting anywhere.
+    Validate {
+        #[arg(short = 'c', long = "config", value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Lists the plugins of the plugin directory, and the files that are not plugins.
     Plugins,
     /// Prints the JSON Schema of a connector's configuration.
@@ -95,6 +100,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let summary = ingest::run(&workflow, plugin, level)?;
             println!("{summary}");
             Ok(ExitCode::from(summary.exit_code() as u8))
+        }
+        Command::Validate { config } => {
+            let (workflow, _) = load_workflow(&config, flag_level)?;
+            let found = plugins::load_dir(&dir)?;
+            let plugin = pick_for(&found, &workflow)?;
+            validate_source(plugin, &workflow, &config)?;
+            println!(
+                "{} is a valid {} workflow",
+                config.display(),
+                plugin.manifest.connector_type
+            );
+            if let Err(e) = sink::SinkConfig::from_workflow(&workflow) {
+                println!("note: {e:#}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::TestConnection { config } => {
             let (workflow, level) = load_workflow(&config, flag_level)?;

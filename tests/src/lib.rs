@@ -2,6 +2,8 @@
 //! started on a free loopback port, a Kinesis client for it, stream seeding, and the paths of
 //! the built host and plugin.
 
+pub mod proxy;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -37,7 +39,7 @@ impl Emulator {
     pub fn start() -> Result<Self> {
         let package = emulator_package();
         if !package.join("main.js").exists() {
-            bail!("kinesis-local is not installed at {}: run `npm ci --prefix tests/emulator` (tests/run.sh does)", package.display());
+            bail!("kinesis-local is not installed at {}: run `npm ci --prefix tests/emulator` (scripts/test.sh does)", package.display());
         }
         let port = free_port()?;
         let tls_port = free_port()?;
@@ -176,6 +178,8 @@ pub fn demo_streams() -> Vec<StreamSpec> {
 pub struct Built {
     pub host: PathBuf,
     pub plugin: PathBuf,
+    /// A fixture plugin built against an older contract (`tests/old-abi-plugin`).
+    pub old_abi_plugin: PathBuf,
 }
 
 pub fn built() -> Result<Built> {
@@ -190,20 +194,27 @@ pub fn built() -> Result<Built> {
         .context("cannot find the target directory")?
         .to_path_buf();
     let host = profile_dir.join("host-example");
-    let plugin = profile_dir.join(format!(
-        "{}kinesis_plugin.{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_EXTENSION
-    ));
-    for p in [&host, &plugin] {
+    let library = |name: &str| {
+        profile_dir.join(format!(
+            "{}{name}.{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_EXTENSION
+        ))
+    };
+    let (plugin, old_abi_plugin) = (library("kinesis_plugin"), library("old_abi_plugin"));
+    for p in [&host, &plugin, &old_abi_plugin] {
         if !p.is_file() {
             bail!(
-                "{} is not built: run `cargo build --workspace` first (tests/run.sh does)",
+                "{} is not built: run `cargo build --workspace` first (scripts/test.sh does)",
                 p.display()
             );
         }
     }
-    Ok(Built { host, plugin })
+    Ok(Built {
+        host,
+        plugin,
+        old_abi_plugin,
+    })
 }
 
 /// A temporary working folder with a plugin directory holding the built plugin beside files
@@ -237,6 +248,8 @@ impl Sandbox {
                 plugin_dir.join(format!("libm-copy.{}", std::env::consts::DLL_EXTENSION)),
             )?;
         }
+        let old = &built.old_abi_plugin;
+        std::fs::copy(old, plugin_dir.join(old.file_name().context("file name")?))?;
         std::fs::write(
             plugin_dir.join(format!("broken.{}", std::env::consts::DLL_EXTENSION)),
             b"not an ELF file",

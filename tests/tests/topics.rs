@@ -4,6 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use e2e::proxy::{self, Action, Call};
 use e2e::{contract, kinesis_client, read_jsonl, seed, workflow, Emulator, Sandbox, StreamSpec};
 use serde_json::{json, Value};
 
@@ -75,6 +79,13 @@ fn ingest_writes_every_stream_as_a_valid_topic() {
         run.stdout.contains("streams listed:    108"),
         "{}",
         run.stdout
+    );
+    // The plugin's own log events reached the host's log, with their target.
+    assert!(
+        run.stderr
+            .contains("[kinesis_plugin::run] listing finished"),
+        "{}",
+        run.stderr
     );
     // The plugin directory's other files were skipped with a reason, not a crash.
     assert!(
@@ -235,6 +246,13 @@ fn plugins_lists_the_plugin_and_says_why_other_files_were_skipped() {
         "{}",
         run.stdout
     );
+    assert!(
+        run.stdout.contains(
+            "libold_abi_plugin.so: built against plugin contract 0.9.0; this host speaks 1.0.0"
+        ),
+        "{}",
+        run.stdout
+    );
     if run.stdout.contains("libm-copy.so") {
         assert!(
             run.stdout.contains("libm-copy.so: not a plugin"),
@@ -332,4 +350,90 @@ fn test_connection_reports_the_list_streams_step() {
         run.stdout
     );
     assert!(!run.stdout.contains("test-secret-key") && !run.stderr.contains("test-secret-key"));
+}
+
+#[test]
+fn a_listing_that_fails_part_way_deletes_nothing_and_fails_the_run() {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    let streams: Vec<StreamSpec> = (0..103)
+        .map(|i| StreamSpec::new(format!("s-{i:03}"), 1))
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(seed(&client, &streams)).unwrap();
+    // The second ListStreams page fails, as an expired token does on AWS.
+    let rule: proxy::Rule = Arc::new(|call: &Call| {
+        if call.operation == "ListStreams" && call.nth_of_operation >= 2 {
+            Action::Fail {
+                status: 400,
+                code: "ExpiredNextTokenException".into(),
+                message: "injected by the test".into(),
+            }
+        } else {
+            Action::Forward {
+                delay: Duration::ZERO,
+            }
+        }
+    });
+    let upstream = format!("127.0.0.1:{}", emulator.port).parse().unwrap();
+    let proxy = rt.block_on(proxy::start(upstream, rule)).unwrap();
+
+    let sandbox = Sandbox::new().unwrap();
+    let wf = sandbox
+        .write_workflow(
+            "workflow.yaml",
+            &workflow(&proxy.endpoint(), "svc", json!({})),
+        )
+        .unwrap();
+    let run = sandbox
+        .host(&["ingest", "-c", wf.to_str().unwrap()])
+        .unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("listing complete:  no"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("ExpiredNextTokenException"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("nothing is marked deleted"),
+        "{}",
+        run.stdout
+    );
+    let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    assert!(
+        lines.iter().all(|l| l["method"] != "DELETE"),
+        "no deletion after an incomplete listing"
+    );
+    // What was listed before the failure is still written.
+    assert_eq!(
+        lines.iter().filter(|l| l["path"] == "/v1/topics").count(),
+        100
+    );
+    assert_eq!(proxy.calls("ListStreams"), 2);
+}
+
+#[test]
+fn the_example_workflow_of_openmetadata_is_accepted_unchanged() {
+    // Its sink is metadata-rest and its endpoint real AWS: `schema` validation is what can run
+    // here without a network, through the same path `ingest` takes before it connects.
+    let sandbox = Sandbox::new().unwrap();
+    let example = e2e::workspace().join("tests/contract/kinesis-workflow-example.yaml");
+    let run = sandbox
+        .host(&["validate", "-c", example.to_str().unwrap()])
+        .unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("valid Kinesis workflow"),
+        "{}",
+        run.stdout
+    );
 }

@@ -1,0 +1,238 @@
+//! A small HTTP/1.1 proxy in front of an emulator, for faults the emulator cannot make itself:
+//! an AWS error for chosen calls, added latency. Each call is shown to a rule, which forwards
+//! it (after an optional delay) or answers in the emulator's stead.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One call as the rule sees it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The AWS operation, from `X-Amz-Target` (`Kinesis_20131202.ListStreams` → `ListStreams`).
+    pub operation: String,
+    pub body: String,
+    /// 1 for the first call of this operation, 2 for the second, …
+    pub nth_of_operation: u64,
+}
+
+/// What to do with a call.
+pub enum Action {
+    Forward {
+        delay: Duration,
+    },
+    /// Answer with an AWS JSON error: HTTP status, `__type`, message.
+    Fail {
+        status: u16,
+        code: String,
+        message: String,
+    },
+}
+
+pub type Rule = Arc<dyn Fn(&Call) -> Action + Send + Sync>;
+
+/// A running proxy; it stops with the runtime that runs it.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    counts: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+    pub failed: Arc<AtomicU64>,
+}
+
+impl Proxy {
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many calls of `operation` went through the proxy.
+    pub fn calls(&self, operation: &str) -> u64 {
+        self.counts
+            .lock()
+            .unwrap()
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Starts a proxy to `upstream` (host:port) on a free loopback port, in the current tokio runtime.
+pub async fn start(upstream: SocketAddr, rule: Rule) -> Result<Proxy> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let counts = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let failed = Arc::new(AtomicU64::new(0));
+    let proxy = Proxy {
+        addr,
+        counts: counts.clone(),
+        failed: failed.clone(),
+    };
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (rule, counts, failed) = (rule.clone(), counts.clone(), failed.clone());
+            tokio::spawn(async move {
+                let _ = serve(client, upstream, rule, counts, failed).await;
+            });
+        }
+    });
+    Ok(proxy)
+}
+
+async fn serve(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    rule: Rule,
+    counts: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+    failed: Arc<AtomicU64>,
+) -> Result<()> {
+    let mut buffer = Vec::new();
+    loop {
+        let Some((head, body)) = read_request(&mut client, &mut buffer).await? else {
+            return Ok(());
+        };
+        let head_text = String::from_utf8_lossy(&head).into_owned();
+        let operation = header(&head_text, "x-amz-target")
+            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string())
+            .unwrap_or_default();
+        let nth = {
+            let mut counts = counts.lock().unwrap();
+            let n = counts.entry(operation.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let call = Call {
+            operation,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            nth_of_operation: nth,
+        };
+        match rule(&call) {
+            Action::Fail {
+                status,
+                code,
+                message,
+            } => {
+                failed.fetch_add(1, Ordering::Relaxed);
+                let body = format!(r#"{{"__type":"{code}","message":"{message}"}}"#);
+                let response = format!(
+                    "HTTP/1.1 {status} Error\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: proxy\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                client.write_all(response.as_bytes()).await?;
+            }
+            Action::Forward { delay } => {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                let response = forward(upstream, &head_text, &body).await?;
+                client.write_all(&response).await?;
+            }
+        }
+    }
+}
+
+/// Reads one request (head and Content-Length body); `None` when the client closed.
+async fn read_request(
+    client: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    loop {
+        if let Some(end) = find(buffer, b"\r\n\r\n") {
+            let head = buffer[..end + 4].to_vec();
+            let text = String::from_utf8_lossy(&head);
+            let length: usize = header(&text, "content-length")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while buffer.len() < end + 4 + length {
+                if read_more(client, buffer).await? == 0 {
+                    return Ok(None);
+                }
+            }
+            let body = buffer[end + 4..end + 4 + length].to_vec();
+            buffer.drain(..end + 4 + length);
+            return Ok(Some((head, body)));
+        }
+        if read_more(client, buffer).await? == 0 {
+            return Ok(None);
+        }
+    }
+}
+
+async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<usize> {
+    let mut chunk = [0u8; 16 * 1024];
+    let n = stream.read(&mut chunk).await?;
+    buffer.extend_from_slice(&chunk[..n]);
+    Ok(n)
+}
+
+/// Sends the request upstream on a connection of its own and returns the whole response.
+async fn forward(upstream: SocketAddr, head: &str, body: &[u8]) -> Result<Vec<u8>> {
+    let mut conn = TcpStream::connect(upstream).await.context("upstream")?;
+    let mut request = String::new();
+    for line in head.trim_end().split("\r\n") {
+        if !line.to_ascii_lowercase().starts_with("connection:") {
+            request.push_str(line);
+            request.push_str("\r\n");
+        }
+    }
+    request.push_str("Connection: close\r\n\r\n");
+    conn.write_all(request.as_bytes()).await?;
+    conn.write_all(body).await?;
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).await?;
+    // Re-framed with a Content-Length, so the client's keep-alive connection stays usable.
+    let end = find(&raw, b"\r\n\r\n").context("upstream sent no response head")?;
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut body = raw[end + 4..].to_vec();
+    if header(&head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        body = dechunk(&body)?;
+    } else if let Some(length) =
+        header(&head, "content-length").and_then(|v| v.parse::<usize>().ok())
+    {
+        body.truncate(length);
+    }
+    let mut out = String::new();
+    for line in head.split("\r\n") {
+        let lower = line.to_ascii_lowercase();
+        if !(lower.starts_with("connection:")
+            || lower.starts_with("transfer-encoding:")
+            || lower.starts_with("content-length:"))
+        {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut response = out.into_bytes();
+    response.extend_from_slice(&body);
+    Ok(response)
+}
+
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = find(data, b"\r\n").context("bad chunk")?;
+        let size_text = String::from_utf8_lossy(&data[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .context("bad chunk size")?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(data.get(..size).context("short chunk")?);
+        data = data.get(size + 2..).unwrap_or_default();
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n").find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
