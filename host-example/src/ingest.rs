@@ -49,11 +49,7 @@ impl fmt::Display for Summary {
         writeln!(f, "  filtered out:      {}", self.streams_filtered)?;
         writeln!(f, "  topics written:    {}", self.topics)?;
         writeln!(f, "  samples written:   {}", self.samples)?;
-        writeln!(
-            f,
-            "  listing complete:  {}",
-            if self.listing_complete { "yes" } else { "no" }
-        )?;
+        writeln!(f, "  listing complete:  {}", if self.listing_complete { "yes" } else { "no" })?;
         writeln!(f, "  unseen topics:     {}", self.deletion)?;
         if let Some(output) = &self.output {
             writeln!(f, "  output:            {output}")?;
@@ -67,15 +63,7 @@ impl fmt::Display for Summary {
             writeln!(f, "    - {e}")?;
         }
         writeln!(f, "  time:              {:.2}s", self.elapsed.as_secs_f64())?;
-        write!(
-            f,
-            "  result:            {}",
-            if self.exit_code() == 0 {
-                "success"
-            } else {
-                "FAILED (exit code 1)"
-            }
-        )
+        write!(f, "  result:            {}", if self.exit_code() == 0 { "success" } else { "FAILED (exit code 1)" })
     }
 }
 
@@ -83,42 +71,23 @@ impl fmt::Display for Summary {
 pub fn run(workflow: &Workflow, plugin: &Plugin, level: LogLevel) -> Result<Summary> {
     let started = Instant::now();
     let SinkConfig::File { filename } = SinkConfig::from_workflow(workflow)?;
-    let service_name = workflow
-        .service_name()
-        .context("source.serviceName is missing")?
-        .to_string();
+    let service_name = workflow.service_name().context("source.serviceName is missing")?.to_string();
     let service_fqn = fqn::quote(&service_name);
-    let mark_deleted = workflow
-        .source
-        .pointer("/sourceConfig/config/markDeletedTopics")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
-    let schema: Value =
-        serde_json::from_str(plugin.module.config_schema()().into_result()?.as_str())
-            .context("the plugin's config schema is not JSON")?;
+    let mark_deleted =
+        workflow.source.pointer("/sourceConfig/config/markDeletedTopics").and_then(Value::as_bool).unwrap_or(true);
+    let schema: Value = serde_json::from_str(plugin.module.config_schema()().into_result()?.as_str())
+        .context("the plugin's config schema is not JSON")?;
     let secret_keys = requests::secret_keys(&schema);
 
     let mut sink = FileSink::create(filename)?;
-    let mut summary = Summary {
-        service: service_fqn.clone(),
-        ..Default::default()
-    };
+    let mut summary = Summary { service: service_fqn.clone(), ..Default::default() };
 
     // The service comes first, as OpenMetadata's sink sends it; a file never holds a secret.
     let connection = workflow
         .store_service_connection()
-        .then(|| {
-            workflow
-                .source
-                .get("serviceConnection")
-                .map(|c| requests::redact(c, &secret_keys))
-        })
+        .then(|| workflow.source.get("serviceConnection").map(|c| requests::redact(c, &secret_keys)))
         .flatten();
-    sink.write(&requests::put_service(
-        &service_name,
-        plugin.manifest.connector_type.as_str(),
-        connection,
-    ))?;
+    sink.write(&requests::put_service(&service_name, plugin.manifest.connector_type.as_str(), connection))?;
 
     let config = serde_json::to_string(&workflow.source)?;
     let open = plugin.module.open();
@@ -145,29 +114,16 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, level: LogLevel) -> Result<Summ
         let topic_fqn = || fqn::build([service_name.as_str(), record.entity.as_str()]);
         match record.kind {
             RecordKind::Topic => {
-                let body: Value =
-                    serde_json::from_str(record.payload.as_str()).with_context(|| {
-                        format!(
-                            "the plugin sent a topic '{}' that is not JSON",
-                            record.entity
-                        )
-                    })?;
+                let body: Value = serde_json::from_str(record.payload.as_str())
+                    .with_context(|| format!("the plugin sent a topic '{}' that is not JSON", record.entity))?;
                 seen.push(topic_fqn());
                 sink.write(&requests::put_topic(topic_fqn(), body))?;
                 summary.topics += 1;
             }
             RecordKind::TopicSampleData => {
-                let body: Value =
-                    serde_json::from_str(record.payload.as_str()).with_context(|| {
-                        format!(
-                            "the plugin sent sample data of '{}' that is not JSON",
-                            record.entity
-                        )
-                    })?;
-                let has_messages = body
-                    .get("messages")
-                    .and_then(Value::as_array)
-                    .is_some_and(|m| !m.is_empty());
+                let body: Value = serde_json::from_str(record.payload.as_str())
+                    .with_context(|| format!("the plugin sent sample data of '{}' that is not JSON", record.entity))?;
+                let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
                 if has_messages {
                     sink.write(&requests::put_sample_data(topic_fqn(), body))?;
                     summary.samples += 1;
@@ -177,20 +133,12 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, level: LogLevel) -> Result<Summ
                 let s: ListingStatus = serde_json::from_str(record.payload.as_str())
                     .context("the plugin sent a listing status that is not readable")?;
                 // Streams that exist but could not be read are seen: never deleted for a failure.
-                seen.extend(
-                    s.unresolved
-                        .iter()
-                        .map(|name| fqn::build([service_name.as_str(), name.as_str()])),
-                );
+                seen.extend(s.unresolved.iter().map(|name| fqn::build([service_name.as_str(), name.as_str()])));
                 status = Some(s);
             }
         }
         if last_progress.elapsed() >= Duration::from_secs(5) {
-            tracing::info!(
-                "progress: {} topics, {} samples written",
-                summary.topics,
-                summary.samples
-            );
+            tracing::info!("progress: {} topics, {} samples written", summary.topics, summary.samples);
             last_progress = Instant::now();
         }
     }
@@ -203,9 +151,7 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, level: LogLevel) -> Result<Summ
             summary.listing_complete = s.complete && summary.errors.is_empty();
             summary.warnings.extend(s.warnings.iter().cloned());
             if let Some(reason) = &s.reason {
-                summary
-                    .errors
-                    .push(format!("the listing is incomplete: {reason}"));
+                summary.errors.push(format!("the listing is incomplete: {reason}"));
             }
             if !s.unresolved.is_empty() {
                 summary.errors.push(format!(
@@ -218,9 +164,7 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, level: LogLevel) -> Result<Summ
         None => {
             summary.listing_complete = false;
             if summary.errors.is_empty() {
-                summary
-                    .errors
-                    .push("the plugin ended the run without a listing status".into());
+                summary.errors.push("the plugin ended the run without a listing status".into());
             }
         }
     }

@@ -15,19 +15,12 @@ pub fn init(level: LogLevel) {
         LogLevel::Trace => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(true)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(true).try_init();
 }
 
 /// What a plugin gets to log with: events at `level` and coarser reach [`plugin_log`].
 pub fn host_context(level: LogLevel) -> HostContext {
-    HostContext {
-        log: plugin_log,
-        max_level: level,
-    }
+    HostContext { log: plugin_log, max_level: level }
 }
 
 /// Receives a plugin's log events. It must not unwind into the plugin.

@@ -106,11 +106,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let found = plugins::load_dir(&dir)?;
             let plugin = pick_for(&found, &workflow)?;
             validate_source(plugin, &workflow, &config)?;
-            println!(
-                "{} is a valid {} workflow",
-                config.display(),
-                plugin.manifest.connector_type
-            );
+            println!("{} is a valid {} workflow", config.display(), plugin.manifest.connector_type);
             if let Err(e) = sink::SinkConfig::from_workflow(&workflow) {
                 println!("note: {e:#}");
             }
@@ -153,10 +149,7 @@ fn load_workflow(path: &std::path::Path, flag: Option<LogLevel>) -> Result<(Work
 
 /// The plugin for the workflow's `serviceConnection.config.type`, else its `source.type`.
 fn pick_for<'a>(found: &'a PluginDir, workflow: &Workflow) -> Result<&'a Plugin> {
-    let wanted: Vec<&str> = [workflow.connection_type(), workflow.source_type()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let wanted: Vec<&str> = [workflow.connection_type(), workflow.source_type()].into_iter().flatten().collect();
     if wanted.is_empty() {
         bail!("source.type: the workflow does not say which connector it is for");
     }
@@ -175,33 +168,20 @@ fn pick<'a>(found: &'a PluginDir, wanted: &[&str]) -> Result<&'a Plugin> {
         "no plugin for connector '{}' in {} (plugins found: {})",
         wanted[0],
         found.dir.display(),
-        if have.is_empty() {
-            "none".to_string()
-        } else {
-            have.join(", ")
-        }
+        if have.is_empty() { "none".to_string() } else { have.join(", ") }
     )
 }
 
 /// Validates `source` against the plugin's schema; every violation is listed.
 fn validate_source(plugin: &Plugin, workflow: &Workflow, path: &std::path::Path) -> Result<()> {
-    let schema: serde_json::Value =
-        serde_json::from_str(plugin.module.config_schema()().into_result()?.as_str())
-            .context("the plugin's config schema is not JSON")?;
+    let schema: serde_json::Value = serde_json::from_str(plugin.module.config_schema()().into_result()?.as_str())
+        .context("the plugin's config schema is not JSON")?;
     let violations = validate::against_schema(&schema, &workflow.source)?;
     if violations.is_empty() {
         return Ok(());
     }
-    let list: Vec<String> = violations
-        .iter()
-        .map(|v| format!("  source{}: {}", v.path, v.message))
-        .collect();
-    bail!(
-        "{} is not a valid {} workflow:\n{}",
-        path.display(),
-        plugin.manifest.connector_type,
-        list.join("\n")
-    )
+    let list: Vec<String> = violations.iter().map(|v| format!("  source{}: {}", v.path, v.message)).collect();
+    bail!("{} is not a valid {} workflow:\n{}", path.display(), plugin.manifest.connector_type, list.join("\n"))
 }
 
 fn print_plugins(found: &PluginDir) {

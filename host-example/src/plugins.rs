@@ -38,55 +38,33 @@ pub struct PluginDir {
 impl PluginDir {
     /// The plugin whose connector type is `wanted` (case-insensitive).
     pub fn find(&self, wanted: &str) -> Option<&Plugin> {
-        self.plugins.iter().find(|p| {
-            p.manifest
-                .connector_type
-                .as_str()
-                .eq_ignore_ascii_case(wanted)
-        })
+        self.plugins.iter().find(|p| p.manifest.connector_type.as_str().eq_ignore_ascii_case(wanted))
     }
 
     /// The connector types on offer, for error messages.
     pub fn connector_types(&self) -> Vec<String> {
-        self.plugins
-            .iter()
-            .map(|p| p.manifest.connector_type.to_string())
-            .collect()
+        self.plugins.iter().map(|p| p.manifest.connector_type.to_string()).collect()
     }
 }
 
 /// `--plugin-dir`, else `$OM_PLUGIN_DIR`, else `./plugins`.
 pub fn resolve_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| std::env::var_os(PLUGIN_DIR_ENV).map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("plugins"))
+    flag.or_else(|| std::env::var_os(PLUGIN_DIR_ENV).map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("plugins"))
 }
 
 /// Loads every plugin of `dir`, in file-name order.
 pub fn load_dir(dir: &Path) -> Result<PluginDir> {
     let entries = std::fs::read_dir(dir).with_context(|| {
-        format!(
-            "cannot read the plugin directory {} (set it with --plugin-dir or ${PLUGIN_DIR_ENV})",
-            dir.display()
-        )
+        format!("cannot read the plugin directory {} (set it with --plugin-dir or ${PLUGIN_DIR_ENV})", dir.display())
     })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
     paths.sort();
-    let mut found = PluginDir {
-        dir: dir.to_path_buf(),
-        plugins: Vec::new(),
-        skipped: Vec::new(),
-    };
+    let mut found = PluginDir { dir: dir.to_path_buf(), plugins: Vec::new(), skipped: Vec::new() };
     for path in paths {
         if path.extension().and_then(|e| e.to_str()) != Some(std::env::consts::DLL_EXTENSION) {
             found.skipped.push(Skipped {
                 path,
-                reason: format!(
-                    "not a shared library (*.{})",
-                    std::env::consts::DLL_EXTENSION
-                ),
+                reason: format!("not a shared library (*.{})", std::env::consts::DLL_EXTENSION),
             });
             continue;
         }
@@ -96,9 +74,7 @@ pub fn load_dir(dir: &Path) -> Result<PluginDir> {
                 if found.find(&kind).is_some() {
                     found.skipped.push(Skipped {
                         path,
-                        reason: format!(
-                            "another plugin for connector type '{kind}' was loaded first"
-                        ),
+                        reason: format!("another plugin for connector type '{kind}' was loaded first"),
                     });
                 } else {
                     tracing::debug!(path = %path.display(), connector = %kind, "plugin loaded");
@@ -114,17 +90,9 @@ pub fn load_dir(dir: &Path) -> Result<PluginDir> {
 /// Loads one file; the error is a one-line reason meant for users.
 pub fn load(path: &Path) -> Result<Plugin, String> {
     let header = lib_header_from_path(path).map_err(|e| summarise(&e))?;
-    let module = header
-        .init_root_module::<SourcePluginRef>()
-        .map_err(|e| summarise(&e))?;
-    let manifest = module.manifest()()
-        .into_result()
-        .map_err(|e| format!("its manifest failed: {e}"))?;
-    Ok(Plugin {
-        path: path.to_path_buf(),
-        module,
-        manifest,
-    })
+    let module = header.init_root_module::<SourcePluginRef>().map_err(|e| summarise(&e))?;
+    let manifest = module.manifest()().into_result().map_err(|e| format!("its manifest failed: {e}"))?;
+    Ok(Plugin { path: path.to_path_buf(), module, manifest })
 }
 
 /// A one-line reason for a load failure. abi_stable's own text can run to a thousand lines
@@ -138,22 +106,15 @@ fn summarise(err: &LibraryError) -> String {
         LibraryError::GetSymbolError { .. } => "not a plugin (no abi_stable root module)".into(),
         LibraryError::InvalidAbiHeader(_) => "built with an incompatible abi_stable version".into(),
         LibraryError::InvalidCAbi { .. } => "built with an incompatible C ABI".into(),
-        LibraryError::IncompatibleVersionNumber {
-            expected_version,
-            actual_version,
-            ..
-        } => format!(
-            "built against plugin contract {actual_version}; this host speaks {expected_version}"
-        ),
-        LibraryError::AbiInstability(_) => {
-            "not a source plugin of this contract, or built against an incompatible \
-             version of it (type layouts differ; run with loggerLevel DEBUG for details)"
-                .into()
+        LibraryError::IncompatibleVersionNumber { expected_version, actual_version, .. } => {
+            format!("built against plugin contract {actual_version}; this host speaks {expected_version}")
         }
-        LibraryError::RootModule { err, .. } => format!(
-            "its root module failed to load: {}",
-            one_line(&err.to_string())
-        ),
+        LibraryError::AbiInstability(_) => "not a source plugin of this contract, or built against an incompatible \
+             version of it (type layouts differ; run with loggerLevel DEBUG for details)"
+            .into(),
+        LibraryError::RootModule { err, .. } => {
+            format!("its root module failed to load: {}", one_line(&err.to_string()))
+        }
         LibraryError::ParseVersionError(e) => format!("its version is not readable: {e}"),
         LibraryError::Many(errors) => errors.iter().map(summarise).collect::<Vec<_>>().join("; "),
     }

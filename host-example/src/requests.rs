@@ -37,22 +37,12 @@ pub fn put_service(name: &str, service_type: &str, connection: Option<Value>) ->
 
 /// `PUT /v1/topics`: the plugin's CreateTopicRequest, as it is.
 pub fn put_topic(fqn: String, create_topic: Value) -> Request {
-    Request {
-        method: "PUT",
-        path: "/v1/topics".into(),
-        entity_fqn: Some(fqn),
-        body: create_topic,
-    }
+    Request { method: "PUT", path: "/v1/topics".into(), entity_fqn: Some(fqn), body: create_topic }
 }
 
 /// `PUT /v1/topics/{id}/sampleData` for the topic `fqn`.
 pub fn put_sample_data(fqn: String, sample: Value) -> Request {
-    Request {
-        method: "PUT",
-        path: "/v1/topics/{id}/sampleData".into(),
-        entity_fqn: Some(fqn),
-        body: sample,
-    }
+    Request { method: "PUT", path: "/v1/topics/{id}/sampleData".into(), entity_fqn: Some(fqn), body: sample }
 }
 
 /// `DELETE /v1/topics/deleteStale`: soft-deletes the service's topics that are not in `seen`.
@@ -90,11 +80,9 @@ pub fn secret_keys(schema: &Value) -> Vec<String> {
     fn is_secret(s: &Value) -> bool {
         s.get("format").and_then(Value::as_str) == Some("password")
             || s.get("writeOnly").and_then(Value::as_bool) == Some(true)
-            || ["anyOf", "oneOf"].iter().any(|k| {
-                s.get(*k)
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| a.iter().any(is_secret))
-            })
+            || ["anyOf", "oneOf"]
+                .iter()
+                .any(|k| s.get(*k).and_then(Value::as_array).is_some_and(|a| a.iter().any(is_secret)))
     }
     fn walk(v: &Value, out: &mut Vec<String>) {
         match v {
@@ -142,11 +130,7 @@ mod tests {
     fn the_service_request_leaves_out_the_connection_when_asked() {
         let r = put_service("svc", "Kinesis", None);
         assert_eq!(r.body, json!({"name": "svc", "serviceType": "Kinesis"}));
-        let r = put_service(
-            "svc",
-            "Kinesis",
-            Some(json!({"config": {"type": "Kinesis"}})),
-        );
+        let r = put_service("svc", "Kinesis", Some(json!({"config": {"type": "Kinesis"}})));
         assert_eq!(r.body["connection"]["config"]["type"], "Kinesis");
     }
 

@@ -30,9 +30,7 @@ impl SinkConfig {
                     .and_then(Value::as_str)
                     .filter(|f| !f.is_empty())
                     .context("sink.config.filename: the file sink needs a file name")?;
-                Ok(SinkConfig::File {
-                    filename: PathBuf::from(filename),
-                })
+                Ok(SinkConfig::File { filename: PathBuf::from(filename) })
             }
             "metadata-rest" => bail!(
                 "sink.type: `metadata-rest` is not supported by this version of the host yet; \
@@ -57,39 +55,24 @@ impl FileSink {
         let mut partial = target.clone().into_os_string();
         partial.push(".partial");
         let partial = PathBuf::from(partial);
-        let file = File::create(&partial).with_context(|| {
-            format!("sink.config.filename: cannot create {}", partial.display())
-        })?;
-        Ok(FileSink {
-            target,
-            partial,
-            out: BufWriter::new(file),
-            written: 0,
-        })
+        let file = File::create(&partial)
+            .with_context(|| format!("sink.config.filename: cannot create {}", partial.display()))?;
+        Ok(FileSink { target, partial, out: BufWriter::new(file), written: 0 })
     }
 
     pub fn write(&mut self, request: &Request) -> Result<()> {
         serde_json::to_writer(&mut self.out, request)?;
-        self.out
-            .write_all(b"\n")
-            .with_context(|| format!("cannot write to {}", self.partial.display()))?;
+        self.out.write_all(b"\n").with_context(|| format!("cannot write to {}", self.partial.display()))?;
         self.written += 1;
         Ok(())
     }
 
     /// Flushes and moves the file into place.
     pub fn commit(mut self) -> Result<PathBuf> {
-        self.out
-            .flush()
-            .with_context(|| format!("cannot write to {}", self.partial.display()))?;
+        self.out.flush().with_context(|| format!("cannot write to {}", self.partial.display()))?;
         self.out.get_ref().sync_all().ok();
-        std::fs::rename(&self.partial, &self.target).with_context(|| {
-            format!(
-                "cannot move {} to {}",
-                self.partial.display(),
-                self.target.display()
-            )
-        })?;
+        std::fs::rename(&self.partial, &self.target)
+            .with_context(|| format!("cannot move {} to {}", self.partial.display(), self.target.display()))?;
         Ok(self.target)
     }
 

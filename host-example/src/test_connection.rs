@@ -36,25 +36,10 @@ impl Report {
     }
 
     pub fn table(&self) -> String {
-        let width = self
-            .steps
-            .iter()
-            .map(|s| s.name.len())
-            .max()
-            .unwrap_or(4)
-            .max(4);
-        let mut out = format!(
-            "{:<width$}  {:<9}  {:<7}  {}\n",
-            "Step", "Mandatory", "Result", "Message"
-        );
+        let width = self.steps.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
+        let mut out = format!("{:<width$}  {:<9}  {:<7}  {}\n", "Step", "Mandatory", "Result", "Message");
         for s in &self.steps {
-            let result = s.status.clone().unwrap_or_else(|| {
-                if s.passed {
-                    "Passed".into()
-                } else {
-                    "Failed".into()
-                }
-            });
+            let result = s.status.clone().unwrap_or_else(|| if s.passed { "Passed".into() } else { "Failed".into() });
             let mut message = s.message.clone().unwrap_or_default();
             if let Some(e) = &s.error_log {
                 message.push_str(&format!(" ({e})"));
@@ -67,26 +52,15 @@ impl Report {
                 message
             ));
         }
-        out.push_str(&format!(
-            "Result: {}",
-            if self.passed() {
-                "connection OK"
-            } else {
-                "FAILED"
-            }
-        ));
+        out.push_str(&format!("Result: {}", if self.passed() { "connection OK" } else { "FAILED" }));
         out
     }
 }
 
 pub fn run(workflow: &Workflow, plugin: &Plugin, level: LogLevel) -> Result<Report> {
     let config = serde_json::to_string(&workflow.source)?;
-    let json = plugin.module.test_connection()(
-        RStr::from_str(&config),
-        crate::logging::host_context(level),
-    )
-    .into_result()
-    .map_err(|e| anyhow::anyhow!("the connection test could not run: {e}"))?;
-    serde_json::from_str(json.as_str())
-        .context("the plugin's test-connection report is not readable")
+    let json = plugin.module.test_connection()(RStr::from_str(&config), crate::logging::host_context(level))
+        .into_result()
+        .map_err(|e| anyhow::anyhow!("the connection test could not run: {e}"))?;
+    serde_json::from_str(json.as_str()).context("the plugin's test-connection report is not readable")
 }

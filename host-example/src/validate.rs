@@ -14,8 +14,8 @@ pub struct Violation {
 /// Every violation of `schema` by `source`. Messages never quote the offending value, since it
 /// may be a secret.
 pub fn against_schema(schema: &Value, source: &Value) -> Result<Vec<Violation>> {
-    let validator = jsonschema::validator_for(schema)
-        .context("the plugin's config schema is not a valid JSON Schema")?;
+    let validator =
+        jsonschema::validator_for(schema).context("the plugin's config schema is not a valid JSON Schema")?;
     Ok(validator
         .iter_errors(source)
         .map(|e| Violation {

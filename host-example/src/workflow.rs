@@ -71,10 +71,9 @@ pub enum LoggerLevel {
 
 impl Workflow {
     pub fn load(path: &Path) -> Result<Self> {
-        let raw = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read workflow file {}", path.display()))?;
-        Self::parse(&raw)
-            .with_context(|| format!("workflow file {} is not a valid workflow", path.display()))
+        let raw =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read workflow file {}", path.display()))?;
+        Self::parse(&raw).with_context(|| format!("workflow file {} is not a valid workflow", path.display()))
     }
 
     pub fn parse(raw: &str) -> Result<Self> {
@@ -97,9 +96,7 @@ impl Workflow {
 
     /// `source.serviceConnection.config.type` (e.g. `Kinesis`).
     pub fn connection_type(&self) -> Option<&str> {
-        self.source
-            .pointer("/serviceConnection/config/type")
-            .and_then(Value::as_str)
+        self.source.pointer("/serviceConnection/config/type").and_then(Value::as_str)
     }
 
     pub fn service_name(&self) -> Option<&str> {
@@ -129,9 +126,7 @@ pub fn expand_vars(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Strin
                 None => ("", 0),
             }
         } else {
-            let end = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
+            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
             (&after[..end], end)
         };
         match (written_len, lookup(name)) {
@@ -158,19 +153,14 @@ mod tests {
         let env = |n: &str| (n == "TOKEN").then(|| "abc".to_string());
         assert_eq!(expand_vars("t: $TOKEN", env), "t: abc");
         assert_eq!(expand_vars("t: ${TOKEN}x", env), "t: abcx");
-        assert_eq!(
-            expand_vars("t: $MISSING ${MISSING} $", env),
-            "t: $MISSING ${MISSING} $"
-        );
+        assert_eq!(expand_vars("t: $MISSING ${MISSING} $", env), "t: $MISSING ${MISSING} $");
         assert_eq!(expand_vars("a$$TOKEN", env), "a$abc");
     }
 
     #[test]
     fn unknown_top_level_keys_are_rejected_with_their_name() {
-        let e = Workflow::parse(
-            "source: {type: kinesis}\nworkflowConfig: {openMetadataServerConfig: {}}\nsinc: {}\n",
-        )
-        .unwrap_err();
+        let e = Workflow::parse("source: {type: kinesis}\nworkflowConfig: {openMetadataServerConfig: {}}\nsinc: {}\n")
+            .unwrap_err();
         assert!(format!("{e:#}").contains("sinc"), "{e:#}");
     }
 }

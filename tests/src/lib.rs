@@ -17,10 +17,7 @@ pub const REGION: &str = "eu-west-1";
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
 /// Where `kinesis-local` is installed (`npm ci --prefix tests/emulator`).
@@ -39,7 +36,10 @@ impl Emulator {
     pub fn start() -> Result<Self> {
         let package = emulator_package();
         if !package.join("main.js").exists() {
-            bail!("kinesis-local is not installed at {}: run `npm ci --prefix tests/emulator` (scripts/test.sh does)", package.display());
+            bail!(
+                "kinesis-local is not installed at {}: run `npm ci --prefix tests/emulator` (scripts/test.sh does)",
+                package.display()
+            );
         }
         let port = free_port()?;
         let tls_port = free_port()?;
@@ -113,10 +113,7 @@ pub struct StreamSpec {
 
 impl StreamSpec {
     pub fn new(name: impl Into<String>, shards: i32) -> Self {
-        StreamSpec {
-            name: name.into(),
-            shards,
-        }
+        StreamSpec { name: name.into(), shards }
     }
 }
 
@@ -186,35 +183,20 @@ pub fn built() -> Result<Built> {
     let exe = std::env::current_exe()?;
     let profile_dir = exe
         .ancestors()
-        .find(|p| {
-            p.join("host-example").is_file()
-                || p.file_name()
-                    .is_some_and(|n| n == "debug" || n == "release")
-        })
+        .find(|p| p.join("host-example").is_file() || p.file_name().is_some_and(|n| n == "debug" || n == "release"))
         .context("cannot find the target directory")?
         .to_path_buf();
     let host = profile_dir.join("host-example");
     let library = |name: &str| {
-        profile_dir.join(format!(
-            "{}{name}.{}",
-            std::env::consts::DLL_PREFIX,
-            std::env::consts::DLL_EXTENSION
-        ))
+        profile_dir.join(format!("{}{name}.{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_EXTENSION))
     };
     let (plugin, old_abi_plugin) = (library("kinesis_plugin"), library("old_abi_plugin"));
     for p in [&host, &plugin, &old_abi_plugin] {
         if !p.is_file() {
-            bail!(
-                "{} is not built: run `cargo build --workspace` first (scripts/test.sh does)",
-                p.display()
-            );
+            bail!("{} is not built: run `cargo build --workspace` first (scripts/test.sh does)", p.display());
         }
     }
-    Ok(Built {
-        host,
-        plugin,
-        old_abi_plugin,
-    })
+    Ok(Built { host, plugin, old_abi_plugin })
 }
 
 /// A temporary working folder with a plugin directory holding the built plugin beside files
@@ -243,23 +225,13 @@ impl Sandbox {
         let file_name = built.plugin.file_name().context("plugin file name")?;
         std::fs::copy(&built.plugin, plugin_dir.join(file_name))?;
         if let Some(other) = other_shared_library() {
-            std::fs::copy(
-                other,
-                plugin_dir.join(format!("libm-copy.{}", std::env::consts::DLL_EXTENSION)),
-            )?;
+            std::fs::copy(other, plugin_dir.join(format!("libm-copy.{}", std::env::consts::DLL_EXTENSION)))?;
         }
         let old = &built.old_abi_plugin;
         std::fs::copy(old, plugin_dir.join(old.file_name().context("file name")?))?;
-        std::fs::write(
-            plugin_dir.join(format!("broken.{}", std::env::consts::DLL_EXTENSION)),
-            b"not an ELF file",
-        )?;
+        std::fs::write(plugin_dir.join(format!("broken.{}", std::env::consts::DLL_EXTENSION)), b"not an ELF file")?;
         std::fs::write(plugin_dir.join("README.txt"), b"plugins go here")?;
-        Ok(Sandbox {
-            dir,
-            plugin_dir,
-            built,
-        })
+        Ok(Sandbox { dir, plugin_dir, built })
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -307,11 +279,7 @@ fn other_shared_library() -> Option<PathBuf> {
 
 /// A workflow for the emulator at `endpoint`, with a file sink writing `out.jsonl`;
 /// `source_config` is merged into `sourceConfig.config`.
-pub fn workflow(
-    endpoint: &str,
-    service: &str,
-    source_config: serde_json::Value,
-) -> serde_json::Value {
+pub fn workflow(endpoint: &str, service: &str, source_config: serde_json::Value) -> serde_json::Value {
     let mut config = serde_json::json!({"type": "MessagingMetadata", "generateSampleData": false});
     if let (Some(c), Some(extra)) = (config.as_object_mut(), source_config.as_object()) {
         c.extend(extra.clone());
@@ -333,18 +301,14 @@ pub fn workflow(
 
 /// The lines of a JSON-lines file.
 pub fn read_jsonl(path: &Path) -> Result<Vec<serde_json::Value>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    text.lines()
-        .map(|l| serde_json::from_str(l).with_context(|| format!("not JSON: {l}")))
-        .collect()
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines().map(|l| serde_json::from_str(l).with_context(|| format!("not JSON: {l}"))).collect()
 }
 
 /// A validator for one of OpenMetadata's contract schemas (`tests/contract/NAME`).
 pub fn contract(name: &str) -> Result<jsonschema::Validator> {
     let path = workspace().join("tests/contract").join(name);
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?,
-    )?;
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?)?;
     jsonschema::validator_for(&schema).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

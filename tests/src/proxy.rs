@@ -50,12 +50,7 @@ impl Proxy {
 
     /// How many calls of `operation` went through the proxy.
     pub fn calls(&self, operation: &str) -> u64 {
-        self.counts
-            .lock()
-            .unwrap()
-            .get(operation)
-            .copied()
-            .unwrap_or(0)
+        self.counts.lock().unwrap().get(operation).copied().unwrap_or(0)
     }
 }
 
@@ -65,11 +60,7 @@ pub async fn start(upstream: SocketAddr, rule: Rule) -> Result<Proxy> {
     let addr = listener.local_addr()?;
     let counts = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
     let failed = Arc::new(AtomicU64::new(0));
-    let proxy = Proxy {
-        addr,
-        counts: counts.clone(),
-        failed: failed.clone(),
-    };
+    let proxy = Proxy { addr, counts: counts.clone(), failed: failed.clone() };
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             let (rule, counts, failed) = (rule.clone(), counts.clone(), failed.clone());
@@ -103,17 +94,9 @@ async fn serve(
             *n += 1;
             *n
         };
-        let call = Call {
-            operation,
-            body: String::from_utf8_lossy(&body).into_owned(),
-            nth_of_operation: nth,
-        };
+        let call = Call { operation, body: String::from_utf8_lossy(&body).into_owned(), nth_of_operation: nth };
         match rule(&call) {
-            Action::Fail {
-                status,
-                code,
-                message,
-            } => {
+            Action::Fail { status, code, message } => {
                 failed.fetch_add(1, Ordering::Relaxed);
                 let body = format!(r#"{{"__type":"{code}","message":"{message}"}}"#);
                 let response = format!(
@@ -134,17 +117,12 @@ async fn serve(
 }
 
 /// Reads one request (head and Content-Length body); `None` when the client closed.
-async fn read_request(
-    client: &mut TcpStream,
-    buffer: &mut Vec<u8>,
-) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+async fn read_request(client: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
     loop {
         if let Some(end) = find(buffer, b"\r\n\r\n") {
             let head = buffer[..end + 4].to_vec();
             let text = String::from_utf8_lossy(&head);
-            let length: usize = header(&text, "content-length")
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
+            let length: usize = header(&text, "content-length").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
             while buffer.len() < end + 4 + length {
                 if read_more(client, buffer).await? == 0 {
                     return Ok(None);
@@ -188,9 +166,7 @@ async fn forward(upstream: SocketAddr, head: &str, body: &[u8]) -> Result<Vec<u8
     let mut body = raw[end + 4..].to_vec();
     if header(&head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         body = dechunk(&body)?;
-    } else if let Some(length) =
-        header(&head, "content-length").and_then(|v| v.parse::<usize>().ok())
-    {
+    } else if let Some(length) = header(&head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
         body.truncate(length);
     }
     let mut out = String::new();
@@ -215,8 +191,8 @@ fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {
     loop {
         let line_end = find(data, b"\r\n").context("bad chunk")?;
         let size_text = String::from_utf8_lossy(&data[..line_end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .context("bad chunk size")?;
+        let size =
+            usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).context("bad chunk size")?;
         data = &data[line_end + 2..];
         if size == 0 {
             return Ok(out);

@@ -13,9 +13,7 @@ use serde_json::{json, Value};
 
 /// More than 100 streams, so that ListStreams pages; shard counts 1–3; names with `.`, `-`, `_`.
 fn seeded() -> Vec<StreamSpec> {
-    let mut streams: Vec<StreamSpec> = (0..104)
-        .map(|i| StreamSpec::new(format!("bulk-{i:03}"), 1))
-        .collect();
+    let mut streams: Vec<StreamSpec> = (0..104).map(|i| StreamSpec::new(format!("bulk-{i:03}"), 1)).collect();
     streams.extend([
         StreamSpec::new("orders.v1", 2),
         StreamSpec::new("payments_eu", 3),
@@ -26,10 +24,7 @@ fn seeded() -> Vec<StreamSpec> {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 #[test]
@@ -56,43 +51,16 @@ fn ingest_writes_every_stream_as_a_valid_topic() {
     });
 
     let sandbox = Sandbox::new().unwrap();
-    let wf = sandbox
-        .write_workflow(
-            "workflow.yaml",
-            &workflow(&emulator.endpoint(), "kinesis.prod", json!({})),
-        )
-        .unwrap();
-    let run = sandbox
-        .host(&["ingest", "-c", wf.to_str().unwrap()])
-        .unwrap();
-    assert_eq!(
-        run.code, 0,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    assert!(
-        run.stdout.contains("topics written:    108"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("streams listed:    108"),
-        "{}",
-        run.stdout
-    );
+    let wf =
+        sandbox.write_workflow("workflow.yaml", &workflow(&emulator.endpoint(), "kinesis.prod", json!({}))).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("topics written:    108"), "{}", run.stdout);
+    assert!(run.stdout.contains("streams listed:    108"), "{}", run.stdout);
     // The plugin's own log events reached the host's log, with their target.
-    assert!(
-        run.stderr
-            .contains("[kinesis_plugin::run] listing finished"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("[kinesis_plugin::run] listing finished"), "{}", run.stderr);
     // The plugin directory's other files were skipped with a reason, not a crash.
-    assert!(
-        run.stderr.contains("broken.so") && run.stderr.contains("not a loadable library"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("broken.so") && run.stderr.contains("not a loadable library"), "{}", run.stderr);
 
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
     let service_validator = contract("createMessagingService.json").unwrap();
@@ -102,14 +70,8 @@ fn ingest_writes_every_stream_as_a_valid_topic() {
     assert_eq!(lines[0]["path"], "/v1/services/messagingServices");
     assert_eq!(lines[0]["body"]["name"], "kinesis.prod");
     assert_eq!(lines[0]["body"]["serviceType"], "Kinesis");
-    assert!(
-        service_validator.is_valid(&lines[0]["body"]),
-        "{}",
-        lines[0]["body"]
-    );
-    assert!(!std::fs::read_to_string(sandbox.path("out.jsonl"))
-        .unwrap()
-        .contains("test-secret-key"));
+    assert!(service_validator.is_valid(&lines[0]["body"]), "{}", lines[0]["body"]);
+    assert!(!std::fs::read_to_string(sandbox.path("out.jsonl")).unwrap().contains("test-secret-key"));
 
     // Then one topic per stream, valid against the contract and true to the stream.
     let topics: BTreeMap<String, &Value> = lines
@@ -119,23 +81,18 @@ fn ingest_writes_every_stream_as_a_valid_topic() {
         .collect();
     assert_eq!(topics.len(), streams.len());
     for s in &streams {
-        let line = topics
-            .get(&s.name)
-            .unwrap_or_else(|| panic!("no topic for {}", s.name));
+        let line = topics.get(&s.name).unwrap_or_else(|| panic!("no topic for {}", s.name));
         let body = &line["body"];
-        let errors: Vec<String> = topic_validator
-            .iter_errors(body)
-            .map(|e| e.to_string())
-            .collect();
+        let errors: Vec<String> = topic_validator.iter_errors(body).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{}: {errors:?}", s.name);
-        assert_eq!(
-            body["service"], "\"kinesis.prod\"",
-            "the service FQN is quoted"
-        );
+        assert_eq!(body["service"], "\"kinesis.prod\"", "the service FQN is quoted");
         assert_eq!(body["partitions"], s.shards, "{}", s.name);
         assert_eq!(body["cleanupPolicies"], json!(["delete"]));
         assert_eq!(body["topicConfig"]["streamArn"], arn(&s.name));
-        assert!(body["sourceUrl"].as_str().unwrap().starts_with("https://eu-west-1.console.aws.amazon.com/kinesis/home?region=eu-west-1#/streams/details/"));
+        assert!(body["sourceUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://eu-west-1.console.aws.amazon.com/kinesis/home?region=eu-west-1#/streams/details/"));
         let expected_fqn = if s.name.contains('.') {
             format!("\"kinesis.prod\".\"{}\"", s.name)
         } else {
@@ -143,28 +100,16 @@ fn ingest_writes_every_stream_as_a_valid_topic() {
         };
         assert_eq!(line["entityFqn"], expected_fqn);
     }
-    assert_eq!(
-        topics["orders.v1"]["body"]["retentionTime"],
-        48.0 * 3_600_000.0
-    );
-    assert_eq!(
-        topics["bulk-000"]["body"]["retentionTime"],
-        24.0 * 3_600_000.0
-    );
-    assert_eq!(
-        topics["payments_eu"]["body"]["maximumMessageSize"],
-        2048 * 1024
-    );
+    assert_eq!(topics["orders.v1"]["body"]["retentionTime"], 48.0 * 3_600_000.0);
+    assert_eq!(topics["bulk-000"]["body"]["retentionTime"], 24.0 * 3_600_000.0);
+    assert_eq!(topics["payments_eu"]["body"]["maximumMessageSize"], 2048 * 1024);
     assert_eq!(topics["bulk-000"]["body"]["maximumMessageSize"], 1_048_576);
 
     // Last, the stale-topic deletion, naming every topic as seen.
     let last = lines.last().unwrap();
     assert_eq!(last["path"], "/v1/topics/deleteStale");
     assert_eq!(last["body"]["scopeFqn"], "\"kinesis.prod\"");
-    assert_eq!(
-        last["body"]["seenFqns"].as_array().unwrap().len(),
-        streams.len()
-    );
+    assert_eq!(last["body"]["seenFqns"].as_array().unwrap().len(), streams.len());
 }
 
 fn arn(name: &str) -> String {
@@ -175,50 +120,21 @@ fn arn(name: &str) -> String {
 fn the_topic_filter_keeps_what_openmetadata_would_keep() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let names = [
-        "orders.v1",
-        "orders-test",
-        "Orders_archive",
-        "eu-orders",
-        "payments",
-    ];
-    runtime()
-        .block_on(seed(
-            &client,
-            &names
-                .iter()
-                .map(|n| StreamSpec::new(*n, 1))
-                .collect::<Vec<_>>(),
-        ))
-        .unwrap();
+    let names = ["orders.v1", "orders-test", "Orders_archive", "eu-orders", "payments"];
+    runtime().block_on(seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 1)).collect::<Vec<_>>())).unwrap();
 
     let sandbox = Sandbox::new().unwrap();
-    let filter =
-        json!({"topicFilterPattern": {"includes": ["orders", "pay"], "excludes": [".*test"]}});
-    let wf = sandbox
-        .write_workflow(
-            "workflow.yaml",
-            &workflow(&emulator.endpoint(), "svc", filter),
-        )
-        .unwrap();
-    let run = sandbox
-        .host(&["ingest", "-c", wf.to_str().unwrap()])
-        .unwrap();
+    let filter = json!({"topicFilterPattern": {"includes": ["orders", "pay"], "excludes": [".*test"]}});
+    let wf = sandbox.write_workflow("workflow.yaml", &workflow(&emulator.endpoint(), "svc", filter)).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
-    let mut kept: Vec<&str> = lines
-        .iter()
-        .filter(|l| l["path"] == "/v1/topics")
-        .map(|l| l["body"]["name"].as_str().unwrap())
-        .collect();
+    let mut kept: Vec<&str> =
+        lines.iter().filter(|l| l["path"] == "/v1/topics").map(|l| l["body"]["name"].as_str().unwrap()).collect();
     kept.sort();
     // Anchored at the start only, case-insensitive; excludes win.
     assert_eq!(kept, vec!["Orders_archive", "orders.v1", "payments"]);
-    assert!(
-        run.stdout.contains("filtered out:      2"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("filtered out:      2"), "{}", run.stdout);
 }
 
 #[test]
@@ -226,39 +142,17 @@ fn plugins_lists_the_plugin_and_says_why_other_files_were_skipped() {
     let sandbox = Sandbox::new().unwrap();
     let run = sandbox.host(&["plugins"]).unwrap();
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Kinesis (Messaging service)"), "{}", run.stdout);
+    assert!(run.stdout.contains("features: Topics, Sample Data"), "{}", run.stdout);
+    assert!(run.stdout.contains("broken.so: not a loadable library"), "{}", run.stdout);
+    assert!(run.stdout.contains("README.txt: not a shared library"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("Kinesis (Messaging service)"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("features: Topics, Sample Data"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("broken.so: not a loadable library"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("README.txt: not a shared library"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains(
-            "libold_abi_plugin.so: built against plugin contract 0.9.0; this host speaks 1.0.0"
-        ),
+        run.stdout.contains("libold_abi_plugin.so: built against plugin contract 0.9.0; this host speaks 1.0.0"),
         "{}",
         run.stdout
     );
     if run.stdout.contains("libm-copy.so") {
-        assert!(
-            run.stdout.contains("libm-copy.so: not a plugin"),
-            "{}",
-            run.stdout
-        );
+        assert!(run.stdout.contains("libm-copy.so: not a plugin"), "{}", run.stdout);
     }
 
     let schema = sandbox.host(&["schema", "KINESIS"]).unwrap();
@@ -270,85 +164,34 @@ fn plugins_lists_the_plugin_and_says_why_other_files_were_skipped() {
 #[test]
 fn a_bad_workflow_is_refused_with_every_field_named() {
     let sandbox = Sandbox::new().unwrap();
-    let mut wf = workflow(
-        "http://127.0.0.1:1",
-        "svc",
-        json!({"generateSampleData": "yes"}),
-    );
+    let mut wf = workflow("http://127.0.0.1:1", "svc", json!({"generateSampleData": "yes"}));
     wf["source"]["serviceConnection"]["config"]["awsConfig"]["awsRegoin"] = json!("eu-west-1");
-    wf["source"]["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] =
-        json!(918273645);
+    wf["source"]["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] = json!(918273645);
     let path = sandbox.write_workflow("bad.yaml", &wf).unwrap();
-    let run = sandbox
-        .host(&["ingest", "-c", path.to_str().unwrap()])
-        .unwrap();
+    let run = sandbox.host(&["ingest", "-c", path.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("bad.yaml is not a valid Kinesis workflow"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("source/serviceConnection/config/awsConfig"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("bad.yaml is not a valid Kinesis workflow"), "{}", run.stderr);
+    assert!(run.stderr.contains("source/serviceConnection/config/awsConfig"), "{}", run.stderr);
     assert!(run.stderr.contains("awsRegoin"), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("source/sourceConfig/config/generateSampleData"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("source/serviceConnection/config/awsConfig/awsSecretAccessKey"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        !run.stderr.contains("918273645"),
-        "a secret was quoted: {}",
-        run.stderr
-    );
-    assert!(
-        !sandbox.path("out.jsonl").exists(),
-        "nothing is written for a refused workflow"
-    );
+    assert!(run.stderr.contains("source/sourceConfig/config/generateSampleData"), "{}", run.stderr);
+    assert!(run.stderr.contains("source/serviceConnection/config/awsConfig/awsSecretAccessKey"), "{}", run.stderr);
+    assert!(!run.stderr.contains("918273645"), "a secret was quoted: {}", run.stderr);
+    assert!(!sandbox.path("out.jsonl").exists(), "nothing is written for a refused workflow");
 }
 
 #[test]
 fn test_connection_reports_the_list_streams_step() {
     let emulator = Emulator::start().unwrap();
     let sandbox = Sandbox::new().unwrap();
-    let wf = sandbox
-        .write_workflow(
-            "workflow.yaml",
-            &workflow(&emulator.endpoint(), "svc", json!({})),
-        )
-        .unwrap();
-    let run = sandbox
-        .host(&["test-connection", "-c", wf.to_str().unwrap()])
-        .unwrap();
+    let wf = sandbox.write_workflow("workflow.yaml", &workflow(&emulator.endpoint(), "svc", json!({}))).unwrap();
+    let run = sandbox.host(&["test-connection", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("GetTopics") && run.stdout.contains("Passed"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("GetTopics") && run.stdout.contains("Passed"), "{}", run.stdout);
 
     drop(emulator); // nothing listens there any more
-    let run = sandbox
-        .host(&["test-connection", "-c", wf.to_str().unwrap()])
-        .unwrap();
+    let run = sandbox.host(&["test-connection", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("Failed") && run.stdout.contains("FAILED"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("Failed") && run.stdout.contains("FAILED"), "{}", run.stdout);
     assert!(!run.stdout.contains("test-secret-key") && !run.stderr.contains("test-secret-key"));
 }
 
@@ -356,14 +199,8 @@ fn test_connection_reports_the_list_streams_step() {
 fn a_listing_that_fails_part_way_deletes_nothing_and_fails_the_run() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let streams: Vec<StreamSpec> = (0..103)
-        .map(|i| StreamSpec::new(format!("s-{i:03}"), 1))
-        .collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let streams: Vec<StreamSpec> = (0..103).map(|i| StreamSpec::new(format!("s-{i:03}"), 1)).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     rt.block_on(seed(&client, &streams)).unwrap();
     // The second ListStreams page fails, as an expired token does on AWS.
     let rule: proxy::Rule = Arc::new(|call: &Call| {
@@ -374,50 +211,23 @@ fn a_listing_that_fails_part_way_deletes_nothing_and_fails_the_run() {
                 message: "injected by the test".into(),
             }
         } else {
-            Action::Forward {
-                delay: Duration::ZERO,
-            }
+            Action::Forward { delay: Duration::ZERO }
         }
     });
     let upstream = format!("127.0.0.1:{}", emulator.port).parse().unwrap();
     let proxy = rt.block_on(proxy::start(upstream, rule)).unwrap();
 
     let sandbox = Sandbox::new().unwrap();
-    let wf = sandbox
-        .write_workflow(
-            "workflow.yaml",
-            &workflow(&proxy.endpoint(), "svc", json!({})),
-        )
-        .unwrap();
-    let run = sandbox
-        .host(&["ingest", "-c", wf.to_str().unwrap()])
-        .unwrap();
+    let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "svc", json!({}))).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("listing complete:  no"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("ExpiredNextTokenException"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("nothing is marked deleted"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("listing complete:  no"), "{}", run.stdout);
+    assert!(run.stdout.contains("ExpiredNextTokenException"), "{}", run.stdout);
+    assert!(run.stdout.contains("nothing is marked deleted"), "{}", run.stdout);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
-    assert!(
-        lines.iter().all(|l| l["method"] != "DELETE"),
-        "no deletion after an incomplete listing"
-    );
+    assert!(lines.iter().all(|l| l["method"] != "DELETE"), "no deletion after an incomplete listing");
     // What was listed before the failure is still written.
-    assert_eq!(
-        lines.iter().filter(|l| l["path"] == "/v1/topics").count(),
-        100
-    );
+    assert_eq!(lines.iter().filter(|l| l["path"] == "/v1/topics").count(), 100);
     assert_eq!(proxy.calls("ListStreams"), 2);
 }
 
@@ -427,13 +237,7 @@ fn the_example_workflow_of_openmetadata_is_accepted_unchanged() {
     // here without a network, through the same path `ingest` takes before it connects.
     let sandbox = Sandbox::new().unwrap();
     let example = e2e::workspace().join("tests/contract/kinesis-workflow-example.yaml");
-    let run = sandbox
-        .host(&["validate", "-c", example.to_str().unwrap()])
-        .unwrap();
+    let run = sandbox.host(&["validate", "-c", example.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("valid Kinesis workflow"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("valid Kinesis workflow"), "{}", run.stdout);
 }

@@ -52,11 +52,7 @@ pub struct PluginError {
 
 impl PluginError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        PluginError {
-            kind,
-            message: RString::from(message.into()),
-            field: RNone,
-        }
+        PluginError { kind, message: RString::from(message.into()), field: RNone }
     }
 
     pub fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -92,10 +88,7 @@ impl std::error::Error for PluginError {}
 pub fn guard<T>(f: impl FnOnce() -> RResult<T, PluginError>) -> RResult<T, PluginError> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
-        Err(panic) => RResult::RErr(PluginError::internal(format!(
-            "the plugin panicked: {}",
-            panic_message(&*panic)
-        ))),
+        Err(panic) => RResult::RErr(PluginError::internal(format!("the plugin panicked: {}", panic_message(&*panic)))),
     }
 }
 
@@ -130,9 +123,6 @@ mod tests {
     #[test]
     fn display_names_the_field() {
         let e = PluginError::config("/a/b", "must be a region");
-        assert_eq!(
-            e.to_string(),
-            "invalid config error at /a/b: must be a region"
-        );
+        assert_eq!(e.to_string(), "invalid config error at /a/b: must be a region");
     }
 }

@@ -21,18 +21,12 @@ mod tests {
 
     #[test]
     fn plain_parts_are_joined() {
-        assert_eq!(
-            build(["kinesis_prod", "orders-v1_x"]),
-            "kinesis_prod.orders-v1_x"
-        );
+        assert_eq!(build(["kinesis_prod", "orders-v1_x"]), "kinesis_prod.orders-v1_x");
     }
 
     #[test]
     fn parts_with_dots_are_quoted() {
-        assert_eq!(
-            build(["kinesis_prod", "orders.v1"]),
-            "kinesis_prod.\"orders.v1\""
-        );
+        assert_eq!(build(["kinesis_prod", "orders.v1"]), "kinesis_prod.\"orders.v1\"");
         assert_eq!(build(["svc.eu", "a.b.c"]), "\"svc.eu\".\"a.b.c\"");
     }
 

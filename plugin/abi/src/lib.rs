@@ -63,12 +63,10 @@ pub struct SourcePlugin {
     pub config_schema: extern "C" fn() -> RResult<RString, PluginError>,
     /// Checks that the configured source can be reached. `config` is JSON (the workflow's
     /// `source` block); the result is JSON shaped like OpenMetadata's TestConnectionResult.
-    pub test_connection:
-        extern "C" fn(config: RStr<'_>, host: HostContext) -> RResult<RString, PluginError>,
+    pub test_connection: extern "C" fn(config: RStr<'_>, host: HostContext) -> RResult<RString, PluginError>,
     /// Starts a run: returns a stream of records. Dropping the stream stops the run's work.
     #[sabi(last_prefix_field)]
-    pub open:
-        extern "C" fn(config: RStr<'_>, host: HostContext) -> RResult<RecordStreamBox, PluginError>,
+    pub open: extern "C" fn(config: RStr<'_>, host: HostContext) -> RResult<RecordStreamBox, PluginError>,
 }
 
 impl RootModule for SourcePluginRef {

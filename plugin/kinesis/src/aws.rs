@@ -24,10 +24,7 @@ pub async fn kinesis_client(aws: &AwsCredentials) -> aws_sdk_kinesis::Client {
         loader = loader.profile_name(profile);
     }
     if let (Some(key), Some(secret)) = (&aws.aws_access_key_id, &aws.aws_secret_access_key) {
-        let token = aws
-            .aws_session_token
-            .as_ref()
-            .map(|t| t.expose().to_string());
+        let token = aws.aws_session_token.as_ref().map(|t| t.expose().to_string());
         loader = loader.credentials_provider(Credentials::new(
             key.clone(),
             secret.expose().to_string(),

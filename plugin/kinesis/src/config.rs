@@ -45,10 +45,7 @@ pub struct SourceConfig {
 /// `serviceConnection`: wraps the connection config.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(
-    title = "Service Connection",
-    description = "Connection to the messaging service."
-)]
+#[schemars(title = "Service Connection", description = "Connection to the messaging service.")]
 pub struct ServiceConnection {
     /// The Kinesis connection.
     #[schemars(title = "Kinesis Connection")]
@@ -58,10 +55,7 @@ pub struct ServiceConnection {
 /// `sourceConfig`: wraps the pipeline config.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(
-    title = "Source Config",
-    description = "Settings of the metadata ingestion pipeline."
-)]
+#[schemars(title = "Source Config", description = "Settings of the metadata ingestion pipeline.")]
 pub struct SourceConfigWrapper {
     /// The messaging metadata pipeline settings.
     #[schemars(title = "Messaging Metadata Pipeline")]
@@ -167,10 +161,7 @@ impl fmt::Debug for AwsCredentials {
             .field("profile_name", &self.profile_name)
             .field("assume_role_arn", &self.assume_role_arn)
             .field("assume_role_session_name", &self.assume_role_session_name)
-            .field(
-                "assume_role_source_identity",
-                &self.assume_role_source_identity,
-            )
+            .field("assume_role_source_identity", &self.assume_role_source_identity)
             .finish()
     }
 }
@@ -179,10 +170,7 @@ impl fmt::Debug for AwsCredentials {
 /// a name, case-insensitively.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(
-    title = "FilterPattern",
-    description = "Regex to only fetch entities that matches the pattern."
-)]
+#[schemars(title = "FilterPattern", description = "Regex to only fetch entities that matches the pattern.")]
 pub struct FilterPattern {
     /// List of strings/regex patterns to match and include only database entities that match.
     #[serde(default)]
@@ -234,14 +222,47 @@ pub struct MessagingMetadata {
     #[serde(default = "default_describe_concurrency")]
     #[schemars(title = "Describe Concurrency", range(min = 1, max = 256))]
     pub describe_concurrency: u32,
+    /// Plugin setting (not part of OpenMetadata's schema): how many of the newest messages make
+    /// a topic's sample, merged across its open shards.
+    #[serde(default = "default_sample_size")]
+    #[schemars(title = "Sample Size", range(min = 1, max = 1000))]
+    pub sample_size: u32,
+    /// Plugin setting (not part of OpenMetadata's schema): how far back, in seconds, reading a
+    /// shard starts when looking for the newest messages. The window widens (×8) while it holds
+    /// too few, up to the stream's retention, where reading starts at the oldest record.
+    #[serde(default = "default_sample_lookback_seconds")]
+    #[schemars(title = "Sample Look-back (seconds)", range(min = 1))]
+    pub sample_lookback_seconds: u64,
+    /// Plugin setting (not part of OpenMetadata's schema): the most GetRecords calls made on one
+    /// shard for a sample (AWS allows 5 per second per shard; calls are spaced to stay below).
+    #[serde(default = "default_sample_max_calls_per_shard")]
+    #[schemars(title = "Sample Calls per Shard", range(min = 1, max = 10000))]
+    pub sample_max_calls_per_shard: u32,
+    /// Plugin setting (not part of OpenMetadata's schema): the most time, in seconds, spent
+    /// reading one topic's sample; a topic whose sample is not read in time keeps what was read.
+    #[serde(default = "default_sample_topic_budget_seconds")]
+    #[schemars(title = "Sample Time per Topic (seconds)", range(min = 1, max = 3600))]
+    pub sample_topic_budget_seconds: u64,
+    /// Plugin setting (not part of OpenMetadata's schema): a sampled message longer than this
+    /// many bytes is cut, with a note saying so.
+    #[serde(default = "default_sample_max_message_bytes")]
+    #[schemars(title = "Sample Message Size Limit (bytes)", range(min = 64, max = 10485760))]
+    pub sample_max_message_bytes: u32,
+    /// Plugin setting (not part of OpenMetadata's schema): how many topics have their samples
+    /// read at once.
+    #[serde(default = "default_sample_concurrency")]
+    #[schemars(title = "Sample Concurrency", range(min = 1, max = 256))]
+    pub sample_concurrency: u32,
+    /// Plugin setting (not part of OpenMetadata's schema): when sample data is on and the
+    /// sampled messages are JSON objects, infer their structure as the topic's message schema.
+    #[serde(default = "default_true")]
+    #[schemars(title = "Infer Message Schema")]
+    pub infer_message_schema: bool,
 }
 
 /// The only pipeline type this plugin takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(
-    title = "MessagingMetadataConfigType",
-    description = "Messaging Source Config Metadata Pipeline type"
-)]
+#[schemars(title = "MessagingMetadataConfigType", description = "Messaging Source Config Metadata Pipeline type")]
 pub enum MessagingMetadataConfigType {
     MessagingMetadata,
 }
@@ -296,6 +317,27 @@ fn default_session_name() -> Option<String> {
 fn default_describe_concurrency() -> u32 {
     8
 }
+fn default_sample_size() -> u32 {
+    50
+}
+fn default_sample_lookback_seconds() -> u64 {
+    600
+}
+fn default_sample_max_calls_per_shard() -> u32 {
+    25
+}
+fn default_sample_topic_budget_seconds() -> u64 {
+    30
+}
+fn default_sample_max_message_bytes() -> u32 {
+    64 * 1024
+}
+fn default_sample_concurrency() -> u32 {
+    16
+}
+fn default_true() -> bool {
+    true
+}
 
 /// The JSON Schema of [`SourceConfig`].
 pub fn schema() -> serde_json::Value {
@@ -348,17 +390,13 @@ pub fn parse(json: &str) -> Result<Settings, PluginError> {
     check(&source)?;
     let pipeline = &source.source_config.config;
     // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
-    let (pattern, at) = match (
-        &pipeline.topic_filter_pattern,
-        &source.service_connection.config.topic_filter_pattern,
-    ) {
+    let (pattern, at) = match (&pipeline.topic_filter_pattern, &source.service_connection.config.topic_filter_pattern) {
         (Some(p), _) => (Some(p), format!("{SOURCE_CONFIG_PATH}/topicFilterPattern")),
         (None, Some(p)) => (Some(p), format!("{CONNECTION_PATH}/topicFilterPattern")),
         (None, None) => (None, String::new()),
     };
     let filter = match pattern {
-        Some(p) => TopicFilter::new(p)
-            .map_err(|e| PluginError::config(format!("{at}/{}", e.field), e.message))?,
+        Some(p) => TopicFilter::new(p).map_err(|e| PluginError::config(format!("{at}/{}", e.field), e.message))?,
         None => TopicFilter::default(),
     };
     Ok(Settings { source, filter })
@@ -368,39 +406,25 @@ fn check(source: &SourceConfig) -> Result<(), PluginError> {
     if !source.source_type.eq_ignore_ascii_case("kinesis") {
         return Err(PluginError::config(
             "/type",
-            format!(
-                "this plugin reads Kinesis; the source type is '{}'",
-                source.source_type
-            ),
+            format!("this plugin reads Kinesis; the source type is '{}'", source.source_type),
         ));
     }
     if source.service_name.trim().is_empty() {
-        return Err(PluginError::config(
-            "/serviceName",
-            "the service name is empty",
-        ));
+        return Err(PluginError::config("/serviceName", "the service name is empty"));
     }
     let aws = &source.service_connection.config.aws_config;
     let at = |field: &str| format!("{CONNECTION_PATH}/awsConfig/{field}");
     if !is_region(&aws.aws_region) {
-        let hint = if aws
-            .aws_region
-            .trim_end_matches(|c: char| c.is_ascii_lowercase())
-            != aws.aws_region
-            && is_region(
-                aws.aws_region
-                    .trim_end_matches(|c: char| c.is_ascii_lowercase()),
-            ) {
+        let hint = if aws.aws_region.trim_end_matches(|c: char| c.is_ascii_lowercase()) != aws.aws_region
+            && is_region(aws.aws_region.trim_end_matches(|c: char| c.is_ascii_lowercase()))
+        {
             " (that is an availability zone; the region is the name without the last letter)"
         } else {
             ""
         };
         return Err(PluginError::config(
             at("awsRegion"),
-            format!(
-                "'{}' is not an AWS region such as 'eu-west-1'{hint}",
-                aws.aws_region
-            ),
+            format!("'{}' is not an AWS region such as 'eu-west-1'{hint}", aws.aws_region),
         ));
     }
     match (&aws.aws_access_key_id, &aws.aws_secret_access_key) {
@@ -419,32 +443,34 @@ fn check(source: &SourceConfig) -> Result<(), PluginError> {
         _ => {}
     }
     if let Some(url) = &aws.end_point_url {
-        if !(url.starts_with("http://") || url.starts_with("https://"))
-            || url.len() <= "https://".len()
-        {
-            return Err(PluginError::config(
-                at("endPointURL"),
-                format!("'{url}' is not an http(s) URL"),
-            ));
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() <= "https://".len() {
+            return Err(PluginError::config(at("endPointURL"), format!("'{url}' is not an http(s) URL")));
         }
     }
-    if aws
-        .assume_role_arn
-        .as_deref()
-        .is_some_and(|a| !a.is_empty())
-    {
+    if aws.assume_role_arn.as_deref().is_some_and(|a| !a.is_empty()) {
         return Err(PluginError::config(
             at("assumeRoleArn"),
             "assume-role authentication is not supported by this plugin version yet; \
              remove assumeRoleArn or use static keys, a profile or the default credential chain",
         ));
     }
-    let pipeline = &source.source_config.config;
-    if pipeline.describe_concurrency == 0 || pipeline.describe_concurrency > 256 {
-        return Err(PluginError::config(
-            format!("{SOURCE_CONFIG_PATH}/describeConcurrency"),
-            "must be between 1 and 256",
-        ));
+    let p = &source.source_config.config;
+    let ranges: [(&str, u64, u64, u64); 7] = [
+        ("describeConcurrency", p.describe_concurrency.into(), 1, 256),
+        ("sampleSize", p.sample_size.into(), 1, 1000),
+        ("sampleLookbackSeconds", p.sample_lookback_seconds, 1, u64::MAX),
+        ("sampleMaxCallsPerShard", p.sample_max_calls_per_shard.into(), 1, 10_000),
+        ("sampleTopicBudgetSeconds", p.sample_topic_budget_seconds, 1, 3600),
+        ("sampleMaxMessageBytes", p.sample_max_message_bytes.into(), 64, 10_485_760),
+        ("sampleConcurrency", p.sample_concurrency.into(), 1, 256),
+    ];
+    for (field, value, min, max) in ranges {
+        if value < min || value > max {
+            return Err(PluginError::config(
+                format!("{SOURCE_CONFIG_PATH}/{field}"),
+                format!("{value} is out of range: must be between {min} and {max}"),
+            ));
+        }
     }
     Ok(())
 }
@@ -455,9 +481,7 @@ fn is_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3
         && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
@@ -499,22 +523,13 @@ mod tests {
     fn the_example_workflow_source_parses_with_openmetadata_defaults() {
         let s = parse_value(minimal()).unwrap();
         let aws = s.aws();
-        assert_eq!(
-            aws.assume_role_session_name.as_deref(),
-            Some("OpenMetadataSession")
-        );
+        assert_eq!(aws.assume_role_session_name.as_deref(), Some("OpenMetadataSession"));
         assert_eq!(aws.enabled, Some(false));
         assert_eq!(s.pipeline().mark_deleted_topics, Some(true));
         assert_eq!(s.pipeline().override_metadata, Some(false));
         assert_eq!(s.pipeline().generate_sample_data, Some(false));
         assert_eq!(s.pipeline().describe_concurrency, 8);
-        assert_eq!(
-            s.source
-                .service_connection
-                .config
-                .supports_metadata_extraction,
-            Some(true)
-        );
+        assert_eq!(s.source.service_connection.config.supports_metadata_extraction, Some(true));
     }
 
     #[test]
@@ -530,10 +545,7 @@ mod tests {
         let mut v = minimal();
         v["serviceConnection"]["config"]["awsConfig"]["awsRegoin"] = json!("x");
         let e = parse_value(v).unwrap_err();
-        assert_eq!(
-            e.field.unwrap().as_str(),
-            "/serviceConnection/config/awsConfig/awsRegoin"
-        );
+        assert_eq!(e.field.unwrap().as_str(), "/serviceConnection/config/awsConfig/awsRegoin");
         assert!(e.message.contains("unknown field"), "{}", e.message);
     }
 
@@ -543,10 +555,7 @@ mod tests {
         v["serviceConnection"]["config"]["awsConfig"] = json!({});
         let e = parse_value(v).unwrap_err();
         assert!(e.message.contains("awsRegion"), "{}", e.message);
-        assert_eq!(
-            e.field.unwrap().as_str(),
-            "/serviceConnection/config/awsConfig"
-        );
+        assert_eq!(e.field.unwrap().as_str(), "/serviceConnection/config/awsConfig");
     }
 
     #[test]
@@ -554,18 +563,9 @@ mod tests {
         let mut v = minimal();
         v["serviceConnection"]["config"]["awsConfig"]["awsRegion"] = json!("us-east-1a");
         let e = parse_value(v).unwrap_err();
-        assert_eq!(
-            e.field.unwrap().as_str(),
-            "/serviceConnection/config/awsConfig/awsRegion"
-        );
+        assert_eq!(e.field.unwrap().as_str(), "/serviceConnection/config/awsConfig/awsRegion");
         assert!(e.message.contains("availability zone"), "{}", e.message);
-        for ok in [
-            "us-east-1",
-            "us-gov-west-1",
-            "cn-north-1",
-            "ap-southeast-3",
-            "eu-isoe-west-1",
-        ] {
+        for ok in ["us-east-1", "us-gov-west-1", "cn-north-1", "ap-southeast-3", "eu-isoe-west-1"] {
             assert!(is_region(ok), "{ok}");
         }
         for bad in ["eu-west", "euwest1", "EU-WEST-1", "us-east-1a", "", "us--1"] {
@@ -576,13 +576,9 @@ mod tests {
     #[test]
     fn assume_role_is_refused_until_supported() {
         let mut v = minimal();
-        v["serviceConnection"]["config"]["awsConfig"]["assumeRoleArn"] =
-            json!("arn:aws:iam::123456789012:role/x");
+        v["serviceConnection"]["config"]["awsConfig"]["assumeRoleArn"] = json!("arn:aws:iam::123456789012:role/x");
         let e = parse_value(v).unwrap_err();
-        assert_eq!(
-            e.field.unwrap().as_str(),
-            "/serviceConnection/config/awsConfig/assumeRoleArn"
-        );
+        assert_eq!(e.field.unwrap().as_str(), "/serviceConnection/config/awsConfig/assumeRoleArn");
     }
 
     #[test]
@@ -591,39 +587,27 @@ mod tests {
         v["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] = json!(918273645);
         let e = parse_value(v).unwrap_err();
         assert!(!e.message.contains("918273645"), "{}", e.message);
-        assert_eq!(
-            e.field.unwrap().as_str(),
-            "/serviceConnection/config/awsConfig/awsSecretAccessKey"
-        );
+        assert_eq!(e.field.unwrap().as_str(), "/serviceConnection/config/awsConfig/awsSecretAccessKey");
     }
 
     #[test]
     fn secrets_do_not_show_in_debug_output() {
         let mut v = minimal();
         v["serviceConnection"]["config"]["awsConfig"]["awsAccessKeyId"] = json!("AKIAEXAMPLE");
-        v["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] =
-            json!("canary-secret-value");
-        v["serviceConnection"]["config"]["awsConfig"]["awsSessionToken"] =
-            json!("canary-token-value");
+        v["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] = json!("canary-secret-value");
+        v["serviceConnection"]["config"]["awsConfig"]["awsSessionToken"] = json!("canary-token-value");
         let s = parse_value(v).unwrap();
         let debug = format!("{s:?}");
         assert!(!debug.contains("canary"), "{debug}");
-        assert_eq!(
-            s.secrets(),
-            vec!["canary-secret-value", "canary-token-value"]
-        );
+        assert_eq!(s.secrets(), vec!["canary-secret-value", "canary-token-value"]);
     }
 
     #[test]
     fn a_bad_pattern_names_the_pattern() {
         let mut v = minimal();
-        v["sourceConfig"]["config"]["topicFilterPattern"] =
-            json!({"includes": ["ok", "(unclosed"]});
+        v["sourceConfig"]["config"]["topicFilterPattern"] = json!({"includes": ["ok", "(unclosed"]});
         let e = parse_value(v).unwrap_err();
-        assert_eq!(
-            e.field.unwrap().as_str(),
-            "/sourceConfig/config/topicFilterPattern/includes/1"
-        );
+        assert_eq!(e.field.unwrap().as_str(), "/sourceConfig/config/topicFilterPattern/includes/1");
     }
 
     #[test]
@@ -640,10 +624,7 @@ mod tests {
     /// `schema/kinesis-plugin-config.schema.json` is what the code generates.
     #[test]
     fn the_checked_in_config_schema_matches_the_code() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../schema/kinesis-plugin-config.schema.json"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/kinesis-plugin-config.schema.json");
         let generated = serde_json::to_string_pretty(&schema()).unwrap() + "\n";
         if std::env::var_os("UPDATE_SCHEMA").is_some() {
             std::fs::write(path, &generated).unwrap();
@@ -663,18 +644,12 @@ mod tests {
         let aws = &defs["AwsCredentials"]["properties"];
         assert_eq!(aws["awsSecretAccessKey"]["format"], "password");
         assert_eq!(aws["awsSecretAccessKey"]["writeOnly"], true);
-        assert_eq!(
-            aws["assumeRoleSessionName"]["default"],
-            "OpenMetadataSession"
-        );
+        assert_eq!(aws["assumeRoleSessionName"]["default"], "OpenMetadataSession");
         fn walk(v: &serde_json::Value, at: &str) {
             if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
                 for (name, p) in props {
                     assert!(p.get("title").is_some(), "{at}/{name} has no title");
-                    assert!(
-                        p.get("description").is_some(),
-                        "{at}/{name} has no description"
-                    );
+                    assert!(p.get("description").is_some(), "{at}/{name} has no description");
                 }
             }
         }

@@ -23,24 +23,20 @@ pub struct PatternError {
 
 impl TopicFilter {
     pub fn new(pattern: &FilterPattern) -> Result<Self, PatternError> {
-        let compile =
-            |list: &Option<Vec<String>>, name: &str| -> Result<Vec<Regex>, PatternError> {
-                list.iter()
-                    .flatten()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        // `\A(?:…)` gives re.match's anchoring; a fancy-regex backtracking engine
-                        // accepts the Python constructs (look-around, backreferences) users write.
-                        RegexBuilder::new(&format!(r"\A(?:{p})"))
-                            .case_insensitive(true)
-                            .build()
-                            .map_err(|e| PatternError {
-                                field: format!("{name}/{i}"),
-                                message: format!("'{p}' is not a valid regular expression: {e}"),
-                            })
+        let compile = |list: &Option<Vec<String>>, name: &str| -> Result<Vec<Regex>, PatternError> {
+            list.iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, p)| {
+                    // `\A(?:…)` gives re.match's anchoring; a fancy-regex backtracking engine
+                    // accepts the Python constructs (look-around, backreferences) users write.
+                    RegexBuilder::new(&format!(r"\A(?:{p})")).case_insensitive(true).build().map_err(|e| PatternError {
+                        field: format!("{name}/{i}"),
+                        message: format!("'{p}' is not a valid regular expression: {e}"),
                     })
-                    .collect()
-            };
+                })
+                .collect()
+        };
         Ok(TopicFilter {
             includes: compile(&pattern.includes, "includes")?,
             excludes: compile(&pattern.excludes, "excludes")?,
@@ -52,8 +48,7 @@ impl TopicFilter {
         // A pattern that fails at match time (backtrack limit) counts as no match, as a
         // non-matching pattern would.
         let matches = |r: &Regex| r.is_match(name).unwrap_or(false);
-        (self.includes.is_empty() || self.includes.iter().any(matches))
-            && !self.excludes.iter().any(matches)
+        (self.includes.is_empty() || self.includes.iter().any(matches)) && !self.excludes.iter().any(matches)
     }
 }
 
@@ -69,11 +64,7 @@ mod tests {
                 Some(v.iter().map(|s| s.to_string()).collect())
             }
         };
-        TopicFilter::new(&FilterPattern {
-            includes: list(includes),
-            excludes: list(excludes),
-        })
-        .unwrap()
+        TopicFilter::new(&FilterPattern { includes: list(includes), excludes: list(excludes) }).unwrap()
     }
 
     #[test]
@@ -128,11 +119,8 @@ mod tests {
 
     #[test]
     fn an_invalid_pattern_is_an_error_naming_its_place() {
-        let e = TopicFilter::new(&FilterPattern {
-            includes: None,
-            excludes: Some(vec!["ok".into(), "[".into()]),
-        })
-        .unwrap_err();
+        let e = TopicFilter::new(&FilterPattern { includes: None, excludes: Some(vec!["ok".into(), "[".into()]) })
+            .unwrap_err();
         assert_eq!(e.field, "excludes/1");
         assert!(e.message.contains("'['"));
     }

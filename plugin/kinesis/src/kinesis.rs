@@ -3,7 +3,10 @@
 use aws_sdk_kinesis::{
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::describe_stream_summary::DescribeStreamSummaryError,
+    operation::get_records::GetRecordsOutput,
+    primitives::DateTime,
     types::StreamDescriptionSummary,
+    types::{ShardFilter, ShardFilterType, ShardIteratorType},
     Client,
 };
 use plugin_abi::{ErrorKind, PluginError};
@@ -26,10 +29,7 @@ enum PageStart {
 }
 
 pub fn list_stream_pages(client: &Client) -> StreamPages {
-    StreamPages {
-        client: client.clone(),
-        next: Some(PageStart::First),
-    }
+    StreamPages { client: client.clone(), next: Some(PageStart::First) }
 }
 
 impl StreamPages {
@@ -54,16 +54,8 @@ impl StreamPages {
 }
 
 /// DescribeStreamSummary; `Ok(None)` when the stream no longer exists.
-pub async fn describe_stream(
-    client: &Client,
-    name: &str,
-) -> Result<Option<StreamDescriptionSummary>, PluginError> {
-    match client
-        .describe_stream_summary()
-        .stream_name(name)
-        .send()
-        .await
-    {
+pub async fn describe_stream(client: &Client, name: &str) -> Result<Option<StreamDescriptionSummary>, PluginError> {
+    match client.describe_stream_summary().stream_name(name).send().await {
         Ok(out) => Ok(out.stream_description_summary),
         Err(err) => match err.as_service_error() {
             Some(DescribeStreamSummaryError::ResourceNotFoundException(_)) => Ok(None),
@@ -74,13 +66,7 @@ pub async fn describe_stream(
 
 /// One ListStreams call of one stream name, as a connection check.
 pub async fn list_one_stream(client: &Client) -> Result<Vec<String>, PluginError> {
-    client
-        .list_streams()
-        .limit(1)
-        .send()
-        .await
-        .map(|o| o.stream_names)
-        .map_err(|e| classify("ListStreams", &e))
+    client.list_streams().limit(1).send().await.map(|o| o.stream_names).map_err(|e| classify("ListStreams", &e))
 }
 
 /// Maps an SDK failure to a plugin error kind, with the AWS error code and message.
@@ -126,10 +112,62 @@ fn kind_of_code(code: &str) -> ErrorKind {
         | "ExpiredTokenException"
         | "InvalidClientTokenId"
         | "KMSAccessDeniedException" => ErrorKind::Auth,
-        "LimitExceededException"
-        | "ProvisionedThroughputExceededException"
-        | "ThrottlingException" => ErrorKind::Throttled,
+        "LimitExceededException" | "ProvisionedThroughputExceededException" | "ThrottlingException" => {
+            ErrorKind::Throttled
+        }
         "InternalFailure" | "ServiceUnavailable" => ErrorKind::Connection,
         _ => ErrorKind::Internal,
     }
+}
+
+/// The ids of the stream's open shards (ListShards with the AT_LATEST filter). Pages after the
+/// first carry NextToken alone: AWS rejects NextToken together with StreamName.
+pub async fn open_shards(client: &Client, stream: &str) -> Result<Vec<String>, PluginError> {
+    let filter = ShardFilter::builder()
+        .r#type(ShardFilterType::AtLatest)
+        .build()
+        .map_err(|e| PluginError::internal(format!("ListShards filter: {e}")))?;
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let request = match token.take() {
+            None => client.list_shards().stream_name(stream).shard_filter(filter.clone()),
+            Some(t) => client.list_shards().next_token(t),
+        };
+        let page = request.send().await.map_err(|e| classify("ListShards", &e))?;
+        ids.extend(page.shards.unwrap_or_default().into_iter().map(|s| s.shard_id));
+        match page.next_token {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => return Ok(ids),
+        }
+    }
+}
+
+/// Where a shard iterator starts.
+#[derive(Debug, Clone, Copy)]
+pub enum StartAt {
+    /// The oldest record the shard holds.
+    TrimHorizon,
+    /// The first record that arrived at or after this time.
+    Timestamp(DateTime),
+}
+
+/// GetShardIterator.
+pub async fn shard_iterator(
+    client: &Client,
+    stream: &str,
+    shard: &str,
+    start: StartAt,
+) -> Result<Option<String>, PluginError> {
+    let request = client.get_shard_iterator().stream_name(stream).shard_id(shard);
+    let request = match start {
+        StartAt::TrimHorizon => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        StartAt::Timestamp(t) => request.shard_iterator_type(ShardIteratorType::AtTimestamp).timestamp(t),
+    };
+    request.send().await.map(|o| o.shard_iterator).map_err(|e| classify("GetShardIterator", &e))
+}
+
+/// GetRecords. (Throttling answers are retried with backoff by the client's retry config.)
+pub async fn records(client: &Client, iterator: String) -> Result<GetRecordsOutput, PluginError> {
+    client.get_records().shard_iterator(iterator).send().await.map_err(|e| classify("GetRecords", &e))
 }

@@ -8,16 +8,18 @@ use abi_stable::{
     std_types::{RResult, RStr, RString, RVec},
 };
 use plugin_abi::{
-    guard, HostContext, Manifest, PluginError, RecordStreamBox, RecordStream_TO, SourcePlugin,
-    SourcePluginRef,
+    guard, HostContext, Manifest, PluginError, RecordStreamBox, RecordStream_TO, SourcePlugin, SourcePluginRef,
 };
 
 pub mod aws;
 pub mod config;
+pub mod decode;
 pub mod filter;
+pub mod infer;
 pub mod kinesis;
 pub mod logging;
 pub mod run;
+pub mod sample;
 pub mod test_connection;
 pub mod topic;
 
@@ -39,43 +41,26 @@ extern "C" fn ffi_manifest() -> RResult<Manifest, PluginError> {
 }
 
 extern "C" fn ffi_config_schema() -> RResult<RString, PluginError> {
-    guard(|| {
-        RResult::ROk(RString::from(
-            serde_json::to_string_pretty(&config::schema()).expect("JSON"),
-        ))
-    })
+    guard(|| RResult::ROk(RString::from(serde_json::to_string_pretty(&config::schema()).expect("JSON"))))
 }
 
-extern "C" fn ffi_test_connection(
-    config: RStr<'_>,
-    host: HostContext,
-) -> RResult<RString, PluginError> {
+extern "C" fn ffi_test_connection(config: RStr<'_>, host: HostContext) -> RResult<RString, PluginError> {
     guard(|| {
         let settings = match config::parse(config.as_str()) {
             Ok(s) => s,
             Err(e) => return RResult::RErr(e),
         };
         logging::attach(host, settings.secrets());
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
-            Err(e) => {
-                return RResult::RErr(PluginError::internal(format!(
-                    "could not start a runtime: {e}"
-                )))
-            }
+            Err(e) => return RResult::RErr(PluginError::internal(format!("could not start a runtime: {e}"))),
         };
         let report = runtime.block_on(test_connection::run(&settings));
         RResult::ROk(RString::from(serde_json::to_string(&report).expect("JSON")))
     })
 }
 
-extern "C" fn ffi_open(
-    config: RStr<'_>,
-    host: HostContext,
-) -> RResult<RecordStreamBox, PluginError> {
+extern "C" fn ffi_open(config: RStr<'_>, host: HostContext) -> RResult<RecordStreamBox, PluginError> {
     guard(|| {
         let settings = match config::parse(config.as_str()) {
             Ok(s) => s,
@@ -83,10 +68,7 @@ extern "C" fn ffi_open(
         };
         logging::attach(host, settings.secrets());
         match run::start(settings) {
-            Ok(run) => RResult::ROk(RecordStream_TO::from_value(
-                run,
-                abi_stable::sabi_trait::TD_Opaque,
-            )),
+            Ok(run) => RResult::ROk(RecordStream_TO::from_value(run, abi_stable::sabi_trait::TD_Opaque)),
             Err(e) => RResult::RErr(e),
         }
     })

@@ -48,8 +48,7 @@ struct ForwardLayer;
 impl<S: Subscriber> Layer<S> for ForwardLayer {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
         let sink = SINK.read().unwrap_or_else(|e| e.into_inner());
-        sink.as_ref()
-            .is_some_and(|s| level_of(metadata.level()) <= s.host.max_level)
+        sink.as_ref().is_some_and(|s| level_of(metadata.level()) <= s.host.max_level)
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
@@ -74,11 +73,7 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
                 message = message.replace(secret.as_str(), "***");
             }
         }
-        (sink.host.log)(
-            level,
-            RStr::from_str(meta.target()),
-            RStr::from_str(&message),
-        );
+        (sink.host.log)(level, RStr::from_str(meta.target()), RStr::from_str(&message));
     }
 }
 

@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use abi_stable::std_types::{RNone, ROption, RResult, RSome, RString};
 use futures::StreamExt;
-use plugin_abi::{
-    envelope::ListingStatus, fqn, guard, PluginError, Record, RecordKind, RecordStream,
-};
+use plugin_abi::{envelope::ListingStatus, fqn, guard, PluginError, Record, RecordKind, RecordStream};
 use tokio::sync::mpsc;
 
+use aws_sdk_kinesis::types::StreamDescriptionSummary;
+
 use crate::config::Settings;
-use crate::kinesis;
-use crate::topic::create_topic_request;
+use crate::sample::{self, SampleSettings};
+use crate::topic::{create_topic_request, CreateTopicRequest};
+use crate::{infer, kinesis};
 
 /// Records waiting for the host; the run pauses when the host falls behind.
 const RECORD_BUFFER: usize = 64;
@@ -49,19 +50,11 @@ pub fn start(settings: Settings) -> Result<Run, PluginError> {
         if let Err(e) = work.await {
             if e.is_panic() {
                 let message = plugin_abi::error::panic_message(&*e.into_panic());
-                let _ = errors
-                    .send(Err(PluginError::internal(format!(
-                        "the plugin panicked: {message}"
-                    ))))
-                    .await;
+                let _ = errors.send(Err(PluginError::internal(format!("the plugin panicked: {message}")))).await;
             }
         }
     });
-    Ok(Run {
-        records: rx,
-        runtime: Some(runtime),
-        ended: false,
-    })
+    Ok(Run { records: rx, runtime: Some(runtime), ended: false })
 }
 
 impl RecordStream for Run {
@@ -120,13 +113,10 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         tokio::spawn(async move { list_streams(&client, &settings, names_tx).await })
     };
 
-    let service_fqn = fqn::quote(&settings.source.service_name);
-    let region = settings.aws().aws_region.clone();
-    let concurrency = settings.pipeline().describe_concurrency as usize;
-    let names = futures::stream::unfold(names_rx, |mut rx| async move {
-        rx.recv().await.map(|n| (n, rx))
-    });
-    let described = names
+    let describe_concurrency = settings.pipeline().describe_concurrency as usize;
+    let sample_concurrency = settings.pipeline().sample_concurrency as usize;
+    let names = futures::stream::unfold(names_rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
+    let outcomes = names
         .map(|name| {
             let client = client.clone();
             async move {
@@ -134,53 +124,49 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
                 (name, result)
             }
         })
-        .buffer_unordered(concurrency);
-    let mut described = std::pin::pin!(described);
+        .buffer_unordered(describe_concurrency)
+        .map(|(name, described)| prepare(&client, &settings, name, described))
+        .buffer_unordered(sample_concurrency);
+    let mut outcomes = std::pin::pin!(outcomes);
 
     let mut status = ListingStatus::default();
-    while let Some((name, result)) = described.next().await {
-        match result {
-            Ok(Some(summary)) => match create_topic_request(&summary, &service_fqn, &region) {
-                Ok(request) => {
-                    tracing::debug!(stream = %name, partitions = request.partitions, "topic");
-                    if out
-                        .send(Ok(record(RecordKind::Topic, &name, &request)))
-                        .await
-                        .is_err()
-                    {
-                        return; // the host dropped the stream: stop here
+    while let Some(outcome) = outcomes.next().await {
+        match outcome {
+            Outcome::Topic { name, request, sample, warnings } => {
+                tracing::debug!(stream = %name, partitions = request.partitions, "topic");
+                for w in warnings {
+                    tracing::warn!("{w}");
+                    status.warnings.push(w);
+                }
+                if out.send(Ok(record(RecordKind::Topic, &name, &request))).await.is_err() {
+                    return; // the host dropped the stream: stop here
+                }
+                status.topics_emitted += 1;
+                if let Some(messages) = sample {
+                    let payload = serde_json::json!({ "messages": messages });
+                    if out.send(Ok(record(RecordKind::TopicSampleData, &name, &payload))).await.is_err() {
+                        return;
                     }
-                    status.topics_emitted += 1;
+                    status.samples_emitted += 1;
                 }
-                Err(not_a_topic) => {
-                    tracing::warn!("{}", not_a_topic.0);
-                    status.warnings.push(not_a_topic.0);
-                    status.unresolved.push(name);
-                }
-            },
-            Ok(None) => {
-                let warning =
-                    format!("stream '{name}' disappeared between listing and describing; skipped");
-                tracing::warn!("{warning}");
-                status.warnings.push(warning);
-                status.vanished.push(name);
             }
-            Err(e) => {
-                let warning = format!("could not describe stream '{name}': {}", e.message);
+            Outcome::NotATopic { name, warning } | Outcome::Unreadable { name, warning } => {
                 tracing::warn!("{warning}");
                 status.warnings.push(warning);
                 status.unresolved.push(name);
+            }
+            Outcome::Vanished { name } => {
+                let warning = format!("stream '{name}' disappeared between listing and describing; skipped");
+                tracing::warn!("{warning}");
+                status.warnings.push(warning);
+                status.vanished.push(name);
             }
         }
     }
 
     let listing = match lister.await {
         Ok(listing) => listing,
-        Err(e) => Listing {
-            listed: 0,
-            filtered: 0,
-            failure: Some(format!("the listing task failed: {e}")),
-        },
+        Err(e) => Listing { listed: 0, filtered: 0, failure: Some(format!("the listing task failed: {e}")) },
     };
     status.streams_listed = listing.listed;
     status.streams_filtered = listing.filtered;
@@ -193,23 +179,78 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         complete = status.complete,
         "listing finished"
     );
-    let _ = out
-        .send(Ok(record(RecordKind::ListingStatus, "", &status)))
-        .await;
+    let _ = out.send(Ok(record(RecordKind::ListingStatus, "", &status))).await;
+}
+
+/// What became of one listed (and kept) stream.
+enum Outcome {
+    /// A topic, with its sample's messages when sample data is on and could be read.
+    Topic { name: String, request: CreateTopicRequest, sample: Option<Vec<String>>, warnings: Vec<String> },
+    /// It exists but cannot be a topic yet (no open shard).
+    NotATopic { name: String, warning: String },
+    /// It could not be described.
+    Unreadable { name: String, warning: String },
+    /// It was deleted between listing and describing.
+    Vanished { name: String },
+}
+
+/// Builds a described stream's topic request, and reads its sample first when sample data is
+/// on, since the topic's inferred message schema comes from the sample.
+async fn prepare(
+    client: &aws_sdk_kinesis::Client,
+    settings: &Settings,
+    name: String,
+    described: Result<Option<StreamDescriptionSummary>, PluginError>,
+) -> Outcome {
+    let summary = match described {
+        Ok(Some(summary)) => summary,
+        Ok(None) => return Outcome::Vanished { name },
+        Err(e) => {
+            return Outcome::Unreadable { warning: format!("could not describe stream '{name}': {}", e.message), name }
+        }
+    };
+    let service_fqn = fqn::quote(&settings.source.service_name);
+    let mut request = match create_topic_request(&summary, &service_fqn, &settings.aws().aws_region) {
+        Ok(request) => request,
+        Err(not_a_topic) => return Outcome::NotATopic { name, warning: not_a_topic.0 },
+    };
+    let pipeline = settings.pipeline();
+    if !pipeline.generate_sample_data.unwrap_or(false) {
+        return Outcome::Topic { name, request, sample: None, warnings: Vec::new() };
+    }
+    let sampling = SampleSettings::from_config(pipeline);
+    let retention = Duration::from_secs(u64::try_from(summary.retention_period_hours.max(1)).unwrap_or(24) * 3600);
+    // The budget bounds each shard's reading; this bounds the topic should a call hang.
+    let read = tokio::time::timeout(
+        sampling.topic_budget + Duration::from_secs(10),
+        sample::read(client, &name, retention, &sampling),
+    );
+    match read.await {
+        Ok(Ok(sample)) => {
+            tracing::debug!(stream = %name, messages = sample.messages.len(), shards = sample.shards, calls = sample.get_records_calls, "sample read");
+            if pipeline.infer_message_schema {
+                let texts: Vec<(&str, bool)> = sample.messages.iter().map(|m| (m.text.as_str(), m.truncated)).collect();
+                request.message_schema = infer::message_schema(&name, &texts);
+            }
+            let messages = sample.messages.into_iter().map(|m| m.text).collect();
+            Outcome::Topic { name, request, sample: Some(messages), warnings: sample.warnings }
+        }
+        Ok(Err(e)) => {
+            let warning =
+                format!("could not read sample data of stream '{name}' (the topic is kept without it): {}", e.message);
+            Outcome::Topic { name, request, sample: None, warnings: vec![warning] }
+        }
+        Err(_) => {
+            let warning = format!("reading sample data of stream '{name}' timed out (the topic is kept without it)");
+            Outcome::Topic { name, request, sample: None, warnings: vec![warning] }
+        }
+    }
 }
 
 /// Pages through ListStreams, sending the names the filter keeps. A failed page ends the
 /// listing as incomplete (the SDK has already retried it).
-async fn list_streams(
-    client: &aws_sdk_kinesis::Client,
-    settings: &Settings,
-    kept: mpsc::Sender<String>,
-) -> Listing {
-    let mut listing = Listing {
-        listed: 0,
-        filtered: 0,
-        failure: None,
-    };
+async fn list_streams(client: &aws_sdk_kinesis::Client, settings: &Settings, kept: mpsc::Sender<String>) -> Listing {
+    let mut listing = Listing { listed: 0, filtered: 0, failure: None };
     let mut pages = kinesis::list_stream_pages(client);
     let mut page_number = 0u64;
     while let Some(page) = pages.next().await {
@@ -217,22 +258,12 @@ async fn list_streams(
         let names = match page {
             Ok(names) => names,
             Err(e) => {
-                tracing::error!(
-                    "listing streams failed on page {page_number}: {}",
-                    e.message
-                );
-                listing.failure = Some(format!(
-                    "ListStreams page {page_number} failed: {}",
-                    e.message
-                ));
+                tracing::error!("listing streams failed on page {page_number}: {}", e.message);
+                listing.failure = Some(format!("ListStreams page {page_number} failed: {}", e.message));
                 break;
             }
         };
-        tracing::debug!(
-            page = page_number,
-            streams = names.len(),
-            "ListStreams page"
-        );
+        tracing::debug!(page = page_number, streams = names.len(), "ListStreams page");
         for name in names {
             listing.listed += 1;
             if !settings.filter.keeps(&name) {

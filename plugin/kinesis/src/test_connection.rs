@@ -66,9 +66,7 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
     };
     let passed = step.passed || !step.mandatory;
     TestConnectionResult {
-        last_updated_at: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64),
+        last_updated_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
         status: if passed { "Successful" } else { "Failed" },
         steps: vec![step],
     }

@@ -20,6 +20,9 @@ pub struct CreateTopicRequest {
     pub cleanup_policies: Vec<&'static str>,
     pub source_url: String,
     pub topic_config: Map<String, Value>,
+    /// The structure inferred from the sample (`schemaType` JSON), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_schema: Option<Value>,
 }
 
 /// Why a described stream cannot become a topic yet.
@@ -54,6 +57,7 @@ pub fn create_topic_request(
             .map_or(DEFAULT_MAX_RECORD_BYTES, |kib| i64::from(kib) * 1024),
         cleanup_policies: vec!["delete"],
         topic_config: topic_config(summary),
+        message_schema: None,
     })
 }
 
@@ -78,10 +82,7 @@ fn topic_config(s: &StreamDescriptionSummary) -> Map<String, Value> {
         c.insert("consumerCount".into(), n.into());
     }
     c.insert("openShardCount".into(), s.open_shard_count.into());
-    c.insert(
-        "retentionPeriodHours".into(),
-        s.retention_period_hours.into(),
-    );
+    c.insert("retentionPeriodHours".into(), s.retention_period_hours.into());
     if let Some(kib) = s.max_record_size_in_kib {
         c.insert("maxRecordSizeInKiB".into(), kib.into());
     }
@@ -109,9 +110,7 @@ mod tests {
     fn summary(name: &str, shards: i32, max_kib: Option<i32>) -> StreamDescriptionSummary {
         StreamDescriptionSummary::builder()
             .stream_name(name)
-            .stream_arn(format!(
-                "arn:aws:kinesis:eu-west-1:000000000000:stream/{name}"
-            ))
+            .stream_arn(format!("arn:aws:kinesis:eu-west-1:000000000000:stream/{name}"))
             .stream_status(StreamStatus::Active)
             .retention_period_hours(24)
             .stream_creation_timestamp(DateTime::from_secs(1_700_000_000))
@@ -121,20 +120,14 @@ mod tests {
             .encryption_type(EncryptionType::Kms)
             .key_id("alias/aws/kinesis")
             .consumer_count(2)
-            .stream_mode_details(
-                StreamModeDetails::builder()
-                    .stream_mode(StreamMode::Provisioned)
-                    .build()
-                    .unwrap(),
-            )
+            .stream_mode_details(StreamModeDetails::builder().stream_mode(StreamMode::Provisioned).build().unwrap())
             .build()
             .unwrap()
     }
 
     #[test]
     fn a_stream_becomes_a_topic_request() {
-        let r = create_topic_request(&summary("orders.v1", 3, None), "kinesis_prod", "eu-west-1")
-            .unwrap();
+        let r = create_topic_request(&summary("orders.v1", 3, None), "kinesis_prod", "eu-west-1").unwrap();
         assert_eq!(r.name, "orders.v1");
         assert_eq!(r.service, "kinesis_prod");
         assert_eq!(r.partitions, 3);
@@ -170,10 +163,7 @@ mod tests {
 
     #[test]
     fn console_links_follow_the_partition() {
-        assert!(
-            console_url("cn-north-1", "x").starts_with("https://cn-north-1.console.amazonaws.cn/")
-        );
-        assert!(console_url("us-gov-west-1", "x")
-            .starts_with("https://us-gov-west-1.console.amazonaws-us-gov.com/"));
+        assert!(console_url("cn-north-1", "x").starts_with("https://cn-north-1.console.amazonaws.cn/"));
+        assert!(console_url("us-gov-west-1", "x").starts_with("https://us-gov-west-1.console.amazonaws-us-gov.com/"));
     }
 }

@@ -2,8 +2,8 @@
 //! version and layout. A host of contract 1.x must refuse it with a message, not crash.
 
 use abi_stable::{
-    declare_root_module_statics, export_root_module, library::RootModule,
-    prefix_type::PrefixTypeTrait, sabi_types::VersionStrings, std_types::RString, StableAbi,
+    declare_root_module_statics, export_root_module, library::RootModule, prefix_type::PrefixTypeTrait,
+    sabi_types::VersionStrings, std_types::RString, StableAbi,
 };
 
 #[repr(C)]

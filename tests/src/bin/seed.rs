@@ -25,9 +25,7 @@ struct Args {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let streams = match args.count {
-        Some(n) => (0..n)
-            .map(|i| StreamSpec::new(format!("{}-{i:04}", args.prefix), args.shards))
-            .collect(),
+        Some(n) => (0..n).map(|i| StreamSpec::new(format!("{}-{i:04}", args.prefix), args.shards)).collect(),
         None => demo_streams(),
     };
     let client = kinesis_client(&args.endpoint);

@@ -1,0 +1,421 @@
+//! Turning the bytes of a Kinesis record into the message strings a person reads in
+//! OpenMetadata's sample data.
+//!
+//! - KPL-aggregated records (magic `F3 89 9A C2`, a protobuf `AggregatedRecord`, its MD5) are
+//!   split into their user records; a bad checksum or body leaves the record opaque.
+//! - gzip payloads (CloudWatch Logs subscriptions) are decompressed, never beyond a bound.
+//! - UTF-8 is kept as it is; other bytes are shown as base64 behind [`BINARY_PREFIX`].
+//! - A message longer than the bound is cut, and says so.
+
+use std::io::Read;
+
+use std::borrow::Cow;
+
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
+use md5::{Digest, Md5};
+
+/// The first bytes of a KPL-aggregated record.
+pub const KPL_MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
+/// The prefix of a message whose bytes are not text.
+pub const BINARY_PREFIX: &str = "[binary, base64] ";
+const GZIP_MAGIC: [u8; 2] = [0x1F, 0x8B];
+/// gzip inside gzip is unwrapped this many times at most.
+const MAX_GZIP_DEPTH: usize = 3;
+
+/// Bounds on decoding.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A message longer than this (in bytes) is cut.
+    pub max_message_bytes: usize,
+    /// A gzip payload that inflates beyond this is not inflated (a decompression bomb).
+    pub max_decompressed_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_message_bytes: 64 * 1024, max_decompressed_bytes: 4 * 1024 * 1024 }
+    }
+}
+
+/// A decoded message and whether it was cut.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub text: String,
+    pub truncated: bool,
+}
+
+/// The messages one Kinesis record holds: one, or one per user record of a KPL aggregate.
+pub fn decode_record(data: &[u8], limits: &Limits) -> Vec<Message> {
+    match kpl::deaggregate(data) {
+        Some(user_records) => user_records.iter().map(|r| decode_payload(r, limits)).collect(),
+        None => vec![decode_payload(data, limits)],
+    }
+}
+
+/// One payload (gzip, text or binary) as a message.
+pub fn decode_payload(data: &[u8], limits: &Limits) -> Message {
+    let (bytes, note) = inflate(data, limits.max_decompressed_bytes);
+    let max = limits.max_message_bytes;
+    match std::str::from_utf8(&bytes) {
+        Ok(text) if note.is_none() => truncate(text, bytes.len(), max),
+        _ => {
+            // Encode no more than the message can show.
+            let shown = bytes.len().min(max / 4 * 3);
+            let text = format!("{}{BINARY_PREFIX}{}", note.unwrap_or_default(), BASE64.encode(&bytes[..shown]));
+            let mut message = truncate(&text, bytes.len(), max);
+            if shown < bytes.len() && !message.truncated {
+                message.text.push_str(&truncation_note(bytes.len()));
+                message.truncated = true;
+            }
+            message
+        }
+    }
+}
+
+/// `data` with its gzip layers removed, or as it is with a note when inflating it would pass
+/// `max` bytes.
+fn inflate(data: &[u8], max: usize) -> (Cow<'_, [u8]>, Option<String>) {
+    let mut bytes = Cow::Borrowed(data);
+    for _ in 0..MAX_GZIP_DEPTH {
+        if !bytes.starts_with(&GZIP_MAGIC) {
+            break;
+        }
+        match gunzip(&bytes, max) {
+            Gunzip::Ok(inflated) => bytes = Cow::Owned(inflated),
+            Gunzip::TooLarge => {
+                return (bytes, Some(format!("[gzip of more than {max} bytes decompressed; not decompressed] ")))
+            }
+            Gunzip::Invalid => break,
+        }
+    }
+    (bytes, None)
+}
+
+fn truncate(text: &str, original_len: usize, max: usize) -> Message {
+    if text.len() <= max {
+        return Message { text: text.to_string(), truncated: false };
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message { text: format!("{}{}", &text[..end], truncation_note(original_len)), truncated: true }
+}
+
+fn truncation_note(original_len: usize) -> String {
+    format!("… [truncated: message of {original_len} bytes]")
+}
+
+enum Gunzip {
+    Ok(Vec<u8>),
+    TooLarge,
+    Invalid,
+}
+
+/// Inflates a gzip stream (all its members), reading at most `max` bytes of output.
+fn gunzip(data: &[u8], max: usize) -> Gunzip {
+    let mut out = Vec::new();
+    let mut decoder = flate2::read::MultiGzDecoder::new(data).take(max as u64 + 1);
+    match decoder.read_to_end(&mut out) {
+        Ok(_) if out.len() > max => Gunzip::TooLarge,
+        Ok(_) => Gunzip::Ok(out),
+        Err(_) => Gunzip::Invalid,
+    }
+}
+
+/// The KPL aggregation format, read and (for tests, demos and benchmarks) written.
+pub mod kpl {
+    use super::*;
+
+    /// A user record inside an aggregate.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct UserRecord {
+        pub partition_key: String,
+        pub explicit_hash_key: Option<String>,
+        pub data: Vec<u8>,
+    }
+
+    /// The user records' payloads, or `None` when `data` is not a valid aggregate (no magic,
+    /// a bad checksum, a truncated or malformed body): then it is an ordinary record.
+    pub fn deaggregate(data: &[u8]) -> Option<Vec<Vec<u8>>> {
+        Some(parse(data)?.into_iter().map(|r| r.data).collect())
+    }
+
+    /// The user records of an aggregate, with their keys.
+    pub fn parse(data: &[u8]) -> Option<Vec<UserRecord>> {
+        let body = data.strip_prefix(&KPL_MAGIC)?;
+        if body.len() < 16 {
+            return None;
+        }
+        let (message, checksum) = body.split_at(body.len() - 16);
+        if Md5::digest(message).as_slice() != checksum {
+            return None;
+        }
+        let mut partition_keys = Vec::new();
+        let mut hash_keys = Vec::new();
+        let mut records = Vec::new();
+        let mut reader = Reader(message);
+        while !reader.0.is_empty() {
+            let (field, value) = reader.field()?;
+            match (field, value) {
+                (1, Value::Bytes(b)) => partition_keys.push(String::from_utf8(b.to_vec()).ok()?),
+                (2, Value::Bytes(b)) => hash_keys.push(String::from_utf8(b.to_vec()).ok()?),
+                (3, Value::Bytes(b)) => records.push(parse_record(b)?),
+                _ => {} // unknown fields are skipped, as protobuf readers do
+            }
+        }
+        records
+            .into_iter()
+            .map(|(pk, ehk, data)| {
+                Some(UserRecord {
+                    partition_key: partition_keys.get(usize::try_from(pk).ok()?)?.clone(),
+                    explicit_hash_key: match ehk {
+                        Some(i) => Some(hash_keys.get(usize::try_from(i).ok()?)?.clone()),
+                        None => None,
+                    },
+                    data,
+                })
+            })
+            .collect()
+    }
+
+    fn parse_record(mut bytes: &[u8]) -> Option<(u64, Option<u64>, Vec<u8>)> {
+        let (mut pk, mut ehk, mut data) = (None, None, None);
+        while !bytes.is_empty() {
+            let mut reader = Reader(bytes);
+            let (field, value) = reader.field()?;
+            bytes = reader.0;
+            match (field, value) {
+                (1, Value::Varint(v)) => pk = Some(v),
+                (2, Value::Varint(v)) => ehk = Some(v),
+                (3, Value::Bytes(b)) => data = Some(b.to_vec()),
+                _ => {} // tags (field 4) and unknown fields
+            }
+        }
+        Some((pk?, ehk, data?))
+    }
+
+    /// Builds an aggregate of `records` as the KPL writes it.
+    pub fn aggregate(records: &[UserRecord]) -> Vec<u8> {
+        let mut partition_keys: Vec<&str> = Vec::new();
+        let mut hash_keys: Vec<&str> = Vec::new();
+        let mut message = Vec::new();
+        let mut bodies = Vec::new();
+        for r in records {
+            let pk = position(&mut partition_keys, &r.partition_key);
+            let mut body = Vec::new();
+            put_varint_field(&mut body, 1, pk);
+            if let Some(h) = &r.explicit_hash_key {
+                let i = position(&mut hash_keys, h);
+                put_varint_field(&mut body, 2, i);
+            }
+            put_bytes_field(&mut body, 3, &r.data);
+            bodies.push(body);
+        }
+        for k in &partition_keys {
+            put_bytes_field(&mut message, 1, k.as_bytes());
+        }
+        for k in &hash_keys {
+            put_bytes_field(&mut message, 2, k.as_bytes());
+        }
+        for b in &bodies {
+            put_bytes_field(&mut message, 3, b);
+        }
+        let mut out = KPL_MAGIC.to_vec();
+        out.extend_from_slice(&message);
+        out.extend_from_slice(Md5::digest(&message).as_slice());
+        out
+    }
+
+    fn position<'a>(table: &mut Vec<&'a str>, key: &'a str) -> u64 {
+        match table.iter().position(|k| *k == key) {
+            Some(i) => i as u64,
+            None => {
+                table.push(key);
+                (table.len() - 1) as u64
+            }
+        }
+    }
+
+    fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    fn put_varint_field(out: &mut Vec<u8>, field: u64, v: u64) {
+        put_varint(out, field << 3);
+        put_varint(out, v);
+    }
+
+    fn put_bytes_field(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
+        put_varint(out, (field << 3) | 2);
+        put_varint(out, bytes.len() as u64);
+        out.extend_from_slice(bytes);
+    }
+
+    enum Value<'a> {
+        Varint(u64),
+        Bytes(&'a [u8]),
+        Other,
+    }
+
+    /// A protobuf wire-format reader over a byte slice.
+    struct Reader<'a>(&'a [u8]);
+
+    impl<'a> Reader<'a> {
+        fn varint(&mut self) -> Option<u64> {
+            let mut v = 0u64;
+            for shift in (0..64).step_by(7) {
+                let (&b, rest) = self.0.split_first()?;
+                self.0 = rest;
+                v |= u64::from(b & 0x7F) << shift;
+                if b & 0x80 == 0 {
+                    return Some(v);
+                }
+            }
+            None
+        }
+
+        fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+            if self.0.len() < n {
+                return None;
+            }
+            let (head, rest) = self.0.split_at(n);
+            self.0 = rest;
+            Some(head)
+        }
+
+        fn field(&mut self) -> Option<(u64, Value<'a>)> {
+            let key = self.varint()?;
+            let value = match key & 7 {
+                0 => Value::Varint(self.varint()?),
+                1 => {
+                    self.take(8)?;
+                    Value::Other
+                }
+                2 => {
+                    let n = usize::try_from(self.varint()?).ok()?;
+                    Value::Bytes(self.take(n)?)
+                }
+                5 => {
+                    self.take(4)?;
+                    Value::Other
+                }
+                _ => return None, // groups and invalid wire types
+            };
+            Some((key >> 3, value))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kpl::{aggregate, parse, UserRecord};
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn texts(messages: Vec<Message>) -> Vec<String> {
+        messages.into_iter().map(|m| m.text).collect()
+    }
+
+    fn user(pk: &str, ehk: Option<&str>, data: &[u8]) -> UserRecord {
+        UserRecord { partition_key: pk.into(), explicit_hash_key: ehk.map(Into::into), data: data.to_vec() }
+    }
+
+    #[test]
+    fn an_aggregate_is_split_into_its_user_records() {
+        let records = vec![
+            user("a", None, br#"{"n":1}"#),
+            user("b", Some("170141183460469231731687303715884105728"), br#"{"n":2}"#),
+            user("a", Some("1"), b"plain text"),
+        ];
+        let data = aggregate(&records);
+        assert_eq!(parse(&data).unwrap(), records, "keys and payloads survive the round trip");
+        assert_eq!(texts(decode_record(&data, &Limits::default())), vec![r#"{"n":1}"#, r#"{"n":2}"#, "plain text"]);
+    }
+
+    #[test]
+    fn user_records_are_decoded_too() {
+        let data = aggregate(&[user("k", None, &gzip(b"inside")), user("k", None, &[0xFF, 0x00])]);
+        assert_eq!(
+            texts(decode_record(&data, &Limits::default())),
+            vec!["inside".to_string(), format!("{BINARY_PREFIX}/wA=")]
+        );
+    }
+
+    #[test]
+    fn a_bad_checksum_leaves_the_record_opaque() {
+        let mut data = aggregate(&[user("k", None, b"x")]);
+        let last = data.len() - 1;
+        data[last] ^= 0xFF;
+        let messages = decode_record(&data, &Limits::default());
+        assert_eq!(messages.len(), 1);
+        assert!(messages[0].text.starts_with(BINARY_PREFIX), "{}", messages[0].text);
+    }
+
+    #[test]
+    fn a_truncated_aggregate_is_opaque_not_a_crash() {
+        let data = aggregate(&[user("k", None, b"hello world"), user("k", None, b"second")]);
+        for cut in 0..data.len() {
+            let messages = decode_record(&data[..cut], &Limits::default());
+            assert_eq!(messages.len(), 1, "cut at {cut}");
+        }
+        // A body whose checksum matches but whose protobuf is cut short.
+        let mut body = aggregate(&[user("k", None, b"hello")])[4..].to_vec();
+        body.truncate(body.len() - 16 - 3);
+        let mut data = KPL_MAGIC.to_vec();
+        data.extend_from_slice(&body);
+        data.extend_from_slice(Md5::digest(&body).as_slice());
+        assert!(kpl::deaggregate(&data).is_none());
+        assert_eq!(decode_record(&data, &Limits::default()).len(), 1);
+    }
+
+    #[test]
+    fn gzip_and_nested_gzip_are_decompressed() {
+        let limits = Limits::default();
+        assert_eq!(decode_payload(&gzip(b"{\"a\":1}"), &limits).text, "{\"a\":1}");
+        assert_eq!(decode_payload(&gzip(&gzip(b"twice")), &limits).text, "twice");
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_not_inflated() {
+        let bomb = gzip(&vec![b'a'; 50 * 1024 * 1024]);
+        assert!(bomb.len() < 100 * 1024);
+        let limits = Limits { max_message_bytes: 1024, max_decompressed_bytes: 1024 * 1024 };
+        let m = decode_payload(&bomb, &limits);
+        assert!(m.text.starts_with("[gzip of more than 1048576 bytes decompressed; not decompressed]"), "{}", m.text);
+        assert!(m.truncated && m.text.len() < 1200, "{}", m.text.len());
+    }
+
+    #[test]
+    fn invalid_utf8_is_shown_as_base64_with_a_prefix() {
+        let m = decode_payload(&[0xC3, 0x28, 0x00, 0x01], &Limits::default());
+        assert_eq!(m.text, format!("{BINARY_PREFIX}wygAAQ=="));
+        assert!(!m.truncated);
+    }
+
+    #[test]
+    fn empty_data_is_an_empty_message() {
+        assert_eq!(decode_record(&[], &Limits::default()), vec![Message { text: String::new(), truncated: false }]);
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary_and_say_so() {
+        let limits = Limits { max_message_bytes: 10, ..Limits::default() };
+        let m = decode_payload("ééééééééé".as_bytes(), &limits); // 18 bytes
+        assert!(m.truncated);
+        assert!(m.text.starts_with("ééééé…"), "{}", m.text);
+        assert!(m.text.ends_with("[truncated: message of 18 bytes]"), "{}", m.text);
+        let m = decode_payload(&[0xFF; 100], &limits);
+        assert!(m.truncated && m.text.contains("[truncated: message of 100 bytes]"), "{}", m.text);
+    }
+}

@@ -1,0 +1,162 @@
+//! End to end: sample data read from `kinesis-local` through the plugin: the newest messages
+//! across shards, decoded (JSON, KPL aggregates, gzip, binary), with an inferred message schema.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_kinesis::primitives::Blob;
+use e2e::proxy::{self, Action};
+use e2e::{contract, kinesis_client, read_jsonl, seed, workflow, Emulator, Sandbox, StreamSpec};
+use kinesis_plugin::decode::kpl::{aggregate, UserRecord};
+use serde_json::{json, Value};
+
+async fn put(client: &aws_sdk_kinesis::Client, stream: &str, key: &str, data: Vec<u8>) {
+    client.put_record().stream_name(stream).partition_key(key).data(Blob::new(data)).send().await.unwrap();
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn order(n: u32) -> String {
+    // Field `coupon` only in some records, `amount` an int or a float.
+    let mut v = json!({"orderId": n, "customer": {"id": format!("c{}", n % 7), "tier": "gold"}, "items": [{"sku": "a", "qty": 1}]});
+    if n % 3 == 0 {
+        v["coupon"] = json!("SAVE10");
+    }
+    v["amount"] = if n % 2 == 0 { json!(n * 10) } else { json!(f64::from(n) + 0.5) };
+    v.to_string()
+}
+
+#[test]
+fn samples_are_the_newest_messages_decoded_with_a_schema() {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    rt.block_on(async {
+        seed(
+            &client,
+            &[
+                StreamSpec::new("json-orders", 3),
+                StreamSpec::new("kpl-events", 1),
+                StreamSpec::new("gzip-logs", 1),
+                StreamSpec::new("binary-blobs", 2),
+                StreamSpec::new("empty-stream", 2),
+                StreamSpec::new("old-records", 1),
+                StreamSpec::new("skipped-by-filter", 1),
+            ],
+        )
+        .await
+        .unwrap();
+        // Written first, so that the look-back window (1 s below) has to widen to find them.
+        for i in 0..3 {
+            put(&client, "old-records", "k", format!("old {i}").into_bytes()).await;
+        }
+        put(&client, "skipped-by-filter", "k", b"never read".to_vec()).await;
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        // 60 orders over 3 shards, 2 ms apart so that arrival times order them; 50 are sampled.
+        for n in 1..=60u32 {
+            put(&client, "json-orders", &format!("key-{n}"), order(n).into_bytes()).await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        for batch in 0..3u32 {
+            let users: Vec<UserRecord> = (0..4u32)
+                .map(|i| UserRecord {
+                    partition_key: format!("pk-{}", i % 2),
+                    explicit_hash_key: (i == 3).then(|| "42".to_string()),
+                    data: json!({"event": "click", "batch": batch, "i": i}).to_string().into_bytes(),
+                })
+                .collect();
+            put(&client, "kpl-events", "agg", aggregate(&users)).await;
+        }
+        let log = json!({"messageType": "DATA_MESSAGE", "logGroup": "/aws/lambda/f", "logEvents": [{"id": "1", "message": "hello"}]});
+        put(&client, "gzip-logs", "k", gzip(log.to_string().as_bytes())).await;
+        put(&client, "binary-blobs", "k", vec![0x00, 0xFF, 0xFE, 0x01]).await;
+    });
+    let rule: proxy::Rule = Arc::new(|_: &proxy::Call| Action::Forward { delay: Duration::ZERO });
+    let proxy = rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap();
+
+    let sandbox = Sandbox::new().unwrap();
+    let config = json!({"generateSampleData": true, "sampleLookbackSeconds": 1, "topicFilterPattern": {"excludes": ["skipped"]}});
+    let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("samples written:   5"), "{}", run.stdout);
+
+    let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    let sample_validator = contract("topicSampleData.json").unwrap();
+    let topic_validator = contract("createTopic.json").unwrap();
+    let topic = |name: &str| -> Value {
+        lines.iter().find(|l| l["path"] == "/v1/topics" && l["body"]["name"] == name).unwrap_or_else(|| panic!("no topic {name}"))["body"].clone()
+    };
+    let sample = |name: &str| -> Option<Vec<String>> {
+        let position = lines.iter().position(|l| l["path"] == "/v1/topics/{id}/sampleData" && l["entityFqn"] == format!("svc.{name}"))?;
+        let topic_position = lines.iter().position(|l| l["path"] == "/v1/topics" && l["body"]["name"] == name).unwrap();
+        assert!(topic_position < position, "a sample follows its topic");
+        let body = &lines[position]["body"];
+        assert!(sample_validator.is_valid(body), "{body}");
+        Some(body["messages"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_string()).collect())
+    };
+    for l in lines.iter().filter(|l| l["path"] == "/v1/topics") {
+        let errors: Vec<String> = topic_validator.iter_errors(&l["body"]).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", l["body"]["name"]);
+    }
+
+    // The 50 newest of 60 orders, from all three shards, newest first.
+    let orders = sample("json-orders").unwrap();
+    let expected: Vec<String> = (11..=60).rev().map(order).collect();
+    assert_eq!(orders, expected);
+
+    // Its inferred schema: nested record, array of records, optional field, widened number.
+    let schema = &topic("json-orders")["messageSchema"];
+    assert_eq!(schema["schemaType"], "JSON");
+    let fields: Vec<&Value> = schema["schemaFields"].as_array().unwrap().iter().collect();
+    let field = |name: &str| fields.iter().find(|f| f["name"] == name).unwrap_or_else(|| panic!("no field {name}"));
+    assert_eq!(field("orderId")["dataType"], "INT");
+    assert_eq!(field("amount")["dataType"], "DOUBLE");
+    assert_eq!(field("customer")["dataType"], "RECORD");
+    assert_eq!(field("items")["dataTypeDisplay"], "array<record>");
+    let text: Value = serde_json::from_str(schema["schemaText"].as_str().unwrap()).unwrap();
+    let required: BTreeSet<&str> = text["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(required.contains("orderId") && !required.contains("coupon"), "{required:?}");
+    assert!(text["description"].as_str().unwrap().contains("from 50 sampled JSON records"), "{}", text["description"]);
+
+    // KPL aggregates are split into their 12 user records.
+    let events = sample("kpl-events").unwrap();
+    assert_eq!(events.len(), 12);
+    let parsed: Vec<Value> = events.iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+    assert!(parsed.iter().all(|e| e["event"] == "click"));
+    assert_eq!(parsed[0], json!({"event": "click", "batch": 2, "i": 3}), "newest first");
+    assert!(topic("kpl-events")["messageSchema"]["schemaFields"].as_array().unwrap().len() == 3);
+
+    // gzip is decompressed; binary is base64 with a prefix; old records are found by widening.
+    let logs = sample("gzip-logs").unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&logs[0]).unwrap()["logEvents"][0]["message"], "hello");
+    assert_eq!(sample("binary-blobs").unwrap(), vec!["[binary, base64] AP/+AQ==".to_string()]);
+    assert!(topic("binary-blobs").get("messageSchema").is_none());
+    assert_eq!(sample("old-records").unwrap(), vec!["old 2", "old 1", "old 0"]);
+
+    // An empty stream keeps its topic, without a sample request.
+    assert_eq!(topic("empty-stream")["partitions"], 2);
+    assert!(sample("empty-stream").is_none());
+
+    // Filtered streams are never read: one ListShards per kept stream, none for the other.
+    assert!(lines.iter().all(|l| l["body"]["name"] != "skipped-by-filter"));
+    assert_eq!(proxy.calls("ListShards"), 6);
+    assert!(proxy.calls("GetRecords") >= 9, "{}", proxy.calls("GetRecords"));
+
+    // With sample data off, nothing but the listing and one describe per stream.
+    let before = (proxy.calls("ListShards"), proxy.calls("GetRecords"), proxy.calls("GetShardIterator"), proxy.calls("DescribeStreamSummary"));
+    let wf = sandbox.write_workflow("plain.yaml", &workflow(&proxy.endpoint(), "svc", json!({}))).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!((proxy.calls("ListShards"), proxy.calls("GetRecords"), proxy.calls("GetShardIterator")), (before.0, before.1, before.2));
+    assert_eq!(proxy.calls("DescribeStreamSummary") - before.3, 7);
+    let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    assert!(lines.iter().all(|l| l["path"] != "/v1/topics/{id}/sampleData"));
+    assert!(lines.iter().all(|l| l["body"].get("messageSchema").is_none()));
+}
