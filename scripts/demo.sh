@@ -14,7 +14,7 @@ port=$(free_port)
 start_emulator "$port"
 trap 'kill $EMULATOR_PID 2>/dev/null || true' EXIT
 endpoint=http://127.0.0.1:$port
-target/debug/seed --endpoint "$endpoint"
+target/debug/seed --endpoint "$endpoint" --records 20
 cat > "$demo/workflow.yaml" <<YAML
 source:
   type: kinesis
@@ -30,7 +30,8 @@ source:
   sourceConfig:
     config:
       type: MessagingMetadata
-      generateSampleData: false
+      generateSampleData: true
+      sampleSize: 5
 sink:
   type: file
   config:

@@ -10,6 +10,7 @@ use plugin_abi::LogLevel;
 
 mod ingest;
 mod logging;
+mod openmetadata;
 mod plugins;
 mod requests;
 mod sink;
@@ -41,6 +42,13 @@ enum Command {
         /// The workflow file (YAML or JSON), as for OpenMetadata's `metadata ingest -c`.
         #[arg(short = 'c', long = "config", value_name = "FILE")]
         config: PathBuf,
+        /// The largest share (0–1) of the service's topics that one run may soft-delete; a run
+        /// that would delete more deletes none.
+        #[arg(long, default_value_t = 0.75, value_name = "SHARE", env = "OM_MAX_DELETE_SHARE")]
+        max_delete_share: f64,
+        /// OpenMetadata requests in flight at once (metadata-rest sink).
+        #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+        sink_concurrency: u16,
     },
     /// Checks that the workflow's source can be reached, step by step.
     TestConnection {
@@ -92,12 +100,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", plugin.module.config_schema()().into_result()?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Ingest { config } => {
+        Command::Ingest { config, max_delete_share, sink_concurrency } => {
+            if !(0.0..=1.0).contains(&max_delete_share) {
+                bail!("--max-delete-share must be between 0 and 1, not {max_delete_share}");
+            }
             let (workflow, level) = load_workflow(&config, flag_level)?;
             let found = plugins::load_dir(&dir)?;
             let plugin = pick_for(&found, &workflow)?;
             validate_source(plugin, &workflow, &config)?;
-            let summary = ingest::run(&workflow, plugin, level)?;
+            let options = ingest::Options { level, max_delete_share, sink_concurrency: sink_concurrency.into() };
+            let summary = ingest::run(&workflow, plugin, options)?;
             println!("{summary}");
             Ok(ExitCode::from(summary.exit_code() as u8))
         }

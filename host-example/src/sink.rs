@@ -1,25 +1,31 @@
-//! Where a run's requests go. `file` (OpenMetadata's file sink, configured the same way) writes
-//! them as JSON lines; the OpenMetadata REST sink comes later.
+//! Where a run's requests go: `file` (JSON lines, as OpenMetadata's file sink is configured) or
+//! `metadata-rest` (an OpenMetadata server, with the calls OpenMetadata's own sink makes).
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-use crate::requests::Request;
+use crate::openmetadata::Client;
+use crate::requests::{self, Request};
 use crate::workflow::Workflow;
 
 /// The sink a workflow asks for.
 pub enum SinkConfig {
     File { filename: PathBuf },
+    Rest { server: Value },
 }
 
 impl SinkConfig {
     pub fn from_workflow(workflow: &Workflow) -> Result<Self> {
         let Some(sink) = &workflow.sink else {
-            bail!("the workflow has no `sink`; add `sink: {{type: file, config: {{filename: out.jsonl}}}}`")
+            bail!("the workflow has no `sink`; add `sink: {{type: metadata-rest, config: {{}}}}` or `sink: {{type: file, config: {{filename: out.jsonl}}}}`")
         };
         match sink.sink_type.as_str() {
             "file" => {
@@ -32,13 +38,44 @@ impl SinkConfig {
                     .context("sink.config.filename: the file sink needs a file name")?;
                 Ok(SinkConfig::File { filename: PathBuf::from(filename) })
             }
-            "metadata-rest" => bail!(
-                "sink.type: `metadata-rest` is not supported by this version of the host yet; \
-                 use `sink: {{type: file, config: {{filename: PATH}}}}`"
-            ),
-            other => bail!("sink.type: unknown sink `{other}` (this host has: file)"),
+            "metadata-rest" => {
+                Ok(SinkConfig::Rest { server: workflow.workflow_config.open_metadata_server_config.clone() })
+            }
+            other => bail!("sink.type: unknown sink `{other}` (this host has: metadata-rest, file)"),
         }
     }
+}
+
+/// What the writes of a run did.
+#[derive(Debug, Default)]
+pub struct Writes {
+    pub created: u64,
+    pub updated: u64,
+    pub samples: u64,
+    /// Topics (by FQN) whose writes failed, with why.
+    pub failures: Vec<(String, String)>,
+}
+
+/// A destination for a run's requests.
+pub trait Sink {
+    /// Creates or updates the service; first, before any topic.
+    fn service(&mut self, request: Request) -> Result<()>;
+    /// A topic and, when it has messages, its sample (written after the topic). A failure of
+    /// one topic is recorded in [`Writes`], not returned; an error ends the run.
+    fn topic(&mut self, topic: Request, sample: Option<Request>) -> Result<()>;
+    /// Waits until every write is done.
+    fn finish_writes(&mut self) -> Result<Writes>;
+    /// Soft-deletes the service's topics that are not in `seen`, unless that would be more than
+    /// `max_share` of them. Says what it did, for the summary.
+    fn delete_stale(
+        &mut self,
+        service_name: &str,
+        service_fqn: &str,
+        seen: Vec<String>,
+        max_share: f64,
+    ) -> Result<String>;
+    /// Ends the sink; the output's name, when it is a file.
+    fn close(self: Box<Self>) -> Result<Option<String>>;
 }
 
 /// Writes requests as JSON lines to a temporary file beside the target, renamed into place when
@@ -47,7 +84,7 @@ pub struct FileSink {
     target: PathBuf,
     partial: PathBuf,
     out: BufWriter<File>,
-    pub written: u64,
+    writes: Writes,
 }
 
 impl FileSink {
@@ -57,27 +94,186 @@ impl FileSink {
         let partial = PathBuf::from(partial);
         let file = File::create(&partial)
             .with_context(|| format!("sink.config.filename: cannot create {}", partial.display()))?;
-        Ok(FileSink { target, partial, out: BufWriter::new(file), written: 0 })
+        Ok(FileSink { target, partial, out: BufWriter::new(file), writes: Writes::default() })
     }
 
-    pub fn write(&mut self, request: &Request) -> Result<()> {
+    fn write(&mut self, request: &Request) -> Result<()> {
         serde_json::to_writer(&mut self.out, request)?;
-        self.out.write_all(b"\n").with_context(|| format!("cannot write to {}", self.partial.display()))?;
-        self.written += 1;
+        self.out.write_all(b"\n").with_context(|| format!("cannot write to {}", self.partial.display()))
+    }
+}
+
+impl Sink for FileSink {
+    fn service(&mut self, request: Request) -> Result<()> {
+        self.write(&request)
+    }
+
+    fn topic(&mut self, topic: Request, sample: Option<Request>) -> Result<()> {
+        self.write(&topic)?;
+        self.writes.created += 1;
+        if let Some(sample) = sample {
+            self.write(&sample)?;
+            self.writes.samples += 1;
+        }
         Ok(())
     }
 
-    /// Flushes and moves the file into place.
-    pub fn commit(mut self) -> Result<PathBuf> {
+    fn finish_writes(&mut self) -> Result<Writes> {
+        Ok(std::mem::take(&mut self.writes))
+    }
+
+    fn delete_stale(&mut self, _: &str, service_fqn: &str, seen: Vec<String>, _: f64) -> Result<String> {
+        self.write(&requests::delete_stale(service_fqn, seen))?;
+        Ok("those not seen in this run are to be soft-deleted (deleteStale request written)".into())
+    }
+
+    fn close(mut self: Box<Self>) -> Result<Option<String>> {
         self.out.flush().with_context(|| format!("cannot write to {}", self.partial.display()))?;
         self.out.get_ref().sync_all().ok();
         std::fs::rename(&self.partial, &self.target)
             .with_context(|| format!("cannot move {} to {}", self.partial.display(), self.target.display()))?;
-        Ok(self.target)
+        Ok(Some(self.target.display().to_string()))
+    }
+}
+
+/// One topic's writes, done by a worker.
+struct Job {
+    topic: Request,
+    sample: Option<Request>,
+}
+
+/// Sends requests to an OpenMetadata server: the service first, then topics from a bounded
+/// pool of workers (each topic's sample right after the topic, with the id the server gave it).
+pub struct RestSink {
+    client: Client,
+    jobs: Option<SyncSender<Job>>,
+    workers: Vec<JoinHandle<()>>,
+    writes: Arc<Mutex<Writes>>,
+}
+
+impl RestSink {
+    /// Connects: checks the server's version and our credentials before anything is sent.
+    pub fn connect(server: &Value, concurrency: usize) -> Result<Self> {
+        let client = Client::from_config(server)?;
+        let version = client.check_server()?;
+        tracing::info!("OpenMetadata server version {version}");
+        let (tx, rx) = sync_channel::<Job>(concurrency * 2);
+        let rx = Arc::new(Mutex::new(rx));
+        let writes = Arc::new(Mutex::new(Writes::default()));
+        let workers = (0..concurrency)
+            .map(|i| {
+                let (client, rx, writes) = (client.clone(), rx.clone(), writes.clone());
+                std::thread::Builder::new()
+                    .name(format!("om-sink-{i}"))
+                    .spawn(move || loop {
+                        let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                            Ok(job) => job,
+                            Err(_) => return,
+                        };
+                        write_topic(&client, job, &writes);
+                    })
+                    .expect("a thread")
+            })
+            .collect();
+        Ok(RestSink { client, jobs: Some(tx), workers, writes })
+    }
+}
+
+fn write_topic(client: &Client, job: Job, writes: &Mutex<Writes>) {
+    let fqn = job.topic.entity_fqn.clone().unwrap_or_default();
+    let fail = |message: String| writes.lock().unwrap_or_else(|e| e.into_inner()).failures.push((fqn.clone(), message));
+    let answer = match client.send(&job.topic) {
+        Ok(answer) => answer,
+        Err(e) => return fail(e.to_string()),
+    };
+    {
+        let mut w = writes.lock().unwrap_or_else(|e| e.into_inner());
+        if answer.status == 201 {
+            w.created += 1;
+        } else {
+            w.updated += 1;
+        }
+    }
+    let Some(mut sample) = job.sample else { return };
+    let Some(id) = answer.body.get("id").and_then(Value::as_str) else {
+        return fail("the server's answer to PUT /v1/topics has no id; sample data not written".into());
+    };
+    sample.path = sample.path.replace("{id}", id);
+    match client.send(&sample) {
+        Ok(_) => writes.lock().unwrap_or_else(|e| e.into_inner()).samples += 1,
+        Err(e) => fail(e.to_string()),
+    }
+}
+
+impl Sink for RestSink {
+    fn service(&mut self, request: Request) -> Result<()> {
+        self.client.send(&request).map_err(|e| anyhow::anyhow!("cannot create the messaging service: {e}"))?;
+        Ok(())
     }
 
-    /// Removes the partial file (after an error that leaves nothing worth keeping).
-    pub fn discard(self) {
-        let _ = std::fs::remove_file(&self.partial);
+    fn topic(&mut self, topic: Request, sample: Option<Request>) -> Result<()> {
+        let jobs = self.jobs.as_ref().context("the sink is closed")?;
+        jobs.send(Job { topic, sample }).map_err(|_| anyhow::anyhow!("the sink's workers stopped"))
+    }
+
+    fn finish_writes(&mut self) -> Result<Writes> {
+        drop(self.jobs.take());
+        for worker in self.workers.drain(..) {
+            if worker.join().is_err() {
+                bail!("a sink worker panicked");
+            }
+        }
+        Ok(std::mem::take(&mut *self.writes.lock().unwrap_or_else(|e| e.into_inner())))
+    }
+
+    fn delete_stale(
+        &mut self,
+        service_name: &str,
+        service_fqn: &str,
+        seen: Vec<String>,
+        max_share: f64,
+    ) -> Result<String> {
+        let existing = self
+            .client
+            .list_topics(service_name)
+            .map_err(|e| anyhow::anyhow!("cannot list the service's topics: {e}"))?;
+        let seen_set: HashSet<&str> = seen.iter().map(String::as_str).collect();
+        let unseen: Vec<&(String, String)> =
+            existing.iter().filter(|(_, fqn)| !seen_set.contains(fqn.as_str())).collect();
+        if unseen.is_empty() {
+            return Ok("none: every topic of the service was seen".into());
+        }
+        let share = unseen.len() as f64 / existing.len() as f64;
+        if share > max_share {
+            return Ok(format!(
+                "kept: this run would soft-delete {} of the service's {} topics ({:.0}%), more than the {:.0}% allowed; \
+                 if that is intended, run again with --max-delete-share {:.2}",
+                unseen.len(),
+                existing.len(),
+                share * 100.0,
+                max_share * 100.0,
+                share.min(1.0)
+            ));
+        }
+        let names: Vec<&str> = unseen.iter().map(|(_, fqn)| fqn.as_str()).collect();
+        match self.client.send(&requests::delete_stale(service_fqn, seen)) {
+            Ok(_) => {}
+            Err(e) if e.status() == Some(404) => {
+                // An older server: delete the unseen topics one by one.
+                for (id, fqn) in &unseen {
+                    let path = format!("/v1/topics/{id}?recursive=true&hardDelete=false");
+                    self.client
+                        .call("DELETE", &path, None)
+                        .map_err(|e| anyhow::anyhow!("cannot soft-delete {fqn}: {e}"))?;
+                }
+            }
+            Err(e) => bail!("cannot soft-delete stale topics: {e}"),
+        }
+        Ok(format!("soft-deleted {}: {}", names.len(), names.join(", ")))
+    }
+
+    fn close(mut self: Box<Self>) -> Result<Option<String>> {
+        self.finish_writes()?;
+        Ok(None)
     }
 }

@@ -2,6 +2,7 @@
 //! started on a free loopback port, a Kinesis client for it, stream seeding, and the paths of
 //! the built host and plugin.
 
+pub mod openmetadata;
 pub mod proxy;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -139,6 +140,23 @@ pub async fn seed(client: &aws_sdk_kinesis::Client, streams: &[StreamSpec]) -> R
     Ok(())
 }
 
+/// Writes `count` JSON records (`{"id": …, "stream": …, "payload": {…}}`) with PutRecords,
+/// spread over the stream's shards by partition key.
+pub async fn put_json_records(client: &aws_sdk_kinesis::Client, stream: &str, count: usize) -> Result<()> {
+    use aws_sdk_kinesis::{primitives::Blob, types::PutRecordsRequestEntry};
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let entries = chunk
+            .iter()
+            .map(|i| {
+                let data = serde_json::json!({"id": i, "stream": stream, "payload": {"amount": i * 3, "currency": "EUR", "tags": ["a", "b"]}});
+                PutRecordsRequestEntry::builder().partition_key(format!("key-{i}")).data(Blob::new(data.to_string())).build()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        client.put_records().stream_name(stream).set_records(Some(entries)).send().await.with_context(|| format!("PutRecords {stream}"))?;
+    }
+    Ok(())
+}
+
 /// Waits until the stream is ACTIVE.
 pub async fn wait_active(client: &aws_sdk_kinesis::Client, name: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -247,7 +265,13 @@ impl Sandbox {
 
     /// Runs the host with `--plugin-dir` set to this sandbox's plugin directory.
     pub fn host(&self, args: &[&str]) -> Result<HostRun> {
+        self.host_with_env(args, &[])
+    }
+
+    /// [`Sandbox::host`] with extra environment variables.
+    pub fn host_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Result<HostRun> {
         let out = Command::new(&self.built.host)
+            .envs(env.iter().copied())
             .args(args)
             .arg("--plugin-dir")
             .arg(&self.plugin_dir)
@@ -297,6 +321,25 @@ pub fn workflow(endpoint: &str, service: &str, source_config: serde_json::Value)
         "sink": {"type": "file", "config": {"filename": "out.jsonl"}},
         "workflowConfig": {"openMetadataServerConfig": {"hostPort": "http://localhost:8585/api", "authProvider": "no-auth"}}
     })
+}
+
+/// [`workflow`] with the `metadata-rest` sink to an OpenMetadata server at `host_port`.
+pub fn rest_workflow(
+    endpoint: &str,
+    service: &str,
+    source_config: serde_json::Value,
+    host_port: &str,
+    token: Option<&str>,
+) -> serde_json::Value {
+    let mut wf = workflow(endpoint, service, source_config);
+    wf["sink"] = serde_json::json!({"type": "metadata-rest", "config": {}});
+    wf["workflowConfig"]["openMetadataServerConfig"] = match token {
+        Some(t) => {
+            serde_json::json!({"hostPort": host_port, "authProvider": "openmetadata", "securityConfig": {"jwtToken": t}})
+        }
+        None => serde_json::json!({"hostPort": host_port, "authProvider": "openmetadata"}),
+    };
+    wf
 }
 
 /// The lines of a JSON-lines file.

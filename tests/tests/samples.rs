@@ -91,10 +91,16 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     let sample_validator = contract("topicSampleData.json").unwrap();
     let topic_validator = contract("createTopic.json").unwrap();
     let topic = |name: &str| -> Value {
-        lines.iter().find(|l| l["path"] == "/v1/topics" && l["body"]["name"] == name).unwrap_or_else(|| panic!("no topic {name}"))["body"].clone()
+        lines
+            .iter()
+            .find(|l| l["path"] == "/v1/topics" && l["body"]["name"] == name)
+            .unwrap_or_else(|| panic!("no topic {name}"))["body"]
+            .clone()
     };
     let sample = |name: &str| -> Option<Vec<String>> {
-        let position = lines.iter().position(|l| l["path"] == "/v1/topics/{id}/sampleData" && l["entityFqn"] == format!("svc.{name}"))?;
+        let position = lines
+            .iter()
+            .position(|l| l["path"] == "/v1/topics/{id}/sampleData" && l["entityFqn"] == format!("svc.{name}"))?;
         let topic_position = lines.iter().position(|l| l["path"] == "/v1/topics" && l["body"]["name"] == name).unwrap();
         assert!(topic_position < position, "a sample follows its topic");
         let body = &lines[position]["body"];
@@ -150,11 +156,19 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     assert!(proxy.calls("GetRecords") >= 9, "{}", proxy.calls("GetRecords"));
 
     // With sample data off, nothing but the listing and one describe per stream.
-    let before = (proxy.calls("ListShards"), proxy.calls("GetRecords"), proxy.calls("GetShardIterator"), proxy.calls("DescribeStreamSummary"));
+    let before = (
+        proxy.calls("ListShards"),
+        proxy.calls("GetRecords"),
+        proxy.calls("GetShardIterator"),
+        proxy.calls("DescribeStreamSummary"),
+    );
     let wf = sandbox.write_workflow("plain.yaml", &workflow(&proxy.endpoint(), "svc", json!({}))).unwrap();
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!((proxy.calls("ListShards"), proxy.calls("GetRecords"), proxy.calls("GetShardIterator")), (before.0, before.1, before.2));
+    assert_eq!(
+        (proxy.calls("ListShards"), proxy.calls("GetRecords"), proxy.calls("GetShardIterator")),
+        (before.0, before.1, before.2)
+    );
     assert_eq!(proxy.calls("DescribeStreamSummary") - before.3, 7);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
     assert!(lines.iter().all(|l| l["path"] != "/v1/topics/{id}/sampleData"));

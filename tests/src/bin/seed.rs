@@ -19,6 +19,9 @@ struct Args {
     /// Name prefix of generated streams.
     #[arg(long, default_value = "stream")]
     prefix: String,
+    /// JSON records to write into each stream (spread over its shards).
+    #[arg(long, default_value_t = 0)]
+    records: usize,
 }
 
 #[tokio::main]
@@ -30,6 +33,9 @@ async fn main() -> Result<()> {
     };
     let client = kinesis_client(&args.endpoint);
     seed(&client, &streams).await?;
-    println!("seeded {} stream(s) on {}", streams.len(), args.endpoint);
+    for s in &streams {
+        e2e::put_json_records(&client, &s.name, args.records).await?;
+    }
+    println!("seeded {} stream(s) with {} record(s) each on {}", streams.len(), args.records, args.endpoint);
     Ok(())
 }

@@ -1,0 +1,241 @@
+//! The OpenMetadata REST client: the server named in `workflowConfig.openMetadataServerConfig`,
+//! its auth, its version check, and each call with bounded retries of transient failures.
+
+use std::fmt;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::requests::Request;
+
+/// The environment variable a JWT can come from, so that it need not sit in the workflow file.
+pub const TOKEN_ENV: &str = "OPENMETADATA_JWT_TOKEN";
+/// The oldest server whose API this host speaks.
+const MIN_SERVER_MAJOR: u64 = 1;
+const ATTEMPTS: u32 = 5;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// A JWT: never shown, in Debug output or anywhere else.
+#[derive(Clone)]
+struct Token(String);
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    token: Option<Token>,
+    agent: ureq::Agent,
+}
+
+/// A failed call: the server refused it (4xx, not retried), or it could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("{method} {path}: the server answered {status}: {message}")]
+    Rejected { method: &'static str, path: String, status: u16, message: String },
+    #[error("{method} {path}: {message}")]
+    Failed { method: &'static str, path: String, message: String },
+}
+
+impl CallError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CallError::Rejected { status, .. } => Some(*status),
+            CallError::Failed { .. } => None,
+        }
+    }
+}
+
+/// A successful call: the status (201 created, 200 updated) and the body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Client {
+    /// From `workflowConfig.openMetadataServerConfig`: `hostPort` and `authProvider`
+    /// (`openmetadata` with `securityConfig.jwtToken`, or `no-auth`). The token may also come
+    /// from `$OPENMETADATA_JWT_TOKEN`.
+    pub fn from_config(config: &Value) -> Result<Self> {
+        let at = "workflowConfig.openMetadataServerConfig";
+        let base = config
+            .get("hostPort")
+            .and_then(Value::as_str)
+            .filter(|h| h.starts_with("http://") || h.starts_with("https://"))
+            .with_context(|| format!("{at}.hostPort: an http(s) URL such as http://localhost:8585/api is needed"))?
+            .trim_end_matches('/')
+            .to_string();
+        let provider = config.get("authProvider").and_then(Value::as_str).unwrap_or("openmetadata");
+        let token = match provider {
+            "no-auth" => None,
+            "openmetadata" => {
+                let from_file =
+                    config.pointer("/securityConfig/jwtToken").and_then(Value::as_str).filter(|t| !t.is_empty());
+                let from_env = std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty());
+                let token = from_env.or(from_file.map(str::to_string)).with_context(|| {
+                    format!("{at}.securityConfig.jwtToken: authProvider openmetadata needs a JWT (or set ${TOKEN_ENV})")
+                })?;
+                Some(Token(token))
+            }
+            other => {
+                bail!("{at}.authProvider: `{other}` is not supported by this host (it has: openmetadata, no-auth)")
+            }
+        };
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .max_idle_connections_per_host(64)
+            .build();
+        Ok(Client { base, token, agent })
+    }
+
+    /// `GET /v1/system/version`: the server is there, lets us in, and is recent enough.
+    pub fn check_server(&self) -> Result<String> {
+        let answer = self.call("GET", "/v1/system/version", None).map_err(|e| match e.status() {
+            Some(401 | 403) => anyhow::anyhow!(
+                "the OpenMetadata server at {} refused our credentials ({e}); check securityConfig.jwtToken or ${TOKEN_ENV}",
+                self.base
+            ),
+            _ => anyhow::anyhow!("cannot reach the OpenMetadata server at {}: {e}", self.base),
+        })?;
+        let version = answer.body.get("version").and_then(Value::as_str).unwrap_or("").to_string();
+        let major = version.split(['.', '-']).next().and_then(|m| m.parse::<u64>().ok());
+        match major {
+            Some(m) if m >= MIN_SERVER_MAJOR => Ok(version),
+            _ => bail!("the OpenMetadata server at {} reports version '{version}'; this host needs {MIN_SERVER_MAJOR}.0 or later", self.base),
+        }
+    }
+
+    pub fn send(&self, request: &Request) -> Result<Answer, CallError> {
+        self.call(request.method, &request.path, Some(&request.body))
+    }
+
+    /// One call, retried with backoff on connection failures, timeouts, 429 and 5xx.
+    pub fn call(&self, method: &'static str, path: &str, body: Option<&Value>) -> Result<Answer, CallError> {
+        let url = format!("{}{path}", self.base);
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            let mut request = self.agent.request(method, &url).set("Accept", "application/json");
+            if let Some(token) = &self.token {
+                request = request.set("Authorization", &format!("Bearer {}", token.0));
+            }
+            let result = match body {
+                Some(body) => request.send_json(body),
+                None => request.call(),
+            };
+            let failure = match result {
+                Ok(response) => {
+                    let status = response.status();
+                    let text = response.into_string().unwrap_or_default();
+                    let body = if text.is_empty() {
+                        Value::Null
+                    } else {
+                        serde_json::from_str(&text).unwrap_or(Value::String(text))
+                    };
+                    return Ok(Answer { status, body });
+                }
+                Err(ureq::Error::Status(status, response)) => {
+                    let message = error_message(response);
+                    if !(status == 429 || status >= 500) {
+                        return Err(CallError::Rejected { method, path: path.to_string(), status, message });
+                    }
+                    CallError::Rejected { method, path: path.to_string(), status, message }
+                }
+                Err(ureq::Error::Transport(t)) => {
+                    // The transport error names the URL and the cause, never the headers.
+                    CallError::Failed { method, path: path.to_string(), message: t.to_string() }
+                }
+            };
+            if attempt >= ATTEMPTS {
+                return Err(failure);
+            }
+            tracing::debug!("{failure}; retrying in {backoff:?} (attempt {attempt} of {ATTEMPTS})");
+            std::thread::sleep(backoff);
+            backoff *= 2;
+            attempt += 1;
+        }
+    }
+
+    /// Every topic of the service, following `after` cursors: (id, fullyQualifiedName).
+    pub fn list_topics(&self, service: &str) -> Result<Vec<(String, String)>, CallError> {
+        let mut topics = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut path = format!("/v1/topics?service={}&limit=100", encode(service));
+            if let Some(cursor) = &after {
+                path.push_str(&format!("&after={}", encode(cursor)));
+            }
+            let page = self.call("GET", &path, None)?.body;
+            for t in page.get("data").and_then(Value::as_array).into_iter().flatten() {
+                if let (Some(id), Some(fqn)) =
+                    (t.get("id").and_then(Value::as_str), t.get("fullyQualifiedName").and_then(Value::as_str))
+                {
+                    topics.push((id.to_string(), fqn.to_string()));
+                }
+            }
+            match page.pointer("/paging/after").and_then(Value::as_str) {
+                Some(cursor) if !cursor.is_empty() => after = Some(cursor.to_string()),
+                _ => return Ok(topics),
+            }
+        }
+    }
+}
+
+/// The `message` of an OpenMetadata error body, else the body itself (shortened).
+fn error_message(response: ureq::Response) -> String {
+    let text = response.into_string().unwrap_or_default();
+    let message = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or(text);
+    message.chars().take(500).collect()
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_token_comes_from_the_file_or_the_environment_and_never_shows() {
+        let c = Client::from_config(&json!({"hostPort": "http://h:8585/api/", "authProvider": "openmetadata", "securityConfig": {"jwtToken": "jwt-canary"}})).unwrap();
+        assert_eq!(c.base, "http://h:8585/api");
+        assert!(!format!("{c:?}").contains("jwt-canary"));
+        let e = Client::from_config(&json!({"hostPort": "http://h/api", "authProvider": "openmetadata"}));
+        if std::env::var(TOKEN_ENV).is_err() {
+            assert!(format!("{:#}", e.unwrap_err()).contains("securityConfig.jwtToken"));
+        }
+        assert!(Client::from_config(&json!({"hostPort": "http://h/api", "authProvider": "no-auth"}))
+            .unwrap()
+            .token
+            .is_none());
+        assert!(format!("{:#}", Client::from_config(&json!({"hostPort": "h:1"})).unwrap_err()).contains("hostPort"));
+        assert!(format!(
+            "{:#}",
+            Client::from_config(&json!({"hostPort": "http://h", "authProvider": "google"})).unwrap_err()
+        )
+        .contains("google"));
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("svc.\"a b\""), "svc.%22a%20b%22");
+    }
+}

@@ -1,0 +1,344 @@
+//! An OpenMetadata API stand-in for the tests: the calls the sink makes, with real state
+//! (entities by id and FQN, soft-deletion, deleteStale, paging with `after` cursors, an older
+//! server's 404 for deleteStale), bearer-token checks, and every request body validated against
+//! OpenMetadata's JSON Schemas (`tests/contract/`), refused with 400 and the reason as the
+//! server does.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use anyhow::Result;
+use serde_json::{json, Map, Value};
+use tiny_http::{Header, Method, Response, Server};
+
+/// A topic as the stand-in holds it.
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub id: String,
+    pub fqn: String,
+    pub service: String,
+    /// The fields of the last create-or-update, merged.
+    pub fields: Map<String, Value>,
+    /// Set by people (see [`StandIn::curate`]); a create-or-update does not overwrite it.
+    pub description: Option<String>,
+    pub deleted: bool,
+    pub sample: Option<Value>,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub version: String,
+    /// An older server: `DELETE /v1/topics/deleteStale` answers 404.
+    pub legacy: bool,
+    /// The next this-many `PUT /v1/topics` answer 503.
+    pub fail_topic_puts: u32,
+    /// `PUT /v1/topics` of these topic names answer 400.
+    pub reject_topics: Vec<String>,
+    pub services: BTreeMap<String, Value>,
+    pub topics: Vec<Topic>,
+    /// Every call: method and path (with query).
+    pub calls: Vec<(String, String)>,
+    next_id: u64,
+}
+
+impl State {
+    pub fn topic(&self, fqn: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.fqn == fqn)
+    }
+
+    pub fn live_topics(&self) -> Vec<&Topic> {
+        self.topics.iter().filter(|t| !t.deleted).collect()
+    }
+
+    pub fn calls_to(&self, method: &str, path_prefix: &str) -> usize {
+        self.calls.iter().filter(|(m, p)| m == method && p.starts_with(path_prefix)).count()
+    }
+}
+
+pub struct StandIn {
+    pub port: u16,
+    pub state: Arc<Mutex<State>>,
+    server: Arc<Server>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+struct Contracts {
+    service: jsonschema::Validator,
+    topic: jsonschema::Validator,
+    sample: jsonschema::Validator,
+}
+
+impl StandIn {
+    /// Starts on a free loopback port; `token` is the JWT it accepts (`None`: no auth).
+    pub fn start(token: Option<&str>) -> Result<Self> {
+        let server = Arc::new(Server::http("127.0.0.1:0").map_err(|e| anyhow::anyhow!("{e}"))?);
+        let port = server.server_addr().to_ip().map(|a| a.port()).unwrap_or(0);
+        let state = Arc::new(Mutex::new(State { version: "2.0.7".into(), ..Default::default() }));
+        let contracts = Arc::new(Contracts {
+            service: crate::contract("createMessagingService.json")?,
+            topic: crate::contract("createTopic.json")?,
+            sample: crate::contract("topicSampleData.json")?,
+        });
+        let token = token.map(|t| format!("Bearer {t}"));
+        let threads = (0..4)
+            .map(|_| {
+                let (server, state, contracts, token) =
+                    (server.clone(), state.clone(), contracts.clone(), token.clone());
+                std::thread::spawn(move || {
+                    for mut request in server.incoming_requests() {
+                        let mut body = String::new();
+                        let _ = request.as_reader().read_to_string(&mut body);
+                        let auth = request
+                            .headers()
+                            .iter()
+                            .find(|h| h.field.equiv("Authorization"))
+                            .map(|h| h.value.as_str().to_string());
+                        let (status, answer) = if token.is_some() && auth != token {
+                            (401, json!({"code": 401, "message": "Not Authorized! Invalid Token"}))
+                        } else {
+                            let method = request.method().clone();
+                            let url = request.url().to_string();
+                            handle(&mut state.lock().unwrap(), &contracts, &method, &url, &body)
+                        };
+                        let header = Header::from_bytes("Content-Type", "application/json").unwrap();
+                        let _ = request.respond(
+                            Response::from_string(answer.to_string()).with_status_code(status).with_header(header),
+                        );
+                    }
+                })
+            })
+            .collect();
+        Ok(StandIn { port, state, server, threads })
+    }
+
+    /// The `hostPort` of a workflow pointing here.
+    pub fn host_port(&self) -> String {
+        format!("http://127.0.0.1:{}/api", self.port)
+    }
+
+    /// A person edits a topic's description in OpenMetadata.
+    pub fn curate(&self, fqn: &str, description: &str) {
+        let mut state = self.state.lock().unwrap();
+        let topic = state.topics.iter_mut().find(|t| t.fqn == fqn).expect("a topic to curate");
+        topic.description = Some(description.to_string());
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.server.unblock();
+        for _ in 0..self.threads.len() {
+            self.server.unblock();
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn quote(part: &str) -> String {
+    if part.contains('.') {
+        format!("\"{part}\"")
+    } else {
+        part.to_string()
+    }
+}
+
+fn bad_request(message: String) -> (u16, Value) {
+    (400, json!({"code": 400, "message": message}))
+}
+
+fn validate(validator: &jsonschema::Validator, body: &Value) -> Option<(u16, Value)> {
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    (!errors.is_empty()).then(|| bad_request(format!("[{}]", errors.join(", "))))
+}
+
+fn topic_json(t: &Topic) -> Value {
+    let mut v = Value::Object(t.fields.clone());
+    v["id"] = t.id.clone().into();
+    v["fullyQualifiedName"] = t.fqn.clone().into();
+    v["service"] = json!({"type": "messagingService", "fullyQualifiedName": t.service});
+    v["deleted"] = t.deleted.into();
+    if let Some(d) = &t.description {
+        v["description"] = d.clone().into();
+    }
+    v
+}
+
+fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, body: &str) -> (u16, Value) {
+    state.calls.push((method.to_string(), url.to_string()));
+    let Some(rest) = url.strip_prefix("/api") else { return (404, json!({"message": "not found"})) };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let params: BTreeMap<String, String> =
+        query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), decode(v))).collect();
+    let json_body =
+        || serde_json::from_str::<Value>(body).map_err(|e| bad_request(format!("the body is not JSON: {e}")));
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        (Method::Get, ["v1", "system", "version"]) => (200, json!({"version": state.version, "revision": "stand-in"})),
+        (Method::Put, ["v1", "services", "messagingServices"]) => {
+            let body = match json_body() {
+                Ok(b) => b,
+                Err(e) => return e,
+            };
+            if let Some(e) = validate(&contracts.service, &body) {
+                return e;
+            }
+            let name = body["name"].as_str().unwrap_or_default().to_string();
+            let created = !state.services.contains_key(&name);
+            let mut service = body.clone();
+            service["id"] = format!("svc-{name}").into();
+            service["fullyQualifiedName"] = quote(&name).into();
+            state.services.insert(name, service.clone());
+            (if created { 201 } else { 200 }, service)
+        }
+        (Method::Put, ["v1", "topics"]) => {
+            let body = match json_body() {
+                Ok(b) => b,
+                Err(e) => return e,
+            };
+            if let Some(e) = validate(&contracts.topic, &body) {
+                return e;
+            }
+            if state.reject_topics.iter().any(|n| body["name"] == n.as_str()) {
+                return bad_request(format!("topic {} rejected by the test", body["name"]));
+            }
+            if state.fail_topic_puts > 0 {
+                state.fail_topic_puts -= 1;
+                return (503, json!({"code": 503, "message": "Service Unavailable"}));
+            }
+            let service = body["service"].as_str().unwrap_or_default().to_string();
+            if !state.services.values().any(|s| s["fullyQualifiedName"] == service.as_str()) {
+                return (
+                    404,
+                    json!({"code": 404, "message": format!("messagingService instance for {service} not found")}),
+                );
+            }
+            let fqn = format!("{service}.{}", quote(body["name"].as_str().unwrap_or_default()));
+            let fields = body.as_object().cloned().unwrap_or_default();
+            let description = fields.get("description").and_then(Value::as_str).map(str::to_string);
+            if let Some(t) = state.topics.iter_mut().find(|t| t.fqn == fqn) {
+                for (k, v) in fields {
+                    if k != "description" {
+                        t.fields.insert(k, v);
+                    }
+                }
+                // As the server does for ingestion bots: a description people wrote is kept.
+                if t.description.is_none() {
+                    t.description = description;
+                }
+                t.deleted = false;
+                return (200, topic_json(t));
+            }
+            state.next_id += 1;
+            let topic = Topic {
+                id: format!("00000000-0000-0000-0000-{:012}", state.next_id),
+                fqn,
+                service,
+                fields,
+                description,
+                deleted: false,
+                sample: None,
+            };
+            let answer = topic_json(&topic);
+            state.topics.push(topic);
+            (201, answer)
+        }
+        (Method::Put, ["v1", "topics", id, "sampleData"]) => {
+            let body = match json_body() {
+                Ok(b) => b,
+                Err(e) => return e,
+            };
+            if let Some(e) = validate(&contracts.sample, &body) {
+                return e;
+            }
+            match state.topics.iter_mut().find(|t| t.id == *id) {
+                Some(t) => {
+                    t.sample = Some(body);
+                    (200, topic_json(t))
+                }
+                None => (404, json!({"code": 404, "message": format!("topic instance for {id} not found")})),
+            }
+        }
+        (Method::Delete, ["v1", "topics", "deleteStale"]) => {
+            if state.legacy {
+                return (404, json!({"code": 404, "message": "HTTP 404 Not Found"}));
+            }
+            let body = match json_body() {
+                Ok(b) => b,
+                Err(e) => return e,
+            };
+            let scope = body["scopeFqn"].as_str().unwrap_or_default().to_string();
+            let seen: Vec<&str> =
+                body["seenFqns"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let mut deleted = 0;
+            for t in
+                state.topics.iter_mut().filter(|t| t.service == scope && !t.deleted && !seen.contains(&t.fqn.as_str()))
+            {
+                t.deleted = true;
+                deleted += 1;
+            }
+            (200, json!({"deletedCount": deleted}))
+        }
+        (Method::Get, ["v1", "topics"]) => {
+            let service = params.get("service").map(|s| quote(s)).unwrap_or_default();
+            let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10);
+            let mut topics: Vec<&Topic> = state.topics.iter().filter(|t| t.service == service && !t.deleted).collect();
+            topics.sort_by(|a, b| a.fqn.cmp(&b.fqn));
+            let start =
+                params.get("after").and_then(|a| a.strip_prefix("cursor-")).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let page: Vec<Value> = topics.iter().skip(start).take(limit).map(|t| topic_json(t)).collect();
+            let mut paging = json!({"total": topics.len()});
+            if start + limit < topics.len() {
+                paging["after"] = format!("cursor-{}", start + limit).into();
+            }
+            (200, json!({"data": page, "paging": paging}))
+        }
+        (Method::Delete, ["v1", "topics", id]) => {
+            if params.get("hardDelete").map(String::as_str) != Some("false") {
+                return bad_request("this stand-in only soft-deletes".into());
+            }
+            match state.topics.iter_mut().find(|t| t.id == *id) {
+                Some(t) => {
+                    t.deleted = true;
+                    (200, topic_json(t))
+                }
+                None => (404, json!({"code": 404, "message": format!("topic instance for {id} not found")})),
+            }
+        }
+        _ => (404, json!({"code": 404, "message": format!("HTTP 404 Not Found: {method} {path}")})),
+    }
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,236 @@
+//! End to end with the `metadata-rest` sink: host + plugin + `kinesis-local` + the OpenMetadata
+//! API stand-in. Creates, updates, soft-deletes safely, survives faults, keeps curated metadata.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_kinesis::primitives::Blob;
+use e2e::openmetadata::StandIn;
+use e2e::proxy::{self, Action, Call};
+use e2e::{kinesis_client, rest_workflow, seed, Emulator, Sandbox, StreamSpec};
+use serde_json::json;
+
+const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.jwt-canary-5c1e7.signature";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
+}
+
+fn no_token_shown(run: &e2e::HostRun) {
+    assert!(
+        !run.stdout.contains("jwt-canary") && !run.stderr.contains("jwt-canary"),
+        "the token was shown:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+#[test]
+fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    let rt = runtime();
+    let names = ["orders.v1", "payments", "clicks", "audit", "inventory", "returns"];
+    rt.block_on(async {
+        seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 2)).collect::<Vec<_>>()).await.unwrap();
+        for n in ["orders.v1", "payments"] {
+            client
+                .put_record()
+                .stream_name(n)
+                .partition_key("k")
+                .data(Blob::new(json!({"stream": n}).to_string()))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let config = json!({"generateSampleData": true});
+
+    // Run 1: the service, six topics, two samples. The token comes from the environment.
+    let wf = sandbox
+        .write_workflow(
+            "wf.yaml",
+            &rest_workflow(&emulator.endpoint(), "kinesis_prod", config.clone(), &om.host_port(), None),
+        )
+        .unwrap();
+    let run =
+        sandbox.host_with_env(&["ingest", "-c", wf.to_str().unwrap()], &[("OPENMETADATA_JWT_TOKEN", TOKEN)]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    no_token_shown(&run);
+    assert!(run.stdout.contains("topics written:    6 (created 6, updated 0)"), "{}", run.stdout);
+    assert!(run.stdout.contains("samples written:   2"), "{}", run.stdout);
+    {
+        let state = om.state.lock().unwrap();
+        let service = &state.services["kinesis_prod"];
+        assert_eq!(service["serviceType"], "Kinesis");
+        assert_eq!(
+            service["connection"]["config"]["awsConfig"]["awsSecretAccessKey"], "test-secret-key",
+            "the server stores the connection"
+        );
+        assert_eq!(state.live_topics().len(), 6);
+        let orders = state.topic("kinesis_prod.\"orders.v1\"").expect("the FQN quotes a name with a dot");
+        assert_eq!(orders.fields["partitions"], 2);
+        assert_eq!(orders.sample.as_ref().unwrap()["messages"][0], json!({"stream": "orders.v1"}).to_string());
+        assert!(orders.fields.contains_key("messageSchema"));
+        assert!(state.topic("kinesis_prod.clicks").unwrap().sample.is_none(), "no sample call for an empty stream");
+        assert_eq!(state.calls_to("GET", "/api/v1/system/version"), 1);
+        // Order: version, service, then topics.
+        let first_topic = state.calls.iter().position(|(_, p)| p.starts_with("/api/v1/topics")).unwrap();
+        let service_call = state.calls.iter().position(|(_, p)| p == "/api/v1/services/messagingServices").unwrap();
+        assert!(service_call < first_topic);
+        // Nothing unseen: no deletion call at all.
+        assert_eq!(state.calls.iter().filter(|(m, _)| m == "DELETE").count(), 0);
+    }
+    om.curate("kinesis_prod.payments", "Payments, curated by a person");
+
+    // Run 2: one stream gone, one new: exactly one soft-deleted, one created; the curated
+    // description survives (overrideMetadata is false).
+    rt.block_on(async {
+        client.delete_stream().stream_name("clicks").send().await.unwrap();
+        seed(&client, &[StreamSpec::new("refunds", 1)]).await.unwrap();
+    });
+    let wf = sandbox
+        .write_workflow(
+            "wf2.yaml",
+            &rest_workflow(&emulator.endpoint(), "kinesis_prod", config.clone(), &om.host_port(), Some(TOKEN)),
+        )
+        .unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    no_token_shown(&run);
+    assert!(run.stdout.contains("topics written:    6 (created 1, updated 5)"), "{}", run.stdout);
+    assert!(run.stdout.contains("soft-deleted 1: kinesis_prod.clicks"), "{}", run.stdout);
+    {
+        let state = om.state.lock().unwrap();
+        assert!(state.topic("kinesis_prod.clicks").unwrap().deleted);
+        assert!(!state.topic("kinesis_prod.refunds").unwrap().deleted);
+        assert_eq!(state.live_topics().len(), 6);
+        assert_eq!(
+            state.topic("kinesis_prod.payments").unwrap().description.as_deref(),
+            Some("Payments, curated by a person")
+        );
+        // The deletion comes after every write of the run.
+        let delete = state.calls.iter().position(|(m, p)| m == "DELETE" && p == "/api/v1/topics/deleteStale").unwrap();
+        let last_put = state.calls.iter().rposition(|(m, _)| m == "PUT").unwrap();
+        assert!(last_put < delete);
+    }
+
+    // Run 3, against an older server without deleteStale: the unseen topic is soft-deleted by id.
+    om.state.lock().unwrap().legacy = true;
+    rt.block_on(client.delete_stream().stream_name("audit").send()).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("soft-deleted 1: kinesis_prod.audit"), "{}", run.stdout);
+    {
+        let state = om.state.lock().unwrap();
+        assert!(state.topic("kinesis_prod.audit").unwrap().deleted);
+        let id = &state.topic("kinesis_prod.audit").unwrap().id;
+        assert_eq!(state.calls_to("DELETE", &format!("/api/v1/topics/{id}?recursive=true&hardDelete=false")), 1);
+    }
+
+    // Run 4: most streams gone at once. More than 75% would go: nothing is deleted, and the
+    // summary says how to allow it; with the share raised, they go.
+    rt.block_on(async {
+        for n in ["orders.v1", "payments", "inventory", "returns"] {
+            client.delete_stream().stream_name(n).send().await.unwrap();
+        }
+    });
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert!(run.stdout.contains("would soft-delete 4 of the service's 5 topics (80%)"), "{}", run.stdout);
+    assert!(run.stdout.contains("--max-delete-share 0.80"), "{}", run.stdout);
+    assert_eq!(om.state.lock().unwrap().live_topics().len(), 5);
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--max-delete-share", "0.8"]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(om.state.lock().unwrap().live_topics().len(), 1);
+}
+
+#[test]
+fn faults_are_survived_and_an_incomplete_listing_deletes_nothing() {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    let rt = runtime();
+    let streams: Vec<StreamSpec> = (0..105).map(|i| StreamSpec::new(format!("s-{i:03}"), 1)).collect();
+    rt.block_on(seed(&client, &streams)).unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+
+    // 503 twice, then success; and one topic the server refuses: recorded, the run goes on.
+    {
+        let mut state = om.state.lock().unwrap();
+        state.fail_topic_puts = 2;
+        state.reject_topics = vec!["s-007".into()];
+    }
+    let wf = sandbox
+        .write_workflow("wf.yaml", &rest_workflow(&emulator.endpoint(), "svc", json!({}), &om.host_port(), Some(TOKEN)))
+        .unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("topics written:    104 (created 104, updated 0)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("failed topics:     1")
+            && run.stdout.contains("svc.s-007: PUT /v1/topics: the server answered 400"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(om.state.lock().unwrap().live_topics().len(), 104);
+    om.state.lock().unwrap().reject_topics.clear();
+
+    // A listing that fails on its second page: nothing is deleted, the run fails.
+    let rule: proxy::Rule = Arc::new(|call: &Call| {
+        if call.operation == "ListStreams" && call.nth_of_operation >= 2 {
+            Action::Fail { status: 500, code: "InternalFailure".into(), message: "injected".into() }
+        } else {
+            Action::Forward { delay: Duration::ZERO }
+        }
+    });
+    let failing = rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap();
+    let wf = sandbox
+        .write_workflow(
+            "failing.yaml",
+            &rest_workflow(&failing.endpoint(), "svc", json!({}), &om.host_port(), Some(TOKEN)),
+        )
+        .unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--max-delete-share", "1"]).unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("nothing is marked deleted after an incomplete listing"), "{}", run.stdout);
+    {
+        let state = om.state.lock().unwrap();
+        assert_eq!(state.calls.iter().filter(|(m, _)| m == "DELETE").count(), 0);
+        // The first page's topics were written (s-007 among them, no longer refused); none went.
+        assert_eq!(state.live_topics().len(), 105);
+    }
+
+    // A bad token fails at once, before any write, with a clear message and no token shown.
+    let wf = sandbox
+        .write_workflow(
+            "bad.yaml",
+            &rest_workflow(&emulator.endpoint(), "svc", json!({}), &om.host_port(), Some("eyJ.jwt-canary-wrong.x")),
+        )
+        .unwrap();
+    let puts_before = om.state.lock().unwrap().calls_to("PUT", "/");
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("refused our credentials"), "{}", run.stderr);
+    no_token_shown(&run);
+    assert_eq!(om.state.lock().unwrap().calls_to("PUT", "/"), puts_before);
+
+    // An unreachable server is named as such.
+    let port = e2e::free_port().unwrap();
+    let wf = sandbox
+        .write_workflow(
+            "gone.yaml",
+            &rest_workflow(
+                &emulator.endpoint(),
+                "svc",
+                json!({}),
+                &format!("http://127.0.0.1:{port}/api"),
+                Some(TOKEN),
+            ),
+        )
+        .unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("cannot reach the OpenMetadata server"), "{}", run.stderr);
+}
