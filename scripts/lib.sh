@@ -33,3 +33,14 @@ start_emulator() {
   echo "error: kinesis-local did not answer on port $port" >&2
   return 1
 }
+
+# Installs moto (PyPI moto[server], pinned) into tests/.venv-moto unless it is there: the STS
+# emulator of the assume-role tests.
+install_moto() {
+  local venv=$repo/tests/.venv-moto
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    echo "installing moto_server (pip)…" >&2
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$repo/tests/moto-requirements.txt" >&2
+  fi
+}

@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo"
 install_emulator
+install_moto
 cargo build --workspace --locked
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -54,6 +54,9 @@ enum Command {
     TestConnection {
         #[arg(short = 'c', long = "config", value_name = "FILE")]
         config: PathBuf,
+        /// Print OpenMetadata's TestConnectionResult as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Checks a workflow file against the plugin's config schema, without connecting anywhere.
     Validate {
@@ -124,13 +127,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::TestConnection { config } => {
+        Command::TestConnection { config, json } => {
             let (workflow, level) = load_workflow(&config, flag_level)?;
             let found = plugins::load_dir(&dir)?;
             let plugin = pick_for(&found, &workflow)?;
             validate_source(plugin, &workflow, &config)?;
-            let report = test_connection::run(&workflow, plugin, level)?;
-            println!("{}", report.table());
+            let (report, raw) = test_connection::run(&workflow, plugin, level)?;
+            if json {
+                println!("{raw}");
+            } else {
+                println!("{}", report.table());
+            }
             Ok(ExitCode::from(if report.passed() { 0 } else { 1 }))
         }
     }

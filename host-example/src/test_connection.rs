@@ -57,10 +57,12 @@ impl Report {
     }
 }
 
-pub fn run(workflow: &Workflow, plugin: &Plugin, level: LogLevel) -> Result<Report> {
+/// The report, read and as the plugin wrote it (JSON).
+pub fn run(workflow: &Workflow, plugin: &Plugin, level: LogLevel) -> Result<(Report, String)> {
     let config = serde_json::to_string(&workflow.source)?;
     let json = plugin.module.test_connection()(RStr::from_str(&config), crate::logging::host_context(level))
         .into_result()
         .map_err(|e| anyhow::anyhow!("the connection test could not run: {e}"))?;
-    serde_json::from_str(json.as_str()).context("the plugin's test-connection report is not readable")
+    let report = serde_json::from_str(json.as_str()).context("the plugin's test-connection report is not readable")?;
+    Ok((report, json.into()))
 }

@@ -89,6 +89,49 @@ impl Drop for Emulator {
     }
 }
 
+/// A running `moto_server` (STS for the assume-role tests), stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Result<Self> {
+        let server = workspace().join("tests/.venv-moto/bin/moto_server");
+        if !server.exists() {
+            bail!("moto_server is not installed at {}: scripts/test.sh installs it", server.display());
+        }
+        let port = free_port()?;
+        let child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start moto_server")?;
+        let mut moto = Moto { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200)).is_err()
+        {
+            if let Some(status) = moto.child.try_wait()? {
+                bail!("moto_server exited at start ({status})");
+            }
+            if Instant::now() > deadline {
+                bail!("moto_server did not answer on port {port} within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(moto)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
@@ -152,7 +195,13 @@ pub async fn put_json_records(client: &aws_sdk_kinesis::Client, stream: &str, co
                 PutRecordsRequestEntry::builder().partition_key(format!("key-{i}")).data(Blob::new(data.to_string())).build()
             })
             .collect::<Result<Vec<_>, _>>()?;
-        client.put_records().stream_name(stream).set_records(Some(entries)).send().await.with_context(|| format!("PutRecords {stream}"))?;
+        client
+            .put_records()
+            .stream_name(stream)
+            .set_records(Some(entries))
+            .send()
+            .await
+            .with_context(|| format!("PutRecords {stream}"))?;
     }
     Ok(())
 }

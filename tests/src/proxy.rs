@@ -19,6 +19,10 @@ pub struct Call {
     pub body: String,
     /// 1 for the first call of this operation, 2 for the second, …
     pub nth_of_operation: u64,
+    /// The access key id that signed the call (from `Authorization`).
+    pub access_key: String,
+    /// Whether the call carried a session token (`X-Amz-Security-Token`).
+    pub has_session_token: bool,
 }
 
 /// What to do with a call.
@@ -40,12 +44,18 @@ pub type Rule = Arc<dyn Fn(&Call) -> Action + Send + Sync>;
 pub struct Proxy {
     pub addr: SocketAddr,
     counts: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+    log: Arc<std::sync::Mutex<Vec<Call>>>,
     pub failed: Arc<AtomicU64>,
 }
 
 impl Proxy {
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Every call so far.
+    pub fn log(&self) -> Vec<Call> {
+        self.log.lock().unwrap().clone()
     }
 
     /// How many calls of `operation` went through the proxy.
@@ -60,12 +70,13 @@ pub async fn start(upstream: SocketAddr, rule: Rule) -> Result<Proxy> {
     let addr = listener.local_addr()?;
     let counts = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
     let failed = Arc::new(AtomicU64::new(0));
-    let proxy = Proxy { addr, counts: counts.clone(), failed: failed.clone() };
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let proxy = Proxy { addr, counts: counts.clone(), log: log.clone(), failed: failed.clone() };
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let (rule, counts, failed) = (rule.clone(), counts.clone(), failed.clone());
+            let (rule, counts, log, failed) = (rule.clone(), counts.clone(), log.clone(), failed.clone());
             tokio::spawn(async move {
-                let _ = serve(client, upstream, rule, counts, failed).await;
+                let _ = serve(client, upstream, rule, counts, log, failed).await;
             });
         }
     });
@@ -77,6 +88,7 @@ async fn serve(
     upstream: SocketAddr,
     rule: Rule,
     counts: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+    log: Arc<std::sync::Mutex<Vec<Call>>>,
     failed: Arc<AtomicU64>,
 ) -> Result<()> {
     let mut buffer = Vec::new();
@@ -85,22 +97,39 @@ async fn serve(
             return Ok(());
         };
         let head_text = String::from_utf8_lossy(&head).into_owned();
-        let operation = header(&head_text, "x-amz-target")
-            .map(|t| t.rsplit('.').next().unwrap_or(t).to_string())
-            .unwrap_or_default();
+        let body_text = String::from_utf8_lossy(&body).into_owned();
+        // JSON protocols name the operation in X-Amz-Target; query protocols (STS) in `Action=`.
+        let operation = match header(&head_text, "x-amz-target") {
+            Some(t) => t.rsplit('.').next().unwrap_or(t).to_string(),
+            None => body_text.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or_default().to_string(),
+        };
+        let access_key = header(&head_text, "authorization")
+            .and_then(|a| a.split("Credential=").nth(1))
+            .and_then(|c| c.split('/').next())
+            .unwrap_or_default()
+            .to_string();
+        let has_session_token = header(&head_text, "x-amz-security-token").is_some();
+        let close = header(&head_text, "connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let nth = {
             let mut counts = counts.lock().unwrap();
             let n = counts.entry(operation.clone()).or_insert(0);
             *n += 1;
             *n
         };
-        let call = Call { operation, body: String::from_utf8_lossy(&body).into_owned(), nth_of_operation: nth };
+        let query_protocol = header(&head_text, "x-amz-target").is_none();
+        let call = Call { operation, body: body_text, nth_of_operation: nth, access_key, has_session_token };
+        log.lock().unwrap().push(call.clone());
         match rule(&call) {
             Action::Fail { status, code, message } => {
                 failed.fetch_add(1, Ordering::Relaxed);
-                let body = format!(r#"{{"__type":"{code}","message":"{message}"}}"#);
+                // As the service would: JSON for JSON protocols (Kinesis), XML for query ones (STS).
+                let (content_type, body) = if query_protocol {
+                    ("text/xml", format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"))
+                } else {
+                    ("application/x-amz-json-1.1", format!(r#"{{"__type":"{code}","message":"{message}"}}"#))
+                };
                 let response = format!(
-                    "HTTP/1.1 {status} Error\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: proxy\r\nContent-Length: {}\r\n\r\n{body}",
+                    "HTTP/1.1 {status} Error\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: proxy\r\nContent-Length: {}\r\n\r\n{body}",
                     body.len()
                 );
                 client.write_all(response.as_bytes()).await?;
@@ -112,6 +141,9 @@ async fn serve(
                 let response = forward(upstream, &head_text, &body).await?;
                 client.write_all(&response).await?;
             }
+        }
+        if close {
+            return Ok(()); // the client reads to the end (a proxy in front of this one does)
         }
     }
 }

@@ -447,12 +447,17 @@ fn check(source: &SourceConfig) -> Result<(), PluginError> {
             return Err(PluginError::config(at("endPointURL"), format!("'{url}' is not an http(s) URL")));
         }
     }
-    if aws.assume_role_arn.as_deref().is_some_and(|a| !a.is_empty()) {
-        return Err(PluginError::config(
-            at("assumeRoleArn"),
-            "assume-role authentication is not supported by this plugin version yet; \
-             remove assumeRoleArn or use static keys, a profile or the default credential chain",
-        ));
+    if let Some(arn) = aws.assume_role_arn.as_deref().filter(|a| !a.is_empty()) {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[5].starts_with("role/") {
+            return Err(PluginError::config(
+                at("assumeRoleArn"),
+                format!("'{arn}' is not an IAM role ARN such as 'arn:aws:iam::123456789012:role/OpenMetadataReader'"),
+            ));
+        }
+        if aws.assume_role_session_name.as_deref().is_some_and(|n| n.len() < 2 || n.len() > 64) {
+            return Err(PluginError::config(at("assumeRoleSessionName"), "must be 2 to 64 characters long"));
+        }
     }
     let p = &source.source_config.config;
     let ranges: [(&str, u64, u64, u64); 7] = [
@@ -574,11 +579,14 @@ mod tests {
     }
 
     #[test]
-    fn assume_role_is_refused_until_supported() {
+    fn a_role_arn_must_be_one() {
         let mut v = minimal();
         v["serviceConnection"]["config"]["awsConfig"]["assumeRoleArn"] = json!("arn:aws:iam::123456789012:role/x");
+        assert!(parse_value(v.clone()).is_ok());
+        v["serviceConnection"]["config"]["awsConfig"]["assumeRoleArn"] = json!("my-role");
         let e = parse_value(v).unwrap_err();
         assert_eq!(e.field.unwrap().as_str(), "/serviceConnection/config/awsConfig/assumeRoleArn");
+        assert!(e.message.contains("not an IAM role ARN"), "{}", e.message);
     }
 
     #[test]

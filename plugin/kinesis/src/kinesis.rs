@@ -148,6 +148,8 @@ pub async fn open_shards(client: &Client, stream: &str) -> Result<Vec<String>, P
 pub enum StartAt {
     /// The oldest record the shard holds.
     TrimHorizon,
+    /// Just after the newest record.
+    Latest,
     /// The first record that arrived at or after this time.
     Timestamp(DateTime),
 }
@@ -162,12 +164,14 @@ pub async fn shard_iterator(
     let request = client.get_shard_iterator().stream_name(stream).shard_id(shard);
     let request = match start {
         StartAt::TrimHorizon => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        StartAt::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
         StartAt::Timestamp(t) => request.shard_iterator_type(ShardIteratorType::AtTimestamp).timestamp(t),
     };
     request.send().await.map(|o| o.shard_iterator).map_err(|e| classify("GetShardIterator", &e))
 }
 
 /// GetRecords. (Throttling answers are retried with backoff by the client's retry config.)
-pub async fn records(client: &Client, iterator: String) -> Result<GetRecordsOutput, PluginError> {
-    client.get_records().shard_iterator(iterator).send().await.map_err(|e| classify("GetRecords", &e))
+/// `limit`: at most this many records (AWS's default and maximum is 10,000).
+pub async fn records(client: &Client, iterator: String, limit: Option<i32>) -> Result<GetRecordsOutput, PluginError> {
+    client.get_records().shard_iterator(iterator).set_limit(limit).send().await.map_err(|e| classify("GetRecords", &e))
 }

@@ -104,7 +104,13 @@ struct Listing {
 }
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
-    let client = crate::aws::kinesis_client(settings.aws()).await;
+    let client = match crate::aws::sdk_config(settings.aws()).await {
+        Ok(config) => crate::aws::kinesis_client(&config, settings.aws()),
+        Err(e) => {
+            let _ = out.send(Err(e)).await;
+            return;
+        }
+    };
     let (names_tx, names_rx) = mpsc::channel::<String>(NAME_BUFFER);
 
     let lister = {

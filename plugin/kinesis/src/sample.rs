@@ -143,7 +143,7 @@ async fn read_shard(
             }
             pace.tick().await;
             calls += 1;
-            let out = kinesis::records(client, it).await?;
+            let out = kinesis::records(client, it, None).await?;
             let count = out.records.len();
             // Each record holds at least one message, so only the last N records can matter.
             for record in out.records.into_iter().skip(count.saturating_sub(n)) {

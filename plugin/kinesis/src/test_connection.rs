@@ -1,11 +1,16 @@
-//! The test-connection report, shaped like OpenMetadata's TestConnectionResult.
+//! The test-connection report, shaped like OpenMetadata's TestConnectionResult: one step per
+//! permission the connector needs (and the AssumeRole step when a role is configured), each
+//! saying which permission it checked and, when it failed, which one is missing.
 
+use std::future::Future;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use plugin_abi::{ErrorKind, PluginError};
 use serde::Serialize;
+use serde_json::{json, Value};
 
 use crate::config::Settings;
-use crate::kinesis;
+use crate::kinesis::{self, StartAt};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -25,49 +30,254 @@ pub struct Step {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_log: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Value>,
     pub duration_ms: i64,
     pub executed_command: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result_summary: Option<String>,
 }
 
-/// Runs the steps: for now one, `GetTopics` (kinesis:ListStreams).
+/// What a step checks.
+struct Check {
+    name: &'static str,
+    permission: &'static str,
+    does: &'static str,
+    mandatory: bool,
+}
+
+impl Check {
+    fn passed(&self, started: Instant, summary: String) -> Step {
+        self.step(
+            started,
+            true,
+            "Passed",
+            format!("{} ({}): OK.", self.does, self.permission),
+            None,
+            None,
+            Some(summary),
+        )
+    }
+
+    fn failed(&self, started: Instant, e: &PluginError) -> Step {
+        let (message, remediation) = if e.kind == ErrorKind::Auth {
+            (
+                format!("{} failed: the credentials lack {} or were refused.", self.does, self.permission),
+                format!(
+                    "Grant {} to the identity the connector uses (see the error), or fix its credentials.",
+                    self.permission
+                ),
+            )
+        } else {
+            (
+                format!("{} ({}) failed: {} error.", self.does, self.permission, e.kind.as_str()),
+                "Check the region, the endpoint URL and the network path to Kinesis.".to_string(),
+            )
+        };
+        let diagnosis = json!({"title": message.clone(), "remediation": remediation});
+        self.step(started, false, "Failed", message, Some(e.message.to_string()), Some(diagnosis), None)
+    }
+
+    fn skipped(&self, why: &str, reason: Option<&'static str>) -> Step {
+        let mut step = self.step(
+            Instant::now(),
+            false,
+            "Skipped",
+            format!("{} ({}): skipped, {why}.", self.does, self.permission),
+            None,
+            None,
+            None,
+        );
+        // A step that could not run is not counted as a failure.
+        step.mandatory = false;
+        step.skip_reason = reason;
+        step
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &self,
+        started: Instant,
+        passed: bool,
+        status: &'static str,
+        message: String,
+        error_log: Option<String>,
+        diagnosis: Option<Value>,
+        result_summary: Option<String>,
+    ) -> Step {
+        Step {
+            name: self.name,
+            mandatory: self.mandatory,
+            passed,
+            status,
+            message,
+            error_log,
+            skip_reason: None,
+            diagnosis,
+            duration_ms: started.elapsed().as_millis() as i64,
+            executed_command: self.permission,
+            result_summary,
+        }
+    }
+
+    /// Runs `f` as this step; its value goes on to the next steps.
+    async fn run<T, F>(&self, steps: &mut Vec<Step>, f: F, summary: impl Fn(&T) -> String) -> Option<T>
+    where
+        F: Future<Output = Result<T, PluginError>>,
+    {
+        let started = Instant::now();
+        match f.await {
+            Ok(value) => {
+                steps.push(self.passed(started, summary(&value)));
+                Some(value)
+            }
+            Err(e) => {
+                steps.push(self.failed(started, &e));
+                None
+            }
+        }
+    }
+}
+
+/// Runs the steps in order; a step whose input an earlier step could not give is skipped.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
-    let client = crate::aws::kinesis_client(settings.aws()).await;
-    let started = Instant::now();
-    let outcome = kinesis::list_one_stream(&client).await;
-    let duration_ms = started.elapsed().as_millis() as i64;
-    let step = match outcome {
-        Ok(names) => Step {
+    let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
+    let assume = settings.aws().assume_role_arn.as_deref().filter(|a| !a.is_empty());
+    let checks = [
+        Check { name: "AssumeRole", permission: "sts:AssumeRole", does: "Assume the configured role", mandatory: true },
+        Check {
             name: "GetTopics",
+            permission: "kinesis:ListStreams",
+            does: "List the account's streams",
             mandatory: true,
-            passed: true,
-            status: "Passed",
-            message: "Listed streams with kinesis:ListStreams.".into(),
-            error_log: None,
-            duration_ms,
-            executed_command: "kinesis:ListStreams",
-            result_summary: Some(match names.first() {
-                Some(first) => format!("the account has streams (first: {first})"),
-                None => "the account has no streams".into(),
-            }),
         },
-        Err(e) => Step {
-            name: "GetTopics",
+        Check {
+            name: "DescribeTopic",
+            permission: "kinesis:DescribeStreamSummary",
+            does: "Describe a stream",
             mandatory: true,
-            passed: false,
-            status: "Failed",
-            message: "Could not list streams: check the region, the endpoint, the credentials and the kinesis:ListStreams permission.".into(),
-            error_log: Some(format!("{} error: {}", e.kind.as_str(), e.message)),
-            duration_ms,
-            executed_command: "kinesis:ListStreams",
-            result_summary: None,
         },
+        Check {
+            name: "ListShards",
+            permission: "kinesis:ListShards",
+            does: "List a stream's open shards",
+            mandatory: sampling,
+        },
+        Check {
+            name: "GetShardIterator",
+            permission: "kinesis:GetShardIterator",
+            does: "Open a shard for reading",
+            mandatory: sampling,
+        },
+        Check {
+            name: "GetRecords",
+            permission: "kinesis:GetRecords",
+            does: "Read records for sample data",
+            mandatory: sampling,
+        },
+    ];
+    let [assume_check, list, describe, shards, iterator, records] = &checks;
+    let mut steps = Vec::new();
+    let skip_rest = |steps: &mut Vec<Step>, from: &[&Check], why: &str, reason: Option<&'static str>| {
+        for c in from {
+            steps.push(c.skipped(why, reason));
+        }
     };
-    let passed = step.passed || !step.mandatory;
+
+    // Credentials (and the role) first: the AssumeRole step when a role is configured.
+    let started = Instant::now();
+    let config = match crate::aws::sdk_config(settings.aws()).await {
+        Ok(config) => {
+            if assume.is_some() {
+                steps.push(
+                    assume_check.passed(started, format!("assumed {}", crate::aws::credential_source(settings.aws()))),
+                );
+            }
+            config
+        }
+        Err(e) => {
+            let first = if assume.is_some() { assume_check } else { list };
+            steps.push(first.failed(started, &e));
+            let rest: Vec<&Check> = checks.iter().skip(if assume.is_some() { 1 } else { 2 }).collect();
+            skip_rest(&mut steps, &rest, "no credentials", Some("ConnectionNotEstablished"));
+            return result(steps);
+        }
+    };
+    let client = crate::aws::kinesis_client(&config, settings.aws());
+
+    let stream = list
+        .run(&mut steps, first_kept_stream(&client, settings), |s| match s {
+            Some(name) => format!("found stream '{name}' (the first the filter keeps)"),
+            None => "no stream kept by the filter".into(),
+        })
+        .await;
+    let Some(stream) = stream else {
+        skip_rest(
+            &mut steps,
+            &[describe, shards, iterator, records],
+            "the streams could not be listed",
+            Some("ConnectionNotEstablished"),
+        );
+        return result(steps);
+    };
+    let Some(stream) = stream else {
+        skip_rest(
+            &mut steps,
+            &[describe, shards, iterator, records],
+            "there is no stream (kept by the filter) to test with",
+            None,
+        );
+        return result(steps);
+    };
+    describe
+        .run(&mut steps, kinesis::describe_stream(&client, &stream), |d| match d {
+            Some(s) => format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str()),
+            None => format!("stream '{stream}' was deleted meanwhile"),
+        })
+        .await;
+    let shard = shards
+        .run(&mut steps, kinesis::open_shards(&client, &stream), |ids| format!("{} open shard(s)", ids.len()))
+        .await
+        .and_then(|ids| ids.into_iter().next());
+    let Some(shard) = shard else {
+        skip_rest(&mut steps, &[iterator, records], "no open shard to read", None);
+        return result(steps);
+    };
+    let it = iterator
+        .run(&mut steps, kinesis::shard_iterator(&client, &stream, &shard, StartAt::Latest), |_| {
+            format!("shard {shard}")
+        })
+        .await
+        .flatten();
+    let Some(it) = it else {
+        skip_rest(&mut steps, &[records], "no shard iterator", None);
+        return result(steps);
+    };
+    records.run(&mut steps, kinesis::records(&client, it, Some(1)), |_| format!("read from shard {shard}")).await;
+    result(steps)
+}
+
+/// The first stream the topic filter keeps, paging as far as needed.
+async fn first_kept_stream(
+    client: &aws_sdk_kinesis::Client,
+    settings: &Settings,
+) -> Result<Option<String>, PluginError> {
+    let mut pages = kinesis::list_stream_pages(client);
+    while let Some(page) = pages.next().await {
+        if let Some(name) = page?.into_iter().find(|n| settings.filter.keeps(n)) {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
+fn result(steps: Vec<Step>) -> TestConnectionResult {
+    let passed = steps.iter().all(|s| s.passed || !s.mandatory);
     TestConnectionResult {
         last_updated_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
         status: if passed { "Successful" } else { "Failed" },
-        steps: vec![step],
+        steps,
     }
 }
