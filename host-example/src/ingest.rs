@@ -37,6 +37,8 @@ pub struct Summary {
     pub deletion: String,
     pub warnings: Vec<String>,
     pub errors: Vec<String>,
+    /// Source API calls by operation, as the plugin counted them.
+    pub api_calls: std::collections::BTreeMap<String, u64>,
     pub output: Option<String>,
     pub elapsed: Duration,
 }
@@ -76,6 +78,11 @@ impl fmt::Display for Summary {
         writeln!(f, "  unseen topics:     {}", self.deletion)?;
         if let Some(output) = &self.output {
             writeln!(f, "  output:            {output}")?;
+        }
+        if !self.api_calls.is_empty() {
+            let calls: Vec<String> =
+                self.api_calls.iter().filter(|(_, n)| **n > 0).map(|(op, n)| format!("{op} {n}")).collect();
+            writeln!(f, "  api calls:         {}", calls.join(", "))?;
         }
         writeln!(f, "  warnings:          {}", self.warnings.len())?;
         for warning in &self.warnings {
@@ -192,6 +199,7 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, options: Options) -> Result<Sum
             summary.streams_filtered = s.streams_filtered;
             summary.listing_complete = s.complete && summary.errors.is_empty();
             summary.warnings.extend(s.warnings.iter().cloned());
+            summary.api_calls = s.api_calls.clone();
             if let Some(reason) = &s.reason {
                 summary.errors.push(format!("the listing is incomplete: {reason}"));
             }

@@ -69,6 +69,9 @@ pub struct ListingStatus {
     /// Warnings worth showing in a run's summary.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The source API calls the run made, by operation (e.g. `ListStreams`).
+    #[serde(default)]
+    pub api_calls: std::collections::BTreeMap<String, u64>,
 }
 
 /// The envelope's JSON Schema, as checked in under `schema/`.

@@ -48,7 +48,9 @@ fn assume_role_arn(aws: &AwsCredentials) -> Option<&str> {
 pub async fn sdk_config(aws: &AwsCredentials) -> Result<SdkConfig, PluginError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(aws.aws_region.clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        // Adaptive: throttling answers slow down every call of the client (one per run), not
+        // just the one that was throttled.
+        .retry_config(RetryConfig::adaptive().with_max_attempts(8))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))

@@ -258,6 +258,18 @@ pub struct MessagingMetadata {
     #[serde(default = "default_true")]
     #[schemars(title = "Infer Message Schema")]
     pub infer_message_schema: bool,
+    /// Plugin setting (not part of OpenMetadata's schema): the share (0.01–1) of AWS's published
+    /// per-account and per-shard Kinesis limits this run may use (ListStreams 5/s,
+    /// DescribeStreamSummary 20/s, GetShardIterator and GetRecords 5/s per shard); the rest is
+    /// left to the account's other users.
+    #[serde(default = "default_api_budget_share")]
+    #[schemars(title = "API Budget Share", range(min = 0.01, max = 1.0))]
+    pub api_budget_share: f64,
+    /// Plugin setting (not part of OpenMetadata's schema): a cap on all Kinesis calls of the
+    /// run, per second, on top of the per-API budget. Unset: no cap beyond the budget.
+    #[serde(default)]
+    #[schemars(title = "Max Calls per Second", range(min = 0.1))]
+    pub max_calls_per_second: Option<f64>,
 }
 
 /// The only pipeline type this plugin takes.
@@ -337,6 +349,9 @@ fn default_sample_concurrency() -> u32 {
 }
 fn default_true() -> bool {
     true
+}
+fn default_api_budget_share() -> f64 {
+    0.8
 }
 
 /// The JSON Schema of [`SourceConfig`].
@@ -469,6 +484,15 @@ fn check(source: &SourceConfig) -> Result<(), PluginError> {
         ("sampleMaxMessageBytes", p.sample_max_message_bytes.into(), 64, 10_485_760),
         ("sampleConcurrency", p.sample_concurrency.into(), 1, 256),
     ];
+    if !(0.01..=1.0).contains(&p.api_budget_share) {
+        return Err(PluginError::config(
+            format!("{SOURCE_CONFIG_PATH}/apiBudgetShare"),
+            format!("{} is out of range: must be between 0.01 and 1", p.api_budget_share),
+        ));
+    }
+    if p.max_calls_per_second.is_some_and(|m| !(m >= 0.1)) {
+        return Err(PluginError::config(format!("{SOURCE_CONFIG_PATH}/maxCallsPerSecond"), "must be at least 0.1"));
+    }
     for (field, value, min, max) in ranges {
         if value < min || value > max {
             return Err(PluginError::config(

@@ -1,4 +1,9 @@
-//! The Kinesis API calls the plugin makes, and how their failures map to plugin errors.
+//! The Kinesis API calls the plugin makes (each under the run's API budget, and counted), and
+//! how their failures map to plugin errors.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use aws_sdk_kinesis::{
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
@@ -11,6 +16,122 @@ use aws_sdk_kinesis::{
 };
 use plugin_abi::{ErrorKind, PluginError};
 
+use crate::budget::{Api, Budget, Pacer};
+
+/// The operations the plugin calls, in the order they are reported.
+const OPERATIONS: [&str; 5] = ["ListStreams", "DescribeStreamSummary", "ListShards", "GetShardIterator", "GetRecords"];
+
+/// A run's Kinesis: the client, its API budget, and how many calls of each operation it made.
+#[derive(Clone)]
+pub struct Kinesis {
+    client: Client,
+    budget: Arc<Budget>,
+    calls: Arc<[AtomicU64; 5]>,
+}
+
+impl Kinesis {
+    pub fn new(client: Client, budget: Budget) -> Self {
+        Kinesis { client, budget: Arc::new(budget), calls: Arc::new(Default::default()) }
+    }
+
+    async fn turn(&self, api: Api, operation: usize) {
+        self.budget.acquire(api).await;
+        self.calls[operation].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Calls made so far, by operation.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        OPERATIONS.iter().zip(self.calls.iter()).map(|(op, n)| (op.to_string(), n.load(Ordering::Relaxed))).collect()
+    }
+
+    /// A pacer for the reads of one shard (AWS limits those per shard).
+    pub fn shard_pacer(&self) -> Pacer {
+        self.budget.shard_pacer()
+    }
+
+    /// The pages of the account's stream names.
+    pub fn stream_pages(&self) -> StreamPages {
+        StreamPages { kinesis: self.clone(), next: Some(PageStart::First) }
+    }
+
+    /// DescribeStreamSummary; `Ok(None)` when the stream no longer exists.
+    pub async fn describe_stream(&self, name: &str) -> Result<Option<StreamDescriptionSummary>, PluginError> {
+        self.turn(Api::DescribeStreamSummary, 1).await;
+        match self.client.describe_stream_summary().stream_name(name).send().await {
+            Ok(out) => Ok(out.stream_description_summary),
+            Err(err) => match err.as_service_error() {
+                Some(DescribeStreamSummaryError::ResourceNotFoundException(_)) => Ok(None),
+                _ => Err(classify("DescribeStreamSummary", &err)),
+            },
+        }
+    }
+
+    /// The ids of the stream's open shards (ListShards with the AT_LATEST filter). Pages after
+    /// the first carry NextToken alone: AWS rejects NextToken together with StreamName.
+    pub async fn open_shards(&self, stream: &str) -> Result<Vec<String>, PluginError> {
+        let filter = ShardFilter::builder()
+            .r#type(ShardFilterType::AtLatest)
+            .build()
+            .map_err(|e| PluginError::internal(format!("ListShards filter: {e}")))?;
+        let mut ids = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let request = match token.take() {
+                None => self.client.list_shards().stream_name(stream).shard_filter(filter.clone()),
+                Some(t) => self.client.list_shards().next_token(t),
+            };
+            self.turn(Api::ListShards, 2).await;
+            let page = request.send().await.map_err(|e| classify("ListShards", &e))?;
+            ids.extend(page.shards.unwrap_or_default().into_iter().map(|s| s.shard_id));
+            match page.next_token {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => return Ok(ids),
+            }
+        }
+    }
+
+    /// GetShardIterator. The caller paces it with the shard's pacer.
+    pub async fn shard_iterator(
+        &self,
+        stream: &str,
+        shard: &str,
+        start: StartAt,
+    ) -> Result<Option<String>, PluginError> {
+        let request = self.client.get_shard_iterator().stream_name(stream).shard_id(shard);
+        let request = match start {
+            StartAt::TrimHorizon => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            StartAt::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
+            StartAt::Timestamp(t) => request.shard_iterator_type(ShardIteratorType::AtTimestamp).timestamp(t),
+        };
+        self.turn(Api::ShardRead, 3).await;
+        request.send().await.map(|o| o.shard_iterator).map_err(|e| classify("GetShardIterator", &e))
+    }
+
+    /// GetRecords, at most `limit` records (AWS's default and maximum: 10,000). The caller paces
+    /// it with the shard's pacer; throttling answers are retried by the client's retry config.
+    pub async fn records(&self, iterator: String, limit: Option<i32>) -> Result<GetRecordsOutput, PluginError> {
+        self.turn(Api::ShardRead, 4).await;
+        self.client
+            .get_records()
+            .shard_iterator(iterator)
+            .set_limit(limit)
+            .send()
+            .await
+            .map_err(|e| classify("GetRecords", &e))
+    }
+}
+
+/// Where a shard iterator starts.
+#[derive(Debug, Clone, Copy)]
+pub enum StartAt {
+    /// The oldest record the shard holds.
+    TrimHorizon,
+    /// Just after the newest record.
+    Latest,
+    /// The first record that arrived at or after this time.
+    Timestamp(DateTime),
+}
+
 /// One page of stream names at a time (an account may hold thousands).
 ///
 /// Written out rather than the SDK's `into_paginator()`, which follows `NextToken` only: AWS
@@ -18,7 +139,7 @@ use plugin_abi::{ErrorKind, PluginError};
 /// `HasMoreStreams` alone, and expect `ExclusiveStartStreamName`. Both are followed here, so a
 /// listing is never cut short at the first page.
 pub struct StreamPages {
-    client: Client,
+    kinesis: Kinesis,
     next: Option<PageStart>,
 }
 
@@ -28,18 +149,16 @@ enum PageStart {
     After(String),
 }
 
-pub fn list_stream_pages(client: &Client) -> StreamPages {
-    StreamPages { client: client.clone(), next: Some(PageStart::First) }
-}
-
 impl StreamPages {
     /// The next page of names; `None` when the listing is done. After an error, `None`.
     pub async fn next(&mut self) -> Option<Result<Vec<String>, PluginError>> {
+        let client = &self.kinesis.client;
         let request = match self.next.take()? {
-            PageStart::First => self.client.list_streams(),
-            PageStart::Token(token) => self.client.list_streams().next_token(token),
-            PageStart::After(name) => self.client.list_streams().exclusive_start_stream_name(name),
+            PageStart::First => client.list_streams(),
+            PageStart::Token(token) => client.list_streams().next_token(token),
+            PageStart::After(name) => client.list_streams().exclusive_start_stream_name(name),
         };
+        self.kinesis.turn(Api::ListStreams, 0).await;
         let page = match request.send().await {
             Ok(page) => page,
             Err(e) => return Some(Err(classify("ListStreams", &e))),
@@ -51,22 +170,6 @@ impl StreamPages {
         };
         Some(Ok(page.stream_names))
     }
-}
-
-/// DescribeStreamSummary; `Ok(None)` when the stream no longer exists.
-pub async fn describe_stream(client: &Client, name: &str) -> Result<Option<StreamDescriptionSummary>, PluginError> {
-    match client.describe_stream_summary().stream_name(name).send().await {
-        Ok(out) => Ok(out.stream_description_summary),
-        Err(err) => match err.as_service_error() {
-            Some(DescribeStreamSummaryError::ResourceNotFoundException(_)) => Ok(None),
-            _ => Err(classify("DescribeStreamSummary", &err)),
-        },
-    }
-}
-
-/// One ListStreams call of one stream name, as a connection check.
-pub async fn list_one_stream(client: &Client) -> Result<Vec<String>, PluginError> {
-    client.list_streams().limit(1).send().await.map(|o| o.stream_names).map_err(|e| classify("ListStreams", &e))
 }
 
 /// Maps an SDK failure to a plugin error kind, with the AWS error code and message.
@@ -118,60 +221,4 @@ fn kind_of_code(code: &str) -> ErrorKind {
         "InternalFailure" | "ServiceUnavailable" => ErrorKind::Connection,
         _ => ErrorKind::Internal,
     }
-}
-
-/// The ids of the stream's open shards (ListShards with the AT_LATEST filter). Pages after the
-/// first carry NextToken alone: AWS rejects NextToken together with StreamName.
-pub async fn open_shards(client: &Client, stream: &str) -> Result<Vec<String>, PluginError> {
-    let filter = ShardFilter::builder()
-        .r#type(ShardFilterType::AtLatest)
-        .build()
-        .map_err(|e| PluginError::internal(format!("ListShards filter: {e}")))?;
-    let mut ids = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let request = match token.take() {
-            None => client.list_shards().stream_name(stream).shard_filter(filter.clone()),
-            Some(t) => client.list_shards().next_token(t),
-        };
-        let page = request.send().await.map_err(|e| classify("ListShards", &e))?;
-        ids.extend(page.shards.unwrap_or_default().into_iter().map(|s| s.shard_id));
-        match page.next_token {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => return Ok(ids),
-        }
-    }
-}
-
-/// Where a shard iterator starts.
-#[derive(Debug, Clone, Copy)]
-pub enum StartAt {
-    /// The oldest record the shard holds.
-    TrimHorizon,
-    /// Just after the newest record.
-    Latest,
-    /// The first record that arrived at or after this time.
-    Timestamp(DateTime),
-}
-
-/// GetShardIterator.
-pub async fn shard_iterator(
-    client: &Client,
-    stream: &str,
-    shard: &str,
-    start: StartAt,
-) -> Result<Option<String>, PluginError> {
-    let request = client.get_shard_iterator().stream_name(stream).shard_id(shard);
-    let request = match start {
-        StartAt::TrimHorizon => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
-        StartAt::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
-        StartAt::Timestamp(t) => request.shard_iterator_type(ShardIteratorType::AtTimestamp).timestamp(t),
-    };
-    request.send().await.map(|o| o.shard_iterator).map_err(|e| classify("GetShardIterator", &e))
-}
-
-/// GetRecords. (Throttling answers are retried with backoff by the client's retry config.)
-/// `limit`: at most this many records (AWS's default and maximum is 10,000).
-pub async fn records(client: &Client, iterator: String, limit: Option<i32>) -> Result<GetRecordsOutput, PluginError> {
-    client.get_records().shard_iterator(iterator).set_limit(limit).send().await.map_err(|e| classify("GetRecords", &e))
 }

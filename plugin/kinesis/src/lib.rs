@@ -12,6 +12,7 @@ use plugin_abi::{
 };
 
 pub mod aws;
+pub mod budget;
 pub mod config;
 pub mod decode;
 pub mod filter;

@@ -14,10 +14,12 @@ use tokio::sync::mpsc;
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
 
+use crate::budget::Budget;
 use crate::config::Settings;
+use crate::infer;
+use crate::kinesis::Kinesis;
 use crate::sample::{self, SampleSettings};
 use crate::topic::{create_topic_request, CreateTopicRequest};
-use crate::{infer, kinesis};
 
 /// Records waiting for the host; the run pauses when the host falls behind.
 const RECORD_BUFFER: usize = 64;
@@ -105,7 +107,9 @@ struct Listing {
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let client = match crate::aws::sdk_config(settings.aws()).await {
-        Ok(config) => crate::aws::kinesis_client(&config, settings.aws()),
+        Ok(config) => {
+            Kinesis::new(crate::aws::kinesis_client(&config, settings.aws()), Budget::from_config(settings.pipeline()))
+        }
         Err(e) => {
             let _ = out.send(Err(e)).await;
             return;
@@ -126,7 +130,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         .map(|name| {
             let client = client.clone();
             async move {
-                let result = kinesis::describe_stream(&client, &name).await;
+                let result = client.describe_stream(&name).await;
                 (name, result)
             }
         })
@@ -174,6 +178,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         Ok(listing) => listing,
         Err(e) => Listing { listed: 0, filtered: 0, failure: Some(format!("the listing task failed: {e}")) },
     };
+    status.api_calls = client.calls();
     status.streams_listed = listing.listed;
     status.streams_filtered = listing.filtered;
     status.complete = listing.failure.is_none();
@@ -203,7 +208,7 @@ enum Outcome {
 /// Builds a described stream's topic request, and reads its sample first when sample data is
 /// on, since the topic's inferred message schema comes from the sample.
 async fn prepare(
-    client: &aws_sdk_kinesis::Client,
+    client: &Kinesis,
     settings: &Settings,
     name: String,
     described: Result<Option<StreamDescriptionSummary>, PluginError>,
@@ -255,9 +260,9 @@ async fn prepare(
 
 /// Pages through ListStreams, sending the names the filter keeps. A failed page ends the
 /// listing as incomplete (the SDK has already retried it).
-async fn list_streams(client: &aws_sdk_kinesis::Client, settings: &Settings, kept: mpsc::Sender<String>) -> Listing {
+async fn list_streams(client: &Kinesis, settings: &Settings, kept: mpsc::Sender<String>) -> Listing {
     let mut listing = Listing { listed: 0, filtered: 0, failure: None };
-    let mut pages = kinesis::list_stream_pages(client);
+    let mut pages = client.stream_pages();
     let mut page_number = 0u64;
     while let Some(page) = pages.next().await {
         page_number += 1;

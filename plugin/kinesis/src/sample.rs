@@ -10,16 +10,13 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_kinesis::{primitives::DateTime, Client};
+use aws_sdk_kinesis::primitives::DateTime;
 use plugin_abi::PluginError;
-use tokio::time::{interval, MissedTickBehavior};
 
 use crate::config::MessagingMetadata;
 use crate::decode::{decode_record, Limits, Message};
-use crate::kinesis::{self, StartAt};
+use crate::kinesis::{Kinesis, StartAt};
 
-/// AWS allows 5 GetRecords (and 5 GetShardIterator) calls per second per shard.
-const SHARD_CALL_SPACING: Duration = Duration::from_millis(200);
 /// How much the look-back window grows each time it holds too few messages.
 const WINDOW_GROWTH: u32 = 8;
 
@@ -66,15 +63,17 @@ struct Sampled {
 
 /// Reads the newest `settings.size` messages of `stream` across its open shards.
 pub async fn read(
-    client: &Client,
+    kinesis: &Kinesis,
     stream: &str,
     retention: Duration,
     settings: &SampleSettings,
 ) -> Result<Sample, PluginError> {
     let deadline = Instant::now() + settings.topic_budget;
-    let shards = kinesis::open_shards(client, stream).await?;
-    let reads =
-        shards.iter().enumerate().map(|(i, shard)| read_shard(client, stream, shard, i, retention, settings, deadline));
+    let shards = kinesis.open_shards(stream).await?;
+    let reads = shards
+        .iter()
+        .enumerate()
+        .map(|(i, shard)| read_shard(kinesis, stream, shard, i, retention, settings, deadline));
     let results = futures::future::join_all(reads).await;
 
     let mut sample = Sample { shards: shards.len(), ..Default::default() };
@@ -111,7 +110,7 @@ struct ShardRead {
 }
 
 async fn read_shard(
-    client: &Client,
+    kinesis: &Kinesis,
     stream: &str,
     shard: &str,
     shard_index: usize,
@@ -120,15 +119,16 @@ async fn read_shard(
     deadline: Instant,
 ) -> Result<ShardRead, PluginError> {
     let n = settings.size;
-    let mut pace = interval(SHARD_CALL_SPACING);
-    pace.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // AWS allows 5 GetShardIterator and 5 GetRecords calls per second per shard; both share
+    // one pacer here, at the run's share of that.
+    let pace = kinesis.shard_pacer();
     let mut window = settings.lookback;
     let mut calls = 0u64;
     loop {
         let from_oldest = window >= retention;
         let start = if from_oldest { StartAt::TrimHorizon } else { StartAt::Timestamp(ago(window)) };
-        pace.tick().await;
-        let mut iterator = kinesis::shard_iterator(client, stream, shard, start).await?;
+        pace.wait().await;
+        let mut iterator = kinesis.shard_iterator(stream, shard, start).await?;
         let mut kept: VecDeque<Sampled> = VecDeque::with_capacity(n + 1);
         let mut position = 0u64;
         let mut cut_short = None;
@@ -141,9 +141,9 @@ async fn read_shard(
                 cut_short = Some("the sample's time budget ran out before reaching the newest record".to_string());
                 break;
             }
-            pace.tick().await;
+            pace.wait().await;
             calls += 1;
-            let out = kinesis::records(client, it, None).await?;
+            let out = kinesis.records(it, None).await?;
             let count = out.records.len();
             // Each record holds at least one message, so only the last N records can matter.
             for record in out.records.into_iter().skip(count.saturating_sub(n)) {

@@ -9,8 +9,9 @@ use plugin_abi::{ErrorKind, PluginError};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::budget::Budget;
 use crate::config::Settings;
-use crate::kinesis::{self, StartAt};
+use crate::kinesis::{Kinesis, StartAt};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -205,7 +206,8 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
             return result(steps);
         }
     };
-    let client = crate::aws::kinesis_client(&config, settings.aws());
+    let client =
+        Kinesis::new(crate::aws::kinesis_client(&config, settings.aws()), Budget::from_config(settings.pipeline()));
 
     let stream = list
         .run(&mut steps, first_kept_stream(&client, settings), |s| match s {
@@ -232,13 +234,13 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
         return result(steps);
     };
     describe
-        .run(&mut steps, kinesis::describe_stream(&client, &stream), |d| match d {
+        .run(&mut steps, client.describe_stream(&stream), |d| match d {
             Some(s) => format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str()),
             None => format!("stream '{stream}' was deleted meanwhile"),
         })
         .await;
     let shard = shards
-        .run(&mut steps, kinesis::open_shards(&client, &stream), |ids| format!("{} open shard(s)", ids.len()))
+        .run(&mut steps, client.open_shards(&stream), |ids| format!("{} open shard(s)", ids.len()))
         .await
         .and_then(|ids| ids.into_iter().next());
     let Some(shard) = shard else {
@@ -246,25 +248,20 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
         return result(steps);
     };
     let it = iterator
-        .run(&mut steps, kinesis::shard_iterator(&client, &stream, &shard, StartAt::Latest), |_| {
-            format!("shard {shard}")
-        })
+        .run(&mut steps, client.shard_iterator(&stream, &shard, StartAt::Latest), |_| format!("shard {shard}"))
         .await
         .flatten();
     let Some(it) = it else {
         skip_rest(&mut steps, &[records], "no shard iterator", None);
         return result(steps);
     };
-    records.run(&mut steps, kinesis::records(&client, it, Some(1)), |_| format!("read from shard {shard}")).await;
+    records.run(&mut steps, client.records(it, Some(1)), |_| format!("read from shard {shard}")).await;
     result(steps)
 }
 
 /// The first stream the topic filter keeps, paging as far as needed.
-async fn first_kept_stream(
-    client: &aws_sdk_kinesis::Client,
-    settings: &Settings,
-) -> Result<Option<String>, PluginError> {
-    let mut pages = kinesis::list_stream_pages(client);
+async fn first_kept_stream(client: &Kinesis, settings: &Settings) -> Result<Option<String>, PluginError> {
+    let mut pages = client.stream_pages();
     while let Some(page) = pages.next().await {
         if let Some(name) = page?.into_iter().find(|n| settings.filter.keeps(n)) {
             return Ok(Some(name));

@@ -1,0 +1,126 @@
+//! The run's API budget: AWS's Kinesis limits are per account (and per shard), shared with the
+//! users' own applications, so every call of a run waits for its turn under a pacer per API,
+//! set to a share of the published limit, and under an optional overall cap.
+//!
+//! Published limits: ListStreams 5/s per account, DescribeStreamSummary 20/s per account,
+//! ListShards 1000/s per stream, GetShardIterator and GetRecords 5/s per shard.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::config::MessagingMetadata;
+
+pub const LIST_STREAMS_PER_SECOND: f64 = 5.0;
+pub const DESCRIBE_STREAM_SUMMARY_PER_SECOND: f64 = 20.0;
+pub const LIST_SHARDS_PER_SECOND_PER_STREAM: f64 = 1000.0;
+pub const SHARD_READS_PER_SECOND_PER_SHARD: f64 = 5.0;
+
+/// Spaces calls `spacing` apart: each caller reserves the next free slot and sleeps until it.
+#[derive(Debug)]
+pub struct Pacer {
+    spacing: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    pub fn per_second(rate: f64) -> Self {
+        Pacer { spacing: Duration::from_secs_f64(1.0 / rate), next: Mutex::new(Instant::now()) }
+    }
+
+    pub async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.spacing;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// Which limit a call counts against.
+#[derive(Debug, Clone, Copy)]
+pub enum Api {
+    ListStreams,
+    DescribeStreamSummary,
+    /// Per stream at 1000/s, far above one call per stream: only the overall cap applies.
+    ListShards,
+    /// Per shard: paced by the shard's own [`Pacer`] (see [`Budget::shard_pacer`]).
+    ShardRead,
+}
+
+/// The pacers of one run.
+#[derive(Debug)]
+pub struct Budget {
+    list_streams: Pacer,
+    describe: Pacer,
+    overall: Option<Pacer>,
+    share: f64,
+}
+
+impl Budget {
+    /// `apiBudgetShare` of each published limit, and `maxCallsPerSecond` over all calls.
+    pub fn from_config(p: &MessagingMetadata) -> Self {
+        Budget::new(p.api_budget_share, p.max_calls_per_second)
+    }
+
+    pub fn new(share: f64, max_calls_per_second: Option<f64>) -> Self {
+        Budget {
+            list_streams: Pacer::per_second(LIST_STREAMS_PER_SECOND * share),
+            describe: Pacer::per_second(DESCRIBE_STREAM_SUMMARY_PER_SECOND * share),
+            overall: max_calls_per_second.map(Pacer::per_second),
+            share,
+        }
+    }
+
+    /// Waits until a call of `api` may go.
+    pub async fn acquire(&self, api: Api) {
+        match api {
+            Api::ListStreams => self.list_streams.wait().await,
+            Api::DescribeStreamSummary => self.describe.wait().await,
+            Api::ListShards | Api::ShardRead => {}
+        }
+        if let Some(overall) = &self.overall {
+            overall.wait().await;
+        }
+    }
+
+    /// A pacer for the GetShardIterator and GetRecords calls of one shard.
+    pub fn shard_pacer(&self) -> Pacer {
+        Pacer::per_second(SHARD_READS_PER_SECOND_PER_SHARD * self.share)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pacer_spaces_calls_at_its_rate() {
+        let pacer = Pacer::per_second(20.0);
+        let start = Instant::now();
+        for _ in 0..21 {
+            pacer.wait().await;
+        }
+        // The first call goes at once, the 21st a second later.
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_share_scales_every_limit_and_the_cap_applies_to_all() {
+        let budget = Budget::new(0.5, Some(4.0));
+        let start = Instant::now();
+        for _ in 0..5 {
+            budget.acquire(Api::DescribeStreamSummary).await; // 10/s, but capped at 4/s
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        let shard = budget.shard_pacer();
+        let start = Instant::now();
+        for _ in 0..3 {
+            shard.wait().await; // 2.5/s
+        }
+        assert_eq!(start.elapsed(), Duration::from_millis(800));
+    }
+}
