@@ -35,6 +35,11 @@ pub struct Emulator {
 impl Emulator {
     /// Starts the emulator on a free loopback port and waits until it answers.
     pub fn start() -> Result<Self> {
+        Self::start_in(REGION)
+    }
+
+    /// [`Emulator::start`], serving `region`.
+    pub fn start_in(region: &str) -> Result<Self> {
         let package = emulator_package();
         if !package.join("main.js").exists() {
             bail!(
@@ -50,7 +55,7 @@ impl Emulator {
             .current_dir(&package)
             .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
             .env("KINESIS_MOCK_TLS_PORT", tls_port.to_string())
-            .env("AWS_REGION", REGION)
+            .env("AWS_REGION", region)
             .env("LOG_LEVEL", "WARN")
             .env("SHARD_LIMIT", "100000")
             .env("ON_DEMAND_STREAM_COUNT_LIMIT", "1000")
@@ -139,9 +144,14 @@ pub fn free_port() -> Result<u16> {
 
 /// A Kinesis client for an emulator (any credentials work there).
 pub fn kinesis_client(endpoint: &str) -> aws_sdk_kinesis::Client {
+    kinesis_client_in(endpoint, REGION)
+}
+
+/// [`kinesis_client`] for `region`.
+pub fn kinesis_client_in(endpoint: &str, region: &str) -> aws_sdk_kinesis::Client {
     let config = aws_sdk_kinesis::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
+        .region(Region::new(region.to_string()))
         .credentials_provider(Credentials::new("test", "test", None, None, "emulator"))
         .endpoint_url(endpoint)
         .build();

@@ -23,6 +23,9 @@ pub struct Call {
     pub access_key: String,
     /// Whether the call carried a session token (`X-Amz-Security-Token`).
     pub has_session_token: bool,
+    /// For GetShardIterator and GetRecords: the shard read (`stream/shardId`), as AWS limits
+    /// those calls per shard. GetRecords names it by iterator, which the proxy traces back.
+    pub shard: Option<String>,
 }
 
 /// What to do with a call.
@@ -41,6 +44,9 @@ pub enum Action {
 pub type Rule = Arc<dyn Fn(&Call) -> Action + Send + Sync>;
 
 /// A running proxy; it stops with the runtime that runs it.
+/// Shard iterators handed out, and the shard each reads.
+type Iterators = Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>;
+
 pub struct Proxy {
     pub addr: SocketAddr,
     counts: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
@@ -71,12 +77,14 @@ pub async fn start(upstream: SocketAddr, rule: Rule) -> Result<Proxy> {
     let counts = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
     let failed = Arc::new(AtomicU64::new(0));
     let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let iterators: Iterators = Arc::default();
     let proxy = Proxy { addr, counts: counts.clone(), log: log.clone(), failed: failed.clone() };
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let (rule, counts, log, failed) = (rule.clone(), counts.clone(), log.clone(), failed.clone());
+            let (rule, counts, log, failed, iterators) =
+                (rule.clone(), counts.clone(), log.clone(), failed.clone(), iterators.clone());
             tokio::spawn(async move {
-                let _ = serve(client, upstream, rule, counts, log, failed).await;
+                let _ = serve(client, upstream, rule, counts, log, failed, iterators).await;
             });
         }
     });
@@ -90,6 +98,7 @@ async fn serve(
     counts: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
     log: Arc<std::sync::Mutex<Vec<Call>>>,
     failed: Arc<AtomicU64>,
+    iterators: Iterators,
 ) -> Result<()> {
     let mut buffer = Vec::new();
     loop {
@@ -117,7 +126,17 @@ async fn serve(
             *n
         };
         let query_protocol = header(&head_text, "x-amz-target").is_none();
-        let call = Call { operation, body: body_text, nth_of_operation: nth, access_key, has_session_token };
+        let request_json: serde_json::Value = serde_json::from_str(&body_text).unwrap_or_default();
+        let shard = match operation.as_str() {
+            "GetShardIterator" => Some(format!(
+                "{}/{}",
+                request_json["StreamName"].as_str().or(request_json["StreamARN"].as_str()).unwrap_or_default(),
+                request_json["ShardId"].as_str().unwrap_or_default()
+            )),
+            "GetRecords" => request_json["ShardIterator"].as_str().and_then(|i| iterators.lock().unwrap().remove(i)),
+            _ => None,
+        };
+        let call = Call { operation, body: body_text, nth_of_operation: nth, access_key, has_session_token, shard };
         log.lock().unwrap().push(call.clone());
         match rule(&call) {
             Action::Fail { status, code, message } => {
@@ -139,6 +158,16 @@ async fn serve(
                     tokio::time::sleep(delay).await;
                 }
                 let response = forward(upstream, &head_text, &body).await?;
+                if let Some(shard) = &call.shard {
+                    // Remember which shard the iterators in the answer read.
+                    let body_start = find(&response, b"\r\n\r\n").map_or(response.len(), |i| i + 4);
+                    let answer: serde_json::Value = serde_json::from_slice(&response[body_start..]).unwrap_or_default();
+                    for key in ["ShardIterator", "NextShardIterator"] {
+                        if let Some(it) = answer[key].as_str() {
+                            iterators.lock().unwrap().insert(it.to_string(), shard.clone());
+                        }
+                    }
+                }
                 client.write_all(&response).await?;
             }
         }

@@ -26,10 +26,21 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn per_second(rate: f64) -> Self {
+        if rate.is_infinite() {
+            return Pacer::unpaced();
+        }
         Pacer { spacing: Duration::from_secs_f64(1.0 / rate), next: Mutex::new(Instant::now()) }
     }
 
+    /// A pacer that never waits.
+    pub fn unpaced() -> Self {
+        Pacer { spacing: Duration::ZERO, next: Mutex::new(Instant::now()) }
+    }
+
     pub async fn wait(&self) {
+        if self.spacing.is_zero() {
+            return;
+        }
         let slot = {
             let mut next = self.next.lock().await;
             let slot = (*next).max(Instant::now());
@@ -63,7 +74,21 @@ pub struct Budget {
 impl Budget {
     /// `apiBudgetShare` of each published limit, and `maxCallsPerSecond` over all calls.
     pub fn from_config(p: &MessagingMetadata) -> Self {
-        Budget::new(p.api_budget_share, p.max_calls_per_second)
+        if p.enforce_api_budget {
+            Budget::new(p.api_budget_share, p.max_calls_per_second)
+        } else {
+            Budget::unlimited(p.max_calls_per_second)
+        }
+    }
+
+    /// No per-API pacing (for emulators), only the overall cap if one is set.
+    pub fn unlimited(max_calls_per_second: Option<f64>) -> Self {
+        Budget {
+            list_streams: Pacer::unpaced(),
+            describe: Pacer::unpaced(),
+            overall: max_calls_per_second.map(Pacer::per_second),
+            share: f64::INFINITY,
+        }
     }
 
     pub fn new(share: f64, max_calls_per_second: Option<f64>) -> Self {
@@ -122,5 +147,16 @@ mod tests {
             shard.wait().await; // 2.5/s
         }
         assert_eq!(start.elapsed(), Duration::from_millis(800));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unlimited_budget_does_not_wait() {
+        let budget = Budget::unlimited(None);
+        let start = Instant::now();
+        for _ in 0..100 {
+            budget.acquire(Api::DescribeStreamSummary).await;
+            budget.shard_pacer().wait().await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
     }
 }

@@ -270,6 +270,12 @@ pub struct MessagingMetadata {
     #[serde(default)]
     #[schemars(title = "Max Calls per Second", range(min = 0.1))]
     pub max_calls_per_second: Option<f64>,
+    /// Plugin setting (not part of OpenMetadata's schema): pace calls under AWS's published
+    /// limits (on by default). Turn it off only for an emulator such as LocalStack, never for
+    /// an AWS account: its limits are shared with the account's other users.
+    #[serde(default = "default_true")]
+    #[schemars(title = "Enforce API Budget")]
+    pub enforce_api_budget: bool,
 }
 
 /// The only pipeline type this plugin takes.

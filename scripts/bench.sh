@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The benchmark (not a test): the host with the plugin beside OpenMetadata's own Python
+# connector on the same kinesis-local, plain / 20 ms latency / AWS limits enforced.
+# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region]
+# The reference comes from ../shared/anchor (installed into tests/.venv-anchor); without it,
+# only the plugin's figures are printed, and this says so.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$repo"
+install_emulator
+cargo build --release --locked -p host-example -p kinesis-plugin -p e2e --bin bench
+reference=()
+anchor=$repo/../shared/anchor
+if [ -f "$anchor/anchor_python.py" ]; then
+  venv=$repo/tests/.venv-anchor
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import metadata" 2>/dev/null; then
+    echo "installing the reference connector (../shared/anchor/install.sh)…" >&2
+    bash "$anchor/install.sh" "$venv" >&2
+  fi
+  reference=(--reference-python "$venv/bin/python" --reference-script "$anchor/anchor_python.py")
+else
+  echo "note: ../shared/anchor is absent: the reference connector is not run, only the plugin's figures are printed" >&2
+fi
+exec target/release/bench --host target/release/host-example --plugin target/release/libkinesis_plugin.so "${reference[@]}" "$@"

@@ -1,0 +1,421 @@
+//! The benchmark: the host with the Kinesis plugin (file sink) beside OpenMetadata's own Python
+//! connector (the reference), on the same `kinesis-local`, in three settings:
+//! 1. plain: the emulator itself;
+//! 2. latency: a proxy holding each call 20 ms, as a region's round trip;
+//! 3. region: the same, plus AWS's Kinesis limits enforced as AWS does (token buckets; over a
+//!    limit, the 400 error AWS sends), with the plugin's budget at 100% of them.
+//! Each with and without sample data. It prints wall time, streams/s, calls by operation,
+//! throttled calls, peak RSS, the ratio to the reference, and (region) the ratio to the floor.
+//! Also: plugin load and manifest/schema call times, and the per-record cost of the ABI.
+//!
+//! Run it with `scripts/bench.sh` (release build, emulator and reference installed).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use e2e::proxy::{self, Action, Call};
+use e2e::{kinesis_client_in, put_json_records, seed, Emulator, StreamSpec};
+use serde_json::{json, Value};
+
+/// The reference connector hard-codes this region.
+const REGION: &str = "us-east-1";
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value_t = 300)]
+    streams: usize,
+    #[arg(long, default_value_t = 2)]
+    shards: i32,
+    #[arg(long, default_value_t = 20)]
+    records: usize,
+    /// The host binary (release build).
+    #[arg(long)]
+    host: PathBuf,
+    /// The plugin library (release build).
+    #[arg(long)]
+    plugin: PathBuf,
+    /// The reference's Python (from ../shared/anchor/install.sh); without it, only ours runs.
+    #[arg(long)]
+    reference_python: Option<PathBuf>,
+    /// `anchor_python.py`.
+    #[arg(long)]
+    reference_script: Option<PathBuf>,
+    /// Settings to run (plain, latency, region).
+    #[arg(long, value_delimiter = ',', default_value = "plain,latency,region")]
+    settings: Vec<String>,
+}
+
+/// One measured run.
+#[derive(Debug, Default, Clone)]
+struct Figures {
+    seconds: f64,
+    topics: u64,
+    messages: u64,
+    peak_rss_mb: f64,
+    calls: BTreeMap<String, u64>,
+    throttled: u64,
+    ok: bool,
+    note: String,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    abi_figures(&args.plugin)?;
+
+    let emulator = Emulator::start_in(REGION)?;
+    let client = kinesis_client_in(&emulator.endpoint(), REGION);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let started = Instant::now();
+    let streams: Vec<StreamSpec> =
+        (0..args.streams).map(|i| StreamSpec::new(format!("bench-{i:05}"), args.shards)).collect();
+    rt.block_on(async {
+        seed(&client, &streams).await?;
+        let fills = streams.iter().map(|s| put_json_records(&client, &s.name, args.records));
+        for r in futures::future::join_all(fills).await {
+            r?;
+        }
+        anyhow::Ok(())
+    })?;
+    println!(
+        "seeded {} streams × {} shards × {} records in {:.1}s",
+        args.streams,
+        args.shards,
+        args.records,
+        started.elapsed().as_secs_f64()
+    );
+    let capacity = rt.block_on(emulator_capacity(&client, &streams))?;
+    println!("emulator capacity (pure load generator, 32 in flight): {capacity:.0} calls/s");
+    let work = tempfile::tempdir()?;
+    let plugin_dir = work.path().join("plugins");
+    std::fs::create_dir(&plugin_dir)?;
+    std::fs::copy(&args.plugin, plugin_dir.join(args.plugin.file_name().context("plugin file name")?))?;
+    let upstream = format!("127.0.0.1:{}", emulator.port).parse()?;
+    let pages = args.streams.div_ceil(100) as f64;
+    let floor = args.streams as f64 / 20.0 + pages / 5.0;
+
+    let mut rows = Vec::new();
+    for setting in &args.settings {
+        let (endpoint, proxy) = match setting.as_str() {
+            "plain" => (emulator.endpoint(), None),
+            "latency" => {
+                let p = rt.block_on(proxy::start(upstream, latency_rule()))?;
+                (p.endpoint(), Some(p))
+            }
+            "region" => {
+                let p = rt.block_on(proxy::start(upstream, region_rule()))?;
+                (p.endpoint(), Some(p))
+            }
+            other => bail!("unknown setting {other}"),
+        };
+        for sample in [false, true] {
+            let before = proxy.as_ref().map(|p| (counts(p), p.failed.load(std::sync::atomic::Ordering::Relaxed)));
+            let mut ours = run_ours(&args, &plugin_dir, work.path(), &endpoint, sample, setting == "region")?;
+            if let (Some(p), Some((counts_before, failed_before))) = (&proxy, &before) {
+                ours.calls = diff(&counts(p), counts_before);
+                ours.throttled = p.failed.load(std::sync::atomic::Ordering::Relaxed) - failed_before;
+            }
+            let reference = match (&args.reference_python, &args.reference_script) {
+                (Some(python), Some(script)) => {
+                    let before =
+                        proxy.as_ref().map(|p| (counts(p), p.failed.load(std::sync::atomic::Ordering::Relaxed)));
+                    let mut r = run_reference(python, script, &endpoint, sample)?;
+                    if let (Some(p), Some((counts_before, failed_before))) = (&proxy, &before) {
+                        r.calls = diff(&counts(p), counts_before);
+                        r.throttled = p.failed.load(std::sync::atomic::Ordering::Relaxed) - failed_before;
+                    }
+                    Some(r)
+                }
+                _ => None,
+            };
+            rows.push((setting.clone(), sample, ours, reference));
+        }
+    }
+    print_table(&rows, args.streams, floor);
+    Ok(())
+}
+
+/// What the emulator serves to a load generator doing nothing else: DescribeStreamSummary
+/// calls, 32 in flight, for about two seconds.
+async fn emulator_capacity(client: &aws_sdk_kinesis::Client, streams: &[StreamSpec]) -> Result<f64> {
+    use futures::StreamExt;
+    let n = 600;
+    let started = Instant::now();
+    let results: Vec<_> = futures::stream::iter((0..n).map(|i| &streams[i % streams.len()].name))
+        .map(|name| client.describe_stream_summary().stream_name(name).send())
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    for r in results {
+        r?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+fn counts(p: &proxy::Proxy) -> BTreeMap<String, u64> {
+    ["ListStreams", "DescribeStreamSummary", "DescribeStream", "ListShards", "GetShardIterator", "GetRecords"]
+        .iter()
+        .map(|op| (op.to_string(), p.calls(op)))
+        .collect()
+}
+
+fn diff(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after.iter().map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0))).filter(|(_, v)| *v > 0).collect()
+}
+
+fn latency_rule() -> proxy::Rule {
+    Arc::new(|_: &Call| Action::Forward { delay: Duration::from_millis(20) })
+}
+
+/// AWS's limits as token buckets (a second's worth of burst), per account, stream or shard.
+fn region_rule() -> proxy::Rule {
+    let buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>> = Arc::default();
+    Arc::new(move |call: &Call| {
+        let (rate, key, code) = match call.operation.as_str() {
+            "ListStreams" => (5.0, "ListStreams".to_string(), "LimitExceededException"),
+            "DescribeStreamSummary" => (20.0, "DescribeStreamSummary".into(), "LimitExceededException"),
+            "DescribeStream" => (10.0, "DescribeStream".into(), "LimitExceededException"),
+            "ListShards" => (1000.0, format!("ListShards/{}", stream_of(&call.body)), "LimitExceededException"),
+            "GetShardIterator" => (
+                5.0,
+                format!("GetShardIterator/{}", call.shard.clone().unwrap_or_default()),
+                "ProvisionedThroughputExceededException",
+            ),
+            "GetRecords" => (
+                5.0,
+                format!("GetRecords/{}", call.shard.clone().unwrap_or_default()),
+                "ProvisionedThroughputExceededException",
+            ),
+            _ => return Action::Forward { delay: Duration::from_millis(20) },
+        };
+        let mut buckets = buckets.lock().unwrap();
+        let now = Instant::now();
+        let (tokens, last) = buckets.entry(key).or_insert((rate, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(rate);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Action::Forward { delay: Duration::from_millis(20) }
+        } else {
+            Action::Fail { status: 400, code: code.into(), message: "Rate exceeded for the account or shard".into() }
+        }
+    })
+}
+
+fn stream_of(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v["StreamName"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn run_ours(
+    args: &Args,
+    plugin_dir: &Path,
+    work: &Path,
+    endpoint: &str,
+    sample: bool,
+    full_budget: bool,
+) -> Result<Figures> {
+    let mut config = json!({"type": "MessagingMetadata", "generateSampleData": sample, "markDeletedTopics": true});
+    // In "region", AWS's limits apply and the run uses all of them; elsewhere there are none to
+    // respect (an emulator), so the budget is off.
+    if full_budget {
+        config["apiBudgetShare"] = json!(1.0);
+    } else {
+        config["enforceApiBudget"] = json!(false);
+    }
+    // Concurrency bounded separately from the budget: enough to hide 20 ms round trips.
+    config["describeConcurrency"] = json!(32);
+    config["sampleConcurrency"] = json!(64);
+    let out = work.join("bench-out.jsonl");
+    let wf = json!({
+        "source": {
+            "type": "kinesis", "serviceName": "bench",
+            "serviceConnection": {"config": {"type": "Kinesis", "awsConfig": {
+                "awsRegion": REGION, "awsAccessKeyId": "test", "awsSecretAccessKey": "test", "endPointURL": endpoint}}},
+            "sourceConfig": {"config": config}
+        },
+        "sink": {"type": "file", "config": {"filename": out}},
+        "workflowConfig": {"loggerLevel": "WARN", "openMetadataServerConfig": {"hostPort": "http://localhost:8585/api", "authProvider": "no-auth"}}
+    });
+    let path = work.join("bench.yaml");
+    std::fs::write(&path, serde_json::to_string(&wf)?)?;
+    let mut cmd = Command::new(&args.host);
+    cmd.arg("--plugin-dir").arg(plugin_dir).args(["ingest", "-c"]).arg(&path);
+    let (seconds, rss, stdout, code) = measure(cmd)?;
+    let lines = std::fs::read_to_string(&out).unwrap_or_default();
+    let mut f = Figures { seconds, peak_rss_mb: rss, ok: code == 0, ..Default::default() };
+    for line in lines.lines() {
+        let v: Value = serde_json::from_str(line)?;
+        match v["path"].as_str() {
+            Some("/v1/topics") => f.topics += 1,
+            Some("/v1/topics/{id}/sampleData") => {
+                f.messages += v["body"]["messages"].as_array().map_or(0, |m| m.len() as u64)
+            }
+            _ => {}
+        }
+    }
+    // Calls as the plugin counted them (the proxy's count replaces this where there is one).
+    if let Some(line) = stdout.lines().find(|l| l.trim_start().starts_with("api calls:")) {
+        for part in line.split(':').nth(1).unwrap_or("").split(',') {
+            let mut it = part.split_whitespace();
+            if let (Some(op), Some(n)) = (it.next(), it.next().and_then(|n| n.parse().ok())) {
+                f.calls.insert(op.to_string(), n);
+            }
+        }
+    }
+    if code != 0 {
+        f.note = format!("exit {code}");
+    }
+    Ok(f)
+}
+
+fn run_reference(python: &Path, script: &Path, endpoint: &str, sample: bool) -> Result<Figures> {
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(endpoint).arg(if sample { "1" } else { "0" });
+    let (wall, rss, stdout, code) = measure(cmd)?;
+    let line = stdout.lines().rev().find(|l| l.starts_with('{'));
+    let Some(line) = line else {
+        return Ok(Figures {
+            seconds: wall,
+            peak_rss_mb: rss,
+            note: format!("failed (exit {code})"),
+            ..Default::default()
+        });
+    };
+    let v: Value = serde_json::from_str(line)?;
+    Ok(Figures {
+        // Its own timing of the extraction (without Python's start-up), which favours it.
+        seconds: v["seconds"].as_f64().unwrap_or(wall),
+        topics: v["topics"].as_u64().unwrap_or(0),
+        messages: v["sample_messages"].as_u64().unwrap_or(0),
+        peak_rss_mb: rss,
+        ok: code == 0,
+        note: if code == 0 { String::new() } else { format!("exit {code}") },
+        ..Default::default()
+    })
+}
+
+/// Runs a command: wall time, peak RSS (MB, from wait4), stdout, exit code.
+fn measure(mut cmd: Command) -> Result<(f64, f64, String, i32)> {
+    let started = Instant::now();
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("cannot start a benchmark run")?;
+    let mut stdout = String::new();
+    child.stdout.take().context("stdout")?.read_to_string(&mut stdout)?;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers to locals.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    if pid < 0 {
+        bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    Ok((seconds, usage.ru_maxrss as f64 / 1024.0, stdout, code))
+}
+
+fn print_table(rows: &[(String, bool, Figures, Option<Figures>)], streams: usize, floor: f64) {
+    println!();
+    println!("| setting | samples | impl | wall s | streams/s | topics | messages | calls by operation | calls/s | throttled | peak RSS MB | vs reference | vs floor |");
+    println!("|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|");
+    for (setting, sample, ours, reference) in rows {
+        let calls = |f: &Figures| f.calls.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        let ratio = reference.as_ref().filter(|r| r.ok && ours.seconds > 0.0).map(|r| {
+            format!("{:.1}× faster, {:.1}× less RSS", r.seconds / ours.seconds, r.peak_rss_mb / ours.peak_rss_mb)
+        });
+        let vs_floor =
+            if setting == "region" { format!("{:.2}× ({floor:.1} s)", ours.seconds / floor) } else { "".into() };
+        for (name, f, r, fl) in [("plugin", ours, ratio.unwrap_or_default(), vs_floor)]
+            .into_iter()
+            .chain(reference.iter().map(|r| ("reference", r, String::new(), String::new())))
+        {
+            println!(
+                "| {setting} | {} | {name} | {:.2} | {:.0} | {} | {} | {} | {} | {} | {:.0} | {r} | {fl} |{}",
+                if *sample { "yes" } else { "no" },
+                f.seconds,
+                streams as f64 / f.seconds,
+                f.topics,
+                f.messages,
+                calls(f),
+                if f.calls.is_empty() {
+                    "".to_string()
+                } else {
+                    format!("{:.0}", f.calls.values().sum::<u64>() as f64 / f.seconds)
+                },
+                f.throttled,
+                f.peak_rss_mb,
+                if f.note.is_empty() { String::new() } else { format!(" {}", f.note) }
+            );
+        }
+    }
+}
+
+/// Plugin load, manifest and schema calls, and the per-record cost of crossing the ABI.
+fn abi_figures(plugin: &Path) -> Result<()> {
+    use abi_stable::std_types::{RNone, ROption, RResult, RSome, RString};
+    use plugin_abi::{PluginError, Record, RecordKind, RecordStream, RecordStream_TO, SourcePluginRef};
+
+    let t = Instant::now();
+    let header = abi_stable::library::lib_header_from_path(plugin).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let module = header.init_root_module::<SourcePluginRef>().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let load = t.elapsed();
+    let t = Instant::now();
+    let manifest = module.manifest()().into_result().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let manifest_time = t.elapsed();
+    let t = Instant::now();
+    let schema = module.config_schema()().into_result().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let schema_time = t.elapsed();
+
+    // A record stream behind the same sabi_trait vtable the plugin's goes through, yielding
+    // a topic-sized payload each time.
+    struct Synthetic {
+        left: u64,
+        payload: RString,
+    }
+    impl RecordStream for Synthetic {
+        fn next(&mut self) -> RResult<ROption<Record>, PluginError> {
+            if self.left == 0 {
+                return RResult::ROk(RNone);
+            }
+            self.left -= 1;
+            RResult::ROk(RSome(Record {
+                kind: RecordKind::Topic,
+                entity: RString::from("bench-00001"),
+                payload: self.payload.clone(),
+            }))
+        }
+    }
+    let payload = json!({"name": "bench-00001", "service": "bench", "partitions": 2, "retentionTime": 86400000.0,
+        "maximumMessageSize": 1048576, "cleanupPolicies": ["delete"], "sourceUrl": "https://us-east-1.console.aws.amazon.com/kinesis/home",
+        "topicConfig": {"streamArn": "arn:aws:kinesis:us-east-1:000000000000:stream/bench-00001", "streamStatus": "ACTIVE"}});
+    let n = 1_000_000u64;
+    let mut stream = RecordStream_TO::from_value(
+        Synthetic { left: n, payload: RString::from(payload.to_string()) },
+        abi_stable::sabi_trait::TD_Opaque,
+    );
+    let t = Instant::now();
+    let mut bytes = 0usize;
+    while let RResult::ROk(RSome(r)) = stream.next() {
+        bytes += r.payload.len();
+    }
+    let per_record = t.elapsed().as_nanos() as f64 / n as f64;
+    println!(
+        "plugin {} {}: load {:.2} ms, manifest {:.3} ms, config schema {:.3} ms ({} bytes); ABI record crossing {:.0} ns/record ({} records, {} bytes)",
+        manifest.connector_type,
+        manifest.plugin_version,
+        load.as_secs_f64() * 1e3,
+        manifest_time.as_secs_f64() * 1e3,
+        schema_time.as_secs_f64() * 1e3,
+        schema.len(),
+        per_record,
+        n,
+        bytes
+    );
+    Ok(())
+}
