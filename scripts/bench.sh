@@ -8,7 +8,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo"
 install_emulator
-cargo build --release --locked -p host-example -p kinesis-plugin -p e2e --bin bench
+cargo build --release --locked -p host-example -p kinesis-plugin
+cargo build --release --locked -p e2e --bin bench
 reference=()
 anchor=$repo/../shared/anchor
 if [ -f "$anchor/anchor_python.py" ]; then
@@ -21,4 +22,4 @@ if [ -f "$anchor/anchor_python.py" ]; then
 else
   echo "note: ../shared/anchor is absent: the reference connector is not run, only the plugin's figures are printed" >&2
 fi
-exec target/release/bench --host target/release/host-example --plugin target/release/libkinesis_plugin.so "${reference[@]}" "$@"
+exec "$repo/target/release/bench" --host "$repo/target/release/host-example" --plugin "$repo/target/release/libkinesis_plugin.so" "${reference[@]}" "$@"

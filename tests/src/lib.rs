@@ -26,9 +26,47 @@ pub fn emulator_package() -> PathBuf {
     workspace().join("tests/emulator/node_modules/kinesis-local")
 }
 
+/// A server process of the tests on a loopback port, killed when dropped.
+pub struct Process {
+    child: Child,
+    pub port: u16,
+}
+
+impl Process {
+    /// Starts `command` (which listens on `port`) and waits until the port answers.
+    fn start(mut command: Command, port: u16, name: &str) -> Result<Self> {
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {name}"))?;
+        let mut process = Process { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = process.child.try_wait()? {
+                bail!("{name} exited at start ({status})");
+            }
+            if Instant::now() > deadline {
+                bail!("{name} did not answer on port {port} within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(process)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running `kinesis-local`, stopped when dropped.
 pub struct Emulator {
-    child: Child,
+    process: Process,
     pub port: u16,
 }
 
@@ -48,55 +86,32 @@ impl Emulator {
             );
         }
         let port = free_port()?;
-        let tls_port = free_port()?;
+        let mut command = Command::new("node");
         // It reads its TLS certificate (server.json) from the working directory.
-        let child = Command::new("node")
+        command
             .arg("main.js")
             .current_dir(&package)
             .env("KINESIS_MOCK_PLAIN_PORT", port.to_string())
-            .env("KINESIS_MOCK_TLS_PORT", tls_port.to_string())
+            .env("KINESIS_MOCK_TLS_PORT", free_port()?.to_string())
             .env("AWS_REGION", region)
             .env("LOG_LEVEL", "WARN")
             .env("SHARD_LIMIT", "100000")
             .env("ON_DEMAND_STREAM_COUNT_LIMIT", "1000")
             .env("CREATE_STREAM_DURATION", "0ms")
             .env("DELETE_STREAM_DURATION", "0ms")
-            .env("UPDATE_SHARD_COUNT_DURATION", "0ms")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot start `node` (is Node.js installed?)")?;
-        let mut emulator = Emulator { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if let Some(status) = emulator.child.try_wait()? {
-                bail!("kinesis-local exited at start ({status})");
-            }
-            if Instant::now() > deadline {
-                bail!("kinesis-local did not answer on port {port} within 60 s");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Ok(emulator)
+            .env("UPDATE_SHARD_COUNT_DURATION", "0ms");
+        let process = Process::start(command, port, "kinesis-local (node)")?;
+        Ok(Emulator { port: process.port, process })
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        format!("http://127.0.0.1:{}", self.process.port)
     }
 }
 
 /// A running `moto_server` (STS for the assume-role tests), stopped when dropped.
 pub struct Moto {
-    child: Child,
+    _process: Process,
     pub port: u16,
 }
 
@@ -107,33 +122,10 @@ impl Moto {
             bail!("moto_server is not installed at {}: scripts/test.sh installs it", server.display());
         }
         let port = free_port()?;
-        let child = Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot start moto_server")?;
-        let mut moto = Moto { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200)).is_err()
-        {
-            if let Some(status) = moto.child.try_wait()? {
-                bail!("moto_server exited at start ({status})");
-            }
-            if Instant::now() > deadline {
-                bail!("moto_server did not answer on port {port} within 60 s");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Ok(moto)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut command = Command::new(server);
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        let process = Process::start(command, port, "moto_server")?;
+        Ok(Moto { port: process.port, _process: process })
     }
 }
 

@@ -48,6 +48,7 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
                 StreamSpec::new("empty-stream", 2),
                 StreamSpec::new("old-records", 1),
                 StreamSpec::new("skipped-by-filter", 1),
+                StreamSpec::new("old-busy", 1),
             ],
         )
         .await
@@ -57,6 +58,9 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
             put(&client, "old-records", "k", format!("old {i}").into_bytes()).await;
         }
         put(&client, "skipped-by-filter", "k", b"never read".to_vec()).await;
+        for i in 0..30 {
+            put(&client, "old-busy", "k", format!("busy {i}").into_bytes()).await;
+        }
         tokio::time::sleep(Duration::from_millis(2500)).await;
         // 60 orders over 3 shards, 2 ms apart so that arrival times order them; 50 are sampled.
         for n in 1..=60u32 {
@@ -81,7 +85,7 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     let proxy = rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap();
 
     let sandbox = Sandbox::new().unwrap();
-    let config = json!({"generateSampleData": true, "sampleLookbackSeconds": 1, "topicFilterPattern": {"excludes": ["skipped"]}});
+    let config = json!({"generateSampleData": true, "sampleLookbackSeconds": 1, "topicFilterPattern": {"excludes": ["skipped", "old-busy"]}});
     let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -155,6 +159,26 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     assert_eq!(proxy.calls("ListShards"), 6);
     assert!(proxy.calls("GetRecords") >= 9, "{}", proxy.calls("GetRecords"));
 
+    // A shard with more records than the sample, all older than the look-back window: the
+    // window (1 s) holds none, so it widens until it holds enough, and the newest are kept.
+    let before = (proxy.calls("GetShardIterator"), proxy.calls("GetRecords"));
+    let config = json!({"generateSampleData": true, "sampleLookbackSeconds": 1, "sampleSize": 10, "topicFilterPattern": {"includes": ["old-busy"]}});
+    let wf = sandbox.write_workflow("busy.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    let busy: Vec<&str> = lines.iter().find(|l| l["entityFqn"] == "svc.old-busy" && l["path"] == "/v1/topics/{id}/sampleData").unwrap()["body"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (20..30).rev().map(|i| format!("busy {i}")).collect();
+    assert_eq!(busy, expected);
+    // The probe from the oldest record, the 1 s window, the 8 s window: three iterators.
+    assert_eq!(proxy.calls("GetShardIterator") - before.0, 3);
+    assert!(proxy.calls("GetRecords") - before.1 >= 3);
+
     // With sample data off, nothing but the listing and one describe per stream.
     let before = (
         proxy.calls("ListShards"),
@@ -169,7 +193,7 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
         (proxy.calls("ListShards"), proxy.calls("GetRecords"), proxy.calls("GetShardIterator")),
         (before.0, before.1, before.2)
     );
-    assert_eq!(proxy.calls("DescribeStreamSummary") - before.3, 7);
+    assert_eq!(proxy.calls("DescribeStreamSummary") - before.3, 8);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
     assert!(lines.iter().all(|l| l["path"] != "/v1/topics/{id}/sampleData"));
     assert!(lines.iter().all(|l| l["body"].get("messageSchema").is_none()));

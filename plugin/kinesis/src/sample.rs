@@ -15,6 +15,7 @@ use plugin_abi::PluginError;
 
 use crate::config::MessagingMetadata;
 use crate::decode::{decode_record, Limits, Message};
+use crate::budget::Pacer;
 use crate::kinesis::{Kinesis, StartAt};
 
 /// How much the look-back window grows each time it holds too few messages.
@@ -122,55 +123,92 @@ async fn read_shard(
     // AWS allows 5 GetShardIterator and 5 GetRecords calls per second per shard; both share
     // one pacer here, at the run's share of that.
     let pace = kinesis.shard_pacer();
-    let mut window = settings.lookback;
+    let reader = ShardReader { kinesis, pace: &pace, stream, shard, shard_index, settings, deadline };
     let mut calls = 0u64;
+    // A shard that holds no more than N records is read whole by one small call from its
+    // oldest record: the common case of a quiet stream costs two calls.
+    let probe = reader.read(StartAt::TrimHorizon, Some(n), 1, &mut calls).await?;
+    if probe.reached_tip {
+        return Ok(ShardRead { messages: probe.kept.into(), calls, cut_short: None });
+    }
+    let mut window = settings.lookback;
     loop {
         let from_oldest = window >= retention;
         let start = if from_oldest { StartAt::TrimHorizon } else { StartAt::Timestamp(ago(window)) };
-        pace.wait().await;
-        let mut iterator = kinesis.shard_iterator(stream, shard, start).await?;
-        let mut kept: VecDeque<Sampled> = VecDeque::with_capacity(n + 1);
+        let span = reader.read(start, None, u64::from(settings.max_calls_per_shard), &mut calls).await?;
+        if span.kept.len() >= n || from_oldest || span.cut_short.is_some() {
+            return Ok(ShardRead { messages: span.kept.into(), calls, cut_short: span.cut_short });
+        }
+        window = window.saturating_mul(WINDOW_GROWTH).min(retention);
+    }
+}
+
+/// Reads one shard for a sample.
+struct ShardReader<'a> {
+    kinesis: &'a Kinesis,
+    pace: &'a Pacer,
+    stream: &'a str,
+    shard: &'a str,
+    shard_index: usize,
+    settings: &'a SampleSettings,
+    deadline: Instant,
+}
+
+/// What reading from one starting point gave: the last N messages up to where it stopped.
+struct Span {
+    kept: VecDeque<Sampled>,
+    reached_tip: bool,
+    cut_short: Option<String>,
+}
+
+impl ShardReader<'_> {
+    /// Reads forward from `start` to the shard's tip, keeping the last N messages; stops when
+    /// `calls` (counted across the shard's spans) reaches `max_calls`, or at the deadline.
+    /// `limit` bounds the records of each GetRecords call.
+    async fn read(&self, start: StartAt, limit: Option<usize>, max_calls: u64, calls: &mut u64) -> Result<Span, PluginError> {
+        let n = self.settings.size;
+        let first_call = *calls;
+        self.pace.wait().await;
+        let mut iterator = self.kinesis.shard_iterator(self.stream, self.shard, start).await?;
+        let mut span = Span { kept: VecDeque::with_capacity(n + 1), reached_tip: false, cut_short: None };
         let mut position = 0u64;
-        let mut cut_short = None;
         while let Some(it) = iterator.take() {
-            if calls >= u64::from(settings.max_calls_per_shard) {
-                cut_short = Some(format!("stopped after {calls} GetRecords calls before reaching the newest record"));
+            if *calls - first_call >= max_calls || *calls >= u64::from(self.settings.max_calls_per_shard) {
+                span.cut_short = Some(format!("stopped after {calls} GetRecords calls before reaching the newest record"));
                 break;
             }
-            if Instant::now() >= deadline {
-                cut_short = Some("the sample's time budget ran out before reaching the newest record".to_string());
+            if Instant::now() >= self.deadline {
+                span.cut_short = Some("the sample's time budget ran out before reaching the newest record".to_string());
                 break;
             }
-            pace.wait().await;
-            calls += 1;
-            let out = kinesis.records(it, None).await?;
+            self.pace.wait().await;
+            *calls += 1;
+            let out = self.kinesis.records(it, limit.map(|l| l.min(10_000) as i32)).await?;
             let count = out.records.len();
             // Each record holds at least one message, so only the last N records can matter.
             for record in out.records.into_iter().skip(count.saturating_sub(n)) {
                 let arrival_ms = record.approximate_arrival_timestamp.map_or(0, |t| t.to_millis().unwrap_or(0));
-                for message in decode_record(record.data.as_ref(), &settings.limits) {
-                    kept.push_back(Sampled { arrival_ms, shard: shard_index, position, message });
+                for message in decode_record(record.data.as_ref(), &self.settings.limits) {
+                    span.kept.push_back(Sampled { arrival_ms, shard: self.shard_index, position, message });
                     position += 1;
-                    if kept.len() > n {
-                        kept.pop_front();
+                    if span.kept.len() > n {
+                        span.kept.pop_front();
                     }
                 }
             }
-            let behind = out.millis_behind_latest.unwrap_or(0);
-            if behind == 0 && count == 0 {
-                break; // at the tip
-            }
-            if behind == 0 && out.next_shard_iterator.is_some() && count > 0 {
-                // At the tip after this batch: one more call would only return nothing.
+            // At the tip after this batch (or an empty one): another call would only return
+            // nothing. Behind it, even an empty answer is followed (a trimmed shard is not an
+            // empty one).
+            if out.millis_behind_latest.unwrap_or(0) == 0 {
+                span.reached_tip = true;
                 break;
             }
-            iterator = out.next_shard_iterator; // None: the shard is closed and fully read
+            iterator = out.next_shard_iterator;
         }
-        let done = kept.len() >= n || from_oldest || cut_short.is_some();
-        if done {
-            return Ok(ShardRead { messages: kept.into(), calls, cut_short });
+        if iterator.is_none() && span.cut_short.is_none() {
+            span.reached_tip = true; // a closed shard, read to its end
         }
-        window = window.saturating_mul(WINDOW_GROWTH).min(retention);
+        Ok(span)
     }
 }
 
