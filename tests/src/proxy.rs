@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -101,6 +101,7 @@ async fn serve(
     iterators: Iterators,
 ) -> Result<()> {
     let mut buffer = Vec::new();
+    let mut upstream_conn: Option<TcpStream> = None;
     loop {
         let Some((head, body)) = read_request(&mut client, &mut buffer).await? else {
             return Ok(());
@@ -157,7 +158,7 @@ async fn serve(
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                let response = forward(upstream, &head_text, &body).await?;
+                let response = forward(&mut upstream_conn, upstream, &head_text, &body).await?;
                 if let Some(shard) = &call.shard {
                     // Remember which shard the iterators in the answer read.
                     let body_start = find(&response, b"\r\n\r\n").map_or(response.len(), |i| i + 4);
@@ -206,9 +207,31 @@ async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<usize
     Ok(n)
 }
 
-/// Sends the request upstream on a connection of its own and returns the whole response.
-async fn forward(upstream: SocketAddr, head: &str, body: &[u8]) -> Result<Vec<u8>> {
-    let mut conn = TcpStream::connect(upstream).await.context("upstream")?;
+/// Sends the request upstream on this client connection's own upstream connection (kept alive
+/// between calls, as a client of AWS keeps its connections) and returns the whole response.
+async fn forward(conn: &mut Option<TcpStream>, upstream: SocketAddr, head: &str, body: &[u8]) -> Result<Vec<u8>> {
+    for attempt in 0..2 {
+        if conn.is_none() {
+            *conn = Some(TcpStream::connect(upstream).await.context("upstream")?);
+        }
+        match exchange(conn.as_mut().expect("connected"), head, body).await {
+            Ok((response, keep_alive)) => {
+                if !keep_alive {
+                    *conn = None;
+                }
+                return Ok(response);
+            }
+            // A kept-alive connection the server had closed meanwhile: once more on a new one.
+            Err(_) if attempt == 0 => *conn = None,
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// One request and its response on `conn`; the response re-framed with a Content-Length, so
+/// that the client's keep-alive connection stays usable. Also: whether `conn` stays open.
+async fn exchange(conn: &mut TcpStream, head: &str, body: &[u8]) -> Result<(Vec<u8>, bool)> {
     let mut request = String::new();
     for line in head.trim_end().split("\r\n") {
         if !line.to_ascii_lowercase().starts_with("connection:") {
@@ -216,20 +239,41 @@ async fn forward(upstream: SocketAddr, head: &str, body: &[u8]) -> Result<Vec<u8
             request.push_str("\r\n");
         }
     }
-    request.push_str("Connection: close\r\n\r\n");
+    request.push_str("\r\n");
     conn.write_all(request.as_bytes()).await?;
     conn.write_all(body).await?;
     let mut raw = Vec::new();
-    conn.read_to_end(&mut raw).await?;
-    // Re-framed with a Content-Length, so the client's keep-alive connection stays usable.
-    let end = find(&raw, b"\r\n\r\n").context("upstream sent no response head")?;
+    let end = loop {
+        if let Some(end) = find(&raw, b"\r\n\r\n") {
+            break end;
+        }
+        if read_more(conn, &mut raw).await? == 0 {
+            bail!("upstream closed the connection before a response");
+        }
+    };
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let mut body = raw[end + 4..].to_vec();
-    if header(&head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        body = dechunk(&body)?;
+    let mut keep_alive = !header(&head, "connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+    let body = if header(&head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            if let Ok(body) = dechunk(&raw[end + 4..]) {
+                break body;
+            }
+            if read_more(conn, &mut raw).await? == 0 {
+                bail!("upstream closed the connection inside a chunked body");
+            }
+        }
     } else if let Some(length) = header(&head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
-        body.truncate(length);
-    }
+        while raw.len() < end + 4 + length {
+            if read_more(conn, &mut raw).await? == 0 {
+                bail!("upstream closed the connection inside a body");
+            }
+        }
+        raw[end + 4..end + 4 + length].to_vec()
+    } else {
+        while read_more(conn, &mut raw).await? > 0 {}
+        keep_alive = false;
+        raw[end + 4..].to_vec()
+    };
     let mut out = String::new();
     for line in head.split("\r\n") {
         let lower = line.to_ascii_lowercase();
@@ -244,7 +288,7 @@ async fn forward(upstream: SocketAddr, head: &str, body: &[u8]) -> Result<Vec<u8
     out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
     let mut response = out.into_bytes();
     response.extend_from_slice(&body);
-    Ok(response)
+    Ok((response, keep_alive))
 }
 
 fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {
@@ -256,7 +300,8 @@ fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {
             usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).context("bad chunk size")?;
         data = &data[line_end + 2..];
         if size == 0 {
-            return Ok(out);
+            // The last chunk: complete once the blank line after it (no trailers) is in.
+            return if data.starts_with(b"\r\n") { Ok(out) } else { bail!("the chunked body is not complete yet") };
         }
         out.extend_from_slice(data.get(..size).context("short chunk")?);
         data = data.get(size + 2..).unwrap_or_default();

@@ -167,12 +167,14 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
-    let busy: Vec<&str> = lines.iter().find(|l| l["entityFqn"] == "svc.old-busy" && l["path"] == "/v1/topics/{id}/sampleData").unwrap()["body"]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m.as_str().unwrap())
-        .collect();
+    let busy: Vec<&str> =
+        lines.iter().find(|l| l["entityFqn"] == "svc.old-busy" && l["path"] == "/v1/topics/{id}/sampleData").unwrap()
+            ["body"]["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
     let expected: Vec<String> = (20..30).rev().map(|i| format!("busy {i}")).collect();
     assert_eq!(busy, expected);
     // The probe from the oldest record, the 1 s window, the 8 s window: three iterators.

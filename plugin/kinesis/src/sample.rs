@@ -13,9 +13,9 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_sdk_kinesis::primitives::DateTime;
 use plugin_abi::PluginError;
 
+use crate::budget::Pacer;
 use crate::config::MessagingMetadata;
 use crate::decode::{decode_record, Limits, Message};
-use crate::budget::Pacer;
 use crate::kinesis::{Kinesis, StartAt};
 
 /// How much the look-back window grows each time it holds too few messages.
@@ -165,7 +165,13 @@ impl ShardReader<'_> {
     /// Reads forward from `start` to the shard's tip, keeping the last N messages; stops when
     /// `calls` (counted across the shard's spans) reaches `max_calls`, or at the deadline.
     /// `limit` bounds the records of each GetRecords call.
-    async fn read(&self, start: StartAt, limit: Option<usize>, max_calls: u64, calls: &mut u64) -> Result<Span, PluginError> {
+    async fn read(
+        &self,
+        start: StartAt,
+        limit: Option<usize>,
+        max_calls: u64,
+        calls: &mut u64,
+    ) -> Result<Span, PluginError> {
         let n = self.settings.size;
         let first_call = *calls;
         self.pace.wait().await;
@@ -174,7 +180,8 @@ impl ShardReader<'_> {
         let mut position = 0u64;
         while let Some(it) = iterator.take() {
             if *calls - first_call >= max_calls || *calls >= u64::from(self.settings.max_calls_per_shard) {
-                span.cut_short = Some(format!("stopped after {calls} GetRecords calls before reaching the newest record"));
+                span.cut_short =
+                    Some(format!("stopped after {calls} GetRecords calls before reaching the newest record"));
                 break;
             }
             if Instant::now() >= self.deadline {

@@ -46,6 +46,12 @@ struct Args {
     /// `anchor_python.py`.
     #[arg(long)]
     reference_script: Option<PathBuf>,
+    /// The plugin's describeConcurrency (its default: 8).
+    #[arg(long, default_value_t = 8)]
+    describe_concurrency: u32,
+    /// The plugin's sampleConcurrency (its default: 16).
+    #[arg(long, default_value_t = 16)]
+    sample_concurrency: u32,
     /// Settings to run (plain, latency, region).
     #[arg(long, value_delimiter = ',', default_value = "plain,latency,region")]
     settings: Vec<String>,
@@ -144,7 +150,7 @@ fn main() -> Result<()> {
 /// calls, 32 in flight, for about two seconds.
 async fn emulator_capacity(client: &aws_sdk_kinesis::Client, streams: &[StreamSpec]) -> Result<f64> {
     use futures::StreamExt;
-    let n = 600;
+    let n = 2000;
     let started = Instant::now();
     let results: Vec<_> = futures::stream::iter((0..n).map(|i| &streams[i % streams.len()].name))
         .map(|name| client.describe_stream_summary().stream_name(name).send())
@@ -230,9 +236,9 @@ fn run_ours(
     } else {
         config["enforceApiBudget"] = json!(false);
     }
-    // Concurrency bounded separately from the budget: enough to hide 20 ms round trips.
-    config["describeConcurrency"] = json!(32);
-    config["sampleConcurrency"] = json!(64);
+    // Concurrency is bounded separately from the budget (the plugin's defaults unless asked).
+    config["describeConcurrency"] = json!(args.describe_concurrency);
+    config["sampleConcurrency"] = json!(args.sample_concurrency);
     let out = work.join("bench-out.jsonl");
     let wf = json!({
         "source": {
