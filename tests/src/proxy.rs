@@ -81,6 +81,7 @@ pub async fn start(upstream: SocketAddr, rule: Rule) -> Result<Proxy> {
     let proxy = Proxy { addr, counts: counts.clone(), log: log.clone(), failed: failed.clone() };
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
+            let _ = client.set_nodelay(true);
             let (rule, counts, log, failed, iterators) =
                 (rule.clone(), counts.clone(), log.clone(), failed.clone(), iterators.clone());
             tokio::spawn(async move {
@@ -212,7 +213,10 @@ async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<usize
 async fn forward(conn: &mut Option<TcpStream>, upstream: SocketAddr, head: &str, body: &[u8]) -> Result<Vec<u8>> {
     for attempt in 0..2 {
         if conn.is_none() {
-            *conn = Some(TcpStream::connect(upstream).await.context("upstream")?);
+            let stream = TcpStream::connect(upstream).await.context("upstream")?;
+            // Small request/response exchanges on a kept-alive connection: no Nagle delays.
+            stream.set_nodelay(true)?;
+            *conn = Some(stream);
         }
         match exchange(conn.as_mut().expect("connected"), head, body).await {
             Ok((response, keep_alive)) => {
@@ -240,8 +244,9 @@ async fn exchange(conn: &mut TcpStream, head: &str, body: &[u8]) -> Result<(Vec<
         }
     }
     request.push_str("\r\n");
-    conn.write_all(request.as_bytes()).await?;
-    conn.write_all(body).await?;
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    conn.write_all(&bytes).await?;
     let mut raw = Vec::new();
     let end = loop {
         if let Some(end) = find(&raw, b"\r\n\r\n") {
