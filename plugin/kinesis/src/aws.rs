@@ -103,7 +103,7 @@ async fn check_credentials(config: &SdkConfig, aws: &AwsCredentials) -> Result<(
                 CredentialsError::ProviderError(_) if assume_role_arn(aws).is_some() => {
                     std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string())
                 }
-                _ => DisplayErrorContext(&e).to_string(),
+                _ => crate::kinesis::error_chain(&e),
             };
             let field = if assume_role_arn(aws).is_some() {
                 "assumeRoleArn"
@@ -125,9 +125,21 @@ async fn check_credentials(config: &SdkConfig, aws: &AwsCredentials) -> Result<(
     }
 }
 
+/// How hard a client retries.
+#[derive(Debug, Clone, Copy)]
+pub enum Retries {
+    /// A run: throttling slows it down, it does not end it (adaptive mode, 8 attempts).
+    Run,
+    /// A connection test: answer soon (3 attempts).
+    Check,
+}
+
 /// The Kinesis client: `endPointURL`, when set, applies to Kinesis alone.
-pub fn kinesis_client(config: &SdkConfig, aws: &AwsCredentials) -> aws_sdk_kinesis::Client {
+pub fn kinesis_client(config: &SdkConfig, aws: &AwsCredentials, retries: Retries) -> aws_sdk_kinesis::Client {
     let mut kinesis = aws_sdk_kinesis::config::Builder::from(config);
+    if let Retries::Check = retries {
+        kinesis = kinesis.retry_config(RetryConfig::standard().with_max_attempts(3));
+    }
     if let Some(url) = &aws.end_point_url {
         kinesis = kinesis.endpoint_url(url.clone());
     }

@@ -176,7 +176,7 @@ impl StreamPages {
 pub fn classify<E, R>(operation: &str, err: &SdkError<E, R>) -> PluginError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let kind = match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
@@ -199,9 +199,23 @@ where
     let detail = match (err.code(), err.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
-        _ => DisplayErrorContext(err).to_string(),
+        _ => error_chain(err),
     };
     PluginError::new(kind, format!("{operation} failed: {detail}"))
+}
+
+/// An error and its causes, `: `-joined, without the Debug dumps of DisplayErrorContext.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
 }
 
 fn kind_of_code(code: &str) -> ErrorKind {

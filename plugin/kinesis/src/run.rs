@@ -107,9 +107,10 @@ struct Listing {
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let client = match crate::aws::sdk_config(settings.aws()).await {
-        Ok(config) => {
-            Kinesis::new(crate::aws::kinesis_client(&config, settings.aws()), Budget::from_config(settings.pipeline()))
-        }
+        Ok(config) => Kinesis::new(
+            crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Run),
+            Budget::from_config(settings.pipeline()),
+        ),
         Err(e) => {
             let _ = out.send(Err(e)).await;
             return;

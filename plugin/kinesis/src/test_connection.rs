@@ -206,8 +206,10 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
             return result(steps);
         }
     };
-    let client =
-        Kinesis::new(crate::aws::kinesis_client(&config, settings.aws()), Budget::from_config(settings.pipeline()));
+    let client = Kinesis::new(
+        crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Check),
+        Budget::from_config(settings.pipeline()),
+    );
 
     let stream = list
         .run(&mut steps, first_kept_stream(&client, settings), |s| match s {
