@@ -216,6 +216,19 @@ fn faults_are_survived_and_an_incomplete_listing_deletes_nothing() {
     no_token_shown(&run);
     assert_eq!(om.state.lock().unwrap().calls_to("PUT", "/"), puts_before);
 
+    // A server too old for what we send is refused before any write.
+    om.state.lock().unwrap().version = "0.13.2".into();
+    let wf = sandbox
+        .write_workflow(
+            "old.yaml",
+            &rest_workflow(&emulator.endpoint(), "svc", json!({}), &om.host_port(), Some(TOKEN)),
+        )
+        .unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("reports version '0.13.2'; this host needs 1.0 or later"), "{}", run.stderr);
+    assert_eq!(om.state.lock().unwrap().calls_to("PUT", "/"), puts_before);
+
     // An unreachable server is named as such.
     let port = e2e::free_port().unwrap();
     let wf = sandbox

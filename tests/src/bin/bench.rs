@@ -52,7 +52,7 @@ struct Args {
     /// The plugin's sampleConcurrency (its default: 16).
     #[arg(long, default_value_t = 16)]
     sample_concurrency: u32,
-    /// Settings to run (plain, latency, region).
+    /// Settings to run (plain, latency, region, throttled).
     #[arg(long, value_delimiter = ',', default_value = "plain,latency,region")]
     settings: Vec<String>,
 }
@@ -114,14 +114,27 @@ fn main() -> Result<()> {
                 (p.endpoint(), Some(p))
             }
             "region" => {
-                let p = rt.block_on(proxy::start(upstream, region_rule()))?;
+                let p = rt.block_on(proxy::start(upstream, region_rule(1.0)))?;
+                (p.endpoint(), Some(p))
+            }
+            // Sustained throttling: the proxy allows half of AWS's limits while the run's
+            // budget spends all of them, so a share of calls is refused all along.
+            "throttled" => {
+                let p = rt.block_on(proxy::start(upstream, region_rule(0.5)))?;
                 (p.endpoint(), Some(p))
             }
             other => bail!("unknown setting {other}"),
         };
         for sample in [false, true] {
             let before = proxy.as_ref().map(|p| (counts(p), p.failed.load(std::sync::atomic::Ordering::Relaxed)));
-            let mut ours = run_ours(&args, &plugin_dir, work.path(), &endpoint, sample, setting == "region")?;
+            let mut ours = run_ours(
+                &args,
+                &plugin_dir,
+                work.path(),
+                &endpoint,
+                sample,
+                setting != "plain" && setting != "latency",
+            )?;
             if let (Some(p), Some((counts_before, failed_before))) = (&proxy, &before) {
                 ours.calls = diff(&counts(p), counts_before);
                 ours.throttled = p.failed.load(std::sync::atomic::Ordering::Relaxed) - failed_before;
@@ -178,8 +191,9 @@ fn latency_rule() -> proxy::Rule {
     Arc::new(|_: &Call| Action::Forward { delay: Duration::from_millis(20) })
 }
 
-/// AWS's limits as token buckets (a second's worth of burst), per account, stream or shard.
-fn region_rule() -> proxy::Rule {
+/// AWS's limits (times `share`) as token buckets (a second's worth of burst), per account,
+/// stream or shard.
+fn region_rule(share: f64) -> proxy::Rule {
     let buckets: Arc<Mutex<HashMap<String, (f64, Instant)>>> = Arc::default();
     Arc::new(move |call: &Call| {
         let (rate, key, code) = match call.operation.as_str() {
@@ -199,6 +213,7 @@ fn region_rule() -> proxy::Rule {
             ),
             _ => return Action::Forward { delay: Duration::from_millis(20) },
         };
+        let rate = rate * share;
         let mut buckets = buckets.lock().unwrap();
         let now = Instant::now();
         let (tokens, last) = buckets.entry(key).or_insert((rate, now));
