@@ -181,6 +181,26 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     assert_eq!(proxy.calls("GetShardIterator") - before.0, 3);
     assert!(proxy.calls("GetRecords") - before.1 >= 3);
 
+    // More records than the sample, written in one PutRecords call (one millisecond, so
+    // MillisBehindLatest is 0 all along): still the newest, not the first ones read.
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("one-batch", 1)]).await.unwrap();
+        e2e::put_json_records(&client, "one-batch", 30).await.unwrap();
+    });
+    let config =
+        json!({"generateSampleData": true, "sampleSize": 5, "topicFilterPattern": {"includes": ["one-batch"]}});
+    let wf = sandbox.write_workflow("batch.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    let ids: Vec<i64> = lines.iter().find(|l| l["path"] == "/v1/topics/{id}/sampleData").unwrap()["body"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| serde_json::from_str::<Value>(m.as_str().unwrap()).unwrap()["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![29, 28, 27, 26, 25]);
+
     // With sample data off, nothing but the listing and one describe per stream.
     let before = (
         proxy.calls("ListShards"),
@@ -195,7 +215,7 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
         (proxy.calls("ListShards"), proxy.calls("GetRecords"), proxy.calls("GetShardIterator")),
         (before.0, before.1, before.2)
     );
-    assert_eq!(proxy.calls("DescribeStreamSummary") - before.3, 8);
+    assert_eq!(proxy.calls("DescribeStreamSummary") - before.3, 9);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
     assert!(lines.iter().all(|l| l["path"] != "/v1/topics/{id}/sampleData"));
     assert!(lines.iter().all(|l| l["body"].get("messageSchema").is_none()));

@@ -18,6 +18,8 @@ use crate::config::MessagingMetadata;
 use crate::decode::{decode_record, Limits, Message};
 use crate::kinesis::{Kinesis, StartAt};
 
+/// AWS's most records per GetRecords call.
+const MAX_RECORDS_PER_CALL: usize = 10_000;
 /// How much the look-back window grows each time it holds too few messages.
 const WINDOW_GROWTH: u32 = 8;
 
@@ -190,7 +192,8 @@ impl ShardReader<'_> {
             }
             self.pace.wait().await;
             *calls += 1;
-            let out = self.kinesis.records(it, limit.map(|l| l.min(10_000) as i32)).await?;
+            let asked = limit.map_or(MAX_RECORDS_PER_CALL, |l| l.min(MAX_RECORDS_PER_CALL));
+            let out = self.kinesis.records(it, Some(asked as i32)).await?;
             let count = out.records.len();
             // Each record holds at least one message, so only the last N records can matter.
             for record in out.records.into_iter().skip(count.saturating_sub(n)) {
@@ -204,9 +207,10 @@ impl ShardReader<'_> {
                 }
             }
             // At the tip after this batch (or an empty one): another call would only return
-            // nothing. Behind it, even an empty answer is followed (a trimmed shard is not an
-            // empty one).
-            if out.millis_behind_latest.unwrap_or(0) == 0 {
+            // nothing. MillisBehindLatest is a time, 0 also for records of the same millisecond
+            // as the newest, so a full batch is never taken for the tip. Behind it, even an empty
+            // answer is followed (a trimmed shard is not an empty one).
+            if out.millis_behind_latest.unwrap_or(0) == 0 && count < asked {
                 span.reached_tip = true;
                 break;
             }
