@@ -51,15 +51,33 @@ impl Pacer {
     }
 }
 
-/// Which limit a call counts against.
-#[derive(Debug, Clone, Copy)]
+/// The Kinesis operations a run calls, each under its own limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
     ListStreams,
     DescribeStreamSummary,
     /// Per stream at 1000/s, far above one call per stream: only the overall cap applies.
     ListShards,
     /// Per shard: paced by the shard's own [`Pacer`] (see [`Budget::shard_pacer`]).
-    ShardRead,
+    GetShardIterator,
+    /// Per shard, as GetShardIterator.
+    GetRecords,
+}
+
+impl Api {
+    pub const ALL: [Api; 5] =
+        [Api::ListStreams, Api::DescribeStreamSummary, Api::ListShards, Api::GetShardIterator, Api::GetRecords];
+
+    /// The operation's name in AWS's API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::ListStreams => "ListStreams",
+            Api::DescribeStreamSummary => "DescribeStreamSummary",
+            Api::ListShards => "ListShards",
+            Api::GetShardIterator => "GetShardIterator",
+            Api::GetRecords => "GetRecords",
+        }
+    }
 }
 
 /// The pacers of one run.
@@ -105,7 +123,7 @@ impl Budget {
         match api {
             Api::ListStreams => self.list_streams.wait().await,
             Api::DescribeStreamSummary => self.describe.wait().await,
-            Api::ListShards | Api::ShardRead => {}
+            Api::ListShards | Api::GetShardIterator | Api::GetRecords => {}
         }
         if let Some(overall) = &self.overall {
             overall.wait().await;

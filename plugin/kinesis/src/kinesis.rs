@@ -18,9 +18,6 @@ use plugin_abi::{ErrorKind, PluginError};
 
 use crate::budget::{Api, Budget, Pacer};
 
-/// The operations the plugin calls, in the order they are reported.
-const OPERATIONS: [&str; 5] = ["ListStreams", "DescribeStreamSummary", "ListShards", "GetShardIterator", "GetRecords"];
-
 /// A run's Kinesis: the client, its API budget, and how many calls of each operation it made.
 #[derive(Clone)]
 pub struct Kinesis {
@@ -34,14 +31,14 @@ impl Kinesis {
         Kinesis { client, budget: Arc::new(budget), calls: Arc::new(Default::default()) }
     }
 
-    async fn turn(&self, api: Api, operation: usize) {
+    async fn turn(&self, api: Api) {
         self.budget.acquire(api).await;
-        self.calls[operation].fetch_add(1, Ordering::Relaxed);
+        self.calls[api as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Calls made so far, by operation.
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        OPERATIONS.iter().zip(self.calls.iter()).map(|(op, n)| (op.to_string(), n.load(Ordering::Relaxed))).collect()
+        Api::ALL.iter().map(|api| (api.name().to_string(), self.calls[*api as usize].load(Ordering::Relaxed))).collect()
     }
 
     /// A pacer for the reads of one shard (AWS limits those per shard).
@@ -56,7 +53,7 @@ impl Kinesis {
 
     /// DescribeStreamSummary; `Ok(None)` when the stream no longer exists.
     pub async fn describe_stream(&self, name: &str) -> Result<Option<StreamDescriptionSummary>, PluginError> {
-        self.turn(Api::DescribeStreamSummary, 1).await;
+        self.turn(Api::DescribeStreamSummary).await;
         match self.client.describe_stream_summary().stream_name(name).send().await {
             Ok(out) => Ok(out.stream_description_summary),
             Err(err) => match err.as_service_error() {
@@ -80,7 +77,7 @@ impl Kinesis {
                 None => self.client.list_shards().stream_name(stream).shard_filter(filter.clone()),
                 Some(t) => self.client.list_shards().next_token(t),
             };
-            self.turn(Api::ListShards, 2).await;
+            self.turn(Api::ListShards).await;
             let page = request.send().await.map_err(|e| classify("ListShards", &e))?;
             ids.extend(page.shards.unwrap_or_default().into_iter().map(|s| s.shard_id));
             match page.next_token {
@@ -103,14 +100,14 @@ impl Kinesis {
             StartAt::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
             StartAt::Timestamp(t) => request.shard_iterator_type(ShardIteratorType::AtTimestamp).timestamp(t),
         };
-        self.turn(Api::ShardRead, 3).await;
+        self.turn(Api::GetShardIterator).await;
         request.send().await.map(|o| o.shard_iterator).map_err(|e| classify("GetShardIterator", &e))
     }
 
     /// GetRecords, at most `limit` records (AWS's default and maximum: 10,000). The caller paces
     /// it with the shard's pacer; throttling answers are retried by the client's retry config.
     pub async fn records(&self, iterator: String, limit: Option<i32>) -> Result<GetRecordsOutput, PluginError> {
-        self.turn(Api::ShardRead, 4).await;
+        self.turn(Api::GetRecords).await;
         self.client
             .get_records()
             .shard_iterator(iterator)
@@ -158,7 +155,7 @@ impl StreamPages {
             PageStart::Token(token) => client.list_streams().next_token(token),
             PageStart::After(name) => client.list_streams().exclusive_start_stream_name(name),
         };
-        self.kinesis.turn(Api::ListStreams, 0).await;
+        self.kinesis.turn(Api::ListStreams).await;
         let page = match request.send().await {
             Ok(page) => page,
             Err(e) => return Some(Err(classify("ListStreams", &e))),
