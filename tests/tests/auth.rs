@@ -152,6 +152,11 @@ fn every_way_of_authenticating_reaches_kinesis_with_its_own_credentials() {
         s.test_connection("profile-role.yaml", json!({"profileName": "role-reader"}), &profile_env, &s.kinesis);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(s.sts.log()[sts_from..].iter().any(|c| c.operation == "AssumeRole" && c.access_key == "AKIAPROFILE"));
+    assert_eq!(
+        s.sts.log()[sts_from..].iter().filter(|c| c.operation == "AssumeRole").count(),
+        1,
+        "one AssumeRole per run"
+    );
     assert!(s.kinesis_signers(from).iter().all(|(k, t)| k != "AKIAPROFILE" && *t), "{:?}", s.kinesis_signers(from));
 
     // An unknown profile is named.
