@@ -102,7 +102,8 @@ impl fmt::Display for Summary {
 }
 
 /// Runs the workflow's source through `plugin` into the workflow's sink.
-pub fn run(workflow: &Workflow, plugin: &Plugin, options: Options) -> Result<Summary> {
+/// `schema` is the plugin's config schema (its secret fields are masked in files).
+pub fn run(workflow: &Workflow, plugin: &Plugin, schema: &Value, options: Options) -> Result<Summary> {
     let started = Instant::now();
     let service_name = workflow.service_name().context("source.serviceName is missing")?.to_string();
     let service_fqn = fqn::quote(&service_name);
@@ -115,9 +116,7 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, options: Options) -> Result<Sum
     let (mut sink, connection): (Box<dyn Sink>, Option<Value>) = match sink_config {
         SinkConfig::File { filename } => {
             // A file never holds a secret: the fields the plugin's schema marks secret are masked.
-            let schema: Value = serde_json::from_str(plugin.module.config_schema()().into_result()?.as_str())
-                .context("the plugin's config schema is not JSON")?;
-            let secret_keys = requests::secret_keys(&schema);
+            let secret_keys = requests::secret_keys(schema);
             (Box::new(FileSink::create(filename)?), connection.map(|c| requests::redact(&c, &secret_keys)))
         }
         SinkConfig::Rest { server } => (Box::new(RestSink::connect(&server, options.sink_concurrency)?), connection),
@@ -153,19 +152,20 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, options: Options) -> Result<Sum
                 }
                 let body: Value = serde_json::from_str(record.payload.as_str())
                     .with_context(|| format!("the plugin sent a topic '{name}' that is not JSON"))?;
-                seen.push(topic_fqn(name));
-                pending = Some(requests::put_topic(topic_fqn(name), body));
+                let fqn = topic_fqn(name);
+                seen.push(fqn.clone());
+                pending = Some(requests::put_topic(fqn, body));
                 summary.topics += 1;
             }
             RecordKind::TopicSampleData => {
                 let body: Value = serde_json::from_str(record.payload.as_str())
                     .with_context(|| format!("the plugin sent sample data of '{name}' that is not JSON"))?;
+                let fqn = topic_fqn(name);
                 let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
-                let sample = has_messages.then(|| requests::put_sample_data(topic_fqn(name), body));
+                let its_topic = pending.as_ref().is_some_and(|t| t.entity_fqn.as_deref() == Some(fqn.as_str()));
+                let sample = has_messages.then(|| requests::put_sample_data(fqn, body));
                 match pending.take() {
-                    Some(topic) if topic.entity_fqn.as_deref() == Some(topic_fqn(name).as_str()) => {
-                        sink.topic(topic, sample)?
-                    }
+                    Some(topic) if its_topic => sink.topic(topic, sample)?,
                     other => {
                         if let Some(topic) = other {
                             sink.topic(topic, None)?;

@@ -110,9 +110,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (workflow, level) = load_workflow(&config, flag_level)?;
             let found = plugins::load_dir(&dir)?;
             let plugin = pick_for(&found, &workflow)?;
-            validate_source(plugin, &workflow, &config)?;
+            let schema = validate_source(plugin, &workflow, &config)?;
             let options = ingest::Options { level, max_delete_share, sink_concurrency: sink_concurrency.into() };
-            let summary = ingest::run(&workflow, plugin, options)?;
+            let summary = ingest::run(&workflow, plugin, &schema, options)?;
             println!("{summary}");
             Ok(ExitCode::from(summary.exit_code() as u8))
         }
@@ -191,13 +191,14 @@ fn pick<'a>(found: &'a PluginDir, wanted: &[&str]) -> Result<&'a Plugin> {
     )
 }
 
-/// Validates `source` against the plugin's schema; every violation is listed.
-fn validate_source(plugin: &Plugin, workflow: &Workflow, path: &std::path::Path) -> Result<()> {
+/// Validates `source` against the plugin's schema (returned, for later use); every violation
+/// is listed.
+fn validate_source(plugin: &Plugin, workflow: &Workflow, path: &std::path::Path) -> Result<serde_json::Value> {
     let schema: serde_json::Value = serde_json::from_str(plugin.module.config_schema()().into_result()?.as_str())
         .context("the plugin's config schema is not JSON")?;
     let violations = validate::against_schema(&schema, &workflow.source)?;
     if violations.is_empty() {
-        return Ok(());
+        return Ok(schema);
     }
     let list: Vec<String> = violations.iter().map(|v| format!("  source{}: {}", v.path, v.message)).collect();
     bail!("{} is not a valid {} workflow:\n{}", path.display(), plugin.manifest.connector_type, list.join("\n"))

@@ -142,11 +142,16 @@ impl Client {
                     return Ok(Answer { status, body });
                 }
                 Err(ureq::Error::Status(status, response)) => {
-                    let message = error_message(response);
+                    let rejected = CallError::Rejected {
+                        method,
+                        path: path.to_string(),
+                        status,
+                        message: error_message(response),
+                    };
                     if !(status == 429 || status >= 500) {
-                        return Err(CallError::Rejected { method, path: path.to_string(), status, message });
+                        return Err(rejected); // the request itself is wrong: retrying cannot help
                     }
-                    CallError::Rejected { method, path: path.to_string(), status, message }
+                    rejected
                 }
                 Err(ureq::Error::Transport(t)) => {
                     // The transport error names the URL and the cause, never the headers.

@@ -1,8 +1,10 @@
 //! Reading a topic's sample: the newest messages of every open shard, merged.
 //!
-//! Reading forward yields records oldest first, so each shard is read from a short window back
-//! (AT_TIMESTAMP) to its tip, keeping the last N messages; while the window holds fewer than N it
-//! widens, and past the stream's retention reading starts at TRIM_HORIZON. Empty answers are
+//! Reading forward yields records oldest first. A shard is first probed from its oldest record
+//! with one call of at most N records: a shard holding no more than that is then read whole.
+//! Otherwise it is read from a short window back (AT_TIMESTAMP) to its tip, keeping the last N
+//! messages; while the window holds fewer than N it widens, and past the stream's retention
+//! reading starts at TRIM_HORIZON. Empty answers are
 //! followed while the shard is behind its tip (a trimmed shard is not an empty one). Calls on a
 //! shard are spaced to stay under AWS's 5 calls per second per shard, bounded in number, and the
 //! whole topic is bounded in time.
@@ -139,7 +141,10 @@ async fn read_shard(
         let start = if from_oldest { StartAt::TrimHorizon } else { StartAt::Timestamp(ago(window)) };
         let span = reader.read(start, None, u64::from(settings.max_calls_per_shard), &mut calls).await?;
         if span.kept.len() >= n || from_oldest || span.cut_short.is_some() {
-            return Ok(ShardRead { messages: span.kept.into(), calls, cut_short: span.cut_short });
+            // Cut short with less than the probe found (the call bound, the deadline): the
+            // probe's older messages are better than fewer or none.
+            let best = if span.kept.len() < probe.kept.len() { probe.kept } else { span.kept };
+            return Ok(ShardRead { messages: best.into(), calls, cut_short: span.cut_short });
         }
         window = window.saturating_mul(WINDOW_GROWTH).min(retention);
     }
