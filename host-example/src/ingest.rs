@@ -3,13 +3,16 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use abi_stable::std_types::{RNone, RResult, RSome, RStr};
-use anyhow::{Context, Result};
-use plugin_abi::{envelope::ListingStatus, fqn, LogLevel, RecordKind};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+
+use abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr};
+use plugin_abi::{envelope::ListingStatus, fqn, ErrorKind, LogLevel, PluginError, Record, RecordKind, RecordStreamBox};
 use serde_json::Value;
 
+use crate::failure::{self, fail, Categorize, Exit, Failure};
 use crate::plugins::Plugin;
 use crate::requests::{self, Request};
+use crate::signals::Interrupt;
 use crate::sink::{FileSink, RestSink, Sink, SinkConfig, Writes};
 use crate::workflow::Workflow;
 
@@ -21,6 +24,8 @@ pub struct Options {
     pub max_delete_share: f64,
     /// Requests in flight at once (metadata-rest).
     pub sink_concurrency: usize,
+    /// How long one OpenMetadata call may take.
+    pub sink_timeout: Duration,
 }
 
 /// What a run did, printed at its end.
@@ -33,6 +38,10 @@ pub struct Summary {
     pub writes: Writes,
     pub rest: bool,
     pub listing_complete: bool,
+    /// Streams that exist but are not topics yet (warned about, kept as seen).
+    pub not_yet_topics: u64,
+    /// The signal that stopped the run.
+    pub interrupted: Option<i32>,
     /// What happened to topics that were not seen: deleted, or why not.
     pub deletion: String,
     pub warnings: Vec<String>,
@@ -44,13 +53,15 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// 0 when everything worked; 1 when anything failed (an error, an incomplete listing, a
-    /// topic the sink could not write).
-    pub fn exit_code(&self) -> i32 {
-        if self.errors.is_empty() && self.listing_complete && self.writes.failures.is_empty() {
-            0
+    /// Interrupted by a signal; else success when everything worked; else failed (an error,
+    /// an incomplete listing, a topic the sink could not write).
+    pub fn exit(&self) -> Exit {
+        if let Some(signal) = self.interrupted {
+            Exit::Interrupted(signal)
+        } else if self.errors.is_empty() && self.listing_complete && self.writes.failures.is_empty() {
+            Exit::Success
         } else {
-            1
+            Exit::RunFailed
         }
     }
 }
@@ -75,6 +86,9 @@ impl fmt::Display for Summary {
         }
         writeln!(f, "  samples written:   {}", w.samples)?;
         writeln!(f, "  listing complete:  {}", if self.listing_complete { "yes" } else { "no" })?;
+        if self.not_yet_topics > 0 {
+            writeln!(f, "  not topics yet:    {} (being created or without an open shard; kept)", self.not_yet_topics)?;
+        }
         writeln!(f, "  unseen topics:     {}", self.deletion)?;
         if let Some(output) = &self.output {
             writeln!(f, "  output:            {output}")?;
@@ -97,19 +111,38 @@ impl fmt::Display for Summary {
             writeln!(f, "    - {e}")?;
         }
         writeln!(f, "  time:              {:.2}s", self.elapsed.as_secs_f64())?;
-        write!(f, "  result:            {}", if self.exit_code() == 0 { "success" } else { "FAILED (exit code 1)" })
+        let result = match self.exit() {
+            Exit::Success => "success".to_string(),
+            Exit::Interrupted(signal) => {
+                format!("INTERRUPTED by {} (exit code {})", Interrupt::name(signal), self.exit().code())
+            }
+            other => format!("FAILED (exit code {})", other.code()),
+        };
+        write!(f, "  result:            {result}")
     }
 }
 
 /// Runs the workflow's source through `plugin` into the workflow's sink.
 /// `schema` is the plugin's config schema (its secret fields are masked in files).
-pub fn run(workflow: &Workflow, plugin: &Plugin, schema: &Value, options: Options) -> Result<Summary> {
+///
+/// Failures before the run starts (the sink's configuration, an OpenMetadata server that cannot
+/// be used, a configuration the plugin refuses) are returned as bad input; once the run has
+/// started, every failure is recorded in the summary, which is always returned.
+pub fn run(
+    workflow: &Workflow,
+    plugin: &Plugin,
+    schema: &Value,
+    options: Options,
+    interrupt: &Interrupt,
+) -> failure::Result<Summary> {
     let started = Instant::now();
-    let service_name = workflow.service_name().context("source.serviceName is missing")?.to_string();
+    let Some(service_name) = workflow.service_name().map(str::to_string) else {
+        fail!(BadInput, "source.serviceName is missing")
+    };
     let service_fqn = fqn::quote(&service_name);
     let mark_deleted =
         workflow.source.pointer("/sourceConfig/config/markDeletedTopics").and_then(Value::as_bool).unwrap_or(true);
-    let sink_config = SinkConfig::from_workflow(workflow)?;
+    let sink_config = SinkConfig::from_workflow(workflow).bad_input()?;
     let rest = matches!(sink_config, SinkConfig::Rest { .. });
     let connection =
         workflow.store_service_connection().then(|| workflow.source.get("serviceConnection").cloned()).flatten();
@@ -117,30 +150,152 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, schema: &Value, options: Option
         SinkConfig::File { filename } => {
             // A file never holds a secret: the fields the plugin's schema marks secret are masked.
             let secret_keys = requests::secret_keys(schema);
-            (Box::new(FileSink::create(filename)?), connection.map(|c| requests::redact(&c, &secret_keys)))
+            (Box::new(FileSink::create(filename).bad_input()?), connection.map(|c| requests::redact(&c, &secret_keys)))
         }
-        SinkConfig::Rest { server } => (Box::new(RestSink::connect(&server, options.sink_concurrency)?), connection),
+        SinkConfig::Rest { server } => (
+            Box::new(
+                RestSink::connect(&server, &service_name, options.sink_concurrency, options.sink_timeout).bad_input()?,
+            ),
+            connection,
+        ),
     };
-    let mut summary = Summary { service: service_fqn.clone(), rest, ..Default::default() };
-    sink.service(requests::put_service(&service_name, plugin.manifest.connector_type.as_str(), connection))?;
 
-    let config = serde_json::to_string(&workflow.source)?;
-    let mut stream = plugin.module.open()(RStr::from_str(&config), crate::logging::host_context(options.level))
+    let config = serde_json::to_string(&workflow.source).bad_input()?;
+    let stream = match plugin.module.open()(RStr::from_str(&config), crate::logging::host_context(options.level))
         .into_result()
-        .map_err(|e| anyhow::anyhow!("the plugin could not start the run: {e}"))?;
+    {
+        Ok(stream) => stream,
+        Err(e) => {
+            let exit = if e.kind == ErrorKind::InvalidConfig { Exit::BadInput } else { Exit::RunFailed };
+            return Err(Failure { exit, error: anyhow::anyhow!("the plugin could not start the run: {e}") });
+        }
+    };
 
-    let topic_fqn = |name: &str| fqn::build([service_name.as_str(), name]);
+    // From here on the run has started: failures go into the summary.
+    let mut summary = Summary { service: service_fqn.clone(), rest, ..Default::default() };
+    let records = Puller::start(stream);
     let mut seen: Vec<String> = Vec::new();
     let mut status: Option<ListingStatus> = None;
+    let service_request = requests::put_service(&service_name, plugin.manifest.connector_type.as_str(), connection);
+    if let Err(e) = sink.service(service_request) {
+        summary.errors.push(format!("cannot create the messaging service '{service_name}': {e:#}"));
+    } else {
+        pull(&records, sink.as_mut(), &service_fqn, interrupt, &mut summary, &mut seen, &mut status);
+    }
+    // Dropping the receiver stops the puller, which drops the plugin's stream (its work is
+    // cancelled); it gets a moment to do so.
+    records.stop(Duration::from_secs(3));
+    if summary.interrupted.is_some() {
+        sink.abort();
+    }
+    match sink.finish_writes() {
+        Ok(writes) => summary.writes = writes,
+        Err(e) => summary.errors.push(format!("{e:#}")),
+    }
+    apply_status(&mut summary, status, &service_fqn, &mut seen);
+
+    summary.deletion = if let Some(signal) = summary.interrupted {
+        format!("kept: the run was interrupted ({})", Interrupt::name(signal))
+    } else if !mark_deleted {
+        "kept (markDeletedTopics is false)".into()
+    } else if !summary.listing_complete {
+        "kept: nothing is marked deleted after an incomplete listing".into()
+    } else if !summary.errors.is_empty() || !summary.writes.failures.is_empty() {
+        "kept: nothing is marked deleted after a run with errors".into()
+    } else {
+        match sink.delete_stale(&service_name, &service_fqn, seen, options.max_delete_share) {
+            Ok(what) => what,
+            Err(e) => {
+                summary.errors.push(format!("{e:#}"));
+                "kept: the deletion failed (see errors)".into()
+            }
+        }
+    };
+    let succeeded = summary.exit() == Exit::Success;
+    match sink.close(succeeded) {
+        Ok(output) => summary.output = output,
+        Err(e) => summary.errors.push(format!("{e:#}")),
+    }
+    if !succeeded && !rest {
+        summary.output = Some("not written: the previous file, if any, is left as it was".into());
+    }
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// The plugin's stream, pulled on a thread of its own so that the run can be interrupted while
+/// the plugin is busy: the host waits for records, or for a signal, never only for the plugin.
+struct Puller {
+    records: Option<Receiver<RResult<ROption<Record>, PluginError>>>,
+    done: Receiver<()>,
+}
+
+impl Puller {
+    fn start(mut stream: RecordStreamBox) -> Self {
+        let (tx, rx) = sync_channel(16);
+        let (done_tx, done_rx) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("plugin-records".into())
+            .spawn(move || {
+                loop {
+                    let item = stream.next();
+                    let last = !matches!(item, RResult::ROk(RSome(_)));
+                    if tx.send(item).is_err() || last {
+                        break;
+                    }
+                }
+                drop(stream);
+                let _ = done_tx.send(());
+            })
+            .expect("a thread");
+        Puller { records: Some(rx), done: done_rx }
+    }
+
+    fn next(&self, wait: Duration) -> Result<RResult<ROption<Record>, PluginError>, RecvTimeoutError> {
+        self.records.as_ref().ok_or(RecvTimeoutError::Disconnected)?.recv_timeout(wait)
+    }
+
+    /// Stops pulling; waits up to `grace` for the plugin's stream to be dropped.
+    fn stop(mut self, grace: Duration) {
+        drop(self.records.take());
+        if self.done.recv_timeout(grace).is_err() {
+            tracing::warn!("the plugin did not stop within {grace:?}; its work ends with this process");
+        }
+    }
+}
+
+/// Pulls records into the sink until the end, an error, or a signal.
+fn pull(
+    records: &Puller,
+    sink: &mut dyn Sink,
+    service_fqn: &str,
+    interrupt: &Interrupt,
+    summary: &mut Summary,
+    seen: &mut Vec<String>,
+    status: &mut Option<ListingStatus>,
+) {
     // A topic waits for the next record, which may be its sample: both go to the sink together.
     let mut pending: Option<Request> = None;
     let mut last_progress = Instant::now();
+    let write = |sink: &mut dyn Sink, topic: Request, sample: Option<Request>, summary: &mut Summary| {
+        let fqn = topic.entity_fqn.clone().unwrap_or_default();
+        sink.topic(topic, sample).map_err(|e| summary.errors.push(format!("cannot write topic {fqn}: {e:#}"))).is_ok()
+    };
     loop {
-        let record = match stream.next() {
-            RResult::ROk(RSome(record)) => record,
-            RResult::ROk(RNone) => break,
-            RResult::RErr(e) => {
-                summary.errors.push(format!("the run failed: {e}"));
+        if let Some(signal) = interrupt.received() {
+            summary.interrupted = Some(signal);
+            return;
+        }
+        let record = match records.next(Duration::from_millis(200)) {
+            Ok(RResult::ROk(RSome(record))) => record,
+            Ok(RResult::ROk(RNone)) => break,
+            Ok(RResult::RErr(e)) => {
+                summary.errors.push(format!("the plugin failed: {e}"));
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => {
+                summary.errors.push("the plugin's record stream ended without saying so".into());
                 break;
             }
         };
@@ -148,39 +303,59 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, schema: &Value, options: Option
         match record.kind {
             RecordKind::Topic => {
                 if let Some(topic) = pending.take() {
-                    sink.topic(topic, None)?;
+                    if !write(sink, topic, None, summary) {
+                        return;
+                    }
                 }
-                let body: Value = serde_json::from_str(record.payload.as_str())
-                    .with_context(|| format!("the plugin sent a topic '{name}' that is not JSON"))?;
-                let fqn = topic_fqn(name);
-                seen.push(fqn.clone());
-                pending = Some(requests::put_topic(fqn, body));
-                summary.topics += 1;
+                let body: Value = match serde_json::from_str(record.payload.as_str()) {
+                    Ok(body) => body,
+                    Err(e) => {
+                        summary.errors.push(format!("the plugin sent a topic '{name}' that is not JSON: {e}"));
+                        continue;
+                    }
+                };
+                match topic_fqn(&body, service_fqn) {
+                    Ok(fqn) => {
+                        seen.push(fqn.clone());
+                        pending = Some(requests::put_topic(fqn, body));
+                        summary.topics += 1;
+                    }
+                    Err(why) => summary.errors.push(format!("topic '{name}' not written: {why}")),
+                }
             }
             RecordKind::TopicSampleData => {
-                let body: Value = serde_json::from_str(record.payload.as_str())
-                    .with_context(|| format!("the plugin sent sample data of '{name}' that is not JSON"))?;
-                let fqn = topic_fqn(name);
+                let body: Value = match serde_json::from_str(record.payload.as_str()) {
+                    Ok(body) => body,
+                    Err(e) => {
+                        summary.errors.push(format!("the plugin sent sample data of '{name}' that is not JSON: {e}"));
+                        continue;
+                    }
+                };
                 let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
-                let its_topic = pending.as_ref().is_some_and(|t| t.entity_fqn.as_deref() == Some(fqn.as_str()));
-                let sample = has_messages.then(|| requests::put_sample_data(fqn, body));
+                // The sample belongs to the pending topic when it names the same stream.
+                let its_topic = pending.as_ref().is_some_and(|t| t.body.get("name").and_then(Value::as_str) == Some(name));
                 match pending.take() {
-                    Some(topic) if its_topic => sink.topic(topic, sample)?,
+                    Some(topic) if its_topic => {
+                        let fqn = topic.entity_fqn.clone().unwrap_or_default();
+                        let sample = has_messages.then(|| requests::put_sample_data(fqn, body));
+                        if !write(sink, topic, sample, summary) {
+                            return;
+                        }
+                    }
                     other => {
                         if let Some(topic) = other {
-                            sink.topic(topic, None)?;
+                            if !write(sink, topic, None, summary) {
+                                return;
+                            }
                         }
                         summary.warnings.push(format!("sample data of '{name}' came without its topic; not written"));
                     }
                 }
             }
-            RecordKind::ListingStatus => {
-                let s: ListingStatus = serde_json::from_str(record.payload.as_str())
-                    .context("the plugin sent a listing status that is not readable")?;
-                // Streams that exist but could not be read count as seen: never deleted for a failure.
-                seen.extend(s.unresolved.iter().map(|name| topic_fqn(name)));
-                status = Some(s);
-            }
+            RecordKind::ListingStatus => match serde_json::from_str::<ListingStatus>(record.payload.as_str()) {
+                Ok(s) => *status = Some(s),
+                Err(e) => summary.errors.push(format!("the plugin sent a listing status that is not readable: {e}")),
+            },
         }
         if last_progress.elapsed() >= Duration::from_secs(5) {
             tracing::info!("progress: {} topics read", summary.topics);
@@ -188,50 +363,43 @@ pub fn run(workflow: &Workflow, plugin: &Plugin, schema: &Value, options: Option
         }
     }
     if let Some(topic) = pending.take() {
-        sink.topic(topic, None)?;
+        write(sink, topic, None, summary);
     }
-    drop(stream);
-    summary.writes = sink.finish_writes()?;
+}
 
-    match &status {
-        Some(s) => {
-            summary.streams_listed = s.streams_listed;
-            summary.streams_filtered = s.streams_filtered;
-            summary.listing_complete = s.complete && summary.errors.is_empty();
-            summary.warnings.extend(s.warnings.iter().cloned());
-            summary.api_calls = s.api_calls.clone();
-            if let Some(reason) = &s.reason {
-                summary.errors.push(format!("the listing is incomplete: {reason}"));
-            }
-            if !s.unresolved.is_empty() {
-                summary.errors.push(format!(
-                    "{} stream(s) could not be read: {}",
-                    s.unresolved.len(),
-                    s.unresolved.join(", ")
-                ));
-            }
-        }
-        None => {
-            if summary.errors.is_empty() {
-                summary.errors.push("the plugin ended the run without a listing status".into());
-            }
-        }
+/// The FQN OpenMetadata will give the topic: the payload's `service` (the service's FQN) and
+/// its quoted `name`, the same fields the server builds it from.
+fn topic_fqn(body: &Value, service_fqn: &str) -> Result<String, String> {
+    let name = body.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or("the request has no name")?;
+    let service = body.get("service").and_then(Value::as_str).ok_or("the request has no service")?;
+    if service != service_fqn {
+        return Err(format!("the request names service '{service}', not this run's '{service_fqn}'"));
     }
+    Ok(format!("{service}.{}", fqn::quote(name)))
+}
 
-    summary.deletion = if !mark_deleted {
-        "kept (markDeletedTopics is false)".into()
-    } else if !summary.listing_complete {
-        "kept: nothing is marked deleted after an incomplete listing".into()
-    } else {
-        match sink.delete_stale(&service_name, &service_fqn, seen, options.max_delete_share) {
-            Ok(what) => what,
-            Err(e) => {
-                summary.errors.push(format!("{e:#}"));
-                "kept: the deletion failed".into()
-            }
+/// Takes the plugin's listing status into the summary.
+fn apply_status(summary: &mut Summary, status: Option<ListingStatus>, service_fqn: &str, seen: &mut Vec<String>) {
+    let Some(s) = status else {
+        if summary.errors.is_empty() && summary.interrupted.is_none() {
+            summary.errors.push("the plugin ended the run without a listing status".into());
         }
+        return;
     };
-    summary.output = sink.close()?;
-    summary.elapsed = started.elapsed();
-    Ok(summary)
+    summary.streams_listed = s.streams_listed;
+    summary.streams_filtered = s.streams_filtered;
+    summary.listing_complete = s.complete && summary.errors.is_empty();
+    summary.warnings.extend(s.warnings.iter().cloned());
+    summary.api_calls = s.api_calls.clone();
+    summary.not_yet_topics = s.not_yet_topics.len() as u64;
+    // Streams that exist but could not be read, or are not topics yet, count as seen: never
+    // deleted for that.
+    let unseen_fqn = |name: &String| format!("{service_fqn}.{}", fqn::quote(name));
+    seen.extend(s.unresolved.iter().chain(&s.not_yet_topics).map(unseen_fqn));
+    if let Some(reason) = &s.reason {
+        summary.errors.push(format!("the listing is incomplete: {reason}"));
+    }
+    if !s.unresolved.is_empty() {
+        summary.errors.push(format!("{} stream(s) could not be read: {}", s.unresolved.len(), s.unresolved.join(", ")));
+    }
 }

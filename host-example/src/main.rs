@@ -4,20 +4,23 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use plugin_abi::LogLevel;
 
+mod failure;
 mod ingest;
 mod logging;
 mod openmetadata;
 mod plugins;
 mod requests;
+mod signals;
 mod sink;
 mod test_connection;
 mod validate;
 mod workflow;
 
+use failure::{fail, Categorize, Exit, Result};
 use plugins::{Plugin, PluginDir};
 use workflow::{LoggerLevel, Workflow};
 
@@ -49,6 +52,9 @@ enum Command {
         /// OpenMetadata requests in flight at once (metadata-rest sink).
         #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
         sink_concurrency: u16,
+        /// The most seconds one OpenMetadata call may take before it is retried (metadata-rest).
+        #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        sink_timeout: u64,
     },
     /// Checks that the workflow's source can be reached, step by step.
     TestConnection {
@@ -72,73 +78,75 @@ enum Command {
     },
 }
 
-/// Exit codes: 0 success, 1 the run or check failed, 2 the input (workflow, plugin) is wrong.
-const EXIT_BAD_INPUT: u8 = 2;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_BAD_INPUT)
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.exit.code())
         }
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli) -> Result<Exit> {
     let flag_level = cli.log_level.as_deref().map(parse_level);
     let dir = plugins::resolve_dir(cli.plugin_dir);
     match cli.command {
         Command::Plugins => {
             logging::init(flag_level.unwrap_or(LogLevel::Info));
-            let found = plugins::load_dir(&dir)?;
+            let found = plugins::load_dir(&dir).bad_input()?;
             print_plugins(&found);
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
         Command::Schema { connector } => {
             logging::init(flag_level.unwrap_or(LogLevel::Warn));
-            let found = plugins::load_dir(&dir)?;
+            let found = plugins::load_dir(&dir).bad_input()?;
             let plugin = pick(&found, &[connector.as_str()])?;
-            println!("{}", plugin.module.config_schema()().into_result()?);
-            Ok(ExitCode::SUCCESS)
+            println!("{}", plugin.module.config_schema()().into_result().run_failed()?);
+            Ok(Exit::Success)
         }
-        Command::Ingest { config, max_delete_share, sink_concurrency } => {
+        Command::Ingest { config, max_delete_share, sink_concurrency, sink_timeout } => {
             if !(0.0..=1.0).contains(&max_delete_share) {
-                bail!("--max-delete-share must be between 0 and 1, not {max_delete_share}");
+                fail!(BadInput, "--max-delete-share must be between 0 and 1, not {max_delete_share}");
             }
+            // Listening from the start: a signal before the run begins stops it before it writes.
+            let interrupt = signals::Interrupt::install().context("cannot listen for signals").run_failed()?;
             let (workflow, level) = load_workflow(&config, flag_level)?;
-            let found = plugins::load_dir(&dir)?;
+            let found = plugins::load_dir(&dir).bad_input()?;
             let plugin = pick_for(&found, &workflow)?;
             let schema = validate_source(plugin, &workflow, &config)?;
-            let options = ingest::Options { level, max_delete_share, sink_concurrency: sink_concurrency.into() };
-            let summary = ingest::run(&workflow, plugin, &schema, options)?;
+            let options = ingest::Options {
+                level,
+                max_delete_share,
+                sink_concurrency: sink_concurrency.into(),
+                sink_timeout: std::time::Duration::from_secs(sink_timeout),
+            };
+            let summary = ingest::run(&workflow, plugin, &schema, options, &interrupt)?;
             println!("{summary}");
-            Ok(ExitCode::from(summary.exit_code() as u8))
+            Ok(summary.exit())
         }
         Command::Validate { config } => {
             let (workflow, _) = load_workflow(&config, flag_level)?;
-            let found = plugins::load_dir(&dir)?;
+            let found = plugins::load_dir(&dir).bad_input()?;
             let plugin = pick_for(&found, &workflow)?;
             validate_source(plugin, &workflow, &config)?;
+            sink::SinkConfig::from_workflow(&workflow).bad_input()?;
             println!("{} is a valid {} workflow", config.display(), plugin.manifest.connector_type);
-            if let Err(e) = sink::SinkConfig::from_workflow(&workflow) {
-                println!("note: {e:#}");
-            }
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Success)
         }
         Command::TestConnection { config, json } => {
             let (workflow, level) = load_workflow(&config, flag_level)?;
-            let found = plugins::load_dir(&dir)?;
+            let found = plugins::load_dir(&dir).bad_input()?;
             let plugin = pick_for(&found, &workflow)?;
             validate_source(plugin, &workflow, &config)?;
-            let (report, raw) = test_connection::run(&workflow, plugin, level)?;
+            let (report, raw) = test_connection::run(&workflow, plugin, level).run_failed()?;
             if json {
                 println!("{raw}");
             } else {
                 println!("{}", report.table());
             }
-            Ok(ExitCode::from(if report.passed() { 0 } else { 1 }))
+            Ok(if report.passed() { Exit::Success } else { Exit::RunFailed })
         }
     }
 }
@@ -155,7 +163,7 @@ fn parse_level(s: &str) -> LogLevel {
 
 /// Reads the workflow and starts the log at its level (or the flag's).
 fn load_workflow(path: &std::path::Path, flag: Option<LogLevel>) -> Result<(Workflow, LogLevel)> {
-    let workflow = Workflow::load(path)?;
+    let workflow = Workflow::load(path).bad_input()?;
     let level = flag.unwrap_or(match workflow.workflow_config.logger_level {
         Some(LoggerLevel::Debug) => LogLevel::Debug,
         Some(LoggerLevel::Warn) => LogLevel::Warn,
@@ -170,7 +178,7 @@ fn load_workflow(path: &std::path::Path, flag: Option<LogLevel>) -> Result<(Work
 fn pick_for<'a>(found: &'a PluginDir, workflow: &Workflow) -> Result<&'a Plugin> {
     let wanted: Vec<&str> = [workflow.connection_type(), workflow.source_type()].into_iter().flatten().collect();
     if wanted.is_empty() {
-        bail!("source.type: the workflow does not say which connector it is for");
+        fail!(BadInput, "source.type: the workflow does not say which connector it is for");
     }
     pick(found, &wanted)
 }
@@ -183,7 +191,8 @@ fn pick<'a>(found: &'a PluginDir, wanted: &[&str]) -> Result<&'a Plugin> {
         return Ok(plugin);
     }
     let have = found.connector_types();
-    bail!(
+    fail!(
+        BadInput,
         "no plugin for connector '{}' in {} (plugins found: {})",
         wanted[0],
         found.dir.display(),
@@ -194,14 +203,15 @@ fn pick<'a>(found: &'a PluginDir, wanted: &[&str]) -> Result<&'a Plugin> {
 /// Validates `source` against the plugin's schema (returned, for later use); every violation
 /// is listed.
 fn validate_source(plugin: &Plugin, workflow: &Workflow, path: &std::path::Path) -> Result<serde_json::Value> {
-    let schema: serde_json::Value = serde_json::from_str(plugin.module.config_schema()().into_result()?.as_str())
-        .context("the plugin's config schema is not JSON")?;
-    let violations = validate::against_schema(&schema, &workflow.source)?;
+    let schema_text = plugin.module.config_schema()().into_result().run_failed()?;
+    let schema: serde_json::Value =
+        serde_json::from_str(schema_text.as_str()).context("the plugin's config schema is not JSON").run_failed()?;
+    let violations = validate::against_schema(&schema, &workflow.source).run_failed()?;
     if violations.is_empty() {
         return Ok(schema);
     }
     let list: Vec<String> = violations.iter().map(|v| format!("  source{}: {}", v.path, v.message)).collect();
-    bail!("{} is not a valid {} workflow:\n{}", path.display(), plugin.manifest.connector_type, list.join("\n"))
+    fail!(BadInput, "{} is not a valid {} workflow:\n{}", path.display(), plugin.manifest.connector_type, list.join("\n"))
 }
 
 fn print_plugins(found: &PluginDir) {

@@ -15,6 +15,8 @@ pub const TOKEN_ENV: &str = "OPENMETADATA_JWT_TOKEN";
 const MIN_SERVER_MAJOR: u64 = 1;
 const ATTEMPTS: u32 = 5;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// The longest Retry-After honoured; a server asking for more is retried after this.
+const MAX_RETRY_AFTER_SECS: u64 = 60;
 
 /// A JWT: never shown, in Debug output or anywhere else.
 #[derive(Clone)]
@@ -62,7 +64,7 @@ impl Client {
     /// From `workflowConfig.openMetadataServerConfig`: `hostPort` and `authProvider`
     /// (`openmetadata` with `securityConfig.jwtToken`, or `no-auth`). The token may also come
     /// from `$OPENMETADATA_JWT_TOKEN`.
-    pub fn from_config(config: &Value) -> Result<Self> {
+    pub fn from_config(config: &Value, timeout: Duration) -> Result<Self> {
         let at = "workflowConfig.openMetadataServerConfig";
         let base = config
             .get("hostPort")
@@ -89,13 +91,29 @@ impl Client {
         };
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
+            .timeout(timeout)
             .max_idle_connections_per_host(64)
             .build();
         Ok(Client { base, token, agent })
     }
 
-    /// `GET /v1/system/version`: the server is there, lets us in, and is recent enough.
+    /// An authenticated read (`GET /v1/services/messagingServices/name/{name}`, 404 when the
+    /// service is new): the version call needs no token on a real server, so this is what shows
+    /// a refused token before anything is written.
+    pub fn check_access(&self, service_name: &str) -> Result<()> {
+        let path = format!("/v1/services/messagingServices/name/{}", encode(service_name));
+        match self.call("GET", &path, None) {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(404) => Ok(()),
+            Err(e) if matches!(e.status(), Some(401 | 403)) => bail!(
+                "the OpenMetadata server at {} refused our credentials ({e}); check securityConfig.jwtToken or ${TOKEN_ENV}",
+                self.base
+            ),
+            Err(e) => bail!("cannot use the OpenMetadata server at {}: {e}", self.base),
+        }
+    }
+
+    /// `GET /v1/system/version`: the server is there and recent enough.
     pub fn check_server(&self) -> Result<String> {
         let answer = self.call("GET", "/v1/system/version", None).map_err(|e| match e.status() {
             Some(401 | 403) => anyhow::anyhow!(
@@ -122,6 +140,7 @@ impl Client {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
+            let mut retry_after: Option<Duration> = None;
             let mut request = self.agent.request(method, &url).set("Accept", "application/json");
             if let Some(token) = &self.token {
                 request = request.set("Authorization", &format!("Bearer {}", token.0));
@@ -142,6 +161,10 @@ impl Client {
                     return Ok(Answer { status, body });
                 }
                 Err(ureq::Error::Status(status, response)) => {
+                    retry_after = response
+                        .header("Retry-After")
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(|s| Duration::from_secs(s.min(MAX_RETRY_AFTER_SECS)));
                     let rejected = CallError::Rejected {
                         method,
                         path: path.to_string(),
@@ -161,8 +184,10 @@ impl Client {
             if attempt >= ATTEMPTS {
                 return Err(failure);
             }
-            tracing::debug!("{failure}; retrying in {backoff:?} (attempt {attempt} of {ATTEMPTS})");
-            std::thread::sleep(backoff);
+            // The server's Retry-After (429, 503) wins over our own backoff when it is longer.
+            let wait = retry_after.map_or(backoff, |r| r.max(backoff));
+            tracing::debug!("{failure}; retrying in {wait:?} (attempt {attempt} of {ATTEMPTS})");
+            std::thread::sleep(wait);
             backoff *= 2;
             attempt += 1;
         }
@@ -218,23 +243,25 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const T: Duration = Duration::from_secs(60);
+
     #[test]
     fn the_token_comes_from_the_file_or_the_environment_and_never_shows() {
-        let c = Client::from_config(&json!({"hostPort": "http://h:8585/api/", "authProvider": "openmetadata", "securityConfig": {"jwtToken": "jwt-canary"}})).unwrap();
+        let c = Client::from_config(&json!({"hostPort": "http://h:8585/api/", "authProvider": "openmetadata", "securityConfig": {"jwtToken": "jwt-canary"}}), T).unwrap();
         assert_eq!(c.base, "http://h:8585/api");
         assert!(!format!("{c:?}").contains("jwt-canary"));
-        let e = Client::from_config(&json!({"hostPort": "http://h/api", "authProvider": "openmetadata"}));
+        let e = Client::from_config(&json!({"hostPort": "http://h/api", "authProvider": "openmetadata"}), T);
         if std::env::var(TOKEN_ENV).is_err() {
             assert!(format!("{:#}", e.unwrap_err()).contains("securityConfig.jwtToken"));
         }
-        assert!(Client::from_config(&json!({"hostPort": "http://h/api", "authProvider": "no-auth"}))
+        assert!(Client::from_config(&json!({"hostPort": "http://h/api", "authProvider": "no-auth"}), T)
             .unwrap()
             .token
             .is_none());
-        assert!(format!("{:#}", Client::from_config(&json!({"hostPort": "h:1"})).unwrap_err()).contains("hostPort"));
+        assert!(format!("{:#}", Client::from_config(&json!({"hostPort": "h:1"}), T).unwrap_err()).contains("hostPort"));
         assert!(format!(
             "{:#}",
-            Client::from_config(&json!({"hostPort": "http://h", "authProvider": "google"})).unwrap_err()
+            Client::from_config(&json!({"hostPort": "http://h", "authProvider": "google"}), T).unwrap_err()
         )
         .contains("google"));
     }

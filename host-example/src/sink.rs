@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -74,16 +75,20 @@ pub trait Sink {
         seen: Vec<String>,
         max_share: f64,
     ) -> Result<String>;
-    /// Ends the sink; the output's name, when it is a file.
-    fn close(self: Box<Self>) -> Result<Option<String>>;
+    /// Stops work not started yet (the run was interrupted); writes in flight finish.
+    fn abort(&mut self);
+    /// Ends the sink; the output's name, when it is a file. `succeeded` says whether the run
+    /// did: a file is put in place only then, and the previous one is kept otherwise.
+    fn close(self: Box<Self>, succeeded: bool) -> Result<Option<String>>;
 }
 
-/// Writes requests as JSON lines to a temporary file beside the target, renamed into place when
-/// the run ends, so that a crash never leaves a half-written file under the target name.
+/// Writes requests as JSON lines to a temporary file beside the target, renamed over it only
+/// when the run succeeded, so that a failed, interrupted or crashed run never replaces the
+/// last good file with a partial one.
 pub struct FileSink {
     target: PathBuf,
     partial: PathBuf,
-    out: BufWriter<File>,
+    out: Option<BufWriter<File>>,
     writes: Writes,
 }
 
@@ -94,12 +99,50 @@ impl FileSink {
         let partial = PathBuf::from(partial);
         let file = File::create(&partial)
             .with_context(|| format!("sink.config.filename: cannot create {}", partial.display()))?;
-        Ok(FileSink { target, partial, out: BufWriter::new(file), writes: Writes::default() })
+        Ok(FileSink { target, partial, out: Some(BufWriter::new(file)), writes: Writes::default() })
     }
 
     fn write(&mut self, request: &Request) -> Result<()> {
-        serde_json::to_writer(&mut self.out, request)?;
-        self.out.write_all(b"\n").with_context(|| format!("cannot write to {}", self.partial.display()))
+        let out = self.out.as_mut().context("the file sink is closed")?;
+        serde_json::to_writer(&mut *out, request)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| out.write_all(b"\n").map_err(anyhow::Error::from))
+            .with_context(|| format!("cannot write to {}", self.partial.display()))
+    }
+
+    /// Flushes, syncs and renames the temporary file over the target, then syncs the folder.
+    fn commit(&mut self) -> Result<()> {
+        let out = self.out.take().context("the file sink is closed")?;
+        let file = out.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write to {}", self.partial.display()))?;
+        file.sync_all().with_context(|| format!("cannot sync {} to disk", self.partial.display()))?;
+        drop(file);
+        std::fs::rename(&self.partial, &self.target)
+            .with_context(|| format!("cannot move {} to {}", self.partial.display(), self.target.display()))?;
+        let folder = match self.target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        File::open(&folder)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("cannot sync folder {} after writing {}", folder.display(), self.target.display()))
+    }
+
+    fn discard(&mut self) {
+        drop(self.out.take());
+        if let Err(e) = std::fs::remove_file(&self.partial) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("cannot remove {}: {e}", self.partial.display());
+            }
+        }
+    }
+}
+
+impl Drop for FileSink {
+    /// A sink dropped without being closed (an error on the way) leaves no partial file.
+    fn drop(&mut self) {
+        if self.out.is_some() {
+            self.discard();
+        }
     }
 }
 
@@ -127,11 +170,17 @@ impl Sink for FileSink {
         Ok("those not seen in this run are to be soft-deleted (deleteStale request written)".into())
     }
 
-    fn close(mut self: Box<Self>) -> Result<Option<String>> {
-        self.out.flush().with_context(|| format!("cannot write to {}", self.partial.display()))?;
-        self.out.get_ref().sync_all().ok();
-        std::fs::rename(&self.partial, &self.target)
-            .with_context(|| format!("cannot move {} to {}", self.partial.display(), self.target.display()))?;
+    fn abort(&mut self) {}
+
+    fn close(mut self: Box<Self>, succeeded: bool) -> Result<Option<String>> {
+        if !succeeded {
+            self.discard();
+            return Ok(None);
+        }
+        if let Err(e) = self.commit() {
+            self.discard();
+            return Err(e);
+        }
         Ok(Some(self.target.display().to_string()))
     }
 }
@@ -149,20 +198,25 @@ pub struct RestSink {
     jobs: Option<SyncSender<Job>>,
     workers: Vec<JoinHandle<()>>,
     writes: Arc<Mutex<Writes>>,
+    /// Set when the run is interrupted: queued topics are skipped.
+    cancelled: Arc<AtomicBool>,
 }
 
 impl RestSink {
-    /// Connects: checks the server's version and our credentials before anything is sent.
-    pub fn connect(server: &Value, concurrency: usize) -> Result<Self> {
-        let client = Client::from_config(server)?;
+    /// Connects: checks the server's version and our credentials (by an authenticated read of
+    /// the service) before anything is sent.
+    pub fn connect(server: &Value, service_name: &str, concurrency: usize, timeout: std::time::Duration) -> Result<Self> {
+        let client = Client::from_config(server, timeout)?;
         let version = client.check_server()?;
         tracing::info!("OpenMetadata server version {version}");
+        client.check_access(service_name)?;
+        let cancelled = Arc::new(AtomicBool::new(false));
         let (tx, rx) = sync_channel::<Job>(concurrency * 2);
         let rx = Arc::new(Mutex::new(rx));
         let writes = Arc::new(Mutex::new(Writes::default()));
         let workers = (0..concurrency)
             .map(|i| {
-                let (client, rx, writes) = (client.clone(), rx.clone(), writes.clone());
+                let (client, rx, writes, cancelled) = (client.clone(), rx.clone(), writes.clone(), cancelled.clone());
                 std::thread::Builder::new()
                     .name(format!("om-sink-{i}"))
                     .spawn(move || loop {
@@ -170,12 +224,15 @@ impl RestSink {
                             Ok(job) => job,
                             Err(_) => return,
                         };
+                        if cancelled.load(Ordering::SeqCst) {
+                            continue; // drain the queue without writing
+                        }
                         write_topic(&client, job, &writes);
                     })
                     .expect("a thread")
             })
             .collect();
-        Ok(RestSink { client, jobs: Some(tx), workers, writes })
+        Ok(RestSink { client, jobs: Some(tx), workers, writes, cancelled })
     }
 }
 
@@ -260,11 +317,20 @@ impl Sink for RestSink {
             Ok(_) => {}
             Err(e) if e.status() == Some(404) => {
                 // An older server: delete the unseen topics one by one.
-                for (id, fqn) in &unseen {
+                let mut deleted: Vec<&str> = Vec::new();
+                for (i, (id, fqn)) in unseen.iter().enumerate() {
                     let path = format!("/v1/topics/{id}?recursive=true&hardDelete=false");
-                    self.client
-                        .call("DELETE", &path, None)
-                        .map_err(|e| anyhow::anyhow!("cannot soft-delete {fqn}: {e}"))?;
+                    if let Err(e) = self.client.call("DELETE", &path, None) {
+                        let kept: Vec<&str> = unseen[i..].iter().map(|(_, fqn)| fqn.as_str()).collect();
+                        bail!(
+                            "soft-deleting unseen topics one by one failed at {fqn}: {e}; deleted {} ({}), not deleted {} ({})",
+                            deleted.len(),
+                            if deleted.is_empty() { "none".to_string() } else { deleted.join(", ") },
+                            kept.len(),
+                            kept.join(", ")
+                        );
+                    }
+                    deleted.push(fqn);
                 }
             }
             Err(e) => bail!("cannot soft-delete stale topics: {e}"),
@@ -272,7 +338,11 @@ impl Sink for RestSink {
         Ok(format!("soft-deleted {}: {}", names.len(), names.join(", ")))
     }
 
-    fn close(mut self: Box<Self>) -> Result<Option<String>> {
+    fn abort(&mut self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    fn close(mut self: Box<Self>, _: bool) -> Result<Option<String>> {
         self.finish_writes()?;
         Ok(None)
     }

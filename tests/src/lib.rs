@@ -167,13 +167,19 @@ impl StreamSpec {
 pub async fn seed(client: &aws_sdk_kinesis::Client, streams: &[StreamSpec]) -> Result<()> {
     for chunk in streams.chunks(16) {
         let creates = chunk.iter().map(|s| async move {
-            client
-                .create_stream()
-                .stream_name(&s.name)
-                .shard_count(s.shards)
-                .send()
-                .await
-                .with_context(|| format!("CreateStream {}", s.name))
+            // kinesis-local allows a few streams in CREATING at once; a busy machine keeps them
+            // there longer: wait for some to finish and ask again.
+            let mut attempt = 0;
+            loop {
+                let created = client.create_stream().stream_name(&s.name).shard_count(s.shards).send().await;
+                match created {
+                    Err(e) if attempt < 100 && aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e) == Some("LimitExceededException") => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    other => break other.map(|_| ()).with_context(|| format!("CreateStream {}", s.name)),
+                }
+            }
         });
         for r in futures::future::join_all(creates).await {
             r?;

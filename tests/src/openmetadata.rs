@@ -1,11 +1,17 @@
 //! An OpenMetadata API stand-in for the tests: the calls the sink makes, with real state
 //! (entities by id and FQN, soft-deletion, deleteStale, paging with `after` cursors, an older
-//! server's 404 for deleteStale), bearer-token checks, and every request body validated against
+//! server's 404 for deleteStale), bearer-token checks on every call but the version (as a real
+//! server: `GET /v1/system/version` needs no token), every request body validated against
 //! OpenMetadata's JSON Schemas (`tests/contract/`), refused with 400 and the reason as the
-//! server does.
+//! server does, and faults on demand: error statuses with Retry-After, slow answers, connections
+//! closed without an answer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use std::thread::JoinHandle;
 
 use anyhow::Result;
@@ -26,6 +32,15 @@ pub struct Topic {
     pub sample: Option<Value>,
 }
 
+/// A fault the stand-in answers a `PUT /v1/topics` with, instead of handling it.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// This status, with `Retry-After: seconds` when given.
+    Status(u16, Option<u64>),
+    /// Handled, after this long (past the client's timeout, the client has given up).
+    Slow(Duration),
+}
+
 #[derive(Debug, Default)]
 pub struct State {
     pub version: String,
@@ -33,6 +48,14 @@ pub struct State {
     pub legacy: bool,
     /// The next this-many `PUT /v1/topics` answer 503.
     pub fail_topic_puts: u32,
+    /// The next `PUT /v1/topics` calls meet these faults, one each, in order.
+    pub topic_put_faults: VecDeque<Fault>,
+    /// `DELETE /v1/topics/{id}` answers 500 once this many have succeeded.
+    pub fail_deletes_after: Option<usize>,
+    /// Every PUT: path and body.
+    pub puts: Vec<(String, Value)>,
+    /// When each `PUT /v1/topics` came, and whether it was answered by a fault.
+    pub topic_put_times: Vec<(std::time::Instant, bool)>,
     /// `PUT /v1/topics` of these topic names answer 400.
     pub reject_topics: Vec<String>,
     pub services: BTreeMap<String, Value>,
@@ -94,17 +117,45 @@ impl StandIn {
                             .iter()
                             .find(|h| h.field.equiv("Authorization"))
                             .map(|h| h.value.as_str().to_string());
-                        let (status, answer) = if token.is_some() && auth != token {
-                            (401, json!({"code": 401, "message": "Not Authorized! Invalid Token"}))
+                        let method = request.method().clone();
+                        let url = request.url().to_string();
+                        let open = method == Method::Get && url == "/api/v1/system/version";
+                        let fault = if method == Method::Put && url == "/api/v1/topics" {
+                            let mut state = state.lock().unwrap();
+                            let fault = state.topic_put_faults.pop_front();
+                            state.topic_put_times.push((std::time::Instant::now(), fault.is_some()));
+                            if fault.is_some() {
+                                state.calls.push((method.to_string(), url.clone()));
+                            }
+                            fault
                         } else {
-                            let method = request.method().clone();
-                            let url = request.url().to_string();
-                            handle(&mut state.lock().unwrap(), &contracts, &method, &url, &body)
+                            None
+                        };
+                        let (status, answer, retry_after) = match fault {
+                            Some(Fault::Status(status, retry_after)) => {
+                                (status, json!({"code": status, "message": "injected by the test"}), retry_after)
+                            }
+                            Some(Fault::Slow(delay)) => {
+                                std::thread::sleep(delay);
+                                let (s, a) = handle(&mut state.lock().unwrap(), &contracts, &method, &url, &body);
+                                (s, a, None)
+                            }
+                            None if !open && token.is_some() && auth != token => {
+                                state.lock().unwrap().calls.push((method.to_string(), url.clone()));
+                                (401, json!({"code": 401, "message": "Not Authorized! Invalid Token"}), None)
+                            }
+                            None => {
+                                let (s, a) = handle(&mut state.lock().unwrap(), &contracts, &method, &url, &body);
+                                (s, a, None)
+                            }
                         };
                         let header = Header::from_bytes("Content-Type", "application/json").unwrap();
-                        let _ = request.respond(
-                            Response::from_string(answer.to_string()).with_status_code(status).with_header(header),
-                        );
+                        let mut response =
+                            Response::from_string(answer.to_string()).with_status_code(status).with_header(header);
+                        if let Some(seconds) = retry_after {
+                            response = response.with_header(Header::from_bytes("Retry-After", seconds.to_string()).unwrap());
+                        }
+                        let _ = request.respond(response);
                     }
                 })
             })
@@ -134,6 +185,85 @@ impl Drop for StandIn {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+    }
+}
+
+/// A TCP front for the stand-in that resets (RST, no answer) the first connections whose first
+/// request is `PUT /api/v1/topics`, as a proxy or a restarting server does; everything else is
+/// passed through.
+pub struct ResetFront {
+    pub port: u16,
+    /// Resets still to do.
+    pub resets_left: Arc<AtomicUsize>,
+    /// Resets done.
+    pub resets_done: Arc<AtomicUsize>,
+}
+
+impl ResetFront {
+    pub fn start(upstream_port: u16, resets: usize) -> Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let resets_left = Arc::new(AtomicUsize::new(resets));
+        let resets_done = Arc::new(AtomicUsize::new(0));
+        let (left, done) = (resets_left.clone(), resets_done.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let (left, done) = (left.clone(), done.clone());
+                std::thread::spawn(move || {
+                    let _ = pass_or_reset(client, upstream_port, &left, &done);
+                });
+            }
+        });
+        Ok(ResetFront { port, resets_left, resets_done })
+    }
+
+    pub fn host_port(&self) -> String {
+        format!("http://127.0.0.1:{}/api", self.port)
+    }
+}
+
+fn pass_or_reset(mut client: TcpStream, upstream_port: u16, left: &AtomicUsize, done: &AtomicUsize) -> Result<()> {
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = client.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&chunk[..n]);
+    }
+    if head.starts_with(b"PUT /api/v1/topics ")
+        && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+    {
+        done.fetch_add(1, Ordering::SeqCst);
+        reset(&client);
+        return Ok(());
+    }
+    let mut upstream = TcpStream::connect(("127.0.0.1", upstream_port))?;
+    upstream.write_all(&head)?;
+    let (mut from_upstream, mut to_client) = (upstream.try_clone()?, client.try_clone()?);
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_upstream, &mut to_client);
+        let _ = to_client.shutdown(std::net::Shutdown::Both);
+    });
+    let _ = std::io::copy(&mut client, &mut upstream);
+    let _ = upstream.shutdown(std::net::Shutdown::Both);
+    Ok(())
+}
+
+/// Closes with an RST (SO_LINGER 0), as a crashed peer does.
+fn reset(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: a valid socket and a correctly sized option value.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
     }
 }
 
@@ -168,6 +298,10 @@ fn topic_json(t: &Topic) -> Value {
 
 fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, body: &str) -> (u16, Value) {
     state.calls.push((method.to_string(), url.to_string()));
+    if *method == Method::Put {
+        let path = url.strip_prefix("/api").unwrap_or(url).to_string();
+        state.puts.push((path, serde_json::from_str(body).unwrap_or(Value::Null)));
+    }
     let Some(rest) = url.strip_prefix("/api") else { return (404, json!({"message": "not found"})) };
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let params: BTreeMap<String, String> =
@@ -177,6 +311,10 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Get, ["v1", "system", "version"]) => (200, json!({"version": state.version, "revision": "stand-in"})),
+        (Method::Get, ["v1", "services", "messagingServices", "name", name]) => match state.services.get(&decode(name)) {
+            Some(service) => (200, service.clone()),
+            None => (404, json!({"code": 404, "message": format!("messagingService instance for {name} not found")})),
+        },
         (Method::Put, ["v1", "services", "messagingServices"]) => {
             let body = match json_body() {
                 Ok(b) => b,
@@ -298,6 +436,12 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
         (Method::Delete, ["v1", "topics", id]) => {
             if params.get("hardDelete").map(String::as_str) != Some("false") {
                 return bad_request("this stand-in only soft-deletes".into());
+            }
+            if let Some(left) = state.fail_deletes_after.as_mut() {
+                if *left == 0 {
+                    return (500, json!({"code": 500, "message": "injected by the test"}));
+                }
+                *left -= 1;
             }
             match state.topics.iter_mut().find(|t| t.id == *id) {
                 Some(t) => {

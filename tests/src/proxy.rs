@@ -1,6 +1,9 @@
 //! A small HTTP/1.1 proxy in front of an emulator, for faults the emulator cannot make itself:
 //! an AWS error for chosen calls, added latency. Each call is shown to a rule, which forwards
 //! it (after an optional delay) or answers in the emulator's stead.
+//!
+//! It can also page ListStreams the way AWS does, with `NextToken` (both emulators page with
+//! `HasMoreStreams` and `ExclusiveStartStreamName` only): see [`start_paging_by_token`].
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +42,8 @@ pub enum Action {
         code: String,
         message: String,
     },
+    /// Answer 200 with this JSON body, as the service would (a malformed page, say).
+    Answer(String),
 }
 
 pub type Rule = Arc<dyn Fn(&Call) -> Action + Send + Sync>;
@@ -49,6 +54,9 @@ type Iterators = Arc<std::sync::Mutex<std::collections::HashMap<String, String>>
 
 pub struct Proxy {
     pub addr: SocketAddr,
+    /// ListStreams calls that carried a NextToken / an ExclusiveStartStreamName.
+    pub tokens_followed: Arc<AtomicU64>,
+    pub names_followed: Arc<AtomicU64>,
     counts: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
     log: Arc<std::sync::Mutex<Vec<Call>>>,
     pub failed: Arc<AtomicU64>,
@@ -72,26 +80,106 @@ impl Proxy {
 
 /// Starts a proxy to `upstream` (host:port) on a free loopback port, in the current tokio runtime.
 pub async fn start(upstream: SocketAddr, rule: Rule) -> Result<Proxy> {
+    start_with(upstream, rule, false).await
+}
+
+/// [`start`], with ListStreams paged as AWS pages it: every page with more after it carries an
+/// opaque `NextToken` (beside `HasMoreStreams`), and a request with a `NextToken` is answered
+/// from where that token points. A client that followed only `HasMoreStreams` would still get
+/// every page, so the counts ([`Proxy::tokens_followed`]) tell which way it followed.
+pub async fn start_paging_by_token(upstream: SocketAddr, rule: Rule) -> Result<Proxy> {
+    start_with(upstream, rule, true).await
+}
+
+/// [`start`] or [`start_paging_by_token`], as `by_token` says.
+pub async fn start_with(upstream: SocketAddr, rule: Rule, by_token: bool) -> Result<Proxy> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let counts = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
     let failed = Arc::new(AtomicU64::new(0));
     let log = Arc::new(std::sync::Mutex::new(Vec::new()));
     let iterators: Iterators = Arc::default();
-    let proxy = Proxy { addr, counts: counts.clone(), log: log.clone(), failed: failed.clone() };
+    let paging = by_token.then(|| Paging { tokens: Arc::default(), names: Arc::default() });
+    let proxy = Proxy {
+        addr,
+        counts: counts.clone(),
+        log: log.clone(),
+        failed: failed.clone(),
+        tokens_followed: paging.as_ref().map_or_else(Arc::default, |p| p.tokens.clone()),
+        names_followed: paging.as_ref().map_or_else(Arc::default, |p| p.names.clone()),
+    };
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             let _ = client.set_nodelay(true);
-            let (rule, counts, log, failed, iterators) =
-                (rule.clone(), counts.clone(), log.clone(), failed.clone(), iterators.clone());
+            let (rule, counts, log, failed, iterators, paging) =
+                (rule.clone(), counts.clone(), log.clone(), failed.clone(), iterators.clone(), paging.clone());
             tokio::spawn(async move {
-                let _ = serve(client, upstream, rule, counts, log, failed, iterators).await;
+                let _ = serve(client, upstream, rule, counts, log, failed, iterators, paging).await;
             });
         }
     });
     Ok(proxy)
 }
 
+/// ListStreams paged by NextToken: how often each way of asking for the next page was used.
+#[derive(Clone)]
+struct Paging {
+    tokens: Arc<AtomicU64>,
+    names: Arc<AtomicU64>,
+}
+
+const TOKEN_PREFIX: &str = "proxy-token-";
+
+impl Paging {
+    /// The request as the emulator understands it: a NextToken becomes the stream name it
+    /// stands for.
+    fn request(&self, body: &[u8]) -> Vec<u8> {
+        let mut json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        if let Some(token) = json.get("NextToken").and_then(|t| t.as_str()).map(str::to_string) {
+            self.tokens.fetch_add(1, Ordering::Relaxed);
+            let name = token.strip_prefix(TOKEN_PREFIX).map(unhex).unwrap_or_default();
+            json.as_object_mut().map(|o| o.remove("NextToken"));
+            json["ExclusiveStartStreamName"] = name.into();
+        } else if json.get("ExclusiveStartStreamName").is_some() {
+            self.names.fetch_add(1, Ordering::Relaxed);
+        }
+        json.to_string().into_bytes()
+    }
+
+    /// The answer as AWS gives it: a NextToken when there is more.
+    fn response(&self, body: &[u8]) -> Vec<u8> {
+        let mut json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let last = json["StreamNames"].as_array().and_then(|n| n.last()).and_then(|n| n.as_str()).map(hex);
+        if let (Some(true), Some(last)) = (json["HasMoreStreams"].as_bool(), last) {
+            json["NextToken"] = format!("{TOKEN_PREFIX}{last}").into();
+        }
+        json.to_string().into_bytes()
+    }
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> String {
+    let bytes: Vec<u8> = (0..s.len() / 2).filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// `head` with its Content-Length set to `length`.
+fn with_length(head: &str, length: usize) -> String {
+    let mut out = String::new();
+    for line in head.trim_end().split("\r\n") {
+        if !line.to_ascii_lowercase().starts_with("content-length:") {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str(&format!("Content-Length: {length}\r\n\r\n"));
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     mut client: TcpStream,
     upstream: SocketAddr,
@@ -100,6 +188,7 @@ async fn serve(
     log: Arc<std::sync::Mutex<Vec<Call>>>,
     failed: Arc<AtomicU64>,
     iterators: Iterators,
+    paging: Option<Paging>,
 ) -> Result<()> {
     let mut buffer = Vec::new();
     let mut upstream_conn: Option<TcpStream> = None;
@@ -155,11 +244,32 @@ async fn serve(
                 );
                 client.write_all(response.as_bytes()).await?;
             }
+            Action::Answer(body) => {
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: proxy\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                client.write_all(response.as_bytes()).await?;
+            }
             Action::Forward { delay } => {
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                let response = forward(&mut upstream_conn, upstream, &head_text, &body).await?;
+                let paged = paging.as_ref().filter(|_| call.operation == "ListStreams");
+                let response = match paged {
+                    Some(paging) => {
+                        let body = paging.request(&body);
+                        let response =
+                            forward(&mut upstream_conn, upstream, &with_length(&head_text, body.len()), &body).await?;
+                        let start = find(&response, b"\r\n\r\n").map_or(response.len(), |i| i + 4);
+                        let answer = paging.response(&response[start..]);
+                        let head = with_length(&String::from_utf8_lossy(&response[..start]), answer.len());
+                        let mut out = head.into_bytes();
+                        out.extend_from_slice(&answer);
+                        out
+                    }
+                    None => forward(&mut upstream_conn, upstream, &head_text, &body).await?,
+                };
                 if let Some(shard) = &call.shard {
                     // Remember which shard the iterators in the answer read.
                     let body_start = find(&response, b"\r\n\r\n").map_or(response.len(), |i| i + 4);

@@ -27,12 +27,49 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
+/// Where the streams are: the two emulators page ListStreams the old way (`HasMoreStreams`
+/// and `ExclusiveStartStreamName`), the proxy in front of kinesis-local the way AWS does
+/// (`NextToken`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Bench {
+    KinesisLocal,
+    Moto,
+    PagedByToken,
+}
+
 #[test]
-fn ingest_writes_every_stream_as_a_valid_topic() {
-    let emulator = Emulator::start().unwrap();
-    let client = kinesis_client(&emulator.endpoint());
+fn ingest_writes_every_stream_as_a_valid_topic_on_kinesis_local() {
+    ingest_writes_every_stream_as_a_valid_topic(Bench::KinesisLocal);
+}
+
+#[test]
+fn ingest_writes_every_stream_as_a_valid_topic_on_moto() {
+    ingest_writes_every_stream_as_a_valid_topic(Bench::Moto);
+}
+
+#[test]
+fn ingest_writes_every_stream_as_a_valid_topic_paged_by_next_token() {
+    ingest_writes_every_stream_as_a_valid_topic(Bench::PagedByToken);
+}
+
+fn ingest_writes_every_stream_as_a_valid_topic(bench: Bench) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (_emulator, _moto, port, account) = match bench {
+        Bench::Moto => {
+            let moto = e2e::Moto::start().unwrap();
+            let port = moto.port;
+            (None, Some(moto), port, "123456789012")
+        }
+        _ => {
+            let emulator = Emulator::start().unwrap();
+            let port = emulator.port;
+            (Some(emulator), None, port, "000000000000")
+        }
+    };
+    let direct = format!("http://127.0.0.1:{port}");
+    let client = kinesis_client(&direct);
     let streams = seeded();
-    runtime().block_on(async {
+    rt.block_on(async {
         seed(&client, &streams).await.unwrap();
         client
             .increase_stream_retention_period()
@@ -41,22 +78,37 @@ fn ingest_writes_every_stream_as_a_valid_topic() {
             .send()
             .await
             .unwrap();
-        client
-            .update_max_record_size()
-            .stream_arn(arn("payments_eu"))
-            .max_record_size_in_kib(2048)
-            .send()
-            .await
-            .unwrap();
+        if bench != Bench::Moto {
+            // moto has no UpdateMaxRecordSize.
+            client
+                .update_max_record_size()
+                .stream_arn(arn("payments_eu"))
+                .max_record_size_in_kib(2048)
+                .send()
+                .await
+                .unwrap();
+        }
     });
+    let forward: proxy::Rule = Arc::new(|_: &Call| Action::Forward { delay: Duration::ZERO });
+    let upstream = format!("127.0.0.1:{port}").parse().unwrap();
+    let proxy = rt.block_on(proxy::start_with(upstream, forward, bench == Bench::PagedByToken)).unwrap();
 
     let sandbox = Sandbox::new().unwrap();
-    let wf =
-        sandbox.write_workflow("workflow.yaml", &workflow(&emulator.endpoint(), "kinesis.prod", json!({}))).unwrap();
+    let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "kinesis.prod", json!({}))).unwrap();
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("topics written:    108"), "{}", run.stdout);
     assert!(run.stdout.contains("streams listed:    108"), "{}", run.stdout);
+    // Every page was followed, the way this bench pages.
+    match bench {
+        Bench::KinesisLocal => assert_eq!(proxy.calls("ListStreams"), 2),
+        Bench::Moto => assert_eq!(proxy.calls("ListStreams"), 11, "moto pages by 10"),
+        Bench::PagedByToken => {
+            assert_eq!(proxy.calls("ListStreams"), 2);
+            assert_eq!(proxy.tokens_followed.load(std::sync::atomic::Ordering::Relaxed), 1);
+            assert_eq!(proxy.names_followed.load(std::sync::atomic::Ordering::Relaxed), 0);
+        }
+    }
     // The plugin's own log events reached the host's log, with their target.
     assert!(run.stderr.contains("[kinesis_plugin::run] listing finished"), "{}", run.stderr);
     // The plugin directory's other files were skipped with a reason, not a crash.
@@ -88,7 +140,10 @@ fn ingest_writes_every_stream_as_a_valid_topic() {
         assert_eq!(body["service"], "\"kinesis.prod\"", "the service FQN is quoted");
         assert_eq!(body["partitions"], s.shards, "{}", s.name);
         assert_eq!(body["cleanupPolicies"], json!(["delete"]));
-        assert_eq!(body["topicConfig"]["streamArn"], arn(&s.name));
+        assert_eq!(
+            body["topicConfig"]["streamArn"],
+            format!("arn:aws:kinesis:{}:{account}:stream/{}", e2e::REGION, s.name)
+        );
         assert!(body["sourceUrl"]
             .as_str()
             .unwrap()
@@ -102,16 +157,21 @@ fn ingest_writes_every_stream_as_a_valid_topic() {
     }
     assert_eq!(topics["orders.v1"]["body"]["retentionTime"], 48.0 * 3_600_000.0);
     assert_eq!(topics["bulk-000"]["body"]["retentionTime"], 24.0 * 3_600_000.0);
-    assert_eq!(topics["payments_eu"]["body"]["maximumMessageSize"], 2048 * 1024);
+    if bench != Bench::Moto {
+        assert_eq!(topics["payments_eu"]["body"]["maximumMessageSize"], 2048 * 1024);
+    }
     assert_eq!(topics["bulk-000"]["body"]["maximumMessageSize"], 1_048_576);
 
     // Last, the stale-topic deletion, naming every topic as seen.
     let last = lines.last().unwrap();
     assert_eq!(last["path"], "/v1/topics/deleteStale");
     assert_eq!(last["body"]["scopeFqn"], "\"kinesis.prod\"");
-    assert_eq!(last["body"]["seenFqns"].as_array().unwrap().len(), streams.len());
+    let seen: Vec<&str> = last["body"]["seenFqns"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(seen.len(), streams.len());
+    assert!(seen.contains(&"\"kinesis.prod\".\"orders.v1\""), "{seen:?}");
 }
 
+/// The ARN of a stream of kinesis-local (account 000000000000).
 fn arn(name: &str) -> String {
     format!("arn:aws:kinesis:{}:000000000000:stream/{name}", e2e::REGION)
 }
@@ -195,40 +255,131 @@ fn test_connection_reports_the_list_streams_step() {
     assert!(!run.stdout.contains("test-secret-key") && !run.stderr.contains("test-secret-key"));
 }
 
+/// 210 streams on kinesis-local (pages of 100), listed through a proxy paging by NextToken.
+struct Listing {
+    emulator: Emulator,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Listing {
+    fn seeded() -> Self {
+        let emulator = Emulator::start().unwrap();
+        let client = kinesis_client(&emulator.endpoint());
+        let streams: Vec<StreamSpec> = (0..210).map(|i| StreamSpec::new(format!("s-{i:03}"), 1)).collect();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        rt.block_on(seed(&client, &streams)).unwrap();
+        Listing { emulator, rt }
+    }
+
+    /// Runs the host through a proxy with `rule`; `previous_output` is the out.jsonl of an
+    /// earlier run.
+    fn run(&self, rule: proxy::Rule, previous_output: Option<&str>) -> (e2e::HostRun, proxy::Proxy, Sandbox) {
+        let upstream = format!("127.0.0.1:{}", self.emulator.port).parse().unwrap();
+        let proxy = self.rt.block_on(proxy::start_paging_by_token(upstream, rule)).unwrap();
+        let sandbox = Sandbox::new().unwrap();
+        if let Some(previous) = previous_output {
+            std::fs::write(sandbox.path("out.jsonl"), previous).unwrap();
+        }
+        let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "svc", json!({}))).unwrap();
+        let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+        (run, proxy, sandbox)
+    }
+}
+
+const PREVIOUS: &str = "{\"the\": \"last good output\"}\n";
+
+/// A failed run leaves the last good file as it was, and no partial file beside it.
+fn the_previous_output_is_untouched(sandbox: &Sandbox) {
+    assert_eq!(std::fs::read_to_string(sandbox.path("out.jsonl")).unwrap(), PREVIOUS);
+    assert!(!sandbox.path("out.jsonl.partial").exists());
+}
+
 #[test]
-fn a_listing_that_fails_part_way_deletes_nothing_and_fails_the_run() {
-    let emulator = Emulator::start().unwrap();
-    let client = kinesis_client(&emulator.endpoint());
-    let streams: Vec<StreamSpec> = (0..103).map(|i| StreamSpec::new(format!("s-{i:03}"), 1)).collect();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    rt.block_on(seed(&client, &streams)).unwrap();
-    // The second ListStreams page fails, as an expired token does on AWS.
+fn a_listing_that_fails_part_way_deletes_nothing_keeps_the_last_output_and_fails_the_run() {
+    // The second page is refused (a NextToken AWS no longer knows, past every resume).
     let rule: proxy::Rule = Arc::new(|call: &Call| {
         if call.operation == "ListStreams" && call.nth_of_operation >= 2 {
-            Action::Fail {
-                status: 400,
-                code: "ExpiredNextTokenException".into(),
-                message: "injected by the test".into(),
-            }
+            Action::Fail { status: 400, code: "ExpiredNextTokenException".into(), message: "injected by the test".into() }
         } else {
             Action::Forward { delay: Duration::ZERO }
         }
     });
-    let upstream = format!("127.0.0.1:{}", emulator.port).parse().unwrap();
-    let proxy = rt.block_on(proxy::start(upstream, rule)).unwrap();
-
-    let sandbox = Sandbox::new().unwrap();
-    let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "svc", json!({}))).unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    let (run, proxy, sandbox) = Listing::seeded().run(rule, Some(PREVIOUS));
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("listing complete:  no"), "{}", run.stdout);
     assert!(run.stdout.contains("ExpiredNextTokenException"), "{}", run.stdout);
     assert!(run.stdout.contains("nothing is marked deleted"), "{}", run.stdout);
+    assert!(run.stdout.contains("not written: the previous file"), "{}", run.stdout);
+    the_previous_output_is_untouched(&sandbox);
+    // The first page, its token (expired), one resume after the last name read (refused too,
+    // and not a token): then the listing ends, incomplete.
+    assert_eq!(proxy.calls("ListStreams"), 3);
+}
+
+#[test]
+fn an_expired_token_is_resumed_after_the_last_name_read() {
+    let rule: proxy::Rule = Arc::new(|call: &Call| {
+        if call.operation == "ListStreams" && call.nth_of_operation == 2 {
+            Action::Fail { status: 400, code: "ExpiredNextTokenException".into(), message: "injected by the test".into() }
+        } else {
+            Action::Forward { delay: Duration::ZERO }
+        }
+    });
+    let (run, proxy, sandbox) = Listing::seeded().run(rule, None);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("topics written:    210"), "{}", run.stdout);
+    assert!(run.stderr.contains("expired; resuming after 's-099'"), "{}", run.stderr);
+    // Page 2 by name after the expiry, page 3 by the token page 2 gave.
+    assert_eq!(proxy.calls("ListStreams"), 4);
+    assert_eq!(proxy.names_followed.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(proxy.tokens_followed.load(std::sync::atomic::Ordering::Relaxed), 1);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
-    assert!(lines.iter().all(|l| l["method"] != "DELETE"), "no deletion after an incomplete listing");
-    // What was listed before the failure is still written.
-    assert_eq!(lines.iter().filter(|l| l["path"] == "/v1/topics").count(), 100);
-    assert_eq!(proxy.calls("ListStreams"), 2);
+    assert_eq!(lines.last().unwrap()["body"]["seenFqns"].as_array().unwrap().len(), 210);
+}
+
+#[test]
+fn pages_that_cannot_be_right_end_the_listing_as_incomplete_never_in_a_loop() {
+    let first_page: Vec<String> = (0..100).map(|i| format!("s-{i:03}")).collect();
+    let cases: Vec<(&str, proxy::Rule)> = vec![
+        (
+            "it promised more streams but held none",
+            Arc::new(|call: &Call| match (call.operation.as_str(), call.nth_of_operation) {
+                ("ListStreams", 2) => Action::Answer(r#"{"StreamNames":[],"HasMoreStreams":true}"#.into()),
+                _ => Action::Forward { delay: Duration::ZERO },
+            }),
+        ),
+        (
+            "it repeated the previous page",
+            Arc::new(move |call: &Call| match (call.operation.as_str(), call.nth_of_operation) {
+                ("ListStreams", 2) => Action::Answer(
+                    json!({"StreamNames": first_page, "HasMoreStreams": true, "NextToken": "proxy-token-00"}).to_string(),
+                ),
+                _ => Action::Forward { delay: Duration::ZERO },
+            }),
+        ),
+        (
+            "its NextToken did not advance",
+            Arc::new(|call: &Call| match (call.operation.as_str(), call.nth_of_operation) {
+                ("ListStreams", 2) => {
+                    let sent: Value = serde_json::from_str(&call.body).unwrap();
+                    Action::Answer(
+                        json!({"StreamNames": ["s-100"], "HasMoreStreams": true, "NextToken": sent["NextToken"]})
+                            .to_string(),
+                    )
+                }
+                _ => Action::Forward { delay: Duration::ZERO },
+            }),
+        ),
+    ];
+    let listing = Listing::seeded();
+    for (why, rule) in cases {
+        let (run, proxy, sandbox) = listing.run(rule, Some(PREVIOUS));
+        assert_eq!(run.code, 1, "{why}:\n{}\n{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains(&format!("ListStreams page 2 cannot be followed: {why}")), "{}", run.stdout);
+        assert!(run.stdout.contains("nothing is marked deleted"), "{}", run.stdout);
+        the_previous_output_is_untouched(&sandbox);
+        assert_eq!(proxy.calls("ListStreams"), 2, "{why}");
+    }
 }
 
 #[test]

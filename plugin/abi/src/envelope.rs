@@ -63,9 +63,13 @@ pub struct ListingStatus {
     /// never to be treated as deleted).
     #[serde(default)]
     pub unresolved: Vec<String>,
-    /// Streams that disappeared between listing and describing.
+    /// Streams that disappeared while the run read them.
     #[serde(default)]
     pub vanished: Vec<String>,
+    /// Streams that exist but are not topics yet (being created, no open shard): a warning,
+    /// not a failure; a host treats them as seen, never deleted.
+    #[serde(default)]
+    pub not_yet_topics: Vec<String>,
     /// Warnings worth showing in a run's summary.
     #[serde(default)]
     pub warnings: Vec<String>,

@@ -3,7 +3,8 @@
 //! set to a share of the published limit, and under an optional overall cap.
 //!
 //! Published limits: ListStreams 5/s per account, DescribeStreamSummary 20/s per account,
-//! ListShards 1000/s per stream, GetShardIterator and GetRecords 5/s per shard.
+//! ListShards 1000/s per stream, GetShardIterator and GetRecords 5/s per shard, and reads of
+//! 2 MB/s per shard, shared by every consumer of the shard.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ pub const LIST_STREAMS_PER_SECOND: f64 = 5.0;
 pub const DESCRIBE_STREAM_SUMMARY_PER_SECOND: f64 = 20.0;
 pub const LIST_SHARDS_PER_SECOND_PER_STREAM: f64 = 1000.0;
 pub const SHARD_READS_PER_SECOND_PER_SHARD: f64 = 5.0;
+pub const SHARD_READ_BYTES_PER_SECOND: f64 = 2_000_000.0;
 
 /// Spaces calls `spacing` apart: each caller reserves the next free slot and sleeps until it.
 #[derive(Debug)]
@@ -48,6 +50,35 @@ impl Pacer {
             slot
         };
         tokio::time::sleep_until(slot).await;
+    }
+
+    /// Keeps the next call at least `quiet` from now (on top of the spacing).
+    async fn hold(&self, quiet: Duration) {
+        let mut next = self.next.lock().await;
+        *next = (*next).max(Instant::now() + quiet);
+    }
+}
+
+/// The pacer of one shard's reads: GetShardIterator and GetRecords calls spaced at the run's
+/// share of 5/s, and after each read a pause long enough that the bytes it returned stay
+/// within the run's share of the shard's 2 MB/s, which the stream's own consumers share.
+#[derive(Debug)]
+pub struct ShardPacer {
+    calls: Pacer,
+    bytes_per_second: f64,
+}
+
+impl ShardPacer {
+    /// Waits until the next call on the shard may go.
+    pub async fn wait(&self) {
+        self.calls.wait().await;
+    }
+
+    /// Accounts for a read that returned `bytes`.
+    pub async fn read(&self, bytes: u64) {
+        if self.bytes_per_second.is_finite() && bytes > 0 {
+            self.calls.hold(Duration::from_secs_f64(bytes as f64 / self.bytes_per_second)).await;
+        }
     }
 }
 
@@ -131,8 +162,11 @@ impl Budget {
     }
 
     /// A pacer for the GetShardIterator and GetRecords calls of one shard.
-    pub fn shard_pacer(&self) -> Pacer {
-        Pacer::per_second(SHARD_READS_PER_SECOND_PER_SHARD * self.share)
+    pub fn shard_pacer(&self) -> ShardPacer {
+        ShardPacer {
+            calls: Pacer::per_second(SHARD_READS_PER_SECOND_PER_SHARD * self.share),
+            bytes_per_second: SHARD_READ_BYTES_PER_SECOND * self.share,
+        }
     }
 }
 
@@ -165,6 +199,21 @@ mod tests {
             shard.wait().await; // 2.5/s
         }
         assert_eq!(start.elapsed(), Duration::from_millis(800));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shard_read_waits_for_its_bytes_at_the_share_of_2_mb_per_second() {
+        let budget = Budget::new(0.5, None); // 1 MB/s and 2.5 calls/s per shard
+        let shard = budget.shard_pacer();
+        shard.wait().await;
+        let start = Instant::now();
+        shard.read(500_000).await; // half a second's worth at 1 MB/s
+        shard.wait().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
+        shard.read(100).await; // less than the call spacing: the spacing wins
+        let start = Instant::now();
+        shard.wait().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
     }
 
     #[tokio::test(start_paused = true)]

@@ -10,8 +10,23 @@ use crate::config::FilterPattern;
 /// A compiled [`FilterPattern`].
 #[derive(Debug, Clone, Default)]
 pub struct TopicFilter {
-    includes: Vec<Regex>,
-    excludes: Vec<Regex>,
+    includes: Vec<Pattern>,
+    excludes: Vec<Pattern>,
+}
+
+/// One compiled pattern, with what the user wrote and where, for errors.
+#[derive(Debug, Clone)]
+struct Pattern {
+    regex: Regex,
+    written: String,
+    field: String,
+}
+
+/// A pattern that could not decide whether it matches a name (fancy-regex's backtracking
+/// limit). Deciding either way could drop a stream, and soft-delete its topic: the run stops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchError {
+    pub message: String,
 }
 
 /// A pattern that does not compile: `field` is its place (`includes/2`).
@@ -23,17 +38,20 @@ pub struct PatternError {
 
 impl TopicFilter {
     pub fn new(pattern: &FilterPattern) -> Result<Self, PatternError> {
-        let compile = |list: &Option<Vec<String>>, name: &str| -> Result<Vec<Regex>, PatternError> {
+        let compile = |list: &Option<Vec<String>>, name: &str| -> Result<Vec<Pattern>, PatternError> {
             list.iter()
                 .flatten()
                 .enumerate()
                 .map(|(i, p)| {
                     // `\A(?:…)` gives re.match's anchoring; a fancy-regex backtracking engine
                     // accepts the Python constructs (look-around, backreferences) users write.
-                    RegexBuilder::new(&format!(r"\A(?:{p})")).case_insensitive(true).build().map_err(|e| PatternError {
-                        field: format!("{name}/{i}"),
-                        message: format!("'{p}' is not a valid regular expression: {e}"),
-                    })
+                    let regex = RegexBuilder::new(&format!(r"\A(?:{p})")).case_insensitive(true).build().map_err(
+                        |e| PatternError {
+                            field: format!("{name}/{i}"),
+                            message: format!("'{p}' is not a valid regular expression: {e}"),
+                        },
+                    )?;
+                    Ok(Pattern { regex, written: p.clone(), field: format!("{name}/{i}") })
                 })
                 .collect()
         };
@@ -43,12 +61,32 @@ impl TopicFilter {
         })
     }
 
-    /// Whether a stream with this name becomes a topic.
-    pub fn keeps(&self, name: &str) -> bool {
-        // A pattern that fails at match time (backtrack limit) counts as no match, as a
-        // non-matching pattern would.
-        let matches = |r: &Regex| r.is_match(name).unwrap_or(false);
-        (self.includes.is_empty() || self.includes.iter().any(matches)) && !self.excludes.iter().any(matches)
+    /// Whether a stream with this name becomes a topic; an error when a pattern cannot tell.
+    pub fn keeps(&self, name: &str) -> Result<bool, MatchError> {
+        let matches = |p: &Pattern| {
+            p.regex.is_match(name).map_err(|e| MatchError {
+                message: format!(
+                    "topicFilterPattern {} '{}' could not be matched against stream '{name}': {e}",
+                    p.field, p.written
+                ),
+            })
+        };
+        let mut included = self.includes.is_empty();
+        for p in &self.includes {
+            if matches(p)? {
+                included = true;
+                break;
+            }
+        }
+        if !included {
+            return Ok(false);
+        }
+        for p in &self.excludes {
+            if matches(p)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -69,52 +107,63 @@ mod tests {
 
     #[test]
     fn no_pattern_keeps_everything() {
-        assert!(filter(&[], &[]).keeps("anything.at-all_1"));
+        assert!(filter(&[], &[]).keeps("anything.at-all_1").unwrap());
     }
 
     #[test]
     fn patterns_are_anchored_at_the_start_only() {
         let f = filter(&["orders"], &[]);
-        assert!(f.keeps("orders"));
-        assert!(f.keeps("orders-eu.v1"), "not anchored at the end");
-        assert!(!f.keeps("eu-orders"), "anchored at the start");
-        assert!(filter(&[".*orders"], &[]).keeps("eu-orders"));
-        assert!(!filter(&["orders$"], &[]).keeps("orders-eu"));
+        assert!(f.keeps("orders").unwrap());
+        assert!(f.keeps("orders-eu.v1").unwrap(), "not anchored at the end");
+        assert!(!f.keeps("eu-orders").unwrap(), "anchored at the start");
+        assert!(filter(&[".*orders"], &[]).keeps("eu-orders").unwrap());
+        assert!(!filter(&["orders$"], &[]).keeps("orders-eu").unwrap());
     }
 
     #[test]
     fn matching_ignores_case() {
-        assert!(filter(&["ORDERS"], &[]).keeps("orders-eu"));
-        assert!(!filter(&[], &["Orders"]).keeps("ORDERS-eu"));
+        assert!(filter(&["ORDERS"], &[]).keeps("orders-eu").unwrap());
+        assert!(!filter(&[], &["Orders"]).keeps("ORDERS-eu").unwrap());
     }
 
     #[test]
     fn excludes_win_over_includes() {
         let f = filter(&["orders"], &["orders-test"]);
-        assert!(f.keeps("orders-prod"));
-        assert!(!f.keeps("orders-test-1"));
-        assert!(!f.keeps("payments"));
+        assert!(f.keeps("orders-prod").unwrap());
+        assert!(!f.keeps("orders-test-1").unwrap());
+        assert!(!f.keeps("payments").unwrap());
     }
 
     #[test]
     fn a_dot_is_a_regex_dot() {
         let f = filter(&[r"orders\.v1"], &[]);
-        assert!(f.keeps("orders.v1") && !f.keeps("orders-v1"));
-        assert!(filter(&["orders.v1"], &[]).keeps("orders-v1"));
+        assert!(f.keeps("orders.v1").unwrap() && !f.keeps("orders-v1").unwrap());
+        assert!(filter(&["orders.v1"], &[]).keeps("orders-v1").unwrap());
     }
 
     #[test]
     fn python_constructs_compile() {
         let f = filter(&[r"(?!tmp-)\w+"], &[r"(?P<env>dev)-.*"]);
-        assert!(f.keeps("orders"));
-        assert!(!f.keeps("tmp-orders"));
-        assert!(!f.keeps("dev-orders"));
+        assert!(f.keeps("orders").unwrap());
+        assert!(!f.keeps("tmp-orders").unwrap());
+        assert!(!f.keeps("dev-orders").unwrap());
     }
 
     #[test]
     fn alternation_is_anchored_as_a_whole() {
         let f = filter(&["a|b"], &[]);
-        assert!(f.keeps("b-stream") && !f.keeps("c-b"));
+        assert!(f.keeps("b-stream").unwrap() && !f.keeps("c-b").unwrap());
+    }
+
+    #[test]
+    fn a_pattern_that_cannot_decide_is_an_error_naming_pattern_and_stream() {
+        // A backreference makes fancy-regex backtrack; nested quantifiers make that blow up.
+        let f = filter(&[r"(a|aa)+(\1)*b"], &[]);
+        let name = "a".repeat(60);
+        let e = f.keeps(&name).unwrap_err();
+        assert!(e.message.contains(r"includes/0 '(a|aa)+(\1)*b'"), "{}", e.message);
+        assert!(e.message.contains(&name), "{}", e.message);
+        assert!(f.keeps("aab").unwrap());
     }
 
     #[test]

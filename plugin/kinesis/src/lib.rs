@@ -51,12 +51,13 @@ extern "C" fn ffi_test_connection(config: RStr<'_>, host: HostContext) -> RResul
             Ok(s) => s,
             Err(e) => return RResult::RErr(e),
         };
-        logging::attach(host, settings.secrets());
+        let log = logging::dispatch(host, settings.secrets());
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
             Err(e) => return RResult::RErr(PluginError::internal(format!("could not start a runtime: {e}"))),
         };
-        let report = runtime.block_on(test_connection::run(&settings));
+        // The test runs on the caller's thread: its events go to this call's host context only.
+        let report = tracing::dispatcher::with_default(&log, || runtime.block_on(test_connection::run(&settings)));
         RResult::ROk(RString::from(serde_json::to_string(&report).expect("JSON")))
     })
 }
@@ -67,8 +68,8 @@ extern "C" fn ffi_open(config: RStr<'_>, host: HostContext) -> RResult<RecordStr
             Ok(s) => s,
             Err(e) => return RResult::RErr(e),
         };
-        logging::attach(host, settings.secrets());
-        match run::start(settings) {
+        let log = logging::dispatch(host, settings.secrets());
+        match run::start(settings, log) {
             Ok(run) => RResult::ROk(RecordStream_TO::from_value(run, abi_stable::sabi_trait::TD_Opaque)),
             Err(e) => RResult::RErr(e),
         }

@@ -1,36 +1,43 @@
 //! Sends the plugin's `tracing` events (the AWS SDK's included) to the host's log callback.
 //!
-//! A cdylib has its own `tracing` globals, so without this its events would go nowhere. The
-//! subscriber is installed once per process; each call into the plugin sets where events go.
-//! Every message is scrubbed of the run's secrets before it crosses.
+//! A cdylib has its own `tracing` globals, so without this its events would go nowhere. Each
+//! call into the plugin (a connection test, a run) gets a dispatcher of its own, holding the
+//! host's callback and that call's secrets: it is the default on the threads that do the call's
+//! work (the run's runtime threads, or the caller's thread), so two runs in one process each
+//! scrub their own secrets and log to their own host context. Nothing is process-wide.
 
 use std::fmt::Write as _;
-use std::sync::{Once, RwLock};
 
 use abi_stable::std_types::RStr;
 use plugin_abi::{HostContext, LogLevel};
-use tracing::{field::Field, Event, Level, Metadata, Subscriber};
+use tracing::{field::Field, Dispatch, Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-struct Sink {
-    host: HostContext,
-    secrets: Vec<String>,
+/// The dispatcher of one call: events at the host's level reach `host`, with every secret
+/// (however short) replaced by `***`.
+pub fn dispatch(host: HostContext, secrets: Vec<String>) -> Dispatch {
+    let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+    // Longest first, so that a secret inside another is not half-replaced.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    Dispatch::new(tracing_subscriber::registry().with(ForwardLayer { host, secrets }))
 }
 
-static SINK: RwLock<Option<Sink>> = RwLock::new(None);
-static INSTALL: Once = Once::new();
+/// Makes `dispatch` the default of the current thread for the rest of its life (a runtime's
+/// worker and blocking threads call this as they start).
+pub fn adopt(dispatch: &Dispatch) {
+    // The guard would restore the previous default when dropped: the thread keeps this one.
+    std::mem::forget(tracing::dispatcher::set_default(dispatch));
+}
 
-/// Routes log events to `host` from now on, hiding `secrets` in them.
-pub fn attach(host: HostContext, secrets: Vec<String>) {
-    INSTALL.call_once(|| {
-        let subscriber = tracing_subscriber::registry().with(ForwardLayer);
-        // Fails only if something else in this library set one first; then events go there.
-        let _ = tracing::subscriber::set_global_default(subscriber);
-    });
-    // Short secrets would scrub ordinary words; AWS secrets are long.
-    let secrets = secrets.into_iter().filter(|s| s.len() >= 8).collect();
-    *SINK.write().unwrap_or_else(|e| e.into_inner()) = Some(Sink { host, secrets });
-    tracing::callsite::rebuild_interest_cache();
+/// Replaces every secret in `message` with `***`.
+pub fn scrub(mut message: String, secrets: &[String]) -> String {
+    for secret in secrets {
+        if message.contains(secret.as_str()) {
+            message = message.replace(secret.as_str(), "***");
+        }
+    }
+    message
 }
 
 fn level_of(level: &Level) -> LogLevel {
@@ -43,20 +50,20 @@ fn level_of(level: &Level) -> LogLevel {
     }
 }
 
-struct ForwardLayer;
+struct ForwardLayer {
+    host: HostContext,
+    secrets: Vec<String>,
+}
 
 impl<S: Subscriber> Layer<S> for ForwardLayer {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        let sink = SINK.read().unwrap_or_else(|e| e.into_inner());
-        sink.as_ref().is_some_and(|s| level_of(metadata.level()) <= s.host.max_level)
+        level_of(metadata.level()) <= self.host.max_level
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        let sink = SINK.read().unwrap_or_else(|e| e.into_inner());
-        let Some(sink) = sink.as_ref() else { return };
         let meta = event.metadata();
         let level = level_of(meta.level());
-        if level > sink.host.max_level {
+        if level > self.host.max_level {
             return;
         }
         let mut visitor = MessageVisitor::default();
@@ -68,12 +75,8 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
             }
             message.push_str(visitor.fields.trim_start());
         }
-        for secret in &sink.secrets {
-            if message.contains(secret.as_str()) {
-                message = message.replace(secret.as_str(), "***");
-            }
-        }
-        (sink.host.log)(level, RStr::from_str(meta.target()), RStr::from_str(&message));
+        let message = scrub(message, &self.secrets);
+        (self.host.log)(level, RStr::from_str(meta.target()), RStr::from_str(&message));
     }
 }
 
@@ -98,5 +101,18 @@ impl tracing::field::Visit for MessageVisitor {
         } else {
             let _ = write!(self.fields, " {}={value:?}", field.name());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_secret_is_scrubbed_however_short_longest_first() {
+        let secrets = vec!["abcdef".to_string(), "k9".to_string(), "abc".to_string()];
+        let mut sorted = secrets.clone();
+        sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        assert_eq!(scrub("key abcdef, token k9, part abc".into(), &sorted), "key ***, token ***, part ***");
     }
 }

@@ -18,13 +18,11 @@ use crate::budget::Budget;
 use crate::config::Settings;
 use crate::infer;
 use crate::kinesis::Kinesis;
-use crate::sample::{self, SampleSettings};
+use crate::sample::{SampleSettings, Sampler};
 use crate::topic::{create_topic_request, CreateTopicRequest};
 
 /// Records waiting for the host; the run pauses when the host falls behind.
 const RECORD_BUFFER: usize = 64;
-/// Kept stream names waiting to be described.
-const NAME_BUFFER: usize = 1_000;
 
 type Item = Result<Record, PluginError>;
 
@@ -35,11 +33,13 @@ pub struct Run {
     ended: bool,
 }
 
-/// Starts a run in the background and returns at once.
-pub fn start(settings: Settings) -> Result<Run, PluginError> {
+/// Starts a run in the background and returns at once. `log` is where the run's events go:
+/// every thread of the run's runtime takes it as its default.
+pub fn start(settings: Settings, log: tracing::Dispatch) -> Result<Run, PluginError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("kinesis-plugin")
+        .on_thread_start(move || crate::logging::adopt(&log))
         .enable_all()
         .build()
         .map_err(|e| PluginError::internal(format!("could not start the plugin's runtime: {e}")))?;
@@ -82,11 +82,14 @@ impl RecordStream for Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        self.records.close();
-        if let Some(rt) = self.runtime.take() {
-            // Cancels every task; a blocked SDK call is abandoned rather than awaited.
-            rt.shutdown_timeout(Duration::from_millis(500));
-        }
+        // The host drops the stream through the boundary: nothing may unwind out of here.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.records.close();
+            if let Some(rt) = self.runtime.take() {
+                // Cancels every task; a blocked SDK call is abandoned rather than awaited.
+                rt.shutdown_timeout(Duration::from_millis(500));
+            }
+        }));
     }
 }
 
@@ -116,7 +119,9 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             return;
         }
     };
-    let (names_tx, names_rx) = mpsc::channel::<String>(NAME_BUFFER);
+    // Names are small, and a ListStreams token expires: the listing never waits for the
+    // describing and sampling behind it.
+    let (names_tx, names_rx) = mpsc::unbounded_channel::<String>();
 
     let lister = {
         let client = client.clone();
@@ -126,6 +131,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
 
     let describe_concurrency = settings.pipeline().describe_concurrency as usize;
     let sample_concurrency = settings.pipeline().sample_concurrency as usize;
+    let sampler = Sampler::new(SampleSettings::from_config(settings.pipeline()), sample_concurrency);
     let names = futures::stream::unfold(names_rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
     let outcomes = names
         .map(|name| {
@@ -136,7 +142,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             }
         })
         .buffer_unordered(describe_concurrency)
-        .map(|(name, described)| prepare(&client, &settings, name, described))
+        .map(|(name, described)| prepare(&client, &settings, &sampler, name, described))
         .buffer_unordered(sample_concurrency);
     let mut outcomes = std::pin::pin!(outcomes);
 
@@ -161,13 +167,18 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
                     status.samples_emitted += 1;
                 }
             }
-            Outcome::NotATopic { name, warning } | Outcome::Unreadable { name, warning } => {
+            Outcome::NotATopic { name, warning } => {
+                tracing::warn!("{warning}");
+                status.warnings.push(warning);
+                status.not_yet_topics.push(name);
+            }
+            Outcome::Unreadable { name, warning } => {
                 tracing::warn!("{warning}");
                 status.warnings.push(warning);
                 status.unresolved.push(name);
             }
             Outcome::Vanished { name } => {
-                let warning = format!("stream '{name}' disappeared between listing and describing; skipped");
+                let warning = format!("stream '{name}' was deleted while the run read it; skipped");
                 tracing::warn!("{warning}");
                 status.warnings.push(warning);
                 status.vanished.push(name);
@@ -211,6 +222,7 @@ enum Outcome {
 async fn prepare(
     client: &Kinesis,
     settings: &Settings,
+    sampler: &Sampler,
     name: String,
     described: Result<Option<StreamDescriptionSummary>, PluginError>,
 ) -> Outcome {
@@ -230,60 +242,69 @@ async fn prepare(
     if !pipeline.generate_sample_data.unwrap_or(false) {
         return Outcome::Topic { name, request, sample: None, warnings: Vec::new() };
     }
-    let sampling = SampleSettings::from_config(pipeline);
     let retention = Duration::from_secs(u64::try_from(summary.retention_period_hours.max(1)).unwrap_or(24) * 3600);
-    // The budget bounds each shard's reading; this bounds the topic should a call hang.
-    let read = tokio::time::timeout(
-        sampling.topic_budget + Duration::from_secs(10),
-        sample::read(client, &name, retention, &sampling),
-    );
-    match read.await {
-        Ok(Ok(sample)) => {
-            tracing::debug!(stream = %name, messages = sample.messages.len(), shards = sample.shards, calls = sample.get_records_calls, "sample read");
+    match sampler.read(client, &name, retention).await {
+        Ok(sample) => {
+            tracing::debug!(stream = %name, messages = sample.messages.len(), shards = sample.shards, calls = sample.get_records_calls, bytes = sample.bytes_read, "sample read");
+            let messages: Vec<String> = sample.messages.iter().map(|m| m.text.clone()).collect();
             if pipeline.infer_message_schema {
-                let texts: Vec<(&str, bool)> = sample.messages.iter().map(|m| (m.text.as_str(), m.truncated)).collect();
-                request.message_schema = infer::message_schema(&name, &texts);
+                // CPU work: off the workers that drive the AWS calls.
+                let topic = name.clone();
+                let inferred = tokio::task::spawn_blocking(move || {
+                    let texts: Vec<(&str, bool)> =
+                        sample.messages.iter().map(|m| (m.text.as_str(), m.truncated)).collect();
+                    infer::message_schema(&topic, &texts)
+                })
+                .await;
+                match inferred {
+                    Ok(schema) => request.message_schema = schema,
+                    Err(e) => tracing::warn!("inferring the message schema of stream '{name}' failed: {e}"),
+                }
             }
-            let messages = sample.messages.into_iter().map(|m| m.text).collect();
             Outcome::Topic { name, request, sample: Some(messages), warnings: sample.warnings }
         }
-        Ok(Err(e)) => {
+        // Deleted since it was described: gone, like a stream that vanished before.
+        Err(e) if e.kind == plugin_abi::ErrorKind::NotFound => Outcome::Vanished { name },
+        Err(e) => {
             let warning =
                 format!("could not read sample data of stream '{name}' (the topic is kept without it): {}", e.message);
-            Outcome::Topic { name, request, sample: None, warnings: vec![warning] }
-        }
-        Err(_) => {
-            let warning = format!("reading sample data of stream '{name}' timed out (the topic is kept without it)");
             Outcome::Topic { name, request, sample: None, warnings: vec![warning] }
         }
     }
 }
 
 /// Pages through ListStreams, sending the names the filter keeps. A failed page ends the
-/// listing as incomplete (the SDK has already retried it).
-async fn list_streams(client: &Kinesis, settings: &Settings, kept: mpsc::Sender<String>) -> Listing {
+/// listing as incomplete (the SDK has already retried it), and so does a filter pattern that
+/// cannot decide about a name.
+async fn list_streams(client: &Kinesis, settings: &Settings, kept: mpsc::UnboundedSender<String>) -> Listing {
     let mut listing = Listing { listed: 0, filtered: 0, failure: None };
     let mut pages = client.stream_pages();
-    let mut page_number = 0u64;
     while let Some(page) = pages.next().await {
-        page_number += 1;
         let names = match page {
             Ok(names) => names,
             Err(e) => {
-                tracing::error!("listing streams failed on page {page_number}: {}", e.message);
-                listing.failure = Some(format!("ListStreams page {page_number} failed: {}", e.message));
+                tracing::error!("listing streams failed: ListStreams {}", e.message);
+                listing.failure = Some(format!("ListStreams {}", e.message));
                 break;
             }
         };
-        tracing::debug!(page = page_number, streams = names.len(), "ListStreams page");
+        tracing::debug!(streams = names.len(), "ListStreams page");
         for name in names {
             listing.listed += 1;
-            if !settings.filter.keeps(&name) {
-                tracing::debug!(stream = %name, "filtered out");
-                listing.filtered += 1;
-                continue;
+            match settings.filter.keeps(&name) {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!(stream = %name, "filtered out");
+                    listing.filtered += 1;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!("{}", e.message);
+                    listing.failure = Some(e.message);
+                    return listing;
+                }
             }
-            if kept.send(name).await.is_err() {
+            if kept.send(name).is_err() {
                 listing.failure = Some("the run was stopped".into());
                 return listing;
             }

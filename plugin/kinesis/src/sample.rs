@@ -1,21 +1,35 @@
-//! Reading a topic's sample: the newest messages of every open shard, merged.
+//! Reading a topic's sample: the newest messages of every open shard, merged, without starving
+//! the stream's own consumers.
 //!
-//! Reading forward yields records oldest first. A shard is first probed from its oldest record
-//! with one call of at most N records: a shard holding no more than that is then read whole.
-//! Otherwise it is read from a short window back (AT_TIMESTAMP) to its tip, keeping the last N
-//! messages; while the window holds fewer than N it widens, and past the stream's retention
-//! reading starts at TRIM_HORIZON. Empty answers are
-//! followed while the shard is behind its tip (a trimmed shard is not an empty one). Calls on a
-//! shard are spaced to stay under AWS's 5 calls per second per shard, bounded in number, and the
-//! whole topic is bounded in time.
+//! AWS lets a shard serve 5 reads and 2 MB per second, shared by every consumer of the stream,
+//! so a sample reads as little as it can: each GetRecords asks for about what is needed (twice
+//! the sample, fewer when the bytes left allow fewer), each shard stops at
+//! `sampleMaxBytesPerShard` and `sampleMaxCallsPerShard`, its calls and bytes are paced at the
+//! run's share of the shard's limits, and no more than `sampleConcurrency` shards are read at
+//! once across the run.
+//!
+//! Reading forward yields records oldest first, so the newest N are found by starting close to
+//! the tip rather than reading towards it:
+//! 1. a probe reads at most N records from the oldest one. A shard holding no more than that
+//!    is then read whole: a quiet shard costs two calls;
+//! 2. otherwise the probe's batch tells the shard's rate (records per millisecond between its
+//!    first and last arrival) and where the tip is (the last arrival plus MillisBehindLatest),
+//!    so reading starts AT_TIMESTAMP just far enough back for about 2N records;
+//! 3. a read that finds itself far behind the tip (its own batch gives a fresher rate) jumps
+//!    again rather than reading on; one that reaches the tip with fewer than N widens its
+//!    window (×8) up to the stream's retention, where it starts at the oldest record.
+//!
+//! When a bound stops a shard's read, the sample keeps what was read and says which bound.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_kinesis::primitives::DateTime;
-use plugin_abi::PluginError;
+use plugin_abi::{ErrorKind, PluginError};
+use tokio::sync::Semaphore;
 
-use crate::budget::Pacer;
+use crate::budget::ShardPacer;
 use crate::config::MessagingMetadata;
 use crate::decode::{decode_record, Limits, Message};
 use crate::kinesis::{Kinesis, StartAt};
@@ -24,6 +38,16 @@ use crate::kinesis::{Kinesis, StartAt};
 const MAX_RECORDS_PER_CALL: usize = 10_000;
 /// How much the look-back window grows each time it holds too few messages.
 const WINDOW_GROWTH: u32 = 8;
+/// A window aimed at the tip holds about this many times the sample, for safety.
+const WINDOW_MARGIN: f64 = 2.0;
+/// The narrowest window aimed at the tip: arrival times are approximate.
+const MIN_WINDOW: Duration = Duration::from_millis(100);
+/// A read further than this many samples behind the tip jumps closer instead of reading on,
+/// at most this many times per shard (a live shard's tip moves on meanwhile).
+const JUMP_WHEN_BEHIND: f64 = 4.0;
+const MAX_JUMPS: u32 = 3;
+/// Calls made once a read is within a sample of a live shard's moving tip.
+const MAX_CLOSE_CALLS: u32 = 2;
 
 /// How a sample is read.
 #[derive(Debug, Clone)]
@@ -31,7 +55,9 @@ pub struct SampleSettings {
     pub size: usize,
     pub lookback: Duration,
     pub max_calls_per_shard: u32,
-    pub topic_budget: Duration,
+    pub max_bytes_per_shard: u64,
+    /// The most time spent on one shard, from when it gets its turn.
+    pub shard_budget: Duration,
     pub limits: Limits,
 }
 
@@ -41,10 +67,19 @@ impl SampleSettings {
             size: p.sample_size as usize,
             lookback: Duration::from_secs(p.sample_lookback_seconds),
             max_calls_per_shard: p.sample_max_calls_per_shard,
-            topic_budget: Duration::from_secs(p.sample_topic_budget_seconds),
+            max_bytes_per_shard: p.sample_max_bytes_per_shard,
+            shard_budget: Duration::from_secs(p.sample_topic_budget_seconds),
             limits: Limits { max_message_bytes: p.sample_max_message_bytes as usize, ..Limits::default() },
         }
     }
+}
+
+/// The sampling of one run: how samples are read, and the shards that may be read at once
+/// (`sampleConcurrency`, across all topics of the run).
+#[derive(Clone)]
+pub struct Sampler {
+    settings: Arc<SampleSettings>,
+    shard_turns: Arc<Semaphore>,
 }
 
 /// A topic's sample, newest message first.
@@ -53,182 +88,460 @@ pub struct Sample {
     pub messages: Vec<Message>,
     pub shards: usize,
     pub get_records_calls: u64,
-    /// Shards that could not be read in full (an error, the call bound, the time budget).
+    /// Record bytes the GetRecords calls returned, over all shards.
+    pub bytes_read: u64,
+    /// Shards that could not be read in full (an error, or which bound stopped them).
     pub warnings: Vec<String>,
 }
 
-/// One message with what orders it: arrival time, then shard and position within it.
+/// One record kept for the sample, with what orders it: arrival time, then shard and position.
 #[derive(Debug)]
-struct Sampled {
+struct Kept {
     arrival_ms: i64,
     shard: usize,
     position: u64,
-    message: Message,
+    data: Vec<u8>,
 }
 
-/// Reads the newest `settings.size` messages of `stream` across its open shards.
-pub async fn read(
-    kinesis: &Kinesis,
-    stream: &str,
-    retention: Duration,
-    settings: &SampleSettings,
-) -> Result<Sample, PluginError> {
-    let deadline = Instant::now() + settings.topic_budget;
-    let shards = kinesis.open_shards(stream).await?;
-    let reads = shards
-        .iter()
-        .enumerate()
-        .map(|(i, shard)| read_shard(kinesis, stream, shard, i, retention, settings, deadline));
-    let results = futures::future::join_all(reads).await;
+impl Sampler {
+    pub fn new(settings: SampleSettings, shard_concurrency: usize) -> Self {
+        Sampler { settings: Arc::new(settings), shard_turns: Arc::new(Semaphore::new(shard_concurrency.max(1))) }
+    }
 
-    let mut sample = Sample { shards: shards.len(), ..Default::default() };
-    let mut all = Vec::new();
-    let mut failures = 0;
-    for (shard, result) in shards.iter().zip(results) {
-        match result {
-            Ok(read) => {
-                sample.get_records_calls += read.calls;
-                if let Some(w) = read.cut_short {
-                    sample.warnings.push(format!("stream '{stream}', shard {shard}: {w}"));
+    pub fn settings(&self) -> &SampleSettings {
+        &self.settings
+    }
+
+    /// Reads the newest `size` messages of `stream` across its open shards.
+    pub async fn read(&self, kinesis: &Kinesis, stream: &str, retention: Duration) -> Result<Sample, PluginError> {
+        let shards = kinesis.open_shards(stream).await?;
+        let reads = shards.iter().enumerate().map(|(i, shard)| self.read_shard(kinesis, stream, shard, i, retention));
+        let results = futures::future::join_all(reads).await;
+
+        let mut sample = Sample { shards: shards.len(), ..Default::default() };
+        let mut records = Vec::new();
+        let mut failures = 0;
+        for (shard, result) in shards.iter().zip(results) {
+            match result {
+                Ok(read) => {
+                    sample.get_records_calls += u64::from(read.calls);
+                    sample.bytes_read += read.bytes;
+                    if let Some(bound) = read.stopped_by {
+                        sample.warnings.push(format!("stream '{stream}', shard {shard}: {bound}"));
+                    }
+                    records.extend(read.records);
                 }
-                all.extend(read.messages);
-            }
-            Err(e) => {
-                failures += 1;
-                sample.warnings.push(format!("stream '{stream}', shard {shard}: {}", e.message));
+                Err(e) if e.kind == ErrorKind::NotFound => return Err(e),
+                Err(e) => {
+                    failures += 1;
+                    sample.warnings.push(format!("stream '{stream}', shard {shard}: {}", e.message));
+                }
             }
         }
+        if failures > 0 && failures == shards.len() {
+            return Err(PluginError::new(ErrorKind::Connection, sample.warnings.join("; ")));
+        }
+        // Decoding (KPL, MD5, gzip) is CPU work: off the workers that drive the AWS calls.
+        let (size, limits) = (self.settings.size, self.settings.limits);
+        sample.messages = tokio::task::spawn_blocking(move || newest_messages(records, size, &limits))
+            .await
+            .map_err(|e| PluginError::internal(format!("decoding the sample of '{stream}' failed: {e}")))?;
+        Ok(sample)
     }
-    if failures > 0 && failures == shards.len() {
-        return Err(PluginError::new(plugin_abi::ErrorKind::Connection, sample.warnings.join("; ")));
+
+    /// One shard, once it has its turn; bounded in time should a call hang.
+    async fn read_shard(
+        &self,
+        kinesis: &Kinesis,
+        stream: &str,
+        shard: &str,
+        shard_index: usize,
+        retention: Duration,
+    ) -> Result<ShardRead, PluginError> {
+        let _turn = self
+            .shard_turns
+            .acquire()
+            .await
+            .map_err(|_| PluginError::internal("the run's shard reads were closed"))?;
+        let settings = &self.settings;
+        let mut reader = ShardReader {
+            kinesis,
+            pace: kinesis.shard_pacer(),
+            stream,
+            shard,
+            shard_index,
+            settings,
+            deadline: Instant::now() + settings.shard_budget,
+            calls: 0,
+            bytes: 0,
+            largest_record: 0,
+            position: 0,
+            jumps: 0,
+            kept: VecDeque::new(),
+        };
+        let outcome = tokio::time::timeout(settings.shard_budget + Duration::from_secs(10), reader.run(retention))
+            .await
+            .unwrap_or_else(|_| Err(Stop::Bound(budget_warning(settings))));
+        let stopped_by = match outcome {
+            Ok(records) => {
+                reader.kept = records;
+                None
+            }
+            Err(Stop::Failed(e)) => return Err(e),
+            Err(Stop::Bound(why)) => Some(why),
+        };
+        let newest_age_ms = reader.kept.back().map(|k| now_ms() - k.arrival_ms);
+        tracing::debug!(
+            stream,
+            shard,
+            calls = reader.calls,
+            bytes = reader.bytes,
+            kept = reader.kept.len(),
+            newest_age_ms,
+            stopped_by = stopped_by.as_deref().unwrap_or("-"),
+            "shard sampled"
+        );
+        Ok(ShardRead { records: reader.kept.into(), calls: reader.calls, bytes: reader.bytes, stopped_by })
     }
-    all.sort_by(|a, b| (b.arrival_ms, b.shard, b.position).cmp(&(a.arrival_ms, a.shard, a.position)));
-    all.truncate(settings.size);
-    sample.messages = all.into_iter().map(|s| s.message).collect();
-    Ok(sample)
+}
+
+fn budget_warning(settings: &SampleSettings) -> String {
+    format!(
+        "sampleTopicBudgetSeconds ({} s) ran out before the newest record; the sample keeps what was read",
+        settings.shard_budget.as_secs()
+    )
+}
+
+/// The newest `size` messages of the kept records of all shards, newest first. A KPL record
+/// holds several messages, its last one the newest.
+fn newest_messages(mut records: Vec<Kept>, size: usize, limits: &Limits) -> Vec<Message> {
+    records.sort_by(|a, b| (b.arrival_ms, b.shard, b.position).cmp(&(a.arrival_ms, a.shard, a.position)));
+    let mut messages = Vec::with_capacity(size);
+    for record in records {
+        if messages.len() >= size {
+            break;
+        }
+        let decoded = decode_record(&record.data, limits);
+        messages.extend(decoded.into_iter().rev().take(size - messages.len()));
+    }
+    messages
 }
 
 struct ShardRead {
-    messages: Vec<Sampled>,
-    calls: u64,
-    cut_short: Option<String>,
+    records: Vec<Kept>,
+    calls: u32,
+    bytes: u64,
+    stopped_by: Option<String>,
 }
 
-async fn read_shard(
-    kinesis: &Kinesis,
-    stream: &str,
-    shard: &str,
-    shard_index: usize,
-    retention: Duration,
-    settings: &SampleSettings,
-    deadline: Instant,
-) -> Result<ShardRead, PluginError> {
-    let n = settings.size;
-    // AWS allows 5 GetShardIterator and 5 GetRecords calls per second per shard; both share
-    // one pacer here, at the run's share of that.
-    let pace = kinesis.shard_pacer();
-    let reader = ShardReader { kinesis, pace: &pace, stream, shard, shard_index, settings, deadline };
-    let mut calls = 0u64;
-    // A shard that holds no more than N records is read whole by one small call from its
-    // oldest record: the common case of a quiet stream costs two calls.
-    let probe = reader.read(StartAt::TrimHorizon, Some(n), 1, &mut calls).await?;
-    if probe.reached_tip {
-        return Ok(ShardRead { messages: probe.kept.into(), calls, cut_short: None });
+/// Why a shard's read ended early.
+enum Stop {
+    /// A bound was reached: the warning names it. What was read is kept.
+    Bound(String),
+    /// A call failed.
+    Failed(PluginError),
+}
+
+impl From<PluginError> for Stop {
+    fn from(e: PluginError) -> Self {
+        Stop::Failed(e)
     }
-    let mut window = settings.lookback;
-    loop {
-        let from_oldest = window >= retention;
-        let start = if from_oldest { StartAt::TrimHorizon } else { StartAt::Timestamp(ago(window)) };
-        let span = reader.read(start, None, u64::from(settings.max_calls_per_shard), &mut calls).await?;
-        if span.kept.len() >= n || from_oldest || span.cut_short.is_some() {
-            // Cut short with less than the probe found (the call bound, the deadline): the
-            // probe's older messages are better than fewer or none.
-            let best = if span.kept.len() < probe.kept.len() { probe.kept } else { span.kept };
-            return Ok(ShardRead { messages: best.into(), calls, cut_short: span.cut_short });
-        }
-        window = window.saturating_mul(WINDOW_GROWTH).min(retention);
+}
+
+/// What one GetRecords answer said about the shard.
+#[derive(Debug, Clone, Copy)]
+struct Batch {
+    count: usize,
+    asked: usize,
+    first_ms: Option<i64>,
+    last_ms: Option<i64>,
+    behind_ms: i64,
+    /// No next iterator: a closed shard read to its end.
+    closed: bool,
+}
+
+impl Batch {
+    /// At the tip after this batch: another call would only return nothing. MillisBehindLatest
+    /// is a time, 0 also for records of the same millisecond as the newest, so a full batch is
+    /// never taken for the tip.
+    fn at_tip(&self) -> bool {
+        self.closed || (self.behind_ms == 0 && self.count < self.asked)
+    }
+
+    /// Where the tip is and how fast records arrive, as far as this batch tells.
+    fn estimate(&self) -> Option<Estimate> {
+        let (first, last) = (self.first_ms?, self.last_ms?);
+        let tip_ms = last + self.behind_ms.max(0);
+        let per_ms = if self.count >= 2 && last > first {
+            (self.count - 1) as f64 / (last - first) as f64
+        } else if self.count >= 2 {
+            self.count as f64 // all in one millisecond: at least that many per millisecond
+        } else {
+            return None;
+        };
+        Some(Estimate { tip_ms, per_ms, at_ms: last })
+    }
+}
+
+/// A shard's rate and tip, estimated from one batch.
+#[derive(Debug, Clone, Copy)]
+struct Estimate {
+    tip_ms: i64,
+    /// Records per millisecond.
+    per_ms: f64,
+    /// The arrival time of the batch's last record.
+    at_ms: i64,
+}
+
+impl Estimate {
+    /// About how many records lie between the batch and the tip.
+    fn records_behind(&self) -> f64 {
+        self.per_ms * (self.tip_ms - self.at_ms).max(0) as f64
+    }
+
+    /// A window back from the tip that should hold about twice `n` records.
+    fn window_for(&self, n: usize) -> Duration {
+        Duration::from_secs_f64(WINDOW_MARGIN * n as f64 / self.per_ms / 1000.0).max(MIN_WINDOW)
     }
 }
 
 /// Reads one shard for a sample.
 struct ShardReader<'a> {
     kinesis: &'a Kinesis,
-    pace: &'a Pacer,
+    pace: ShardPacer,
     stream: &'a str,
     shard: &'a str,
     shard_index: usize,
     settings: &'a SampleSettings,
     deadline: Instant,
-}
-
-/// What reading from one starting point gave: the last N messages up to where it stopped.
-struct Span {
-    kept: VecDeque<Sampled>,
-    reached_tip: bool,
-    cut_short: Option<String>,
+    calls: u32,
+    bytes: u64,
+    largest_record: u64,
+    position: u64,
+    jumps: u32,
+    /// The last N records of the current span.
+    kept: VecDeque<Kept>,
 }
 
 impl ShardReader<'_> {
-    /// Reads forward from `start` to the shard's tip, keeping the last N messages; stops when
-    /// `calls` (counted across the shard's spans) reaches `max_calls`, or at the deadline.
-    /// `limit` bounds the records of each GetRecords call.
-    async fn read(
-        &self,
-        start: StartAt,
-        limit: Option<usize>,
-        max_calls: u64,
-        calls: &mut u64,
-    ) -> Result<Span, PluginError> {
+    /// Finds and reads the shard's newest N records; `Err(Stop::Bound)` keeps [`Self::kept`].
+    async fn run(&mut self, retention: Duration) -> Result<VecDeque<Kept>, Stop> {
         let n = self.settings.size;
-        let first_call = *calls;
-        self.pace.wait().await;
-        let mut iterator = self.kinesis.shard_iterator(self.stream, self.shard, start).await?;
-        let mut span = Span { kept: VecDeque::with_capacity(n + 1), reached_tip: false, cut_short: None };
-        let mut position = 0u64;
-        while let Some(it) = iterator.take() {
-            if *calls - first_call >= max_calls || *calls >= u64::from(self.settings.max_calls_per_shard) {
-                span.cut_short =
-                    Some(format!("stopped after {calls} GetRecords calls before reaching the newest record"));
-                break;
+        let iterator = self.iterator(StartAt::TrimHorizon).await?;
+        let Some(iterator) = iterator else { return Ok(std::mem::take(&mut self.kept)) };
+        let (probe, _) = match self.get(iterator, n).await {
+            Ok(read) => read,
+            Err(stop) => return Err(stop),
+        };
+        if probe.at_tip() {
+            return Ok(std::mem::take(&mut self.kept));
+        }
+        // Cut short later with less than the probe found, its older messages beat none.
+        let probe_records = std::mem::take(&mut self.kept);
+        let mut estimate = probe.estimate();
+        let mut window = estimate.map_or(self.settings.lookback, |e| e.window_for(n));
+        // The widest window known to hold fewer than N records up to the tip.
+        let mut too_short = Duration::ZERO;
+        loop {
+            let from_oldest = window >= retention;
+            let start = if from_oldest {
+                StartAt::TrimHorizon
+            } else {
+                let tip = estimate.map_or_else(now_ms, |e| e.tip_ms.min(now_ms()));
+                StartAt::Timestamp(DateTime::from_millis(tip - window.as_millis() as i64))
+            };
+            // Once a window proved too short, the tip's neighbourhood is sparser than the rates
+            // seen further back: widening, not jumping, finds it.
+            let may_jump = !from_oldest && too_short.is_zero();
+            let span = self.span(start, may_jump).await;
+            match span {
+                Ok(Span::Tip) => {
+                    if self.kept.len() >= n || from_oldest {
+                        return Ok(std::mem::take(&mut self.kept));
+                    }
+                    too_short = too_short.max(window);
+                    window = window.saturating_mul(WINDOW_GROWTH).min(retention);
+                }
+                Ok(Span::FarBehind(fresh)) => {
+                    estimate = Some(fresh);
+                    window = fresh.window_for(n).max(too_short.saturating_mul(2));
+                }
+                Err(Stop::Bound(why)) => {
+                    if self.kept.len() < probe_records.len() {
+                        self.kept = probe_records;
+                    }
+                    return Err(Stop::Bound(why));
+                }
+                Err(failed) => return Err(failed),
             }
-            if Instant::now() >= self.deadline {
-                span.cut_short = Some("the sample's time budget ran out before reaching the newest record".to_string());
-                break;
+        }
+    }
+
+    /// Reads forward from `start` until the tip, or (when `may_jump`) until it is clear that the
+    /// tip is far ahead: then the fresher estimate is returned, to jump closer.
+    async fn span(&mut self, start: StartAt, may_jump: bool) -> Result<Span, Stop> {
+        let n = self.settings.size;
+        self.kept.clear();
+        let Some(mut iterator) = self.iterator(start).await? else { return Ok(Span::Tip) };
+        let mut want = WINDOW_MARGIN as usize * n;
+        let mut close_calls = 0;
+        loop {
+            let (batch, next) = self.get(iterator, want).await?;
+            if batch.at_tip() {
+                return Ok(Span::Tip);
             }
-            self.pace.wait().await;
-            *calls += 1;
-            let asked = limit.map_or(MAX_RECORDS_PER_CALL, |l| l.min(MAX_RECORDS_PER_CALL));
-            let out = self.kinesis.records(it, Some(asked as i32)).await?;
-            let count = out.records.len();
-            // Each record holds at least one message, so only the last N records can matter.
-            for record in out.records.into_iter().skip(count.saturating_sub(n)) {
-                let arrival_ms = record.approximate_arrival_timestamp.map_or(0, |t| t.to_millis().unwrap_or(0));
-                for message in decode_record(record.data.as_ref(), &self.settings.limits) {
-                    span.kept.push_back(Sampled { arrival_ms, shard: self.shard_index, position, message });
-                    position += 1;
-                    if span.kept.len() > n {
-                        span.kept.pop_front();
+            if let Some(fresh) = batch.estimate() {
+                let behind = fresh.records_behind();
+                // Jumping only helps when the window it would start at is ahead of here.
+                let ahead = fresh.tip_ms - fresh.window_for(n).as_millis() as i64 > fresh.at_ms;
+                if behind > JUMP_WHEN_BEHIND * n as f64 && ahead && may_jump && self.jumps < MAX_JUMPS {
+                    self.jumps += 1;
+                    return Ok(Span::FarBehind(fresh));
+                }
+                // A live shard's tip moves while it is read: a few calls from close to it are
+                // as new as a sample gets.
+                if batch.behind_ms > 0 && behind <= n as f64 && self.kept.len() >= n {
+                    close_calls += 1;
+                    if close_calls > MAX_CLOSE_CALLS {
+                        return Ok(Span::Tip);
                     }
                 }
+                want = (behind.ceil() as usize).saturating_add(n).max(n);
+            } else {
+                want = WINDOW_MARGIN as usize * n;
             }
-            // At the tip after this batch (or an empty one): another call would only return
-            // nothing. MillisBehindLatest is a time, 0 also for records of the same millisecond
-            // as the newest, so a full batch is never taken for the tip. Behind it, even an empty
-            // answer is followed (a trimmed shard is not an empty one).
-            if out.millis_behind_latest.unwrap_or(0) == 0 && count < asked {
-                span.reached_tip = true;
-                break;
+            match next {
+                Some(it) => iterator = it,
+                None => return Ok(Span::Tip),
             }
-            iterator = out.next_shard_iterator;
         }
-        if iterator.is_none() && span.cut_short.is_none() {
-            span.reached_tip = true; // a closed shard, read to its end
+    }
+
+    /// GetShardIterator, paced and bounded.
+    async fn iterator(&mut self, start: StartAt) -> Result<Option<String>, Stop> {
+        self.check_bounds()?;
+        self.pace.wait().await;
+        Ok(self.kinesis.shard_iterator(self.stream, self.shard, start).await?)
+    }
+
+    /// One GetRecords of at most `want` records (fewer when the bytes left call for fewer),
+    /// keeping the last N records read.
+    async fn get(&mut self, iterator: String, want: usize) -> Result<(Batch, Option<String>), Stop> {
+        self.check_bounds()?;
+        let n = self.settings.size;
+        let left = self.settings.max_bytes_per_shard.saturating_sub(self.bytes);
+        let by_bytes = if self.largest_record == 0 { usize::MAX } else { (left / self.largest_record).max(1) as usize };
+        let asked = want.min(by_bytes).clamp(1, MAX_RECORDS_PER_CALL);
+        self.pace.wait().await;
+        self.calls += 1;
+        let out = self.kinesis.records(iterator, Some(asked as i32)).await?;
+        let count = out.records.len();
+        let mut batch = Batch {
+            count,
+            asked,
+            first_ms: None,
+            last_ms: None,
+            behind_ms: out.millis_behind_latest.unwrap_or(0),
+            closed: out.next_shard_iterator.is_none(),
+        };
+        let mut bytes = 0u64;
+        for record in out.records {
+            let arrival_ms = record.approximate_arrival_timestamp.and_then(|t| t.to_millis().ok()).unwrap_or(0);
+            batch.first_ms.get_or_insert(arrival_ms);
+            batch.last_ms = Some(arrival_ms);
+            let data = record.data.into_inner();
+            bytes += data.len() as u64;
+            self.largest_record = self.largest_record.max(data.len() as u64);
+            self.kept.push_back(Kept { arrival_ms, shard: self.shard_index, position: self.position, data });
+            self.position += 1;
+            if self.kept.len() > n {
+                self.kept.pop_front();
+            }
         }
-        Ok(span)
+        self.bytes += bytes;
+        self.pace.read(bytes).await;
+        Ok((batch, out.next_shard_iterator))
+    }
+
+    /// Stops the read at a bound, naming it.
+    fn check_bounds(&self) -> Result<(), Stop> {
+        let s = self.settings;
+        if self.bytes >= s.max_bytes_per_shard {
+            return Err(Stop::Bound(format!(
+                "sampleMaxBytesPerShard ({} bytes) reached before the newest record; the sample keeps what was read",
+                s.max_bytes_per_shard
+            )));
+        }
+        if self.calls >= s.max_calls_per_shard {
+            return Err(Stop::Bound(format!(
+                "sampleMaxCallsPerShard ({}) reached before the newest record; the sample keeps what was read",
+                s.max_calls_per_shard
+            )));
+        }
+        if Instant::now() >= self.deadline {
+            return Err(Stop::Bound(budget_warning(s)));
+        }
+        Ok(())
     }
 }
 
-/// The time `d` ago, as the SDK's timestamp.
-fn ago(d: Duration) -> DateTime {
-    DateTime::from(SystemTime::now().checked_sub(d).unwrap_or(SystemTime::UNIX_EPOCH))
+/// How a span ended.
+enum Span {
+    /// At the tip: [`ShardReader::kept`] holds the newest records of the span.
+    Tip,
+    /// Far behind the tip: read from closer to it.
+    FarBehind(Estimate),
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(count: usize, asked: usize, first: i64, last: i64, behind: i64) -> Batch {
+        Batch { count, asked, first_ms: Some(first), last_ms: Some(last), behind_ms: behind, closed: false }
+    }
+
+    #[test]
+    fn a_full_batch_is_never_the_tip() {
+        assert!(!batch(50, 50, 0, 0, 0).at_tip());
+        assert!(batch(49, 50, 0, 0, 0).at_tip());
+        assert!(!batch(10, 50, 0, 0, 5).at_tip());
+        assert!(Batch { closed: true, ..batch(50, 50, 0, 0, 5) }.at_tip());
+    }
+
+    #[test]
+    fn the_estimate_aims_at_twice_the_sample_back_from_the_tip() {
+        // 20,000 records of the last minute: 1 record per 3 ms; the probe read the oldest 50.
+        let e = batch(50, 50, 0, 147, 59_853).estimate().unwrap();
+        assert_eq!(e.tip_ms, 60_000);
+        assert!((e.records_behind() - 59_853.0 / 3.0).abs() < 1.0, "{}", e.records_behind());
+        // 100 records' worth: 300 ms.
+        assert_eq!(e.window_for(50).as_millis(), 300);
+        // All in one millisecond: at least that many per millisecond, never under the floor.
+        let same = batch(30, 30, 5, 5, 0).estimate().unwrap();
+        assert_eq!(same.window_for(5), MIN_WINDOW);
+        assert!(batch(1, 50, 5, 5, 10).estimate().is_none());
+    }
+
+    #[test]
+    fn the_newest_messages_come_first_and_kpl_records_count_each_message() {
+        use crate::decode::kpl::{aggregate, UserRecord};
+        let kpl = aggregate(
+            &(0..3)
+                .map(|i| UserRecord { partition_key: "k".into(), explicit_hash_key: None, data: format!("u{i}").into() })
+                .collect::<Vec<_>>(),
+        );
+        let records = vec![
+            Kept { arrival_ms: 1, shard: 0, position: 0, data: b"old".to_vec() },
+            Kept { arrival_ms: 3, shard: 1, position: 0, data: kpl },
+            Kept { arrival_ms: 2, shard: 0, position: 1, data: b"middle".to_vec() },
+        ];
+        let texts: Vec<String> =
+            newest_messages(records, 4, &Limits::default()).into_iter().map(|m| m.text).collect();
+        assert_eq!(texts, vec!["u2", "u1", "u0", "middle"]);
+    }
 }

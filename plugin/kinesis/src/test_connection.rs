@@ -265,8 +265,13 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
 async fn first_kept_stream(client: &Kinesis, settings: &Settings) -> Result<Option<String>, PluginError> {
     let mut pages = client.stream_pages();
     while let Some(page) = pages.next().await {
-        if let Some(name) = page?.into_iter().find(|n| settings.filter.keeps(n)) {
-            return Ok(Some(name));
+        for name in page? {
+            if settings.filter.keeps(&name).map_err(|e| PluginError::config(
+                format!("{}/topicFilterPattern", crate::config::SOURCE_CONFIG_PATH),
+                e.message,
+            ))? {
+                return Ok(Some(name));
+            }
         }
     }
     Ok(None)
