@@ -9,7 +9,7 @@ use abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr};
 use plugin_abi::{envelope::ListingStatus, fqn, ErrorKind, LogLevel, PluginError, Record, RecordKind, RecordStreamBox};
 use serde_json::Value;
 
-use crate::failure::{self, fail, Categorize, Exit, Failure};
+use crate::failure::{self, fail, Categorize, Exit};
 use crate::plugins::Plugin;
 use crate::requests::{self, Request};
 use crate::signals::Interrupt;
@@ -165,10 +165,12 @@ pub fn run(
         .into_result()
     {
         Ok(stream) => stream,
-        Err(e) => {
-            let exit = if e.kind == ErrorKind::InvalidConfig { Exit::BadInput } else { Exit::RunFailed };
-            return Err(Failure { exit, error: anyhow::anyhow!("the plugin could not start the run: {e}") });
+        Err(e) if e.kind == ErrorKind::InvalidConfig => {
+            // The plugin's paths are within `source`.
+            let at = e.field.as_ref().map_or_else(|| "source".to_string(), |f| format!("source{f}"));
+            fail!(BadInput, "{at}: {} (the plugin refused the configuration)", e.message)
         }
+        Err(e) => fail!(RunFailed, "the plugin could not start the run: {e}"),
     };
 
     // From here on the run has started: failures go into the summary.

@@ -180,7 +180,11 @@ fn pick_for<'a>(found: &'a PluginDir, workflow: &Workflow) -> Result<&'a Plugin>
     if wanted.is_empty() {
         fail!(BadInput, "source.type: the workflow does not say which connector it is for");
     }
-    pick(found, &wanted)
+    let field = if workflow.connection_type().is_some() { "source.serviceConnection.config.type" } else { "source.type" };
+    pick(found, &wanted).map_err(|mut f| {
+        f.error = f.error.context(format!("{field}: no plugin for this connector"));
+        f
+    })
 }
 
 fn pick<'a>(found: &'a PluginDir, wanted: &[&str]) -> Result<&'a Plugin> {

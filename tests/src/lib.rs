@@ -325,6 +325,24 @@ impl Sandbox {
         self.host_with_env(args, &[])
     }
 
+    /// Starts the host without waiting for it; its stdout and stderr go to files (a pipe
+    /// nobody reads yet would block it).
+    pub fn spawn_host(&self, args: &[&str]) -> Result<RunningHost> {
+        let (stdout, stderr) = (self.path("host.stdout"), self.path("host.stderr"));
+        let child = Command::new(&self.built.host)
+            .args(args)
+            .arg("--plugin-dir")
+            .arg(&self.plugin_dir)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout)?)
+            .stderr(std::fs::File::create(&stderr)?)
+            .spawn()
+            .context("cannot run host-example")?;
+        Ok(RunningHost { child, started: Instant::now(), stdout, stderr })
+    }
+
     /// [`Sandbox::host`] with extra environment variables.
     pub fn host_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Result<HostRun> {
         let out = Command::new(&self.built.host)
@@ -342,6 +360,54 @@ impl Sandbox {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         })
     }
+}
+
+/// A host started by [`Sandbox::spawn_host`].
+pub struct RunningHost {
+    pub child: Child,
+    pub started: Instant,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl RunningHost {
+    /// Sends a signal (`libc::SIGINT`, `libc::SIGTERM`).
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, signal);
+        }
+    }
+
+    /// Waits for the end, at most `limit` (then kills it and fails): the run's output.
+    pub fn wait(mut self, limit: Duration) -> Result<HostRun> {
+        let deadline = Instant::now() + limit;
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        let status = loop {
+            if let Some(status) = self.child.try_wait()? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                bail!("the host did not end within {limit:?}:\n{}\n{}", read(&self.stdout), read(&self.stderr));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Ok(HostRun { code: status.code().unwrap_or(-1), stdout: read(&self.stdout), stderr: read(&self.stderr) })
+    }
+}
+
+/// Waits until `ready()` holds, polling, at most `limit`.
+pub fn wait_until(limit: Duration, what: &str, ready: impl Fn() -> bool) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    while !ready() {
+        if Instant::now() > deadline {
+            bail!("{what}: not within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
 }
 
 /// A shared library that is not a plugin (the C math library).

@@ -188,8 +188,8 @@ impl Drop for StandIn {
     }
 }
 
-/// A TCP front for the stand-in that resets (RST, no answer) the first connections whose first
-/// request is `PUT /api/v1/topics`, as a proxy or a restarting server does; everything else is
+/// A TCP front for the stand-in that resets (RST, no answer) the connections of the first
+/// `PUT /api/v1/topics` requests, as a proxy or a restarting server does; everything else is
 /// passed through.
 pub struct ResetFront {
     pub port: u16,
@@ -223,32 +223,29 @@ impl ResetFront {
 }
 
 fn pass_or_reset(mut client: TcpStream, upstream_port: u16, left: &AtomicUsize, done: &AtomicUsize) -> Result<()> {
-    let mut head = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = client.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(());
-        }
-        head.extend_from_slice(&chunk[..n]);
-    }
-    if head.starts_with(b"PUT /api/v1/topics ")
-        && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
-    {
-        done.fetch_add(1, Ordering::SeqCst);
-        reset(&client);
-        return Ok(());
-    }
     let mut upstream = TcpStream::connect(("127.0.0.1", upstream_port))?;
-    upstream.write_all(&head)?;
     let (mut from_upstream, mut to_client) = (upstream.try_clone()?, client.try_clone()?);
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut from_upstream, &mut to_client);
         let _ = to_client.shutdown(std::net::Shutdown::Both);
     });
-    let _ = std::io::copy(&mut client, &mut upstream);
-    let _ = upstream.shutdown(std::net::Shutdown::Both);
-    Ok(())
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        let n = client.read(&mut chunk)?;
+        if n == 0 {
+            let _ = upstream.shutdown(std::net::Shutdown::Both);
+            return Ok(());
+        }
+        // A request to write a topic, on a new or a kept-alive connection.
+        let topic_put = chunk[..n].windows(19).any(|w| w == b"PUT /api/v1/topics ");
+        if topic_put && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            done.fetch_add(1, Ordering::SeqCst);
+            reset(&client);
+            let _ = upstream.shutdown(std::net::Shutdown::Both);
+            return Ok(());
+        }
+        upstream.write_all(&chunk[..n])?;
+    }
 }
 
 /// Closes with an RST (SO_LINGER 0), as a crashed peer does.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_kinesis::primitives::Blob;
-use e2e::openmetadata::StandIn;
+use e2e::openmetadata::{ResetFront, StandIn};
 use e2e::proxy::{self, Action, Call};
 use e2e::{kinesis_client, rest_workflow, seed, Emulator, Sandbox, StreamSpec};
 use serde_json::json;
@@ -111,6 +111,15 @@ fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
             state.topic("kinesis_prod.payments").unwrap().description.as_deref(),
             Some("Payments, curated by a person")
         );
+        // The run sends only what the source knows: nothing a person curates in OpenMetadata.
+        let topic_puts: Vec<&serde_json::Value> =
+            state.puts.iter().filter(|(p, _)| p == "/v1/topics").map(|(_, b)| b).collect();
+        assert_eq!(topic_puts.len(), 12, "two runs of six topics");
+        for body in topic_puts {
+            for curated in ["description", "tags", "owners", "displayName", "domains", "dataProducts"] {
+                assert!(body.get(curated).is_none(), "a PUT carried {curated}: {body}");
+            }
+        }
         // The deletion comes after every write of the run.
         let delete = state.calls.iter().position(|(m, p)| m == "DELETE" && p == "/api/v1/topics/deleteStale").unwrap();
         let last_put = state.calls.iter().rposition(|(m, _)| m == "PUT").unwrap();
@@ -246,4 +255,100 @@ fn faults_are_survived_and_an_incomplete_listing_deletes_nothing() {
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("cannot reach the OpenMetadata server"), "{}", run.stderr);
+}
+
+fn seeded(names: &[&str]) -> (Emulator, tokio::runtime::Runtime, aws_sdk_kinesis::Client) {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    let rt = runtime();
+    rt.block_on(seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 1)).collect::<Vec<_>>())).unwrap();
+    (emulator, rt, client)
+}
+
+#[test]
+fn openmetadata_faults_are_retried_and_a_dotted_service_keeps_its_topics() {
+    use e2e::openmetadata::Fault;
+    let names = ["t-1", "t-2", "t-3", "t-4", "t-5", "t-6"];
+    let (emulator, rt, client) = seeded(&names);
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let service = "kinesis.prod";
+    let wf = sandbox
+        .write_workflow("wf.yaml", &rest_workflow(&emulator.endpoint(), service, json!({}), &om.host_port(), Some(TOKEN)))
+        .unwrap();
+
+    // One topic at a time, so that the call after a fault is its retry: 429 with Retry-After,
+    // 500, 503, an answer slower than the client waits.
+    om.state.lock().unwrap().topic_put_faults = [
+        Fault::Status(429, Some(1)),
+        Fault::Status(500, None),
+        Fault::Status(503, None),
+        Fault::Slow(Duration::from_secs(3)),
+    ]
+    .into();
+    let run = sandbox
+        .host(&["ingest", "-c", wf.to_str().unwrap(), "--sink-concurrency", "1", "--sink-timeout", "1"])
+        .unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    no_token_shown(&run);
+    {
+        let state = om.state.lock().unwrap();
+        assert!(state.topic_put_faults.is_empty(), "every fault was met");
+        let live: Vec<&str> = state.live_topics().iter().map(|t| t.fqn.as_str()).collect();
+        assert_eq!(live.len(), 6, "{live:?}");
+        assert!(live.contains(&"\"kinesis.prod\".t-1"), "{live:?}");
+        // Retry-After: 1 was waited for before the retry.
+        let times = &state.topic_put_times;
+        let throttled = times.iter().position(|(_, fault)| *fault).unwrap();
+        let gap = times[throttled + 1].0 - times[throttled].0;
+        assert!(gap >= Duration::from_secs(1), "retried {gap:?} after a 429 with Retry-After: 1");
+    }
+
+    // Connections reset without an answer are retried too.
+    let front = ResetFront::start(om.port, 2).unwrap();
+    let wf_front = sandbox
+        .write_workflow("front.yaml", &rest_workflow(&emulator.endpoint(), service, json!({}), &front.host_port(), Some(TOKEN)))
+        .unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf_front.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(front.resets_done.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert!(run.stdout.contains("topics written:    6 (created 0, updated 6)"), "{}", run.stdout);
+
+    // A topic that exists and whose update is refused: the run fails, and nothing is deleted,
+    // least of all that topic.
+    rt.block_on(client.delete_stream().stream_name("t-6").send()).unwrap();
+    om.state.lock().unwrap().reject_topics = vec!["t-3".into()];
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("kept: nothing is marked deleted after a run with errors"), "{}", run.stdout);
+    {
+        let state = om.state.lock().unwrap();
+        assert_eq!(state.live_topics().len(), 6);
+        assert!(!state.topic("\"kinesis.prod\".t-3").unwrap().deleted);
+        assert_eq!(state.calls.iter().filter(|(m, _)| m == "DELETE").count(), 0);
+    }
+    om.state.lock().unwrap().reject_topics.clear();
+
+    // An older server, and its one-by-one deletion failing part way: the run says which topics
+    // were deleted and which were not, and fails.
+    {
+        let mut state = om.state.lock().unwrap();
+        state.legacy = true;
+        state.fail_deletes_after = Some(1);
+    }
+    rt.block_on(async {
+        for n in ["t-4", "t-5"] {
+            client.delete_stream().stream_name(n).send().await.unwrap();
+        }
+    });
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("deleted 1 (\"kinesis.prod\".t-4), not deleted 2 (\"kinesis.prod\".t-5, \"kinesis.prod\".t-6)"),
+        "{}",
+        run.stdout
+    );
+    let state = om.state.lock().unwrap();
+    let deleted: Vec<&str> = state.topics.iter().filter(|t| t.deleted).map(|t| t.fqn.as_str()).collect();
+    assert_eq!(deleted, vec!["\"kinesis.prod\".t-4"]);
 }

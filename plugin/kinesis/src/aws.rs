@@ -12,14 +12,20 @@
 //! endpoint), with `assumeRoleSessionName` and `assumeRoleSourceIdentity`. Credentials are
 //! resolved once at start and reused until shortly before they expire, then renewed.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{self, error::CredentialsError, ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_kinesis::config::{retry::RetryConfig, timeout::TimeoutConfig, Credentials, Region};
+use aws_sdk_kinesis::config::interceptors::InterceptorContext;
+use aws_sdk_kinesis::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_kinesis::error::DisplayErrorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{RetryClassifierPriority, RetryReason};
+use aws_smithy_types::retry::ErrorKind as RetryErrorKind;
 use plugin_abi::{ErrorKind, PluginError};
 
+use crate::budget::Budget;
 use crate::config::{AwsCredentials, CONNECTION_PATH};
 
 /// Where the base credentials come from, in OpenMetadata's order of precedence.
@@ -82,9 +88,10 @@ fn assume_role_arn(aws: &AwsCredentials) -> Option<&str> {
 pub async fn sdk_config(aws: &AwsCredentials) -> Result<SdkConfig, PluginError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(aws.aws_region.clone()))
-        // Adaptive: throttling answers slow down every call of the client (one per run), not
-        // just the one that was throttled.
-        .retry_config(RetryConfig::adaptive().with_max_attempts(8))
+        // Standard: a throttled call backs off and is tried again. The run as a whole slows down
+        // through its budget (see `ThrottleFeedback`): the SDK's adaptive mode would hold every
+        // call at 0.5 per second for minutes after a handful of throttling answers.
+        .retry_config(RetryConfig::standard().with_max_attempts(8))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
@@ -184,20 +191,109 @@ impl ProvideCredentials for ReuseUntilExpiry {
     }
 }
 
+/// Tells the run's budget about every throttling answer (as the SDK's own classifiers judged
+/// it), so that the whole run makes room for the account's other applications.
+#[derive(Debug)]
+struct ThrottleFeedback {
+    budget: Arc<Budget>,
+}
+
+impl ClassifyRetry for ThrottleFeedback {
+    fn classify_retry(&self, _: &InterceptorContext) -> RetryAction {
+        RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(&self, _: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        if let RetryAction::RetryIndicated(RetryReason::RetryableError { kind: RetryErrorKind::ThrottlingError, .. }) =
+            previous
+        {
+            self.budget.throttled();
+        }
+        RetryAction::NoActionIndicated
+    }
+
+    fn name(&self) -> &'static str {
+        "ThrottleFeedback"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
 /// How hard a client retries.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Retries {
-    /// A run: throttling slows it down, it does not end it (adaptive mode, 8 attempts).
-    Run,
+    /// A run: a throttled call is tried again (8 attempts) and slows the run's budget down.
+    Run(Arc<Budget>),
     /// A connection test: answer soon (3 attempts).
     Check,
 }
 
+/// Where Kinesis is, for messages: `endPointURL`, else AWS's endpoint of the region.
+pub fn endpoint_name(aws: &AwsCredentials) -> String {
+    match &aws.end_point_url {
+        Some(url) => url.clone(),
+        None => format!("AWS Kinesis in {}", aws.aws_region),
+    }
+}
+
+/// How soon a call is tried again after a connection failure that cannot heal.
+const QUICK_RETRY: Duration = Duration::from_millis(250);
+
+/// Retries connection failures that will not heal within a run (refused, unknown host, TLS)
+/// quickly: the SDK's backoff is made for throttling, and spent 37 s finding out that nothing
+/// listens at an endpoint. Runs after the SDK's own classifiers, refining their verdict.
+#[derive(Debug)]
+struct UnreachableQuickly;
+
+impl ClassifyRetry for UnreachableQuickly {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.output_or_error() {
+            Some(Err(err)) if err.as_connector_error().is_some_and(|c| cannot_heal(c)) => {
+                RetryAction::retryable_error_with_explicit_delay(RetryErrorKind::TransientError, QUICK_RETRY)
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "UnreachableQuickly"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// Whether an error (or one of its causes) is a connection that cannot heal within a run: a
+/// refused connection, a host name that does not resolve, a TLS failure.
+pub fn cannot_heal(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        let text = e.to_string().to_ascii_lowercase();
+        if ["connection refused", "dns error", "failed to lookup address", "certificate", "invalid peer"]
+            .iter()
+            .any(|t| text.contains(t))
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
 /// The Kinesis client: `endPointURL`, when set, applies to Kinesis alone.
 pub fn kinesis_client(config: &SdkConfig, aws: &AwsCredentials, retries: Retries) -> aws_sdk_kinesis::Client {
-    let mut kinesis = aws_sdk_kinesis::config::Builder::from(config);
-    if let Retries::Check = retries {
-        kinesis = kinesis.retry_config(RetryConfig::standard().with_max_attempts(3));
+    let mut kinesis = aws_sdk_kinesis::config::Builder::from(config).retry_classifier(UnreachableQuickly);
+    match retries {
+        Retries::Run(budget) => kinesis = kinesis.retry_classifier(ThrottleFeedback { budget }),
+        Retries::Check => kinesis = kinesis.retry_config(RetryConfig::standard().with_max_attempts(3)),
     }
     if let Some(url) = &aws.end_point_url {
         kinesis = kinesis.endpoint_url(url.clone());

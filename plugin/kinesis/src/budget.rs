@@ -40,13 +40,18 @@ impl Pacer {
     }
 
     pub async fn wait(&self) {
+        self.wait_slowed(1.0).await;
+    }
+
+    /// [`Pacer::wait`], with the spacing `slowdown` times as long.
+    async fn wait_slowed(&self, slowdown: f64) {
         if self.spacing.is_zero() {
             return;
         }
         let slot = {
             let mut next = self.next.lock().await;
             let slot = (*next).max(Instant::now());
-            *next = slot + self.spacing;
+            *next = slot + self.spacing.mul_f64(slowdown.max(1.0));
             slot
         };
         tokio::time::sleep_until(slot).await;
@@ -111,6 +116,26 @@ impl Api {
     }
 }
 
+/// The most a run slows down after throttling answers, and how fast it recovers.
+const MAX_SLOWDOWN: f64 = 8.0;
+const SLOWDOWN_HALF_LIFE: Duration = Duration::from_secs(5);
+
+/// How much slower than its budget the run goes after throttling answers: ×2 per throttled
+/// answer (up to ×8), halving every 5 s without one. The account's other applications are
+/// using the limits: the run makes room, then comes back.
+#[derive(Debug, Clone, Copy)]
+struct Slowdown {
+    factor: f64,
+    since: Instant,
+}
+
+impl Slowdown {
+    fn at(&self, now: Instant) -> f64 {
+        let half_lives = now.saturating_duration_since(self.since).as_secs_f64() / SLOWDOWN_HALF_LIFE.as_secs_f64();
+        (self.factor / 2f64.powf(half_lives)).max(1.0)
+    }
+}
+
 /// The pacers of one run.
 #[derive(Debug)]
 pub struct Budget {
@@ -118,6 +143,7 @@ pub struct Budget {
     describe: Pacer,
     overall: Option<Pacer>,
     share: f64,
+    slowdown: std::sync::Mutex<Slowdown>,
 }
 
 impl Budget {
@@ -137,6 +163,7 @@ impl Budget {
             describe: Pacer::unpaced(),
             overall: max_calls_per_second.map(Pacer::per_second),
             share: f64::INFINITY,
+            slowdown: std::sync::Mutex::new(Slowdown { factor: 1.0, since: Instant::now() }),
         }
     }
 
@@ -146,19 +173,33 @@ impl Budget {
             describe: Pacer::per_second(DESCRIBE_STREAM_SUMMARY_PER_SECOND * share),
             overall: max_calls_per_second.map(Pacer::per_second),
             share,
+            slowdown: std::sync::Mutex::new(Slowdown { factor: 1.0, since: Instant::now() }),
         }
     }
 
     /// Waits until a call of `api` may go.
     pub async fn acquire(&self, api: Api) {
+        let slowdown = self.slowdown();
         match api {
-            Api::ListStreams => self.list_streams.wait().await,
-            Api::DescribeStreamSummary => self.describe.wait().await,
+            Api::ListStreams => self.list_streams.wait_slowed(slowdown).await,
+            Api::DescribeStreamSummary => self.describe.wait_slowed(slowdown).await,
             Api::ListShards | Api::GetShardIterator | Api::GetRecords => {}
         }
         if let Some(overall) = &self.overall {
-            overall.wait().await;
+            overall.wait_slowed(slowdown).await;
         }
+    }
+
+    /// A call was throttled: the whole run slows down (see [`Slowdown`]).
+    pub fn throttled(&self) {
+        let mut s = self.slowdown.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        *s = Slowdown { factor: (s.at(now) * 2.0).min(MAX_SLOWDOWN), since: now };
+    }
+
+    /// How many times slower than the budget calls go now.
+    pub fn slowdown(&self) -> f64 {
+        self.slowdown.lock().unwrap_or_else(|e| e.into_inner()).at(Instant::now())
     }
 
     /// A pacer for the GetShardIterator and GetRecords calls of one shard.
@@ -214,6 +255,26 @@ mod tests {
         let start = Instant::now();
         shard.wait().await;
         assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_slows_the_run_down_and_it_recovers() {
+        let budget = Budget::new(1.0, None); // DescribeStreamSummary every 50 ms
+        budget.throttled();
+        budget.throttled();
+        assert_eq!(budget.slowdown(), 4.0);
+        budget.acquire(Api::DescribeStreamSummary).await;
+        let start = Instant::now();
+        budget.acquire(Api::DescribeStreamSummary).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(200), "4 × 50 ms");
+        for _ in 0..10 {
+            budget.throttled();
+        }
+        assert_eq!(budget.slowdown(), MAX_SLOWDOWN);
+        tokio::time::advance(SLOWDOWN_HALF_LIFE * 2).await;
+        assert!((budget.slowdown() - 2.0).abs() < 1e-9, "{}", budget.slowdown());
+        tokio::time::advance(SLOWDOWN_HALF_LIFE * 4).await;
+        assert_eq!(budget.slowdown(), 1.0);
     }
 
     #[tokio::test(start_paused = true)]

@@ -25,16 +25,46 @@ pub struct Kinesis {
     client: Client,
     budget: Arc<Budget>,
     calls: Arc<[AtomicU64; 5]>,
+    /// Where Kinesis is (`endPointURL`, or the region's), for messages.
+    endpoint: Arc<str>,
+    /// Set once a call found the endpoint unreachable: why.
+    unreachable: Arc<std::sync::OnceLock<String>>,
 }
 
 impl Kinesis {
-    pub fn new(client: Client, budget: Budget) -> Self {
-        Kinesis { client, budget: Arc::new(budget), calls: Arc::new(Default::default()) }
+    pub fn new(client: Client, budget: Arc<Budget>, endpoint: String) -> Self {
+        Kinesis {
+            client,
+            budget,
+            calls: Arc::new(Default::default()),
+            endpoint: endpoint.into(),
+            unreachable: Arc::default(),
+        }
     }
 
-    async fn turn(&self, api: Api) {
+    /// Waits for the call's turn under the budget; refuses it at once when the endpoint has
+    /// proved unreachable (refused, unknown host, TLS): that does not heal within a run, and
+    /// each call would otherwise spend its own retries finding out.
+    async fn turn(&self, api: Api) -> Result<(), PluginError> {
+        if let Some(why) = self.unreachable.get() {
+            return Err(PluginError::new(ErrorKind::Connection, format!("{} not tried: {why}", api.name())));
+        }
         self.budget.acquire(api).await;
         self.calls[api as usize].fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The plugin error for a failed call, noting an endpoint that cannot be reached.
+    fn failed<E, R>(&self, operation: &str, err: &SdkError<E, R>) -> PluginError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let e = classify(operation, err);
+        if e.kind == ErrorKind::Connection && crate::aws::cannot_heal(err) {
+            let _ = self.unreachable.set(format!("{} cannot be reached ({})", self.endpoint, e.message));
+        }
+        e
     }
 
     /// Calls made so far, by operation.
@@ -61,12 +91,12 @@ impl Kinesis {
 
     /// DescribeStreamSummary; `Ok(None)` when the stream no longer exists.
     pub async fn describe_stream(&self, name: &str) -> Result<Option<StreamDescriptionSummary>, PluginError> {
-        self.turn(Api::DescribeStreamSummary).await;
+        self.turn(Api::DescribeStreamSummary).await?;
         match self.client.describe_stream_summary().stream_name(name).send().await {
             Ok(out) => Ok(out.stream_description_summary),
             Err(err) => match err.as_service_error() {
                 Some(DescribeStreamSummaryError::ResourceNotFoundException(_)) => Ok(None),
-                _ => Err(classify("DescribeStreamSummary", &err)),
+                _ => Err(self.failed("DescribeStreamSummary", &err)),
             },
         }
     }
@@ -85,8 +115,8 @@ impl Kinesis {
                 None => self.client.list_shards().stream_name(stream).shard_filter(filter.clone()),
                 Some(t) => self.client.list_shards().next_token(t),
             };
-            self.turn(Api::ListShards).await;
-            let page = request.send().await.map_err(|e| classify("ListShards", &e))?;
+            self.turn(Api::ListShards).await?;
+            let page = request.send().await.map_err(|e| self.failed("ListShards", &e))?;
             ids.extend(page.shards.unwrap_or_default().into_iter().map(|s| s.shard_id));
             match page.next_token {
                 Some(t) if !t.is_empty() => token = Some(t),
@@ -108,21 +138,21 @@ impl Kinesis {
             StartAt::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
             StartAt::Timestamp(t) => request.shard_iterator_type(ShardIteratorType::AtTimestamp).timestamp(t),
         };
-        self.turn(Api::GetShardIterator).await;
-        request.send().await.map(|o| o.shard_iterator).map_err(|e| classify("GetShardIterator", &e))
+        self.turn(Api::GetShardIterator).await?;
+        request.send().await.map(|o| o.shard_iterator).map_err(|e| self.failed("GetShardIterator", &e))
     }
 
     /// GetRecords, at most `limit` records (AWS's default and maximum: 10,000). The caller paces
     /// it with the shard's pacer; throttling answers are retried by the client's retry config.
     pub async fn records(&self, iterator: String, limit: Option<i32>) -> Result<GetRecordsOutput, PluginError> {
-        self.turn(Api::GetRecords).await;
+        self.turn(Api::GetRecords).await?;
         self.client
             .get_records()
             .shard_iterator(iterator)
             .set_limit(limit)
             .send()
             .await
-            .map_err(|e| classify("GetRecords", &e))
+            .map_err(|e| self.failed("GetRecords", &e))
     }
 }
 
@@ -178,7 +208,9 @@ impl StreamPages {
             PageStart::Token(token) => client.list_streams().next_token(token),
             PageStart::After(name) => client.list_streams().exclusive_start_stream_name(name),
         };
-        self.kinesis.turn(Api::ListStreams).await;
+        if let Err(e) = self.kinesis.turn(Api::ListStreams).await {
+            return Some(Err(PluginError::new(e.kind, format!("page {page_number}: {}", e.message))));
+        }
         let page = match request.send().await {
             Ok(page) => page,
             Err(e) => {
@@ -192,8 +224,13 @@ impl StreamPages {
                         return Some(Ok(Vec::new()));
                     }
                 }
-                let e = classify("ListStreams", &e);
-                return Some(Err(PluginError::new(e.kind, format!("page {page_number}: {}", e.message))));
+                let e = self.kinesis.failed("ListStreams", &e);
+                let message = if e.kind == ErrorKind::Connection {
+                    format!("page {page_number}: cannot reach {}: {}", self.kinesis.endpoint, e.message)
+                } else {
+                    format!("page {page_number}: {}", e.message)
+                };
+                return Some(Err(PluginError::new(e.kind, message)));
             }
         };
         let names = page.stream_names;

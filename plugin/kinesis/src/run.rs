@@ -109,10 +109,12 @@ struct Listing {
 }
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
+    let budget = Arc::new(Budget::from_config(settings.pipeline()));
     let client = match crate::aws::sdk_config(settings.aws()).await {
         Ok(config) => Kinesis::new(
-            crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Run),
-            Budget::from_config(settings.pipeline()),
+            crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Run(budget.clone())),
+            budget,
+            crate::aws::endpoint_name(settings.aws()),
         ),
         Err(e) => {
             let _ = out.send(Err(e)).await;

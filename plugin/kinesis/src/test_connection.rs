@@ -208,7 +208,8 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
     };
     let client = Kinesis::new(
         crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Check),
-        Budget::from_config(settings.pipeline()),
+        std::sync::Arc::new(Budget::from_config(settings.pipeline())),
+        crate::aws::endpoint_name(settings.aws()),
     );
 
     let stream = list

@@ -1,0 +1,142 @@
+//! Property tests: the decoders, the schema inference and the configuration parser take any
+//! input without panicking, and what they return stays within its bounds.
+
+use kinesis_plugin::decode::{decode_record, kpl, Limits, BINARY_PREFIX};
+use kinesis_plugin::{config, infer};
+use proptest::prelude::*;
+
+/// The longest a message can be: the bound, plus the notes that say it was cut or not inflated.
+fn longest(limits: &Limits) -> usize {
+    limits.max_message_bytes + 200 + BINARY_PREFIX.len()
+}
+
+fn limits() -> impl Strategy<Value = Limits> {
+    (64usize..4096, 64usize..65536).prop_map(|(m, d)| Limits { max_message_bytes: m, max_decompressed_bytes: d })
+}
+
+/// Bytes that look like what producers write: KPL aggregates, gzip, JSON, text, noise.
+fn record_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..2048),
+        proptest::collection::vec(any::<u8>(), 0..512).prop_map(|tail| [kinesis_plugin::decode::KPL_MAGIC.to_vec(), tail].concat()),
+        proptest::collection::vec(any::<u8>(), 0..512).prop_map(|tail| [vec![0x1F, 0x8B, 0x08, 0x00], tail].concat()),
+        proptest::collection::vec((".{0,40}", proptest::collection::vec(any::<u8>(), 0..300)), 0..8).prop_map(|users| {
+            kpl::aggregate(
+                &users
+                    .into_iter()
+                    .map(|(key, data)| kpl::UserRecord { partition_key: key, explicit_hash_key: None, data })
+                    .collect::<Vec<_>>(),
+            )
+        }),
+        "\\PC{0,3000}".prop_map(String::into_bytes),
+        (0usize..20000).prop_map(|n| {
+            // A gzip that inflates far beyond its size: a small bomb.
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(&vec![b'a'; n * 10]).unwrap();
+            e.finish().unwrap()
+        }),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+        ".{0,20}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(6, 64, 8, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+            proptest::collection::btree_map(".{0,12}", inner, 0..8)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn decoding_any_record_is_bounded(data in record_bytes(), limits in limits()) {
+        let messages = decode_record(&data, &limits);
+        // Every record is a message, but for a KPL aggregate of no user records.
+        prop_assert!(!messages.is_empty() || data.starts_with(&kinesis_plugin::decode::KPL_MAGIC));
+        // Each user record is at least a few bytes of the aggregate.
+        prop_assert!(messages.len() <= data.len().max(1));
+        for m in &messages {
+            prop_assert!(m.text.len() <= longest(&limits), "{} > {}", m.text.len(), longest(&limits));
+        }
+    }
+
+    #[test]
+    fn kpl_parsing_takes_any_bytes(data in proptest::collection::vec(any::<u8>(), 0..1024)) {
+        let _ = kpl::parse(&data);
+        let _ = kpl::deaggregate(&[kinesis_plugin::decode::KPL_MAGIC.as_slice(), &data].concat());
+    }
+
+    #[test]
+    fn kpl_round_trips(users in proptest::collection::vec(("[a-z0-9]{1,16}", proptest::collection::vec(any::<u8>(), 0..64)), 1..8)) {
+        let records: Vec<kpl::UserRecord> = users
+            .iter()
+            .map(|(k, d)| kpl::UserRecord { partition_key: k.clone(), explicit_hash_key: None, data: d.clone() })
+            .collect();
+        let parsed = kpl::deaggregate(&kpl::aggregate(&records)).expect("an aggregate");
+        prop_assert_eq!(parsed, users.into_iter().map(|(_, d)| d).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn schema_inference_takes_any_messages(values in proptest::collection::vec(json_value(), 0..20), noise in proptest::collection::vec(".{0,50}", 0..3)) {
+        let texts: Vec<String> = values.iter().map(|v| v.to_string()).chain(noise).collect();
+        let messages: Vec<(&str, bool)> = texts.iter().map(|t| (t.as_str(), false)).collect();
+        if let Some(schema) = infer::message_schema("topic", &messages) {
+            prop_assert_eq!(&schema["schemaType"], "JSON");
+            // Bounded by what it describes: a field per distinct name and path, no more.
+            let input: usize = texts.iter().map(String::len).sum();
+            prop_assert!(schema.to_string().len() <= 4096 + 40 * input, "{}", schema.to_string().len());
+        }
+    }
+
+    #[test]
+    fn config_parsing_takes_any_text(text in "\\PC{0,400}") {
+        let _ = config::parse(&text);
+    }
+
+    #[test]
+    fn config_parsing_takes_any_json_and_names_a_field(value in json_value()) {
+        if let Err(e) = config::parse(&value.to_string()) {
+            prop_assert!(e.field.is_some(), "{e}");
+        }
+    }
+
+    #[test]
+    fn config_parsing_takes_any_value_in_any_field(value in json_value(), field in 0usize..8) {
+        let mut source = serde_json::json!({
+            "type": "kinesis",
+            "serviceName": "svc",
+            "serviceConnection": {"config": {"type": "Kinesis", "awsConfig": {"awsRegion": "eu-west-1"}}},
+            "sourceConfig": {"config": {"type": "MessagingMetadata"}}
+        });
+        let at = [
+            "/serviceName", "/serviceConnection/config/awsConfig/awsRegion", "/serviceConnection/config/awsConfig/endPointURL",
+            "/serviceConnection/config/awsConfig/awsSecretAccessKey", "/sourceConfig/config/topicFilterPattern",
+            "/sourceConfig/config/sampleSize", "/sourceConfig/config/apiBudgetShare", "/serviceConnection/config/topicFilterPattern",
+        ][field];
+        let (parent, key) = at.rsplit_once('/').unwrap();
+        source.pointer_mut(parent).unwrap()[key] = value.clone();
+        match config::parse(&source.to_string()) {
+            Ok(_) => {}
+            Err(e) => {
+                prop_assert!(e.field.is_some(), "{e}");
+                // A secret's value is never quoted back.
+                if key == "awsSecretAccessKey" {
+                    if let Some(s) = value.as_str().filter(|s| s.len() > 3) {
+                        prop_assert!(!e.message.contains(s), "{e}");
+                    }
+                }
+            }
+        }
+    }
+}
