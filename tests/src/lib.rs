@@ -252,6 +252,8 @@ pub struct Built {
     pub plugin: PathBuf,
     /// A fixture plugin built against an older contract (`tests/old-abi-plugin`).
     pub old_abi_plugin: PathBuf,
+    /// A fixture plugin whose record stream panics (`tests/panicking-plugin`).
+    pub panicking_plugin: PathBuf,
 }
 
 pub fn built() -> Result<Built> {
@@ -265,13 +267,14 @@ pub fn built() -> Result<Built> {
     let library = |name: &str| {
         profile_dir.join(format!("{}{name}.{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_EXTENSION))
     };
-    let (plugin, old_abi_plugin) = (library("kinesis_plugin"), library("old_abi_plugin"));
-    for p in [&host, &plugin, &old_abi_plugin] {
+    let (plugin, old_abi_plugin, panicking_plugin) =
+        (library("kinesis_plugin"), library("old_abi_plugin"), library("panicking_plugin"));
+    for p in [&host, &plugin, &old_abi_plugin, &panicking_plugin] {
         if !p.is_file() {
             bail!("{} is not built: run `cargo build --workspace` first (scripts/test.sh does)", p.display());
         }
     }
-    Ok(Built { host, plugin, old_abi_plugin })
+    Ok(Built { host, plugin, old_abi_plugin, panicking_plugin })
 }
 
 /// A temporary working folder with a plugin directory holding the built plugin beside files
@@ -302,8 +305,9 @@ impl Sandbox {
         if let Some(other) = other_shared_library() {
             std::fs::copy(other, plugin_dir.join(format!("libm-copy.{}", std::env::consts::DLL_EXTENSION)))?;
         }
-        let old = &built.old_abi_plugin;
-        std::fs::copy(old, plugin_dir.join(old.file_name().context("file name")?))?;
+        for fixture in [&built.old_abi_plugin, &built.panicking_plugin] {
+            std::fs::copy(fixture, plugin_dir.join(fixture.file_name().context("file name")?))?;
+        }
         std::fs::write(plugin_dir.join(format!("broken.{}", std::env::consts::DLL_EXTENSION)), b"not an ELF file")?;
         std::fs::write(plugin_dir.join("README.txt"), b"plugins go here")?;
         Ok(Sandbox { dir, plugin_dir, built })

@@ -210,6 +210,23 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
         .collect();
     assert_eq!(ids, vec![29, 28, 27, 26, 25]);
 
+    // `sampleConcurrency` bounds the shards read at once across the run: at 1, each shard's
+    // reads end before the next shard's begin.
+    let from = proxy.log().len();
+    let config = json!({"generateSampleData": true, "sampleConcurrency": 1, "topicFilterPattern": {"includes": ["json-orders", "binary-blobs"]}});
+    let wf = sandbox.write_workflow("one-shard.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let shards: Vec<String> = proxy.log()[from..].iter().filter_map(|c| c.shard.clone()).collect();
+    let mut finished: Vec<&String> = Vec::new();
+    for pair in shards.windows(2) {
+        if pair[0] != pair[1] {
+            assert!(!finished.contains(&&pair[1]), "shard {} was read again after another began: {shards:?}", pair[1]);
+            finished.push(&pair[0]);
+        }
+    }
+    assert_eq!(finished.len() + 1, 5, "five shards read, one at a time: {shards:?}");
+
     // With sample data off, nothing but the listing and one describe per stream.
     let before = (
         proxy.calls("ListShards"),
@@ -229,4 +246,85 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     assert_eq!(lines.iter().filter(|l| l["path"] == "/v1/topics").count(), 9);
     assert!(lines.iter().all(|l| l["path"] != "/v1/topics/{id}/sampleData"));
     assert!(lines.iter().all(|l| l["body"].get("messageSchema").is_none()));
+}
+
+/// A number after `key=` in a log line.
+fn field(line: &str, key: &str) -> u64 {
+    let rest = line.split(&format!(" {key}=")).nth(1).unwrap_or_else(|| panic!("no {key} in {line}"));
+    let digits: String =
+        rest.trim_start_matches("Some(").chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().unwrap_or_else(|_| panic!("{key} in {line}"))
+}
+
+#[test]
+fn a_busy_shard_is_sampled_from_its_newest_records_within_its_byte_bound() {
+    // 20,000 records of 1 KB in one shard, written just now (moto keeps each record's arrival
+    // time; kinesis-local slows down on a shard this size).
+    let moto = e2e::Moto::start().unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let client = kinesis_client(&endpoint);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let pad = "x".repeat(1000);
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("busy", 1)]).await.unwrap();
+        for batch in 0..40 {
+            let entries = (0..500)
+                .map(|i| {
+                    let seq = batch * 500 + i;
+                    aws_sdk_kinesis::types::PutRecordsRequestEntry::builder()
+                        .partition_key("k")
+                        .data(Blob::new(format!(r#"{{"seq":{seq:05},"pad":"{pad}"}}"#)))
+                        .build()
+                        .unwrap()
+                })
+                .collect::<Vec<_>>();
+            client.put_records().stream_name("busy").set_records(Some(entries)).send().await.unwrap();
+        }
+    });
+    let rule: proxy::Rule = Arc::new(|_: &proxy::Call| Action::Forward { delay: Duration::ZERO });
+    let proxy = rt.block_on(proxy::start(format!("127.0.0.1:{}", moto.port).parse().unwrap(), rule)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let config = json!({"generateSampleData": true, "sampleSize": 50});
+    let wf = sandbox.write_workflow("wf.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--log-level", "debug"]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    let sample = lines.iter().find(|l| l["path"] == "/v1/topics/{id}/sampleData").expect("a sample");
+    let seqs: Vec<u64> = sample["body"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| serde_json::from_str::<Value>(m.as_str().unwrap()).unwrap()["seq"].as_u64().unwrap())
+        .collect();
+    // The newest 50, newest first: drawn from the newest 500 records, the shard's tip included.
+    assert_eq!(seqs.len(), 50);
+    assert_eq!(seqs[0], 19_999);
+    assert!(seqs.iter().all(|s| *s >= 19_500), "{seqs:?}");
+    let log = run.stderr.lines().find(|l| l.contains("shard sampled")).expect("the shard's figures");
+    let (bytes, calls) = (field(log, "bytes"), field(log, "calls"));
+    assert!(bytes <= 1_048_576, "{bytes} bytes read from the shard");
+    assert!(!log.contains("stopped_by=sampleMax"), "{log}");
+    let (iterators, reads) = (proxy.calls("GetShardIterator"), proxy.calls("GetRecords"));
+    assert_eq!(u64::from(reads as u32), calls);
+    println!(
+        "busy shard of 20,000 × 1 KB: {bytes} bytes read in {reads} GetRecords and {iterators} GetShardIterator calls; \
+         sample seq {}..={} (the tip is 19999); newest sampled record {} ms old when read",
+        seqs[seqs.len() - 1],
+        seqs[0],
+        field(log, "newest_age_ms")
+    );
+
+    // A bound that stops the read: the sample says which, the topic is still written.
+    let config = json!({"generateSampleData": true, "sampleSize": 50, "sampleMaxBytesPerShard": 4096});
+    let wf = sandbox.write_workflow("bound.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("stream 'busy', shard shardId-000000000000: sampleMaxBytesPerShard (4096 bytes) reached before the newest record"),
+        "{}",
+        run.stdout
+    );
+    let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    assert!(lines.iter().any(|l| l["path"] == "/v1/topics" && l["body"]["name"] == "busy"));
 }
