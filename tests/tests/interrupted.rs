@@ -41,7 +41,7 @@ fn sigint_stops_a_file_run_soon_keeping_the_last_output() {
     let run = host.wait(Duration::from_secs(30)).unwrap();
     let stopped_in = signalled.elapsed();
     assert_eq!(run.code, 130, "{}\n{}", run.stdout, run.stderr);
-    assert!(stopped_in < Duration::from_secs(5), "stopped {stopped_in:?} after the signal");
+    assert!(stopped_in < Duration::from_secs(10), "stopped {stopped_in:?} after the signal");
     assert!(run.stdout.contains("INTERRUPTED by SIGINT (exit code 130)"), "{}", run.stdout);
     assert!(run.stdout.contains("kept: the run was interrupted (SIGINT)"), "{}", run.stdout);
     assert_eq!(std::fs::read_to_string(sandbox.path("out.jsonl")).unwrap(), PREVIOUS);
@@ -66,7 +66,7 @@ fn sigterm_stops_a_rest_run_soon_deleting_nothing() {
     host.signal(libc::SIGTERM);
     let run = host.wait(Duration::from_secs(30)).unwrap();
     assert_eq!(run.code, 143, "{}\n{}", run.stdout, run.stderr);
-    assert!(signalled.elapsed() < Duration::from_secs(5), "stopped {:?} after the signal", signalled.elapsed());
+    assert!(signalled.elapsed() < Duration::from_secs(10), "stopped {:?} after the signal", signalled.elapsed());
     assert!(run.stdout.contains("INTERRUPTED by SIGTERM (exit code 143)"), "{}", run.stdout);
     let state = om.state.lock().unwrap();
     assert_eq!(state.calls.iter().filter(|(m, _)| m == "DELETE").count(), 0, "nothing deleted");

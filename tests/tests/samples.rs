@@ -158,6 +158,15 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     assert_eq!(topic("empty-stream")["partitions"], 2);
     assert!(sample("empty-stream").is_none());
 
+    // A quiet shard costs two calls: the probe's iterator and one read.
+    let quiet: Vec<String> = proxy
+        .log()
+        .into_iter()
+        .filter(|c| c.shard.as_deref() == Some("old-records/shardId-000000000000"))
+        .map(|c| c.operation)
+        .collect();
+    assert_eq!(quiet, vec!["GetShardIterator", "GetRecords"]);
+
     // Filtered streams are never read: one ListShards per kept stream, none for the other.
     assert!(!lines.is_empty() && lines.iter().all(|l| l["body"]["name"] != "skipped-by-filter"));
     assert_eq!(proxy.calls("ListShards"), 6);

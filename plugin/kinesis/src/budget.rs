@@ -116,12 +116,14 @@ impl Api {
     }
 }
 
-/// The most a run slows down after throttling answers, and how fast it recovers.
+/// How much a throttling answer slows the run down, the most it slows down, and how fast it
+/// recovers.
+const SLOWDOWN_PER_THROTTLE: f64 = 1.5;
 const MAX_SLOWDOWN: f64 = 8.0;
-const SLOWDOWN_HALF_LIFE: Duration = Duration::from_secs(5);
+const SLOWDOWN_HALF_LIFE: Duration = Duration::from_secs(3);
 
-/// How much slower than its budget the run goes after throttling answers: ×2 per throttled
-/// answer (up to ×8), halving every 5 s without one. The account's other applications are
+/// How much slower than its budget the run goes after throttling answers: ×1.5 per throttled
+/// answer (up to ×8), halving every 3 s without one. The account's other applications are
 /// using the limits: the run makes room, then comes back.
 #[derive(Debug, Clone, Copy)]
 struct Slowdown {
@@ -194,7 +196,7 @@ impl Budget {
     pub fn throttled(&self) {
         let mut s = self.slowdown.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        *s = Slowdown { factor: (s.at(now) * 2.0).min(MAX_SLOWDOWN), since: now };
+        *s = Slowdown { factor: (s.at(now) * SLOWDOWN_PER_THROTTLE).min(MAX_SLOWDOWN), since: now };
     }
 
     /// How many times slower than the budget calls go now.
@@ -262,11 +264,12 @@ mod tests {
         let budget = Budget::new(1.0, None); // DescribeStreamSummary every 50 ms
         budget.throttled();
         budget.throttled();
-        assert_eq!(budget.slowdown(), 4.0);
+        assert_eq!(budget.slowdown(), 2.25);
         budget.acquire(Api::DescribeStreamSummary).await;
         let start = Instant::now();
         budget.acquire(Api::DescribeStreamSummary).await;
-        assert_eq!(start.elapsed(), Duration::from_millis(200), "4 × 50 ms");
+        // 2.25 × 50 ms, on a timer of whole milliseconds.
+        assert!((Duration::from_micros(112_500)..=Duration::from_millis(113)).contains(&start.elapsed()));
         for _ in 0..10 {
             budget.throttled();
         }

@@ -361,7 +361,7 @@ fn default_sample_max_message_bytes() -> u32 {
     64 * 1024
 }
 fn default_sample_concurrency() -> u32 {
-    16
+    32
 }
 fn default_true() -> bool {
     true
