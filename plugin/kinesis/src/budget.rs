@@ -1,15 +1,11 @@
-//! The run's API budget: AWS's Kinesis limits are per account (and per shard), shared with the
-//! users' own applications, so every call of a run waits for its turn under a pacer per API,
-//! set to a share of the published limit, and under an optional overall cap.
+//! The Kinesis side of the run's API budget (the mechanism is `plugin_aws::budget`): the
+//! operations the plugin calls and AWS's published Kinesis limits.
 //!
 //! Published limits: ListStreams 5/s per account, DescribeStreamSummary 20/s per account,
 //! ListShards 1000/s per stream, GetShardIterator and GetRecords 5/s per shard, and reads of
 //! 2 MB/s per shard, shared by every consumer of the shard.
 
-use std::time::Duration;
-
-use tokio::sync::Mutex;
-use tokio::time::Instant;
+pub use plugin_aws::budget::{Budget, Pacer, ShardPacer};
 
 use crate::config::MessagingMetadata;
 
@@ -18,74 +14,6 @@ pub const DESCRIBE_STREAM_SUMMARY_PER_SECOND: f64 = 20.0;
 pub const LIST_SHARDS_PER_SECOND_PER_STREAM: f64 = 1000.0;
 pub const SHARD_READS_PER_SECOND_PER_SHARD: f64 = 5.0;
 pub const SHARD_READ_BYTES_PER_SECOND: f64 = 2_000_000.0;
-
-/// Spaces calls `spacing` apart: each caller reserves the next free slot and sleeps until it.
-#[derive(Debug)]
-pub struct Pacer {
-    spacing: Duration,
-    next: Mutex<Instant>,
-}
-
-impl Pacer {
-    pub fn per_second(rate: f64) -> Self {
-        if rate.is_infinite() {
-            return Pacer::unpaced();
-        }
-        Pacer { spacing: Duration::from_secs_f64(1.0 / rate), next: Mutex::new(Instant::now()) }
-    }
-
-    /// A pacer that never waits.
-    pub fn unpaced() -> Self {
-        Pacer { spacing: Duration::ZERO, next: Mutex::new(Instant::now()) }
-    }
-
-    pub async fn wait(&self) {
-        self.wait_slowed(1.0).await;
-    }
-
-    /// [`Pacer::wait`], with the spacing `slowdown` times as long.
-    async fn wait_slowed(&self, slowdown: f64) {
-        if self.spacing.is_zero() {
-            return;
-        }
-        let slot = {
-            let mut next = self.next.lock().await;
-            let slot = (*next).max(Instant::now());
-            *next = slot + self.spacing.mul_f64(slowdown.max(1.0));
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
-    }
-
-    /// Keeps the next call at least `quiet` from now (on top of the spacing).
-    async fn hold(&self, quiet: Duration) {
-        let mut next = self.next.lock().await;
-        *next = (*next).max(Instant::now() + quiet);
-    }
-}
-
-/// The pacer of one shard's reads: GetShardIterator and GetRecords calls spaced at the run's
-/// share of 5/s, and after each read a pause long enough that the bytes it returned stay
-/// within the run's share of the shard's 2 MB/s, which the stream's own consumers share.
-#[derive(Debug)]
-pub struct ShardPacer {
-    calls: Pacer,
-    bytes_per_second: f64,
-}
-
-impl ShardPacer {
-    /// Waits until the next call on the shard may go.
-    pub async fn wait(&self) {
-        self.calls.wait().await;
-    }
-
-    /// Accounts for a read that returned `bytes`.
-    pub async fn read(&self, bytes: u64) {
-        if self.bytes_per_second.is_finite() && bytes > 0 {
-            self.calls.hold(Duration::from_secs_f64(bytes as f64 / self.bytes_per_second)).await;
-        }
-    }
-}
 
 /// The Kinesis operations a run calls, each under its own limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,178 +44,32 @@ impl Api {
     }
 }
 
-/// How much a throttling answer slows the run down, the most it slows down, and how fast it
-/// recovers.
-const SLOWDOWN_PER_THROTTLE: f64 = 1.5;
-const MAX_SLOWDOWN: f64 = 8.0;
-const SLOWDOWN_HALF_LIFE: Duration = Duration::from_secs(3);
-
-/// How much slower than its budget the run goes after throttling answers: ×1.5 per throttled
-/// answer (up to ×8), halving every 3 s without one. The account's other applications are
-/// using the limits: the run makes room, then comes back.
-#[derive(Debug, Clone, Copy)]
-struct Slowdown {
-    factor: f64,
-    since: Instant,
-}
-
-impl Slowdown {
-    fn at(&self, now: Instant) -> f64 {
-        let half_lives = now.saturating_duration_since(self.since).as_secs_f64() / SLOWDOWN_HALF_LIFE.as_secs_f64();
-        (self.factor / 2f64.powf(half_lives)).max(1.0)
-    }
-}
-
-/// The pacers of one run.
-#[derive(Debug)]
-pub struct Budget {
-    list_streams: Pacer,
-    describe: Pacer,
-    overall: Option<Pacer>,
-    share: f64,
-    slowdown: std::sync::Mutex<Slowdown>,
-}
-
-impl Budget {
-    /// `apiBudgetShare` of each published limit, and `maxCallsPerSecond` over all calls.
-    pub fn from_config(p: &MessagingMetadata) -> Self {
-        if p.enforce_api_budget {
-            Budget::new(p.api_budget_share, p.max_calls_per_second)
-        } else {
-            Budget::unlimited(p.max_calls_per_second)
-        }
+impl plugin_aws::budget::Api for Api {
+    fn index(self) -> usize {
+        self as usize
     }
 
-    /// No per-API pacing (for emulators), only the overall cap if one is set.
-    pub fn unlimited(max_calls_per_second: Option<f64>) -> Self {
-        Budget {
-            list_streams: Pacer::unpaced(),
-            describe: Pacer::unpaced(),
-            overall: max_calls_per_second.map(Pacer::per_second),
-            share: f64::INFINITY,
-            slowdown: std::sync::Mutex::new(Slowdown { factor: 1.0, since: Instant::now() }),
-        }
-    }
-
-    pub fn new(share: f64, max_calls_per_second: Option<f64>) -> Self {
-        Budget {
-            list_streams: Pacer::per_second(LIST_STREAMS_PER_SECOND * share),
-            describe: Pacer::per_second(DESCRIBE_STREAM_SUMMARY_PER_SECOND * share),
-            overall: max_calls_per_second.map(Pacer::per_second),
-            share,
-            slowdown: std::sync::Mutex::new(Slowdown { factor: 1.0, since: Instant::now() }),
-        }
-    }
-
-    /// Waits until a call of `api` may go.
-    pub async fn acquire(&self, api: Api) {
-        let slowdown = self.slowdown();
-        match api {
-            Api::ListStreams => self.list_streams.wait_slowed(slowdown).await,
-            Api::DescribeStreamSummary => self.describe.wait_slowed(slowdown).await,
-            Api::ListShards | Api::GetShardIterator | Api::GetRecords => {}
-        }
-        if let Some(overall) = &self.overall {
-            overall.wait_slowed(slowdown).await;
-        }
-    }
-
-    /// A call was throttled: the whole run slows down (see [`Slowdown`]).
-    pub fn throttled(&self) {
-        let mut s = self.slowdown.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        *s = Slowdown { factor: (s.at(now) * SLOWDOWN_PER_THROTTLE).min(MAX_SLOWDOWN), since: now };
-    }
-
-    /// How many times slower than the budget calls go now.
-    pub fn slowdown(&self) -> f64 {
-        self.slowdown.lock().unwrap_or_else(|e| e.into_inner()).at(Instant::now())
-    }
-
-    /// A pacer for the GetShardIterator and GetRecords calls of one shard.
-    pub fn shard_pacer(&self) -> ShardPacer {
-        ShardPacer {
-            calls: Pacer::per_second(SHARD_READS_PER_SECOND_PER_SHARD * self.share),
-            bytes_per_second: SHARD_READ_BYTES_PER_SECOND * self.share,
+    fn per_second(self) -> Option<f64> {
+        match self {
+            Api::ListStreams => Some(LIST_STREAMS_PER_SECOND),
+            Api::DescribeStreamSummary => Some(DESCRIBE_STREAM_SUMMARY_PER_SECOND),
+            // Per stream, far above one call per stream; per shard, paced by each shard's pacer.
+            Api::ListShards | Api::GetShardIterator | Api::GetRecords => None,
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_pacer_spaces_calls_at_its_rate() {
-        let pacer = Pacer::per_second(20.0);
-        let start = Instant::now();
-        for _ in 0..21 {
-            pacer.wait().await;
-        }
-        // The first call goes at once, the 21st a second later.
-        assert_eq!(start.elapsed(), Duration::from_secs(1));
+/// The run's budget: `apiBudgetShare` of each published limit and `maxCallsPerSecond` over all
+/// calls, or, with `enforceApiBudget: false` (emulators), the cap alone.
+pub fn from_config(p: &MessagingMetadata) -> Budget {
+    if p.enforce_api_budget {
+        Budget::new(&Api::ALL, p.api_budget_share, p.max_calls_per_second)
+    } else {
+        Budget::unlimited(&Api::ALL, p.max_calls_per_second)
     }
+}
 
-    #[tokio::test(start_paused = true)]
-    async fn the_share_scales_every_limit_and_the_cap_applies_to_all() {
-        let budget = Budget::new(0.5, Some(4.0));
-        let start = Instant::now();
-        for _ in 0..5 {
-            budget.acquire(Api::DescribeStreamSummary).await; // 10/s, but capped at 4/s
-        }
-        assert_eq!(start.elapsed(), Duration::from_secs(1));
-        let shard = budget.shard_pacer();
-        let start = Instant::now();
-        for _ in 0..3 {
-            shard.wait().await; // 2.5/s
-        }
-        assert_eq!(start.elapsed(), Duration::from_millis(800));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_shard_read_waits_for_its_bytes_at_the_share_of_2_mb_per_second() {
-        let budget = Budget::new(0.5, None); // 1 MB/s and 2.5 calls/s per shard
-        let shard = budget.shard_pacer();
-        shard.wait().await;
-        let start = Instant::now();
-        shard.read(500_000).await; // half a second's worth at 1 MB/s
-        shard.wait().await;
-        assert_eq!(start.elapsed(), Duration::from_millis(500));
-        shard.read(100).await; // less than the call spacing: the spacing wins
-        let start = Instant::now();
-        shard.wait().await;
-        assert_eq!(start.elapsed(), Duration::from_millis(400));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn throttling_slows_the_run_down_and_it_recovers() {
-        let budget = Budget::new(1.0, None); // DescribeStreamSummary every 50 ms
-        budget.throttled();
-        budget.throttled();
-        assert_eq!(budget.slowdown(), 2.25);
-        budget.acquire(Api::DescribeStreamSummary).await;
-        let start = Instant::now();
-        budget.acquire(Api::DescribeStreamSummary).await;
-        // 2.25 × 50 ms, on a timer of whole milliseconds.
-        assert!((Duration::from_micros(112_500)..=Duration::from_millis(113)).contains(&start.elapsed()));
-        for _ in 0..10 {
-            budget.throttled();
-        }
-        assert_eq!(budget.slowdown(), MAX_SLOWDOWN);
-        tokio::time::advance(SLOWDOWN_HALF_LIFE * 2).await;
-        assert!((budget.slowdown() - 2.0).abs() < 1e-9, "{}", budget.slowdown());
-        tokio::time::advance(SLOWDOWN_HALF_LIFE * 4).await;
-        assert_eq!(budget.slowdown(), 1.0);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_unlimited_budget_does_not_wait() {
-        let budget = Budget::unlimited(None);
-        let start = Instant::now();
-        for _ in 0..100 {
-            budget.acquire(Api::DescribeStreamSummary).await;
-            budget.shard_pacer().wait().await;
-        }
-        assert_eq!(start.elapsed(), Duration::ZERO);
-    }
+/// A pacer for the GetShardIterator and GetRecords calls of one shard.
+pub fn shard_pacer(budget: &Budget) -> ShardPacer {
+    budget.shard_pacer(SHARD_READS_PER_SECOND_PER_SHARD, SHARD_READ_BYTES_PER_SECOND)
 }

@@ -5,14 +5,13 @@
 //! The JSON Schema of these types (`schema/kinesis-plugin-config.schema.json`) is what hosts
 //! validate against and what UIs render forms from, so every field has a title and description.
 
-use std::borrow::Cow;
-use std::fmt;
-
 use plugin_abi::PluginError;
-use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::filter::TopicFilter;
+
+pub use plugin_aws::credentials::{AwsCredentials, Secret};
 
 /// Where the sample/ingestion settings live in the workflow, for error messages.
 pub const SOURCE_CONFIG_PATH: &str = "/sourceConfig/config";
@@ -94,76 +93,6 @@ pub struct KinesisConnection {
 #[schemars(title = "KinesisType", description = "Service type.")]
 pub enum KinesisType {
     Kinesis,
-}
-
-/// OpenMetadata's `AWSCredentials`.
-#[derive(Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(title = "AWSCredentials", description = "AWS credentials configs.")]
-pub struct AwsCredentials {
-    /// Enable AWS IAM authentication. When enabled, uses the default credential provider chain
-    /// (environment variables, instance profile, etc.). Defaults to false for backward
-    /// compatibility.
-    #[serde(default = "some_false")]
-    #[schemars(title = "Enable IAM Auth")]
-    pub enabled: Option<bool>,
-    /// AWS Access key ID.
-    #[serde(default)]
-    #[schemars(title = "AWS Access Key ID")]
-    pub aws_access_key_id: Option<String>,
-    /// AWS Secret Access Key.
-    #[serde(default)]
-    #[schemars(title = "AWS Secret Access Key")]
-    pub aws_secret_access_key: Option<Secret>,
-    /// AWS Region, e.g. `eu-west-1`.
-    #[schemars(title = "AWS Region", length(min = 1))]
-    pub aws_region: String,
-    /// AWS Session Token, for temporary credentials.
-    #[serde(default)]
-    #[schemars(title = "AWS Session Token")]
-    pub aws_session_token: Option<Secret>,
-    /// EndPoint URL for the AWS
-    #[serde(default, rename = "endPointURL")]
-    #[schemars(title = "Endpoint URL", extend("format" = "uri"), length(min = 1))]
-    pub end_point_url: Option<String>,
-    /// The name of a profile to use with the boto session.
-    #[serde(default)]
-    #[schemars(title = "Profile Name")]
-    pub profile_name: Option<String>,
-    /// The Amazon Resource Name (ARN) of the role to assume. Required Field in case of Assume
-    /// Role
-    #[serde(default)]
-    #[schemars(title = "Role Arn for Assume Role")]
-    pub assume_role_arn: Option<String>,
-    /// An identifier for the assumed role session. Use the role session name to uniquely
-    /// identify a session when the same role is assumed by different principals or for
-    /// different reasons. Required Field in case of Assume Role
-    #[serde(default = "default_session_name")]
-    #[schemars(title = "Role Session Name for Assume Role")]
-    pub assume_role_session_name: Option<String>,
-    /// The Amazon Resource Name (ARN) of the role to assume. Optional Field in case of Assume
-    /// Role
-    #[serde(default)]
-    #[schemars(title = "Source Identity for Assume Role")]
-    pub assume_role_source_identity: Option<String>,
-}
-
-// Written by hand so that no secret ever reaches a log line through `{:?}`.
-impl fmt::Debug for AwsCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AwsCredentials")
-            .field("enabled", &self.enabled)
-            .field("aws_access_key_id", &self.aws_access_key_id)
-            .field("aws_secret_access_key", &self.aws_secret_access_key)
-            .field("aws_region", &self.aws_region)
-            .field("aws_session_token", &self.aws_session_token)
-            .field("end_point_url", &self.end_point_url)
-            .field("profile_name", &self.profile_name)
-            .field("assume_role_arn", &self.assume_role_arn)
-            .field("assume_role_session_name", &self.assume_role_session_name)
-            .field("assume_role_source_identity", &self.assume_role_source_identity)
-            .finish()
-    }
 }
 
 /// OpenMetadata's `FilterPattern`: regular expressions (Python syntax) matched at the start of
@@ -292,38 +221,6 @@ pub enum MessagingMetadataConfigType {
     MessagingMetadata,
 }
 
-/// A secret string: shown as `***` in Debug output, marked `format: password` / `writeOnly` in
-/// the schema so forms mask it and hosts redact it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"***\"")
-    }
-}
-
-impl JsonSchema for Secret {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> Cow<'static, str> {
-        "Secret".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "string", "format": "password", "writeOnly": true})
-    }
-}
-
 fn kinesis_type() -> Option<KinesisType> {
     Some(KinesisType::Kinesis)
 }
@@ -335,9 +232,6 @@ fn some_true() -> Option<bool> {
 }
 fn some_false() -> Option<bool> {
     Some(false)
-}
-fn default_session_name() -> Option<String> {
-    Some("OpenMetadataSession".to_string())
 }
 fn default_describe_concurrency() -> u32 {
     8
@@ -396,12 +290,7 @@ impl Settings {
 
     /// Every secret value in the configuration, for redaction of anything the plugin emits.
     pub fn secrets(&self) -> Vec<String> {
-        let aws = self.aws();
-        [&aws.aws_secret_access_key, &aws.aws_session_token]
-            .into_iter()
-            .flatten()
-            .map(|s| s.expose().to_string())
-            .collect()
+        self.aws().secrets()
     }
 }
 
@@ -443,53 +332,7 @@ fn check(source: &SourceConfig) -> Result<(), PluginError> {
     if source.service_name.trim().is_empty() {
         return Err(PluginError::config("/serviceName", "the service name is empty"));
     }
-    let aws = &source.service_connection.config.aws_config;
-    let at = |field: &str| format!("{CONNECTION_PATH}/awsConfig/{field}");
-    if !is_region(&aws.aws_region) {
-        let hint = if aws.aws_region.trim_end_matches(|c: char| c.is_ascii_lowercase()) != aws.aws_region
-            && is_region(aws.aws_region.trim_end_matches(|c: char| c.is_ascii_lowercase()))
-        {
-            " (that is an availability zone; the region is the name without the last letter)"
-        } else {
-            ""
-        };
-        return Err(PluginError::config(
-            at("awsRegion"),
-            format!("'{}' is not an AWS region such as 'eu-west-1'{hint}", aws.aws_region),
-        ));
-    }
-    match (&aws.aws_access_key_id, &aws.aws_secret_access_key) {
-        (Some(_), None) => {
-            return Err(PluginError::config(
-                at("awsSecretAccessKey"),
-                "awsAccessKeyId is set but awsSecretAccessKey is not",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(PluginError::config(
-                at("awsAccessKeyId"),
-                "awsSecretAccessKey is set but awsAccessKeyId is not",
-            ))
-        }
-        _ => {}
-    }
-    if let Some(url) = &aws.end_point_url {
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() <= "https://".len() {
-            return Err(PluginError::config(at("endPointURL"), format!("'{url}' is not an http(s) URL")));
-        }
-    }
-    if let Some(arn) = aws.assume_role_arn.as_deref().filter(|a| !a.is_empty()) {
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[5].starts_with("role/") {
-            return Err(PluginError::config(
-                at("assumeRoleArn"),
-                format!("'{arn}' is not an IAM role ARN such as 'arn:aws:iam::123456789012:role/OpenMetadataReader'"),
-            ));
-        }
-        if aws.assume_role_session_name.as_deref().is_some_and(|n| n.len() < 2 || n.len() > 64) {
-            return Err(PluginError::config(at("assumeRoleSessionName"), "must be 2 to 64 characters long"));
-        }
-    }
+    source.service_connection.config.aws_config.check()?;
     let p = &source.source_config.config;
     let ranges: [(&str, u64, u64, u64); 8] = [
         ("describeConcurrency", p.describe_concurrency.into(), 1, 256),
@@ -519,17 +362,6 @@ fn check(source: &SourceConfig) -> Result<(), PluginError> {
         }
     }
     Ok(())
-}
-
-/// `eu-west-1`, `us-gov-west-1`, `cn-north-1`, `eu-isoe-west-1`: a partition prefix, words,
-/// and a number. An availability zone (`us-east-1a`) or a name without the number is not.
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
 }
 
 /// `serviceConnection.config.awsConfig` → `/serviceConnection/config/awsConfig`.
@@ -612,10 +444,10 @@ mod tests {
         assert_eq!(e.field.unwrap().as_str(), "/serviceConnection/config/awsConfig/awsRegion");
         assert!(e.message.contains("availability zone"), "{}", e.message);
         for ok in ["us-east-1", "us-gov-west-1", "cn-north-1", "ap-southeast-3", "eu-isoe-west-1"] {
-            assert!(is_region(ok), "{ok}");
+            assert!(plugin_aws::credentials::is_region(ok), "{ok}");
         }
         for bad in ["eu-west", "euwest1", "EU-WEST-1", "us-east-1a", "", "us--1"] {
-            assert!(!is_region(bad), "{bad}");
+            assert!(!plugin_aws::credentials::is_region(bad), "{bad}");
         }
     }
 

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+pub use plugin_aws::errors::{classify, error_chain};
+
 use aws_sdk_kinesis::{
-    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    error::{ProvideErrorMetadata, SdkError},
     operation::describe_stream_summary::DescribeStreamSummaryError,
     operation::get_records::GetRecordsOutput,
     operation::list_streams::ListStreamsError,
@@ -74,7 +76,7 @@ impl Kinesis {
 
     /// A pacer for the reads of one shard (AWS limits those per shard).
     pub fn shard_pacer(&self) -> ShardPacer {
-        self.budget.shard_pacer()
+        crate::budget::shard_pacer(&self.budget)
     }
 
     /// The pages of the account's stream names.
@@ -261,70 +263,5 @@ impl StreamPages {
         }
         self.previous_page.clone_from(&names);
         Some(Ok(names))
-    }
-}
-
-/// Maps an SDK failure to a plugin error kind, with the AWS error code and message.
-pub fn classify<E, R>(operation: &str, err: &SdkError<E, R>) -> PluginError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    let kind = match err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            if DisplayErrorContext(err).to_string().contains("credential") {
-                ErrorKind::Auth
-            } else {
-                ErrorKind::Connection
-            }
-        }
-        SdkError::ServiceError(_) => kind_of_code(err.code().unwrap_or_default()),
-        SdkError::ResponseError(_) => ErrorKind::Connection,
-        _ => {
-            if DisplayErrorContext(err).to_string().contains("credential") {
-                ErrorKind::Auth
-            } else {
-                ErrorKind::Internal
-            }
-        }
-    };
-    let detail = match (err.code(), err.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_string(),
-        _ => error_chain(err),
-    };
-    PluginError::new(kind, format!("{operation} failed: {detail}"))
-}
-
-/// An error and its causes, `: `-joined, without the Debug dumps of DisplayErrorContext.
-pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
-}
-
-fn kind_of_code(code: &str) -> ErrorKind {
-    match code {
-        "ResourceNotFoundException" => ErrorKind::NotFound,
-        "AccessDeniedException"
-        | "UnrecognizedClientException"
-        | "InvalidSignatureException"
-        | "IncompleteSignature"
-        | "MissingAuthenticationToken"
-        | "ExpiredTokenException"
-        | "InvalidClientTokenId"
-        | "KMSAccessDeniedException" => ErrorKind::Auth,
-        "LimitExceededException" | "ProvisionedThroughputExceededException" | "ThrottlingException" => {
-            ErrorKind::Throttled
-        }
-        "InternalFailure" | "ServiceUnavailable" => ErrorKind::Connection,
-        _ => ErrorKind::Internal,
     }
 }

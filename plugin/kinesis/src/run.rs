@@ -14,7 +14,6 @@ use tokio::sync::mpsc;
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
 
-use crate::budget::Budget;
 use crate::config::Settings;
 use crate::infer;
 use crate::kinesis::Kinesis;
@@ -109,7 +108,7 @@ struct Listing {
 }
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
-    let budget = Arc::new(Budget::from_config(settings.pipeline()));
+    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
     let client = match crate::aws::sdk_config(settings.aws()).await {
         Ok(config) => Kinesis::new(
             crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Run(budget.clone())),

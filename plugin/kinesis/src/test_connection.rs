@@ -2,181 +2,56 @@
 //! permission the connector needs (and the AssumeRole step when a role is configured), each
 //! saying which permission it checked and, when it failed, which one is missing.
 
-use std::future::Future;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use plugin_abi::{ErrorKind, PluginError};
-use serde::Serialize;
-use serde_json::{json, Value};
+use plugin_abi::PluginError;
+use plugin_aws::check::{result, Check, Step};
 
-use crate::budget::Budget;
+pub use plugin_aws::check::TestConnectionResult;
+
 use crate::config::Settings;
 use crate::kinesis::{Kinesis, StartAt};
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TestConnectionResult {
-    pub last_updated_at: i64,
-    pub status: &'static str,
-    pub steps: Vec<Step>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Step {
-    pub name: &'static str,
-    pub mandatory: bool,
-    pub passed: bool,
-    pub status: &'static str,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_log: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skip_reason: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diagnosis: Option<Value>,
-    pub duration_ms: i64,
-    pub executed_command: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result_summary: Option<String>,
-}
-
-/// What a step checks.
-struct Check {
-    name: &'static str,
-    permission: &'static str,
-    does: &'static str,
-    mandatory: bool,
-}
-
-impl Check {
-    fn passed(&self, started: Instant, summary: String) -> Step {
-        self.step(
-            started,
-            true,
-            "Passed",
-            format!("{} ({}): OK.", self.does, self.permission),
-            None,
-            None,
-            Some(summary),
-        )
-    }
-
-    fn failed(&self, started: Instant, e: &PluginError) -> Step {
-        let (message, remediation) = if e.kind == ErrorKind::Auth {
-            (
-                format!("{} failed: the credentials lack {} or were refused.", self.does, self.permission),
-                format!(
-                    "Grant {} to the identity the connector uses (see the error), or fix its credentials.",
-                    self.permission
-                ),
-            )
-        } else {
-            (
-                format!("{} ({}) failed: {} error.", self.does, self.permission, e.kind.as_str()),
-                "Check the region, the endpoint URL and the network path to Kinesis.".to_string(),
-            )
-        };
-        let diagnosis = json!({"title": message.clone(), "remediation": remediation});
-        self.step(started, false, "Failed", message, Some(e.message.to_string()), Some(diagnosis), None)
-    }
-
-    fn skipped(&self, why: &str, reason: Option<&'static str>) -> Step {
-        let mut step = self.step(
-            Instant::now(),
-            false,
-            "Skipped",
-            format!("{} ({}): skipped, {why}.", self.does, self.permission),
-            None,
-            None,
-            None,
-        );
-        // A step that could not run is not counted as a failure.
-        step.mandatory = false;
-        step.skip_reason = reason;
-        step
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn step(
-        &self,
-        started: Instant,
-        passed: bool,
-        status: &'static str,
-        message: String,
-        error_log: Option<String>,
-        diagnosis: Option<Value>,
-        result_summary: Option<String>,
-    ) -> Step {
-        Step {
-            name: self.name,
-            mandatory: self.mandatory,
-            passed,
-            status,
-            message,
-            error_log,
-            skip_reason: None,
-            diagnosis,
-            duration_ms: started.elapsed().as_millis() as i64,
-            executed_command: self.permission,
-            result_summary,
-        }
-    }
-
-    /// Runs `f` as this step; its value goes on to the next steps.
-    async fn run<T, F>(&self, steps: &mut Vec<Step>, f: F, summary: impl Fn(&T) -> String) -> Option<T>
-    where
-        F: Future<Output = Result<T, PluginError>>,
-    {
-        let started = Instant::now();
-        match f.await {
-            Ok(value) => {
-                steps.push(self.passed(started, summary(&value)));
-                Some(value)
-            }
-            Err(e) => {
-                steps.push(self.failed(started, &e));
-                None
-            }
-        }
-    }
-}
 
 /// Runs the steps in order; a step whose input an earlier step could not give is skipped.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
     let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
     let assume = settings.aws().assume_role_arn.as_deref().filter(|a| !a.is_empty());
     let checks = [
-        Check { name: "AssumeRole", permission: "sts:AssumeRole", does: "Assume the configured role", mandatory: true },
+        Check { name: "AssumeRole", permission: "sts:AssumeRole", does: "Assume the configured role", mandatory: true, service: "Kinesis" },
         Check {
             name: "GetTopics",
             permission: "kinesis:ListStreams",
             does: "List the account's streams",
             mandatory: true,
+            service: "Kinesis",
         },
         Check {
             name: "DescribeTopic",
             permission: "kinesis:DescribeStreamSummary",
             does: "Describe a stream",
             mandatory: true,
+            service: "Kinesis",
         },
         Check {
             name: "ListShards",
             permission: "kinesis:ListShards",
             does: "List a stream's open shards",
             mandatory: sampling,
+            service: "Kinesis",
         },
         Check {
             name: "GetShardIterator",
             permission: "kinesis:GetShardIterator",
             does: "Open a shard for reading",
             mandatory: sampling,
+            service: "Kinesis",
         },
         Check {
             name: "GetRecords",
             permission: "kinesis:GetRecords",
             does: "Read records for sample data",
             mandatory: sampling,
+            service: "Kinesis",
         },
     ];
     let [assume_check, list, describe, shards, iterator, records] = &checks;
@@ -208,7 +83,7 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
     };
     let client = Kinesis::new(
         crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Check),
-        std::sync::Arc::new(Budget::from_config(settings.pipeline())),
+        std::sync::Arc::new(crate::budget::from_config(settings.pipeline())),
         crate::aws::endpoint_name(settings.aws()),
     );
 
@@ -276,13 +151,4 @@ async fn first_kept_stream(client: &Kinesis, settings: &Settings) -> Result<Opti
         }
     }
     Ok(None)
-}
-
-fn result(steps: Vec<Step>) -> TestConnectionResult {
-    let passed = steps.iter().all(|s| s.passed || !s.mandatory);
-    TestConnectionResult {
-        last_updated_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
-        status: if passed { "Successful" } else { "Failed" },
-        steps,
-    }
 }

@@ -1,0 +1,289 @@
+//! A run's API budget: AWS's limits are per account (and per shard, for stream reads), shared
+//! with the account's own applications, so every call of a run waits for its turn under a
+//! pacer per API, set to a share of the published limit, and under an optional overall cap.
+//! Throttling answers slow the whole run down for a while.
+//!
+//! Each plugin names its operations and their published limits through [`Api`].
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// An operation a plugin calls, and AWS's published per-account limit for it.
+pub trait Api: Copy {
+    /// A small number, distinct for each operation of the plugin (its place in a table).
+    fn index(self) -> usize;
+    /// Calls per second AWS allows per account; `None` when only the overall cap applies
+    /// (a limit per resource far above what a run makes, or one paced elsewhere).
+    fn per_second(self) -> Option<f64>;
+}
+
+/// Spaces calls `spacing` apart: each caller reserves the next free slot and sleeps until it.
+#[derive(Debug)]
+pub struct Pacer {
+    spacing: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    pub fn per_second(rate: f64) -> Self {
+        if rate.is_infinite() {
+            return Pacer::unpaced();
+        }
+        Pacer { spacing: Duration::from_secs_f64(1.0 / rate), next: Mutex::new(Instant::now()) }
+    }
+
+    /// A pacer that never waits.
+    pub fn unpaced() -> Self {
+        Pacer { spacing: Duration::ZERO, next: Mutex::new(Instant::now()) }
+    }
+
+    pub async fn wait(&self) {
+        self.wait_slowed(1.0).await;
+    }
+
+    /// [`Pacer::wait`], with the spacing `slowdown` times as long.
+    async fn wait_slowed(&self, slowdown: f64) {
+        if self.spacing.is_zero() {
+            return;
+        }
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.spacing.mul_f64(slowdown.max(1.0));
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// Keeps the next call at least `quiet` from now (on top of the spacing).
+    async fn hold(&self, quiet: Duration) {
+        let mut next = self.next.lock().await;
+        *next = (*next).max(Instant::now() + quiet);
+    }
+}
+
+/// The pacer of one shard's reads: GetShardIterator and GetRecords calls spaced at the run's
+/// share of 5/s, and after each read a pause long enough that the bytes it returned stay
+/// within the run's share of the shard's 2 MB/s, which the stream's own consumers share.
+#[derive(Debug)]
+pub struct ShardPacer {
+    calls: Pacer,
+    bytes_per_second: f64,
+}
+
+impl ShardPacer {
+    /// Waits until the next call on the shard may go.
+    pub async fn wait(&self) {
+        self.calls.wait().await;
+    }
+
+    /// Accounts for a read that returned `bytes`.
+    pub async fn read(&self, bytes: u64) {
+        if self.bytes_per_second.is_finite() && bytes > 0 {
+            self.calls.hold(Duration::from_secs_f64(bytes as f64 / self.bytes_per_second)).await;
+        }
+    }
+}
+
+/// How much a throttling answer slows the run down, the most it slows down, and how fast it
+/// recovers.
+const SLOWDOWN_PER_THROTTLE: f64 = 1.5;
+const MAX_SLOWDOWN: f64 = 8.0;
+const SLOWDOWN_HALF_LIFE: Duration = Duration::from_secs(3);
+
+/// How much slower than its budget the run goes after throttling answers: ×1.5 per throttled
+/// answer (up to ×8), halving every 3 s without one. The account's other applications are
+/// using the limits: the run makes room, then comes back.
+#[derive(Debug, Clone, Copy)]
+struct Slowdown {
+    factor: f64,
+    since: Instant,
+}
+
+impl Slowdown {
+    fn at(&self, now: Instant) -> f64 {
+        let half_lives = now.saturating_duration_since(self.since).as_secs_f64() / SLOWDOWN_HALF_LIFE.as_secs_f64();
+        (self.factor / 2f64.powf(half_lives)).max(1.0)
+    }
+}
+
+/// The pacers of one run.
+#[derive(Debug)]
+pub struct Budget {
+    /// By [`Api::index`]; an unpaced pacer where there is no account limit.
+    pacers: Vec<Pacer>,
+    overall: Option<Pacer>,
+    share: f64,
+    slowdown: std::sync::Mutex<Slowdown>,
+}
+
+impl Budget {
+    /// `share` (0–1) of each operation's published limit, and `max_calls_per_second` over all.
+    pub fn new<A: Api>(apis: &[A], share: f64, max_calls_per_second: Option<f64>) -> Self {
+        let pacer = |a: &A| a.per_second().map_or_else(Pacer::unpaced, |limit| Pacer::per_second(limit * share));
+        Budget::with(apis, pacer, share, max_calls_per_second)
+    }
+
+    /// No per-API pacing (for emulators), only the overall cap if one is set.
+    pub fn unlimited<A: Api>(apis: &[A], max_calls_per_second: Option<f64>) -> Self {
+        Budget::with(apis, |_| Pacer::unpaced(), f64::INFINITY, max_calls_per_second)
+    }
+
+    fn with<A: Api>(apis: &[A], pacer: impl Fn(&A) -> Pacer, share: f64, max: Option<f64>) -> Self {
+        let size = apis.iter().map(|a| a.index() + 1).max().unwrap_or(0);
+        let mut pacers: Vec<Pacer> = (0..size).map(|_| Pacer::unpaced()).collect();
+        for a in apis {
+            pacers[a.index()] = pacer(a);
+        }
+        Budget {
+            pacers,
+            overall: max.map(Pacer::per_second),
+            share,
+            slowdown: std::sync::Mutex::new(Slowdown { factor: 1.0, since: Instant::now() }),
+        }
+    }
+
+    /// Waits until a call of `api` may go.
+    pub async fn acquire<A: Api>(&self, api: A) {
+        let slowdown = self.slowdown();
+        if let Some(pacer) = self.pacers.get(api.index()) {
+            pacer.wait_slowed(slowdown).await;
+        }
+        if let Some(overall) = &self.overall {
+            overall.wait_slowed(slowdown).await;
+        }
+    }
+
+    /// A call was throttled: the whole run slows down (see [`Slowdown`]).
+    pub fn throttled(&self) {
+        let mut s = self.slowdown.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        *s = Slowdown { factor: (s.at(now) * SLOWDOWN_PER_THROTTLE).min(MAX_SLOWDOWN), since: now };
+    }
+
+    /// How many times slower than the budget calls go now.
+    pub fn slowdown(&self) -> f64 {
+        self.slowdown.lock().unwrap_or_else(|e| e.into_inner()).at(Instant::now())
+    }
+
+    /// A pacer for the reads of one shard (or another resource AWS limits on its own), at this
+    /// run's share of its published call and byte rates.
+    pub fn shard_pacer(&self, calls_per_second: f64, bytes_per_second: f64) -> ShardPacer {
+        ShardPacer {
+            calls: Pacer::per_second(calls_per_second * self.share),
+            bytes_per_second: bytes_per_second * self.share,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy)]
+    enum Op {
+        List,
+        Describe,
+        Read,
+    }
+
+    impl Api for Op {
+        fn index(self) -> usize {
+            self as usize
+        }
+
+        fn per_second(self) -> Option<f64> {
+            match self {
+                Op::List => Some(5.0),
+                Op::Describe => Some(20.0),
+                Op::Read => None,
+            }
+        }
+    }
+
+    const OPS: [Op; 3] = [Op::List, Op::Describe, Op::Read];
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pacer_spaces_calls_at_its_rate() {
+        let pacer = Pacer::per_second(20.0);
+        let start = Instant::now();
+        for _ in 0..21 {
+            pacer.wait().await;
+        }
+        // The first call goes at once, the 21st a second later.
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_share_scales_every_limit_and_the_cap_applies_to_all() {
+        let budget = Budget::new(&OPS, 0.5, Some(4.0));
+        let start = Instant::now();
+        for _ in 0..5 {
+            budget.acquire(Op::Describe).await; // 10/s, but capped at 4/s
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        let start = Instant::now();
+        for _ in 0..3 {
+            budget.acquire(Op::List).await; // 2.5/s, and the cap's slot follows
+        }
+        assert!(start.elapsed() >= Duration::from_millis(800), "{:?}", start.elapsed());
+        let shard = budget.shard_pacer(5.0, 2_000_000.0);
+        let start = Instant::now();
+        for _ in 0..3 {
+            shard.wait().await; // 2.5/s
+        }
+        assert_eq!(start.elapsed(), Duration::from_millis(800));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shard_read_waits_for_its_bytes_at_the_share_of_its_byte_rate() {
+        let budget = Budget::new(&OPS, 0.5, None); // 1 MB/s and 2.5 calls/s per shard
+        let shard = budget.shard_pacer(5.0, 2_000_000.0);
+        shard.wait().await;
+        let start = Instant::now();
+        shard.read(500_000).await; // half a second's worth at 1 MB/s
+        shard.wait().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
+        shard.read(100).await; // less than the call spacing: the spacing wins
+        let start = Instant::now();
+        shard.wait().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_slows_the_run_down_and_it_recovers() {
+        let budget = Budget::new(&OPS, 1.0, None); // Describe every 50 ms
+        budget.throttled();
+        budget.throttled();
+        assert_eq!(budget.slowdown(), 2.25);
+        budget.acquire(Op::Describe).await;
+        let start = Instant::now();
+        budget.acquire(Op::Describe).await;
+        // 2.25 × 50 ms, on a timer of whole milliseconds.
+        assert!((Duration::from_micros(112_500)..=Duration::from_millis(113)).contains(&start.elapsed()));
+        for _ in 0..10 {
+            budget.throttled();
+        }
+        assert_eq!(budget.slowdown(), MAX_SLOWDOWN);
+        tokio::time::advance(SLOWDOWN_HALF_LIFE * 2).await;
+        assert!((budget.slowdown() - 2.0).abs() < 1e-9, "{}", budget.slowdown());
+        tokio::time::advance(SLOWDOWN_HALF_LIFE * 4).await;
+        assert_eq!(budget.slowdown(), 1.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unlimited_budget_does_not_wait() {
+        let budget = Budget::unlimited(&OPS, None);
+        let shard = budget.shard_pacer(5.0, 2_000_000.0);
+        let start = Instant::now();
+        for _ in 0..100 {
+            budget.acquire(Op::Describe).await;
+            budget.acquire(Op::Read).await;
+            shard.wait().await;
+            shard.read(1_000_000).await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+}
