@@ -28,6 +28,18 @@ pub fn against_schema(schema: &Value, source: &Value) -> Result<Vec<Violation>> 
         .collect())
 }
 
+/// The answer of a plugin's `check_config`: `[{"path", "message"}]`.
+pub fn plugin_problems(answer: &str) -> Result<Vec<Violation>> {
+    #[derive(serde::Deserialize)]
+    struct Problem {
+        path: String,
+        message: String,
+    }
+    let problems: Vec<Problem> =
+        serde_json::from_str(answer).context("the plugin's check_config answered something that is not a list of problems")?;
+    Ok(problems.into_iter().map(|p| Violation { path: p.path, message: p.message }).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +59,12 @@ mod tests {
         assert!(paths.contains(&"/a"), "{v:?}");
         assert!(paths.contains(&"/"), "{v:?}");
         assert!(v.iter().all(|v| !v.message.contains("918273645")), "{v:?}");
+    }
+
+    #[test]
+    fn a_plugins_problems_are_read_and_a_bad_answer_is_an_error() {
+        let v = plugin_problems(r#"[{"path": "/a/b", "message": "not a region"}]"#).unwrap();
+        assert_eq!(v, vec![Violation { path: "/a/b".into(), message: "not a region".into() }]);
+        assert!(plugin_problems("{}").is_err());
     }
 }

@@ -35,3 +35,25 @@ fn every_bad_workflow_is_refused_with_exit_2_naming_the_field_and_writing_nothin
     }
     assert!(wrong.is_empty(), "{} of {} files:\n{}", wrong.len(), files.len(), wrong.join("\n\n"));
 }
+
+#[test]
+fn validate_names_every_problem_the_schema_and_the_plugin_find_at_once() {
+    let sandbox = Sandbox::new().unwrap();
+    let mut wf = e2e::workflow("ftp://kinesis.example.com", "svc", serde_json::json!({"sampleSize": 0, "topicFilterPattern": {"excludes": ["["]}}));
+    let aws = &mut wf["source"]["serviceConnection"]["config"]["awsConfig"];
+    aws["awsRegion"] = "us-east-1a".into();
+    aws["assumeRoleArn"] = "my-role".into();
+    let path = sandbox.write_workflow("many.yaml", &wf).unwrap();
+    let run = sandbox.host(&["validate", "-c", path.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    for named in [
+        "source/sourceConfig/config/sampleSize: value is less than the minimum of 1",
+        "source/serviceConnection/config/awsConfig/awsRegion: 'us-east-1a' is not an AWS region",
+        "source/serviceConnection/config/awsConfig/endPointURL: 'ftp://kinesis.example.com' is not an http(s) URL",
+        "source/serviceConnection/config/awsConfig/assumeRoleArn: 'my-role' is not an IAM role ARN",
+        "source/sourceConfig/config/topicFilterPattern/excludes/0: '[' is not a valid regular expression",
+    ] {
+        assert!(run.stderr.contains(named), "{named} is not named:\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("test-secret-key"), "{}", run.stderr);
+}

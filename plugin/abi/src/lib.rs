@@ -52,7 +52,8 @@ pub struct Manifest {
 ///
 /// It is a prefix type: functions added in later minor versions go after `open` (the
 /// `last_prefix_field`) and their getters return `Option`, so a host built against this version
-/// keeps loading newer plugins and a newer host can tell that an older plugin lacks a function.
+/// keeps loading newer plugins and a newer host can tell that an older plugin lacks a function
+/// (`check_config`, added in 1.1, is the first such).
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = SourcePluginRef)))]
@@ -67,6 +68,13 @@ pub struct SourcePlugin {
     /// Starts a run: returns a stream of records. Dropping the stream stops the run's work.
     #[sabi(last_prefix_field)]
     pub open: extern "C" fn(config: RStr<'_>, host: HostContext) -> RResult<RecordStreamBox, PluginError>,
+    /// Since 1.1: every problem of the configuration (the workflow's `source` block, as JSON)
+    /// that the plugin can find without connecting, all at once: a JSON array of
+    /// `{"path": "/serviceConnection/config/awsConfig/awsRegion", "message": "…"}` (paths within
+    /// `source`), empty when there is none. Messages never quote a secret. Hosts built against
+    /// 1.0 do not see it; hosts of 1.1 call it when a plugin has it (`check_config()` is `None`
+    /// for a 1.0 plugin).
+    pub check_config: extern "C" fn(config: RStr<'_>) -> RResult<RString, PluginError>,
 }
 
 impl RootModule for SourcePluginRef {

@@ -99,9 +99,16 @@ impl fmt::Debug for AwsCredentials {
 
 impl AwsCredentials {
     /// The checks a schema cannot express, without connecting: a region and not an
-    /// availability zone, both halves of a key pair, an http(s) endpoint, a role ARN.
+    /// availability zone, both halves of a key pair, an http(s) endpoint, a role ARN. The first
+    /// problem found.
     pub fn check(&self) -> Result<(), PluginError> {
+        self.problems().into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every problem [`AwsCredentials::check`] finds, not only the first.
+    pub fn problems(&self) -> Vec<PluginError> {
         let aws = self;
+        let mut problems = Vec::new();
         let at = |field: &str| format!("{AWS_CONFIG_PATH}/{field}");
         if !is_region(&aws.aws_region) {
             let hint = if aws.aws_region.trim_end_matches(|c: char| c.is_ascii_lowercase()) != aws.aws_region
@@ -111,45 +118,42 @@ impl AwsCredentials {
             } else {
                 ""
             };
-            return Err(PluginError::config(
+            problems.push(PluginError::config(
                 at("awsRegion"),
                 format!("'{}' is not an AWS region such as 'eu-west-1'{hint}", aws.aws_region),
             ));
         }
         match (&aws.aws_access_key_id, &aws.aws_secret_access_key) {
-            (Some(_), None) => {
-                return Err(PluginError::config(
-                    at("awsSecretAccessKey"),
-                    "awsAccessKeyId is set but awsSecretAccessKey is not",
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(PluginError::config(
-                    at("awsAccessKeyId"),
-                    "awsSecretAccessKey is set but awsAccessKeyId is not",
-                ))
-            }
+            (Some(_), None) => problems.push(PluginError::config(
+                at("awsSecretAccessKey"),
+                "awsAccessKeyId is set but awsSecretAccessKey is not",
+            )),
+            (None, Some(_)) => problems.push(PluginError::config(
+                at("awsAccessKeyId"),
+                "awsSecretAccessKey is set but awsAccessKeyId is not",
+            )),
             _ => {}
         }
         if let Some(url) = &aws.end_point_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() <= "https://".len() {
-                return Err(PluginError::config(at("endPointURL"), format!("'{url}' is not an http(s) URL")));
+                problems.push(PluginError::config(at("endPointURL"), format!("'{url}' is not an http(s) URL")));
             }
         }
         if let Some(arn) = aws.assume_role_arn.as_deref().filter(|a| !a.is_empty()) {
             let parts: Vec<&str> = arn.splitn(6, ':').collect();
             if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[5].starts_with("role/") {
-                return Err(PluginError::config(
+                problems.push(PluginError::config(
                     at("assumeRoleArn"),
                     format!("'{arn}' is not an IAM role ARN such as 'arn:aws:iam::123456789012:role/OpenMetadataReader'"),
                 ));
             }
             if aws.assume_role_session_name.as_deref().is_some_and(|n| n.len() < 2 || n.len() > 64) {
-                return Err(PluginError::config(at("assumeRoleSessionName"), "must be 2 to 64 characters long"));
+                problems.push(PluginError::config(at("assumeRoleSessionName"), "must be 2 to 64 characters long"));
             }
         }
-        Ok(())
+        problems
     }
+
 
     /// Every secret value, for scrubbing what the plugin emits.
     pub fn secrets(&self) -> Vec<String> {
@@ -462,6 +466,9 @@ mod tests {
         assert_eq!(field, "/serviceConnection/config/awsConfig/endPointURL");
         let (field, _) = refused(serde_json::json!({"assumeRoleArn": "arn:aws:iam::1:user/u"}));
         assert_eq!(field, "/serviceConnection/config/awsConfig/assumeRoleArn");
+        let all = aws(serde_json::json!({"awsRegion": "eu-west", "endPointURL": "ftp://x", "awsAccessKeyId": "A"})).problems();
+        let fields: Vec<String> = all.iter().map(|e| e.field.as_ref().unwrap().to_string()).collect();
+        assert_eq!(fields.len(), 3, "{fields:?}");
         let a = aws(serde_json::json!({"awsAccessKeyId": "AKIA", "awsSecretAccessKey": "s3", "awsSessionToken": "t"}));
         assert_eq!(a.secrets(), vec!["s3", "t"]);
         assert!(!format!("{a:?}").contains("s3"));

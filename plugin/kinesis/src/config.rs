@@ -297,17 +297,10 @@ impl Settings {
 /// Parses the JSON the host passes and checks what the schema cannot express.
 /// Errors name the field by its JSON path and never quote a secret.
 pub fn parse(json: &str) -> Result<Settings, PluginError> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    let source: SourceConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = json_pointer(&e.path().to_string());
-        let message = if SECRET_FIELDS.iter().any(|f| path.ends_with(f)) {
-            "invalid value (a secret: its value is not shown)".to_string()
-        } else {
-            e.inner().to_string()
-        };
-        PluginError::config(path, message)
-    })?;
-    check(&source)?;
+    let source = deserialize(json)?;
+    if let Some(first) = problems(&source).into_iter().next() {
+        return Err(first);
+    }
     let pipeline = &source.source_config.config;
     // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
     let (pattern, at) = match (&pipeline.topic_filter_pattern, &source.service_connection.config.topic_filter_pattern) {
@@ -322,17 +315,42 @@ pub fn parse(json: &str) -> Result<Settings, PluginError> {
     Ok(Settings { source, filter })
 }
 
-fn check(source: &SourceConfig) -> Result<(), PluginError> {
+/// Every problem of the configuration the plugin can find without connecting, each naming
+/// its field: the first that keeps it from being read at all, else every check that fails.
+pub fn check_all(json: &str) -> Vec<PluginError> {
+    match deserialize(json) {
+        Ok(source) => problems(&source),
+        Err(e) => vec![e],
+    }
+}
+
+/// The JSON as a [`SourceConfig`]; an error names the field, never quoting a secret.
+fn deserialize(json: &str) -> Result<SourceConfig, PluginError> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = json_pointer(&e.path().to_string());
+        let message = if SECRET_FIELDS.iter().any(|f| path.ends_with(f)) {
+            "invalid value (a secret: its value is not shown)".to_string()
+        } else {
+            e.inner().to_string()
+        };
+        PluginError::config(path, message)
+    })
+}
+
+/// Every problem of a configuration that deserialized: what the schema cannot express.
+fn problems(source: &SourceConfig) -> Vec<PluginError> {
+    let mut problems = Vec::new();
     if !source.source_type.eq_ignore_ascii_case("kinesis") {
-        return Err(PluginError::config(
+        problems.push(PluginError::config(
             "/type",
             format!("this plugin reads Kinesis; the source type is '{}'", source.source_type),
         ));
     }
     if source.service_name.trim().is_empty() {
-        return Err(PluginError::config("/serviceName", "the service name is empty"));
+        problems.push(PluginError::config("/serviceName", "the service name is empty"));
     }
-    source.service_connection.config.aws_config.check()?;
+    problems.extend(source.service_connection.config.aws_config.problems());
     let p = &source.source_config.config;
     let ranges: [(&str, u64, u64, u64); 8] = [
         ("describeConcurrency", p.describe_concurrency.into(), 1, 256),
@@ -345,23 +363,35 @@ fn check(source: &SourceConfig) -> Result<(), PluginError> {
         ("sampleConcurrency", p.sample_concurrency.into(), 1, 256),
     ];
     if !(0.01..=1.0).contains(&p.api_budget_share) {
-        return Err(PluginError::config(
+        problems.push(PluginError::config(
             format!("{SOURCE_CONFIG_PATH}/apiBudgetShare"),
             format!("{} is out of range: must be between 0.01 and 1", p.api_budget_share),
         ));
     }
     if p.max_calls_per_second.is_some_and(|m| !(m >= 0.1)) {
-        return Err(PluginError::config(format!("{SOURCE_CONFIG_PATH}/maxCallsPerSecond"), "must be at least 0.1"));
+        problems.push(PluginError::config(format!("{SOURCE_CONFIG_PATH}/maxCallsPerSecond"), "must be at least 0.1"));
     }
     for (field, value, min, max) in ranges {
         if value < min || value > max {
-            return Err(PluginError::config(
+            problems.push(PluginError::config(
                 format!("{SOURCE_CONFIG_PATH}/{field}"),
                 format!("{value} is out of range: must be between {min} and {max}"),
             ));
         }
     }
-    Ok(())
+    // Every filter pattern, the connection's default too.
+    let pipeline = &source.source_config.config;
+    for (pattern, at) in [
+        (&pipeline.topic_filter_pattern, format!("{SOURCE_CONFIG_PATH}/topicFilterPattern")),
+        (&source.service_connection.config.topic_filter_pattern, format!("{CONNECTION_PATH}/topicFilterPattern")),
+    ] {
+        if let Some(p) = pattern {
+            problems.extend(
+                TopicFilter::problems(p).into_iter().map(|e| PluginError::config(format!("{at}/{}", e.field), e.message)),
+            );
+        }
+    }
+    problems
 }
 
 /// `serviceConnection.config.awsConfig` → `/serviceConnection/config/awsConfig`.

@@ -61,6 +61,25 @@ impl TopicFilter {
         })
     }
 
+    /// Every pattern that does not compile, not only the first.
+    pub fn problems(pattern: &FilterPattern) -> Vec<PatternError> {
+        let compile = |list: &Option<Vec<String>>, name: &str| -> Vec<PatternError> {
+            list.iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    RegexBuilder::new(&format!(r"\A(?:{p})")).build().err().map(|e| PatternError {
+                        field: format!("{name}/{i}"),
+                        message: format!("'{p}' is not a valid regular expression: {e}"),
+                    })
+                })
+                .collect()
+        };
+        let mut problems = compile(&pattern.includes, "includes");
+        problems.extend(compile(&pattern.excludes, "excludes"));
+        problems
+    }
+
     /// Whether a stream with this name becomes a topic; an error when a pattern cannot tell.
     pub fn keeps(&self, name: &str) -> Result<bool, MatchError> {
         let matches = |p: &Pattern| {

@@ -76,6 +76,16 @@ extern "C" fn ffi_open(config: RStr<'_>, host: HostContext) -> RResult<RecordStr
     })
 }
 
+extern "C" fn ffi_check_config(config: RStr<'_>) -> RResult<RString, PluginError> {
+    guard(|| {
+        let problems: Vec<serde_json::Value> = config::check_all(config.as_str())
+            .into_iter()
+            .map(|e| serde_json::json!({"path": e.field.as_ref().map_or("/", |f| f.as_str()), "message": e.message.as_str()}))
+            .collect();
+        RResult::ROk(RString::from(serde_json::Value::from(problems).to_string()))
+    })
+}
+
 /// The plugin's root module, found by hosts through abi_stable's exported header.
 #[export_root_module]
 pub fn root_module() -> SourcePluginRef {
@@ -84,6 +94,7 @@ pub fn root_module() -> SourcePluginRef {
         config_schema: ffi_config_schema,
         test_connection: ffi_test_connection,
         open: ffi_open,
+        check_config: ffi_check_config,
     }
     .leak_into_prefix()
 }

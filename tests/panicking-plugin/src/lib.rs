@@ -62,7 +62,11 @@ extern "C" fn open(config: RStr<'_>, _: HostContext) -> RResult<RecordStreamBox,
     })
 }
 
+extern "C" fn check_config(_: RStr<'_>) -> RResult<RString, PluginError> {
+    guard(|| RResult::ROk("[]".into()))
+}
+
 #[export_root_module]
 pub fn root_module() -> SourcePluginRef {
-    SourcePlugin { manifest, config_schema, test_connection, open }.leak_into_prefix()
+    SourcePlugin { manifest, config_schema, test_connection, open, check_config }.leak_into_prefix()
 }
