@@ -139,7 +139,7 @@ fn an_emulator_killed_mid_run_fails_the_run_in_bounded_time_and_deletes_nothing(
     // The proxy lives in a runtime of its own, so that it can die with the emulator.
     let proxy_rt = runtime();
     let rule: proxy::Rule = Arc::new(|call: &Call| Action::Forward {
-        delay: if call.operation == "DescribeStreamSummary" { Duration::from_millis(40) } else { Duration::ZERO },
+        delay: if call.operation == "DescribeStreamSummary" { Duration::from_millis(150) } else { Duration::ZERO },
     });
     let proxy = proxy_rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap();
     let sandbox = Sandbox::new().unwrap();
