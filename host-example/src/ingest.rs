@@ -154,7 +154,8 @@ pub fn run(
         }
         SinkConfig::Rest { server } => (
             Box::new(
-                RestSink::connect(&server, &service_name, options.sink_concurrency, options.sink_timeout).bad_input()?,
+                RestSink::connect(&server, &service_name, options.sink_concurrency, options.sink_timeout)
+                    .bad_input()?,
             ),
             connection,
         ),
@@ -335,7 +336,8 @@ fn pull(
                 };
                 let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
                 // The sample belongs to the pending topic when it names the same stream.
-                let its_topic = pending.as_ref().is_some_and(|t| t.body.get("name").and_then(Value::as_str) == Some(name));
+                let its_topic =
+                    pending.as_ref().is_some_and(|t| t.body.get("name").and_then(Value::as_str) == Some(name));
                 match pending.take() {
                     Some(topic) if its_topic => {
                         let fqn = topic.entity_fqn.clone().unwrap_or_default();

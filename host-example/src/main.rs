@@ -180,7 +180,8 @@ fn pick_for<'a>(found: &'a PluginDir, workflow: &Workflow) -> Result<&'a Plugin>
     if wanted.is_empty() {
         fail!(BadInput, "source.type: the workflow does not say which connector it is for");
     }
-    let field = if workflow.connection_type().is_some() { "source.serviceConnection.config.type" } else { "source.type" };
+    let field =
+        if workflow.connection_type().is_some() { "source.serviceConnection.config.type" } else { "source.type" };
     pick(found, &wanted).map_err(|mut f| {
         f.error = f.error.context(format!("{field}: no plugin for this connector"));
         f
@@ -227,7 +228,13 @@ fn validate_source(plugin: &Plugin, workflow: &Workflow, path: &std::path::Path)
         return Ok(schema);
     }
     let list: Vec<String> = violations.iter().map(|v| format!("  source{}: {}", v.path, v.message)).collect();
-    fail!(BadInput, "{} is not a valid {} workflow:\n{}", path.display(), plugin.manifest.connector_type, list.join("\n"))
+    fail!(
+        BadInput,
+        "{} is not a valid {} workflow:\n{}",
+        path.display(),
+        plugin.manifest.connector_type,
+        list.join("\n")
+    )
 }
 
 fn print_plugins(found: &PluginDir) {

@@ -113,7 +113,10 @@ impl FileSink {
     /// Flushes, syncs and renames the temporary file over the target, then syncs the folder.
     fn commit(&mut self) -> Result<()> {
         let out = self.out.take().context("the file sink is closed")?;
-        let file = out.into_inner().map_err(|e| e.into_error()).with_context(|| format!("cannot write to {}", self.partial.display()))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write to {}", self.partial.display()))?;
         file.sync_all().with_context(|| format!("cannot sync {} to disk", self.partial.display()))?;
         drop(file);
         std::fs::rename(&self.partial, &self.target)
@@ -205,7 +208,12 @@ pub struct RestSink {
 impl RestSink {
     /// Connects: checks the server's version and our credentials (by an authenticated read of
     /// the service) before anything is sent.
-    pub fn connect(server: &Value, service_name: &str, concurrency: usize, timeout: std::time::Duration) -> Result<Self> {
+    pub fn connect(
+        server: &Value,
+        service_name: &str,
+        concurrency: usize,
+        timeout: std::time::Duration,
+    ) -> Result<Self> {
         let client = Client::from_config(server, timeout)?;
         let version = client.check_server()?;
         tracing::info!("OpenMetadata server version {version}");

@@ -35,8 +35,8 @@ pub fn plugin_problems(answer: &str) -> Result<Vec<Violation>> {
         path: String,
         message: String,
     }
-    let problems: Vec<Problem> =
-        serde_json::from_str(answer).context("the plugin's check_config answered something that is not a list of problems")?;
+    let problems: Vec<Problem> = serde_json::from_str(answer)
+        .context("the plugin's check_config answered something that is not a list of problems")?;
     Ok(problems.into_iter().map(|p| Violation { path: p.path, message: p.message }).collect())
 }
 

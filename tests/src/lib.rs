@@ -173,7 +173,11 @@ pub async fn seed(client: &aws_sdk_kinesis::Client, streams: &[StreamSpec]) -> R
             loop {
                 let created = client.create_stream().stream_name(&s.name).shard_count(s.shards).send().await;
                 match created {
-                    Err(e) if attempt < 100 && aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e) == Some("LimitExceededException") => {
+                    Err(e)
+                        if attempt < 100
+                            && aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e)
+                                == Some("LimitExceededException") =>
+                    {
                         attempt += 1;
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }

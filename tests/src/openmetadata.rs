@@ -11,8 +11,8 @@ use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::{json, Map, Value};
@@ -153,7 +153,8 @@ impl StandIn {
                         let mut response =
                             Response::from_string(answer.to_string()).with_status_code(status).with_header(header);
                         if let Some(seconds) = retry_after {
-                            response = response.with_header(Header::from_bytes("Retry-After", seconds.to_string()).unwrap());
+                            response =
+                                response.with_header(Header::from_bytes("Retry-After", seconds.to_string()).unwrap());
                         }
                         let _ = request.respond(response);
                     }
@@ -308,7 +309,8 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Get, ["v1", "system", "version"]) => (200, json!({"version": state.version, "revision": "stand-in"})),
-        (Method::Get, ["v1", "services", "messagingServices", "name", name]) => match state.services.get(&decode(name)) {
+        (Method::Get, ["v1", "services", "messagingServices", "name", name]) => match state.services.get(&decode(name))
+        {
             Some(service) => (200, service.clone()),
             None => (404, json!({"code": 404, "message": format!("messagingService instance for {name} not found")})),
         },

@@ -39,7 +39,11 @@ fn every_bad_workflow_is_refused_with_exit_2_naming_the_field_and_writing_nothin
 #[test]
 fn validate_names_every_problem_the_schema_and_the_plugin_find_at_once() {
     let sandbox = Sandbox::new().unwrap();
-    let mut wf = e2e::workflow("ftp://kinesis.example.com", "svc", serde_json::json!({"sampleSize": 0, "topicFilterPattern": {"excludes": ["["]}}));
+    let mut wf = e2e::workflow(
+        "ftp://kinesis.example.com",
+        "svc",
+        serde_json::json!({"sampleSize": 0, "topicFilterPattern": {"excludes": ["["]}}),
+    );
     let aws = &mut wf["source"]["serviceConnection"]["config"]["awsConfig"];
     aws["awsRegion"] = "us-east-1a".into();
     aws["assumeRoleArn"] = "my-role".into();

@@ -34,8 +34,10 @@ fn sigint_stops_a_file_run_soon_keeping_the_last_output() {
     std::fs::write(sandbox.path("out.jsonl"), PREVIOUS).unwrap();
     let wf = sandbox.write_workflow("wf.yaml", &workflow(&proxy.endpoint(), "svc", json!({}))).unwrap();
     let host = sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
-    e2e::wait_until(Duration::from_secs(60), "the run describing streams", || proxy.calls("DescribeStreamSummary") >= 16)
-        .unwrap();
+    e2e::wait_until(Duration::from_secs(60), "the run describing streams", || {
+        proxy.calls("DescribeStreamSummary") >= 16
+    })
+    .unwrap();
     let signalled = Instant::now();
     host.signal(libc::SIGINT);
     let run = host.wait(Duration::from_secs(30)).unwrap();
@@ -88,7 +90,9 @@ fn a_plugin_whose_stream_panics_fails_the_run_and_deletes_nothing() {
     let run = sandbox.host(&["ingest", "-c", path.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("the plugin failed: internal error: the plugin panicked: the fixture's record stream broke after 2 records"),
+        run.stdout.contains(
+            "the plugin failed: internal error: the plugin panicked: the fixture's record stream broke after 2 records"
+        ),
         "{}",
         run.stdout
     );

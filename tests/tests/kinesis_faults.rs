@@ -16,8 +16,11 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn topics(lines: &[Value]) -> Vec<String> {
-    let mut names: Vec<String> =
-        lines.iter().filter(|l| l["path"] == "/v1/topics").map(|l| l["body"]["name"].as_str().unwrap().into()).collect();
+    let mut names: Vec<String> = lines
+        .iter()
+        .filter(|l| l["path"] == "/v1/topics")
+        .map(|l| l["body"]["name"].as_str().unwrap().into())
+        .collect();
     names.sort();
     names
 }
@@ -59,9 +62,13 @@ fn a_throttling_storm_at_every_api_slows_the_run_but_loses_nothing() {
     let proxy = rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap();
     let sandbox = Sandbox::new().unwrap();
     let wf = sandbox
-        .write_workflow("wf.yaml", &workflow(&proxy.endpoint(), "svc", json!({"generateSampleData": true, "sampleSize": 5})))
+        .write_workflow(
+            "wf.yaml",
+            &workflow(&proxy.endpoint(), "svc", json!({"generateSampleData": true, "sampleSize": 5})),
+        )
         .unwrap();
-    let run = sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap().wait(Duration::from_secs(120)).unwrap();
+    let run =
+        sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap().wait(Duration::from_secs(120)).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     for op in ["ListStreams", "DescribeStreamSummary", "ListShards", "GetShardIterator", "GetRecords"] {
         assert!(proxy.calls(op) >= 2, "{op} was called {} times", proxy.calls(op));
@@ -88,7 +95,10 @@ fn streams_deleted_between_calls_are_skipped_and_a_stream_being_created_is_kept(
     });
     // What AWS answers about a stream deleted just before the call, and about one in CREATING.
     let rule: proxy::Rule = Arc::new(|call: &Call| {
-        let about = |name: &str| call.body.contains(&format!("\"{name}\"")) || call.shard.as_deref().is_some_and(|s| s.starts_with(&format!("{name}/")));
+        let about = |name: &str| {
+            call.body.contains(&format!("\"{name}\""))
+                || call.shard.as_deref().is_some_and(|s| s.starts_with(&format!("{name}/")))
+        };
         let not_found = || Action::Fail {
             status: 400,
             code: "ResourceNotFoundException".into(),
@@ -115,7 +125,8 @@ fn streams_deleted_between_calls_are_skipped_and_a_stream_being_created_is_kept(
     let wf = sandbox
         .write_workflow("wf.yaml", &workflow(&proxy.endpoint(), "svc", json!({"generateSampleData": true})))
         .unwrap();
-    let run = sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap().wait(Duration::from_secs(60)).unwrap();
+    let run =
+        sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap().wait(Duration::from_secs(60)).unwrap();
     // A complete listing: the deleted streams are gone, which is what a run should find.
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("not topics yet:    1"), "{}", run.stdout);
@@ -165,7 +176,8 @@ fn an_endpoint_nobody_listens_on_fails_in_seconds_naming_it() {
     let port = e2e::free_port().unwrap();
     let endpoint = format!("http://127.0.0.1:{port}");
     let wf = sandbox.write_workflow("wf.yaml", &workflow(&endpoint, "svc", json!({}))).unwrap();
-    let run = sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap().wait(Duration::from_secs(15)).unwrap();
+    let run =
+        sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap().wait(Duration::from_secs(15)).unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains(&format!("cannot reach {endpoint}")), "{}", run.stdout);
     assert!(run.stdout.contains("Connection refused"), "{}", run.stdout);
@@ -185,7 +197,9 @@ fn a_filter_pattern_that_cannot_decide_stops_the_run_and_deletes_nothing() {
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains(&format!(r"topicFilterPattern includes/0 '(a|aa)+(\1)*b' could not be matched against stream '{long}'")),
+        run.stdout.contains(&format!(
+            r"topicFilterPattern includes/0 '(a|aa)+(\1)*b' could not be matched against stream '{long}'"
+        )),
         "{}",
         run.stdout
     );

@@ -274,7 +274,10 @@ fn openmetadata_faults_are_retried_and_a_dotted_service_keeps_its_topics() {
     let sandbox = Sandbox::new().unwrap();
     let service = "kinesis.prod";
     let wf = sandbox
-        .write_workflow("wf.yaml", &rest_workflow(&emulator.endpoint(), service, json!({}), &om.host_port(), Some(TOKEN)))
+        .write_workflow(
+            "wf.yaml",
+            &rest_workflow(&emulator.endpoint(), service, json!({}), &om.host_port(), Some(TOKEN)),
+        )
         .unwrap();
 
     // One topic at a time, so that the call after a fault is its retry: 429 with Retry-After,
@@ -307,7 +310,10 @@ fn openmetadata_faults_are_retried_and_a_dotted_service_keeps_its_topics() {
     // Connections reset without an answer are retried too.
     let front = ResetFront::start(om.port, 2).unwrap();
     let wf_front = sandbox
-        .write_workflow("front.yaml", &rest_workflow(&emulator.endpoint(), service, json!({}), &front.host_port(), Some(TOKEN)))
+        .write_workflow(
+            "front.yaml",
+            &rest_workflow(&emulator.endpoint(), service, json!({}), &front.host_port(), Some(TOKEN)),
+        )
         .unwrap();
     let run = sandbox.host(&["ingest", "-c", wf_front.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -344,7 +350,8 @@ fn openmetadata_faults_are_retried_and_a_dotted_service_keeps_its_topics() {
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("deleted 1 (\"kinesis.prod\".t-4), not deleted 2 (\"kinesis.prod\".t-5, \"kinesis.prod\".t-6)"),
+        run.stdout
+            .contains("deleted 1 (\"kinesis.prod\".t-4), not deleted 2 (\"kinesis.prod\".t-5, \"kinesis.prod\".t-6)"),
         "{}",
         run.stdout
     );

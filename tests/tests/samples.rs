@@ -176,7 +176,8 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     // window aimed at the tip from the burst's rate holds too few, widens over the gap, and the
     // newest are kept.
     let before = (proxy.calls("GetShardIterator"), proxy.calls("GetRecords"));
-    let config = json!({"generateSampleData": true, "sampleSize": 10, "topicFilterPattern": {"includes": ["old-busy"]}});
+    let config =
+        json!({"generateSampleData": true, "sampleSize": 10, "topicFilterPattern": {"includes": ["old-busy"]}});
     let wf = sandbox.write_workflow("busy.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -260,8 +261,7 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
 /// A number after `key=` in a log line.
 fn field(line: &str, key: &str) -> u64 {
     let rest = line.split(&format!(" {key}=")).nth(1).unwrap_or_else(|| panic!("no {key} in {line}"));
-    let digits: String =
-        rest.trim_start_matches("Some(").chars().take_while(|c| c.is_ascii_digit()).collect();
+    let digits: String = rest.trim_start_matches("Some(").chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().unwrap_or_else(|_| panic!("{key} in {line}"))
 }
 

@@ -299,7 +299,11 @@ fn a_listing_that_fails_part_way_deletes_nothing_keeps_the_last_output_and_fails
     // The second page is refused (a NextToken AWS no longer knows, past every resume).
     let rule: proxy::Rule = Arc::new(|call: &Call| {
         if call.operation == "ListStreams" && call.nth_of_operation >= 2 {
-            Action::Fail { status: 400, code: "ExpiredNextTokenException".into(), message: "injected by the test".into() }
+            Action::Fail {
+                status: 400,
+                code: "ExpiredNextTokenException".into(),
+                message: "injected by the test".into(),
+            }
         } else {
             Action::Forward { delay: Duration::ZERO }
         }
@@ -320,7 +324,11 @@ fn a_listing_that_fails_part_way_deletes_nothing_keeps_the_last_output_and_fails
 fn an_expired_token_is_resumed_after_the_last_name_read() {
     let rule: proxy::Rule = Arc::new(|call: &Call| {
         if call.operation == "ListStreams" && call.nth_of_operation == 2 {
-            Action::Fail { status: 400, code: "ExpiredNextTokenException".into(), message: "injected by the test".into() }
+            Action::Fail {
+                status: 400,
+                code: "ExpiredNextTokenException".into(),
+                message: "injected by the test".into(),
+            }
         } else {
             Action::Forward { delay: Duration::ZERO }
         }
@@ -352,7 +360,8 @@ fn pages_that_cannot_be_right_end_the_listing_as_incomplete_never_in_a_loop() {
             "it repeated the previous page",
             Arc::new(move |call: &Call| match (call.operation.as_str(), call.nth_of_operation) {
                 ("ListStreams", 2) => Action::Answer(
-                    json!({"StreamNames": first_page, "HasMoreStreams": true, "NextToken": "proxy-token-00"}).to_string(),
+                    json!({"StreamNames": first_page, "HasMoreStreams": true, "NextToken": "proxy-token-00"})
+                        .to_string(),
                 ),
                 _ => Action::Forward { delay: Duration::ZERO },
             }),

@@ -128,10 +128,8 @@ impl AwsCredentials {
                 at("awsSecretAccessKey"),
                 "awsAccessKeyId is set but awsSecretAccessKey is not",
             )),
-            (None, Some(_)) => problems.push(PluginError::config(
-                at("awsAccessKeyId"),
-                "awsSecretAccessKey is set but awsAccessKeyId is not",
-            )),
+            (None, Some(_)) => problems
+                .push(PluginError::config(at("awsAccessKeyId"), "awsSecretAccessKey is set but awsAccessKeyId is not")),
             _ => {}
         }
         if let Some(url) = &aws.end_point_url {
@@ -144,7 +142,9 @@ impl AwsCredentials {
             if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[5].starts_with("role/") {
                 problems.push(PluginError::config(
                     at("assumeRoleArn"),
-                    format!("'{arn}' is not an IAM role ARN such as 'arn:aws:iam::123456789012:role/OpenMetadataReader'"),
+                    format!(
+                        "'{arn}' is not an IAM role ARN such as 'arn:aws:iam::123456789012:role/OpenMetadataReader'"
+                    ),
                 ));
             }
             if aws.assume_role_session_name.as_deref().is_some_and(|n| n.len() < 2 || n.len() > 64) {
@@ -153,7 +153,6 @@ impl AwsCredentials {
         }
         problems
     }
-
 
     /// Every secret value, for scrubbing what the plugin emits.
     pub fn secrets(&self) -> Vec<String> {
@@ -335,10 +334,7 @@ async fn check_credentials(provider: &SharedCredentialsProvider, aws: &AwsCreden
         (None, Source::Profile(_)) => "profileName",
         _ => return Err(PluginError::new(ErrorKind::Auth, message)),
     };
-    Err(PluginError {
-        kind: ErrorKind::Auth,
-        ..PluginError::config(format!("{AWS_CONFIG_PATH}/{field}"), message)
-    })
+    Err(PluginError { kind: ErrorKind::Auth, ..PluginError::config(format!("{AWS_CONFIG_PATH}/{field}"), message) })
 }
 
 /// Credentials closer than this to their expiry are renewed.
@@ -466,7 +462,8 @@ mod tests {
         assert_eq!(field, "/serviceConnection/config/awsConfig/endPointURL");
         let (field, _) = refused(serde_json::json!({"assumeRoleArn": "arn:aws:iam::1:user/u"}));
         assert_eq!(field, "/serviceConnection/config/awsConfig/assumeRoleArn");
-        let all = aws(serde_json::json!({"awsRegion": "eu-west", "endPointURL": "ftp://x", "awsAccessKeyId": "A"})).problems();
+        let all = aws(serde_json::json!({"awsRegion": "eu-west", "endPointURL": "ftp://x", "awsAccessKeyId": "A"}))
+            .problems();
         let fields: Vec<String> = all.iter().map(|e| e.field.as_ref().unwrap().to_string()).collect();
         assert_eq!(fields.len(), 3, "{fields:?}");
         let a = aws(serde_json::json!({"awsAccessKeyId": "AKIA", "awsSecretAccessKey": "s3", "awsSessionToken": "t"}));

@@ -82,8 +82,9 @@ impl ClassifyRetry for ThrottleFeedback {
     }
 
     fn classify_retry_v2(&self, _: &InterceptorContext, previous: &RetryAction) -> RetryAction {
-        if let RetryAction::RetryIndicated(RetryReason::RetryableError { kind: RetryErrorKind::ThrottlingError, .. }) =
-            previous
+        if let RetryAction::RetryIndicated(RetryReason::RetryableError {
+            kind: RetryErrorKind::ThrottlingError, ..
+        }) = previous
         {
             self.budget.throttled();
         }
@@ -98,4 +99,3 @@ impl ClassifyRetry for ThrottleFeedback {
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
 }
-

@@ -387,7 +387,9 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
     ] {
         if let Some(p) = pattern {
             problems.extend(
-                TopicFilter::problems(p).into_iter().map(|e| PluginError::config(format!("{at}/{}", e.field), e.message)),
+                TopicFilter::problems(p)
+                    .into_iter()
+                    .map(|e| PluginError::config(format!("{at}/{}", e.field), e.message)),
             );
         }
     }

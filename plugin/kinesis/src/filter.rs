@@ -45,12 +45,13 @@ impl TopicFilter {
                 .map(|(i, p)| {
                     // `\A(?:…)` gives re.match's anchoring; a fancy-regex backtracking engine
                     // accepts the Python constructs (look-around, backreferences) users write.
-                    let regex = RegexBuilder::new(&format!(r"\A(?:{p})")).case_insensitive(true).build().map_err(
-                        |e| PatternError {
-                            field: format!("{name}/{i}"),
-                            message: format!("'{p}' is not a valid regular expression: {e}"),
-                        },
-                    )?;
+                    let regex =
+                        RegexBuilder::new(&format!(r"\A(?:{p})")).case_insensitive(true).build().map_err(|e| {
+                            PatternError {
+                                field: format!("{name}/{i}"),
+                                message: format!("'{p}' is not a valid regular expression: {e}"),
+                            }
+                        })?;
                     Ok(Pattern { regex, written: p.clone(), field: format!("{name}/{i}") })
                 })
                 .collect()

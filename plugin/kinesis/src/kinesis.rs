@@ -216,8 +216,7 @@ impl StreamPages {
         let page = match request.send().await {
             Ok(page) => page,
             Err(e) => {
-                let expired =
-                    matches!(e.as_service_error(), Some(ListStreamsError::ExpiredNextTokenException(_)));
+                let expired = matches!(e.as_service_error(), Some(ListStreamsError::ExpiredNextTokenException(_)));
                 if let (true, PageStart::Token(_), Some(last)) = (expired, &start, &self.last_name) {
                     if self.resumed < MAX_RESUMES {
                         self.resumed += 1;

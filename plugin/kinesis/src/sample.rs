@@ -158,11 +158,8 @@ impl Sampler {
         shard_index: usize,
         retention: Duration,
     ) -> Result<ShardRead, PluginError> {
-        let _turn = self
-            .shard_turns
-            .acquire()
-            .await
-            .map_err(|_| PluginError::internal("the run's shard reads were closed"))?;
+        let _turn =
+            self.shard_turns.acquire().await.map_err(|_| PluginError::internal("the run's shard reads were closed"))?;
         let settings = &self.settings;
         let mut reader = ShardReader {
             kinesis,
@@ -532,7 +529,11 @@ mod tests {
         use crate::decode::kpl::{aggregate, UserRecord};
         let kpl = aggregate(
             &(0..3)
-                .map(|i| UserRecord { partition_key: "k".into(), explicit_hash_key: None, data: format!("u{i}").into() })
+                .map(|i| UserRecord {
+                    partition_key: "k".into(),
+                    explicit_hash_key: None,
+                    data: format!("u{i}").into(),
+                })
                 .collect::<Vec<_>>(),
         );
         let records = vec![
@@ -540,8 +541,7 @@ mod tests {
             Kept { arrival_ms: 3, shard: 1, position: 0, data: kpl },
             Kept { arrival_ms: 2, shard: 0, position: 1, data: b"middle".to_vec() },
         ];
-        let texts: Vec<String> =
-            newest_messages(records, 4, &Limits::default()).into_iter().map(|m| m.text).collect();
+        let texts: Vec<String> = newest_messages(records, 4, &Limits::default()).into_iter().map(|m| m.text).collect();
         assert_eq!(texts, vec!["u2", "u1", "u0", "middle"]);
     }
 }

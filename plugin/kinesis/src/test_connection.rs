@@ -17,7 +17,13 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
     let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
     let assume = settings.aws().assume_role_arn.as_deref().filter(|a| !a.is_empty());
     let checks = [
-        Check { name: "AssumeRole", permission: "sts:AssumeRole", does: "Assume the configured role", mandatory: true, service: "Kinesis" },
+        Check {
+            name: "AssumeRole",
+            permission: "sts:AssumeRole",
+            does: "Assume the configured role",
+            mandatory: true,
+            service: "Kinesis",
+        },
         Check {
             name: "GetTopics",
             permission: "kinesis:ListStreams",
@@ -142,10 +148,9 @@ async fn first_kept_stream(client: &Kinesis, settings: &Settings) -> Result<Opti
     let mut pages = client.stream_pages();
     while let Some(page) = pages.next().await {
         for name in page? {
-            if settings.filter.keeps(&name).map_err(|e| PluginError::config(
-                format!("{}/topicFilterPattern", crate::config::SOURCE_CONFIG_PATH),
-                e.message,
-            ))? {
+            if settings.filter.keeps(&name).map_err(|e| {
+                PluginError::config(format!("{}/topicFilterPattern", crate::config::SOURCE_CONFIG_PATH), e.message)
+            })? {
                 return Ok(Some(name));
             }
         }

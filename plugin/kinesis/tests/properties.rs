@@ -18,16 +18,22 @@ fn limits() -> impl Strategy<Value = Limits> {
 fn record_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..2048),
-        proptest::collection::vec(any::<u8>(), 0..512).prop_map(|tail| [kinesis_plugin::decode::KPL_MAGIC.to_vec(), tail].concat()),
+        proptest::collection::vec(any::<u8>(), 0..512).prop_map(|tail| [
+            kinesis_plugin::decode::KPL_MAGIC.to_vec(),
+            tail
+        ]
+        .concat()),
         proptest::collection::vec(any::<u8>(), 0..512).prop_map(|tail| [vec![0x1F, 0x8B, 0x08, 0x00], tail].concat()),
-        proptest::collection::vec((".{0,40}", proptest::collection::vec(any::<u8>(), 0..300)), 0..8).prop_map(|users| {
-            kpl::aggregate(
-                &users
-                    .into_iter()
-                    .map(|(key, data)| kpl::UserRecord { partition_key: key, explicit_hash_key: None, data })
-                    .collect::<Vec<_>>(),
-            )
-        }),
+        proptest::collection::vec((".{0,40}", proptest::collection::vec(any::<u8>(), 0..300)), 0..8).prop_map(
+            |users| {
+                kpl::aggregate(
+                    &users
+                        .into_iter()
+                        .map(|(key, data)| kpl::UserRecord { partition_key: key, explicit_hash_key: None, data })
+                        .collect::<Vec<_>>(),
+                )
+            }
+        ),
         "\\PC{0,3000}".prop_map(String::into_bytes),
         (0usize..20000).prop_map(|n| {
             // A gzip that inflates far beyond its size: a small bomb.
