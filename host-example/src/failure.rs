@@ -20,6 +20,18 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// The exit of several runs: an interruption, else bad input, else a failed run, else
+    /// success.
+    pub fn worst(exits: impl IntoIterator<Item = Exit>) -> Exit {
+        let rank = |e: &Exit| match e {
+            Exit::Success => 0,
+            Exit::RunFailed => 1,
+            Exit::BadInput => 2,
+            Exit::Interrupted(_) => 3,
+        };
+        exits.into_iter().max_by_key(rank).unwrap_or(Exit::Success)
+    }
+
     pub fn code(self) -> u8 {
         match self {
             Exit::Success => 0,
@@ -82,6 +94,14 @@ mod tests {
         assert_eq!(Exit::BadInput.code(), 2);
         assert_eq!(Exit::Interrupted(2).code(), 130);
         assert_eq!(Exit::Interrupted(15).code(), 143);
+    }
+
+    #[test]
+    fn several_runs_exit_with_the_worst() {
+        assert_eq!(Exit::worst([Exit::Success, Exit::RunFailed, Exit::Success]), Exit::RunFailed);
+        assert_eq!(Exit::worst([Exit::BadInput, Exit::RunFailed]), Exit::BadInput);
+        assert_eq!(Exit::worst([Exit::Success, Exit::Interrupted(2)]), Exit::Interrupted(2));
+        assert_eq!(Exit::worst([]), Exit::Success);
     }
 
     #[test]

@@ -40,11 +40,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs the workflow: lists the source's topics and writes them to the workflow's sink.
+    /// Runs the workflows, in the order given: each lists its source and writes to its sink.
     Ingest {
-        /// The workflow file (YAML or JSON), as for OpenMetadata's `metadata ingest -c`.
-        #[arg(short = 'c', long = "config", value_name = "FILE")]
-        config: PathBuf,
+        /// A workflow file (YAML or JSON), as for OpenMetadata's `metadata ingest -c`. Given
+        /// more than once, the workflows run one after the other (all are checked before the
+        /// first starts), each with its own summary; the exit code is the worst of them.
+        #[arg(short = 'c', long = "config", value_name = "FILE", required = true)]
+        config: Vec<PathBuf>,
         /// The largest share (0–1) of the service's topics that one run may soft-delete; a run
         /// that would delete more deletes none.
         #[arg(long, default_value_t = 0.75, value_name = "SHARE", env = "OM_MAX_DELETE_SHARE")]
@@ -112,19 +114,50 @@ fn run(cli: Cli) -> Result<Exit> {
             }
             // Listening from the start: a signal before the run begins stops it before it writes.
             let interrupt = signals::Interrupt::install().context("cannot listen for signals").run_failed()?;
-            let (workflow, level) = load_workflow(&config, flag_level)?;
+            // Every workflow is read and checked before the first one starts.
+            let mut workflows = Vec::new();
+            for path in &config {
+                workflows.push(load_workflow(path, flag_level)?);
+            }
             let found = plugins::load_dir(&dir).bad_input()?;
-            let plugin = pick_for(&found, &workflow)?;
-            let schema = validate_source(plugin, &workflow, &config)?;
-            let options = ingest::Options {
-                level,
-                max_delete_share,
-                sink_concurrency: sink_concurrency.into(),
-                sink_timeout: std::time::Duration::from_secs(sink_timeout),
-            };
-            let summary = ingest::run(&workflow, plugin, &schema, options, &interrupt)?;
-            println!("{summary}");
-            Ok(summary.exit())
+            let mut checked = Vec::new();
+            for (path, (workflow, level)) in config.iter().zip(&workflows) {
+                let plugin = pick_for(&found, workflow)?;
+                let schema = validate_source(plugin, workflow, path)?;
+                checked.push((path, workflow, *level, plugin, schema));
+            }
+            let mut exits = Vec::new();
+            for (i, (path, workflow, level, plugin, schema)) in checked.iter().enumerate() {
+                if checked.len() > 1 {
+                    println!("Workflow {} of {}: {}", i + 1, checked.len(), path.display());
+                }
+                let options = ingest::Options {
+                    level: *level,
+                    max_delete_share,
+                    sink_concurrency: sink_concurrency.into(),
+                    sink_timeout: std::time::Duration::from_secs(sink_timeout),
+                };
+                let exit = match ingest::run(workflow, plugin, schema, options, &interrupt) {
+                    Ok(summary) => {
+                        println!("{summary}");
+                        summary.exit()
+                    }
+                    // One workflow that cannot start does not keep the others from running.
+                    Err(failure) if checked.len() > 1 => {
+                        eprintln!("error: {}: {failure}", path.display());
+                        failure.exit
+                    }
+                    Err(failure) => return Err(failure),
+                };
+                exits.push(exit);
+                if matches!(exit, Exit::Interrupted(_)) {
+                    break; // a signal stops the workflows still to come too
+                }
+                if i + 1 < checked.len() {
+                    println!();
+                }
+            }
+            Ok(Exit::worst(exits))
         }
         Command::Validate { config } => {
             let (workflow, _) = load_workflow(&config, flag_level)?;

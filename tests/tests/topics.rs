@@ -401,3 +401,46 @@ fn the_example_workflow_of_openmetadata_is_accepted_unchanged() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("valid Kinesis workflow"), "{}", run.stdout);
 }
+
+#[test]
+fn several_workflows_run_in_order_each_with_its_summary_and_the_worst_exit_code() {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    runtime().block_on(seed(&client, &[StreamSpec::new("orders", 1), StreamSpec::new("payments", 1)])).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let with_file = |service: &str, endpoint: &str, file: &str| {
+        let mut wf = workflow(endpoint, service, json!({}));
+        wf["sink"]["config"]["filename"] = file.into();
+        wf
+    };
+    let a = sandbox.write_workflow("a.yaml", &with_file("svc-a", &emulator.endpoint(), "a.jsonl")).unwrap();
+    let b = sandbox.write_workflow("b.yaml", &with_file("svc-b", &emulator.endpoint(), "b.jsonl")).unwrap();
+    let run = sandbox.host(&["ingest", "-c", a.to_str().unwrap(), "-c", b.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let first = run.stdout.find("Workflow 1 of 2").unwrap();
+    let second = run.stdout.find("Workflow 2 of 2").unwrap();
+    assert!(first < second && run.stdout[first..second].contains("service:           svc-a"), "{}", run.stdout);
+    assert!(run.stdout[second..].contains("service:           svc-b"), "{}", run.stdout);
+    assert_eq!(read_jsonl(&sandbox.path("a.jsonl")).unwrap()[0]["body"]["name"], "svc-a");
+    assert_eq!(read_jsonl(&sandbox.path("b.jsonl")).unwrap()[0]["body"]["name"], "svc-b");
+
+    // The second fails: the first is written all the same, the exit code is the failure's.
+    std::fs::remove_file(sandbox.path("a.jsonl")).unwrap();
+    let dead = format!("http://127.0.0.1:{}", e2e::free_port().unwrap());
+    let c = sandbox.write_workflow("c.yaml", &with_file("svc-c", &dead, "c.jsonl")).unwrap();
+    let run = sandbox.host(&["ingest", "-c", a.to_str().unwrap(), "-c", c.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(sandbox.path("a.jsonl").exists() && !sandbox.path("c.jsonl").exists());
+    assert!(run.stdout.contains("result:            success") && run.stdout.contains("FAILED (exit code 1)"));
+
+    // A bad one: checked before any starts, so none runs.
+    std::fs::remove_file(sandbox.path("a.jsonl")).unwrap();
+    let mut bad = with_file("svc-d", &emulator.endpoint(), "d.jsonl");
+    bad["source"]["serviceConnection"]["config"]["awsConfig"]["awsRegion"] = "eu-west-1b".into();
+    let d = sandbox.write_workflow("d.yaml", &bad).unwrap();
+    let run = sandbox.host(&["ingest", "-c", a.to_str().unwrap(), "-c", d.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("d.yaml is not a valid Kinesis workflow"), "{}", run.stderr);
+    assert!(run.stderr.contains("source/serviceConnection/config/awsConfig/awsRegion"), "{}", run.stderr);
+    assert!(!sandbox.path("a.jsonl").exists(), "nothing ran");
+}
