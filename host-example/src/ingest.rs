@@ -9,6 +9,7 @@ use abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr};
 use plugin_abi::{envelope::ListingStatus, fqn, ErrorKind, LogLevel, PluginError, Record, RecordKind, RecordStreamBox};
 use serde_json::Value;
 
+use crate::endpoints::{self, Entity};
 use crate::failure::{self, fail, Categorize, Exit};
 use crate::plugins::Plugin;
 use crate::requests::{self, Request};
@@ -140,8 +141,21 @@ pub fn run(
         fail!(BadInput, "source.serviceName is missing")
     };
     let service_fqn = fqn::quote(&service_name);
-    let mark_deleted =
-        workflow.source.pointer("/sourceConfig/config/markDeletedTopics").and_then(Value::as_bool).unwrap_or(true);
+    let kind = plugin.manifest.service_kind.as_str();
+    let Some(service) = endpoints::service(kind) else {
+        fail!(
+            BadInput,
+            "the plugin's service kind '{kind}' is not one this host writes ({})",
+            endpoints::service_kinds().join(", ")
+        )
+    };
+    // What the records of contract 1.x are: topics and their sample data.
+    let entity = endpoints::entity("topic").expect("topics are in the table");
+    let mark_deleted = workflow
+        .source
+        .pointer(&format!("/sourceConfig/config/{}", entity.mark_deleted_option))
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let sink_config = SinkConfig::from_workflow(workflow).bad_input()?;
     let rest = matches!(sink_config, SinkConfig::Rest { .. });
     let connection =
@@ -154,7 +168,7 @@ pub fn run(
         }
         SinkConfig::Rest { server } => (
             Box::new(
-                RestSink::connect(&server, &service_name, options.sink_concurrency, options.sink_timeout)
+                RestSink::connect(&server, service, &service_name, options.sink_concurrency, options.sink_timeout)
                     .bad_input()?,
             ),
             connection,
@@ -179,11 +193,12 @@ pub fn run(
     let records = Puller::start(stream);
     let mut seen: Vec<String> = Vec::new();
     let mut status: Option<ListingStatus> = None;
-    let service_request = requests::put_service(&service_name, plugin.manifest.connector_type.as_str(), connection);
+    let service_request =
+        requests::put_service(service, &service_name, plugin.manifest.connector_type.as_str(), connection);
     if let Err(e) = sink.service(service_request) {
         summary.errors.push(format!("cannot create the messaging service '{service_name}': {e:#}"));
     } else {
-        pull(&records, sink.as_mut(), &service_fqn, interrupt, &mut summary, &mut seen, &mut status);
+        pull(&records, sink.as_mut(), entity, &service_fqn, interrupt, &mut summary, &mut seen, &mut status);
     }
     // Dropping the receiver stops the puller, which drops the plugin's stream (its work is
     // cancelled); it gets a moment to do so.
@@ -200,13 +215,13 @@ pub fn run(
     summary.deletion = if let Some(signal) = summary.interrupted {
         format!("kept: the run was interrupted ({})", Interrupt::name(signal))
     } else if !mark_deleted {
-        "kept (markDeletedTopics is false)".into()
+        format!("kept ({} is false)", entity.mark_deleted_option)
     } else if !summary.listing_complete {
         "kept: nothing is marked deleted after an incomplete listing".into()
     } else if !summary.errors.is_empty() || !summary.writes.failures.is_empty() {
         "kept: nothing is marked deleted after a run with errors".into()
     } else {
-        match sink.delete_stale(&service_name, &service_fqn, seen, options.max_delete_share) {
+        match sink.delete_stale(entity, &service_name, &service_fqn, seen, options.max_delete_share) {
             Ok(what) => what,
             Err(e) => {
                 summary.errors.push(format!("{e:#}"));
@@ -268,9 +283,11 @@ impl Puller {
 }
 
 /// Pulls records into the sink until the end, an error, or a signal.
+#[allow(clippy::too_many_arguments)]
 fn pull(
     records: &Puller,
     sink: &mut dyn Sink,
+    entity: &Entity,
     service_fqn: &str,
     interrupt: &Interrupt,
     summary: &mut Summary,
@@ -320,7 +337,7 @@ fn pull(
                 match topic_fqn(&body, service_fqn) {
                     Ok(fqn) => {
                         seen.push(fqn.clone());
-                        pending = Some(requests::put_topic(fqn, body));
+                        pending = Some(requests::put_entity(entity, fqn, body));
                         summary.topics += 1;
                     }
                     Err(why) => summary.errors.push(format!("topic '{name}' not written: {why}")),
@@ -341,7 +358,7 @@ fn pull(
                 match pending.take() {
                     Some(topic) if its_topic => {
                         let fqn = topic.entity_fqn.clone().unwrap_or_default();
-                        let sample = has_messages.then(|| requests::put_sample_data(fqn, body));
+                        let sample = if has_messages { requests::put_sample_data(entity, fqn, body) } else { None };
                         if !write(sink, topic, sample, summary) {
                             return;
                         }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use plugin_abi::LogLevel;
 
+mod endpoints;
 mod failure;
 mod ingest;
 mod logging;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
+use crate::endpoints::{Entity, Service};
 use crate::requests::Request;
 
 /// The environment variable a JWT can come from, so that it need not sit in the workflow file.
@@ -97,11 +98,11 @@ impl Client {
         Ok(Client { base, token, agent })
     }
 
-    /// An authenticated read (`GET /v1/services/messagingServices/name/{name}`, 404 when the
-    /// service is new): the version call needs no token on a real server, so this is what shows
-    /// a refused token before anything is written.
-    pub fn check_access(&self, service_name: &str) -> Result<()> {
-        let path = format!("/v1/services/messagingServices/name/{}", encode(service_name));
+    /// An authenticated read of the service (e.g. `GET /v1/services/messagingServices/name/{name}`,
+    /// 404 when it is new): the version call needs no token on a real server, so this is what
+    /// shows a refused token before anything is written.
+    pub fn check_access(&self, service: &Service, service_name: &str) -> Result<()> {
+        let path = format!("{}/name/{}", service.collection, encode(service_name));
         match self.call("GET", &path, None) {
             Ok(_) => Ok(()),
             Err(e) if e.status() == Some(404) => Ok(()),
@@ -193,12 +194,12 @@ impl Client {
         }
     }
 
-    /// Every topic of the service, following `after` cursors: (id, fullyQualifiedName).
-    pub fn list_topics(&self, service: &str) -> Result<Vec<(String, String)>, CallError> {
+    /// Every entity of the type in the service, following `after` cursors: (id, fullyQualifiedName).
+    pub fn list_entities(&self, entity: &Entity, service: &str) -> Result<Vec<(String, String)>, CallError> {
         let mut topics = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let mut path = format!("/v1/topics?service={}&limit=100", encode(service));
+            let mut path = format!("{}?service={}&limit=100", entity.collection, encode(service));
             if let Some(cursor) = &after {
                 path.push_str(&format!("&after={}", encode(cursor)));
             }

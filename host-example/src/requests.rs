@@ -1,9 +1,12 @@
 //! The OpenMetadata REST requests a run amounts to, as OpenMetadata's own sink makes them
-//! (`PUT` the service, `PUT` each topic, `PUT` its sample data, then `DELETE .../deleteStale`).
-//! Sinks turn these into lines of a file or calls to a server.
+//! (`PUT` the service, `PUT` each entity, `PUT` its sample data, then `DELETE .../deleteStale`),
+//! on the endpoints of `crate::endpoints`. Sinks turn these into lines of a file or calls to a
+//! server.
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+
+use crate::endpoints::{Entity, Service};
 
 /// One request. `entity_fqn` names the topic a sample belongs to, since the sample's path needs
 /// the topic's id, which only the server knows.
@@ -17,39 +20,36 @@ pub struct Request {
     pub body: Value,
 }
 
-/// `PUT /v1/services/messagingServices`: the CreateMessagingServiceRequest. `connection` is the
-/// workflow's `serviceConnection` (`{"config": …}`), or `None` when `storeServiceConnection`
-/// is false.
-pub fn put_service(name: &str, service_type: &str, connection: Option<Value>) -> Request {
+/// `PUT` the service (e.g. `/v1/services/messagingServices`, a CreateMessagingServiceRequest).
+/// `connection` is the workflow's `serviceConnection` (`{"config": …}`), or `None` when
+/// `storeServiceConnection` is false.
+pub fn put_service(service: &Service, name: &str, service_type: &str, connection: Option<Value>) -> Request {
     let mut body = Map::new();
     body.insert("name".into(), name.into());
     body.insert("serviceType".into(), service_type.into());
     if let Some(connection) = connection {
         body.insert("connection".into(), connection);
     }
-    Request {
-        method: "PUT",
-        path: "/v1/services/messagingServices".into(),
-        entity_fqn: None,
-        body: Value::Object(body),
-    }
+    Request { method: "PUT", path: service.collection.into(), entity_fqn: None, body: Value::Object(body) }
 }
 
-/// `PUT /v1/topics`: the plugin's CreateTopicRequest, as it is.
-pub fn put_topic(fqn: String, create_topic: Value) -> Request {
-    Request { method: "PUT", path: "/v1/topics".into(), entity_fqn: Some(fqn), body: create_topic }
+/// `PUT` an entity (e.g. `/v1/topics`): the plugin's create request, as it is.
+pub fn put_entity(entity: &Entity, fqn: String, create: Value) -> Request {
+    Request { method: "PUT", path: entity.collection.into(), entity_fqn: Some(fqn), body: create }
 }
 
-/// `PUT /v1/topics/{id}/sampleData` for the topic `fqn`.
-pub fn put_sample_data(fqn: String, sample: Value) -> Request {
-    Request { method: "PUT", path: "/v1/topics/{id}/sampleData".into(), entity_fqn: Some(fqn), body: sample }
+/// `PUT` the sample data of the entity `fqn` (e.g. `/v1/topics/{id}/sampleData`), when its
+/// type has sample data.
+pub fn put_sample_data(entity: &Entity, fqn: String, sample: Value) -> Option<Request> {
+    let path = entity.sample_data?;
+    Some(Request { method: "PUT", path: path.into(), entity_fqn: Some(fqn), body: sample })
 }
 
-/// `DELETE /v1/topics/deleteStale`: soft-deletes the service's topics that are not in `seen`.
-pub fn delete_stale(service_fqn: &str, seen: Vec<String>) -> Request {
+/// `DELETE {collection}/deleteStale`: soft-deletes the service's entities that are not in `seen`.
+pub fn delete_stale(entity: &Entity, service_fqn: &str, seen: Vec<String>) -> Request {
     Request {
         method: "DELETE",
-        path: "/v1/topics/deleteStale".into(),
+        path: format!("{}/deleteStale", entity.collection),
         entity_fqn: None,
         body: json!({"scopeFqn": service_fqn, "scopeEntityType": "service", "seenFqns": seen, "recursive": true}),
     }
@@ -128,15 +128,19 @@ mod tests {
 
     #[test]
     fn the_service_request_leaves_out_the_connection_when_asked() {
-        let r = put_service("svc", "Kinesis", None);
+        let messaging = crate::endpoints::service("Messaging").unwrap();
+        let r = put_service(messaging, "svc", "Kinesis", None);
+        assert_eq!(r.path, "/v1/services/messagingServices");
         assert_eq!(r.body, json!({"name": "svc", "serviceType": "Kinesis"}));
-        let r = put_service("svc", "Kinesis", Some(json!({"config": {"type": "Kinesis"}})));
+        let r = put_service(messaging, "svc", "Kinesis", Some(json!({"config": {"type": "Kinesis"}})));
         assert_eq!(r.body["connection"]["config"]["type"], "Kinesis");
     }
 
     #[test]
     fn delete_stale_names_the_scope_and_what_was_seen() {
-        let r = delete_stale("svc", vec!["svc.a".into(), "svc.\"b.c\"".into()]);
+        let topic = crate::endpoints::entity("topic").unwrap();
+        let r = delete_stale(topic, "svc", vec!["svc.a".into(), "svc.\"b.c\"".into()]);
+        assert_eq!(r.path, "/v1/topics/deleteStale");
         assert_eq!(r.method, "DELETE");
         assert_eq!(r.body["seenFqns"], json!(["svc.a", "svc.\"b.c\""]));
         assert_eq!(r.body["scopeEntityType"], "service");

@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
+use crate::endpoints::{Entity, Service};
 use crate::openmetadata::Client;
 use crate::requests::{self, Request};
 use crate::workflow::Workflow;
@@ -66,10 +67,11 @@ pub trait Sink {
     fn topic(&mut self, topic: Request, sample: Option<Request>) -> Result<()>;
     /// Waits until every write is done.
     fn finish_writes(&mut self) -> Result<Writes>;
-    /// Soft-deletes the service's topics that are not in `seen`, unless that would be more than
-    /// `max_share` of them. Says what it did, for the summary.
+    /// Soft-deletes the service's entities of the type that are not in `seen`, unless that would
+    /// be more than `max_share` of them. Says what it did, for the summary.
     fn delete_stale(
         &mut self,
+        entity: &Entity,
         service_name: &str,
         service_fqn: &str,
         seen: Vec<String>,
@@ -168,8 +170,15 @@ impl Sink for FileSink {
         Ok(std::mem::take(&mut self.writes))
     }
 
-    fn delete_stale(&mut self, _: &str, service_fqn: &str, seen: Vec<String>, _: f64) -> Result<String> {
-        self.write(&requests::delete_stale(service_fqn, seen))?;
+    fn delete_stale(
+        &mut self,
+        entity: &Entity,
+        _: &str,
+        service_fqn: &str,
+        seen: Vec<String>,
+        _: f64,
+    ) -> Result<String> {
+        self.write(&requests::delete_stale(entity, service_fqn, seen))?;
         Ok("those not seen in this run are to be soft-deleted (deleteStale request written)".into())
     }
 
@@ -210,6 +219,7 @@ impl RestSink {
     /// the service) before anything is sent.
     pub fn connect(
         server: &Value,
+        service: &Service,
         service_name: &str,
         concurrency: usize,
         timeout: std::time::Duration,
@@ -217,7 +227,7 @@ impl RestSink {
         let client = Client::from_config(server, timeout)?;
         let version = client.check_server()?;
         tracing::info!("OpenMetadata server version {version}");
-        client.check_access(service_name)?;
+        client.check_access(service, service_name)?;
         let cancelled = Arc::new(AtomicBool::new(false));
         let (tx, rx) = sync_channel::<Job>(concurrency * 2);
         let rx = Arc::new(Mutex::new(rx));
@@ -261,7 +271,7 @@ fn write_topic(client: &Client, job: Job, writes: &Mutex<Writes>) {
     }
     let Some(mut sample) = job.sample else { return };
     let Some(id) = answer.body.get("id").and_then(Value::as_str) else {
-        return fail("the server's answer to PUT /v1/topics has no id; sample data not written".into());
+        return fail(format!("the server's answer to PUT {} has no id; sample data not written", job.topic.path));
     };
     sample.path = sample.path.replace("{id}", id);
     match client.send(&sample) {
@@ -293,25 +303,27 @@ impl Sink for RestSink {
 
     fn delete_stale(
         &mut self,
+        entity: &Entity,
         service_name: &str,
         service_fqn: &str,
         seen: Vec<String>,
         max_share: f64,
     ) -> Result<String> {
+        let kind = entity.plural;
         let existing = self
             .client
-            .list_topics(service_name)
-            .map_err(|e| anyhow::anyhow!("cannot list the service's topics: {e}"))?;
+            .list_entities(entity, service_name)
+            .map_err(|e| anyhow::anyhow!("cannot list the service's {kind}: {e}"))?;
         let seen_set: HashSet<&str> = seen.iter().map(String::as_str).collect();
         let unseen: Vec<&(String, String)> =
             existing.iter().filter(|(_, fqn)| !seen_set.contains(fqn.as_str())).collect();
         if unseen.is_empty() {
-            return Ok("none: every topic of the service was seen".into());
+            return Ok(format!("none: every one of the service's {kind} was seen"));
         }
         let share = unseen.len() as f64 / existing.len() as f64;
         if share > max_share {
             return Ok(format!(
-                "kept: this run would soft-delete {} of the service's {} topics ({:.0}%), more than the {:.0}% allowed; \
+                "kept: this run would soft-delete {} of the service's {} {kind} ({:.0}%), more than the {:.0}% allowed; \
                  if that is intended, run again with --max-delete-share {:.2}",
                 unseen.len(),
                 existing.len(),
@@ -321,17 +333,17 @@ impl Sink for RestSink {
             ));
         }
         let names: Vec<&str> = unseen.iter().map(|(_, fqn)| fqn.as_str()).collect();
-        match self.client.send(&requests::delete_stale(service_fqn, seen)) {
+        match self.client.send(&requests::delete_stale(entity, service_fqn, seen)) {
             Ok(_) => {}
             Err(e) if e.status() == Some(404) => {
-                // An older server: delete the unseen topics one by one.
+                // An older server: delete the unseen ones one by one.
                 let mut deleted: Vec<&str> = Vec::new();
                 for (i, (id, fqn)) in unseen.iter().enumerate() {
-                    let path = format!("/v1/topics/{id}?recursive=true&hardDelete=false");
+                    let path = format!("{}/{id}?recursive=true&hardDelete=false", entity.collection);
                     if let Err(e) = self.client.call("DELETE", &path, None) {
                         let kept: Vec<&str> = unseen[i..].iter().map(|(_, fqn)| fqn.as_str()).collect();
                         bail!(
-                            "soft-deleting unseen topics one by one failed at {fqn}: {e}; deleted {} ({}), not deleted {} ({})",
+                            "soft-deleting unseen {kind} one by one failed at {fqn}: {e}; deleted {} ({}), not deleted {} ({})",
                             deleted.len(),
                             if deleted.is_empty() { "none".to_string() } else { deleted.join(", ") },
                             kept.len(),
@@ -341,7 +353,7 @@ impl Sink for RestSink {
                     deleted.push(fqn);
                 }
             }
-            Err(e) => bail!("cannot soft-delete stale topics: {e}"),
+            Err(e) => bail!("cannot soft-delete stale {kind}: {e}"),
         }
         Ok(format!("soft-deleted {}: {}", names.len(), names.join(", ")))
     }

@@ -1,0 +1,98 @@
+//! OpenMetadata's REST endpoints by service kind and by entity type: the one place the host
+//! knows them (`../shared/openmetadata/README.md`). A plugin's manifest names its service
+//! kind; its records name (through their kind) the entity type; the host looks both up here.
+
+/// A kind of service and its collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// As a plugin's manifest names it, e.g. `Messaging`.
+    pub kind: &'static str,
+    /// `PUT` creates or updates; `GET {collection}/name/{name}` reads one.
+    pub collection: &'static str,
+}
+
+/// A type of entity, its collection and what goes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entity {
+    /// OpenMetadata's entity type, e.g. `topic`.
+    pub entity_type: &'static str,
+    /// `PUT` creates or updates; `GET ?service=` lists a service's; `DELETE {id}` soft-deletes
+    /// one; `DELETE deleteStale` the unseen ones of a scope.
+    pub collection: &'static str,
+    /// Where its sample data goes (`{id}` is the entity's id), when it has any.
+    pub sample_data: Option<&'static str>,
+    /// The source option that asks for unseen entities to be soft-deleted.
+    pub mark_deleted_option: &'static str,
+    /// What a person calls them, for summaries.
+    pub plural: &'static str,
+}
+
+const SERVICES: &[Service] = &[
+    Service { kind: "Messaging", collection: "/v1/services/messagingServices" },
+    Service { kind: "Pipeline", collection: "/v1/services/pipelineServices" },
+    Service { kind: "Storage", collection: "/v1/services/storageServices" },
+    Service { kind: "Database", collection: "/v1/services/databaseServices" },
+];
+
+const ENTITIES: &[Entity] = &[
+    Entity {
+        entity_type: "topic",
+        collection: "/v1/topics",
+        sample_data: Some("/v1/topics/{id}/sampleData"),
+        mark_deleted_option: "markDeletedTopics",
+        plural: "topics",
+    },
+    Entity {
+        entity_type: "pipeline",
+        collection: "/v1/pipelines",
+        sample_data: None,
+        mark_deleted_option: "markDeletedPipelines",
+        plural: "pipelines",
+    },
+    Entity {
+        entity_type: "container",
+        collection: "/v1/containers",
+        sample_data: None,
+        mark_deleted_option: "markDeletedContainers",
+        plural: "containers",
+    },
+    Entity {
+        entity_type: "table",
+        collection: "/v1/tables",
+        sample_data: None,
+        mark_deleted_option: "markDeletedTables",
+        plural: "tables",
+    },
+];
+
+/// The service of a kind (case as manifests write it: `Messaging`).
+pub fn service(kind: &str) -> Option<&'static Service> {
+    SERVICES.iter().find(|s| s.kind.eq_ignore_ascii_case(kind))
+}
+
+/// The entity of a type (`topic`).
+pub fn entity(entity_type: &str) -> Option<&'static Entity> {
+    ENTITIES.iter().find(|e| e.entity_type == entity_type)
+}
+
+/// The kinds this host can write, for messages.
+pub fn service_kinds() -> Vec<&'static str> {
+    SERVICES.iter().map(|s| s.kind).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_and_entities_are_found_by_their_names() {
+        assert_eq!(service("Messaging").unwrap().collection, "/v1/services/messagingServices");
+        assert_eq!(service("pipeline").unwrap().collection, "/v1/services/pipelineServices");
+        assert!(service("Search").is_none());
+        let topic = entity("topic").unwrap();
+        assert_eq!(topic.collection, "/v1/topics");
+        assert_eq!(topic.sample_data, Some("/v1/topics/{id}/sampleData"));
+        assert_eq!(topic.mark_deleted_option, "markDeletedTopics");
+        assert_eq!(entity("pipeline").unwrap().mark_deleted_option, "markDeletedPipelines");
+    }
+}
