@@ -57,12 +57,13 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
             put(&client, "old-records", "k", format!("old {i}").into_bytes()).await;
         }
         put(&client, "skipped-by-filter", "k", b"never read".to_vec()).await;
-        // A burst, a quiet second, three more: aimed at the tip from the burst's rate, the
-        // first window holds too few, and has to widen over the gap.
+        // A burst, a quiet quarter second, three more: aimed at the tip from the burst's rate,
+        // the first window (100 ms) holds too few and has to widen over the gap. The pause shapes
+        // the records' arrival times (the emulator stamps them); nothing waits on it.
         for i in 0..30 {
             put(&client, "old-busy", "k", format!("busy {i}").into_bytes()).await;
         }
-        tokio::time::sleep(Duration::from_millis(1200)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
         for i in 0..3 {
             put(&client, "old-busy", "k", format!("recent {i}").into_bytes()).await;
         }
@@ -172,7 +173,7 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     assert_eq!(proxy.calls("ListShards"), 6);
     assert!(proxy.calls("GetRecords") >= 9, "{}", proxy.calls("GetRecords"));
 
-    // A shard with more records than the sample, its newest ones after a quiet second: the
+    // A shard with more records than the sample, its newest ones after a quiet spell: the
     // window aimed at the tip from the burst's rate holds too few, widens over the gap, and the
     // newest are kept.
     let before = (proxy.calls("GetShardIterator"), proxy.calls("GetRecords"));

@@ -2,7 +2,7 @@
 //! throttling answer slows the run's budget down. Both are retry classifiers, added to each
 //! service client's config (`.retry_classifier(…)`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
@@ -11,7 +11,54 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
 };
 use aws_smithy_types::retry::ErrorKind as RetryErrorKind;
 
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use plugin_abi::{ErrorKind, PluginError};
+
 use crate::budget::Budget;
+use crate::errors::classify;
+
+/// Whether a run's endpoint has proved unreachable. A call that finds it so (refused, unknown
+/// host, TLS, after its quick retries) marks it, and every later call of the run is refused at
+/// once: that does not heal within a run, and each call would otherwise spend its own retries
+/// finding out.
+#[derive(Debug, Clone)]
+pub struct Reachability {
+    endpoint: Arc<str>,
+    unreachable: Arc<OnceLock<String>>,
+}
+
+impl Reachability {
+    /// `endpoint` names it in messages (`endPointURL`, or the region's).
+    pub fn new(endpoint: String) -> Self {
+        Reachability { endpoint: endpoint.into(), unreachable: Arc::default() }
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Before a call: an error when an earlier call found the endpoint unreachable.
+    pub fn check(&self, operation: &str) -> Result<(), PluginError> {
+        match self.unreachable.get() {
+            Some(why) => Err(PluginError::new(ErrorKind::Connection, format!("{operation} not tried: {why}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// After a failed call: its plugin error, the endpoint marked when it cannot be reached.
+    pub fn failed<E, R>(&self, operation: &str, err: &SdkError<E, R>) -> PluginError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let e = classify(operation, err);
+        if e.kind == ErrorKind::Connection && cannot_heal(err) {
+            let _ = self.unreachable.set(format!("{} cannot be reached ({})", self.endpoint, e.message));
+        }
+        e
+    }
+}
 
 /// How soon a call is tried again after a connection failure that cannot heal.
 const QUICK_RETRY: Duration = Duration::from_millis(250);

@@ -8,7 +8,6 @@ use aws_sdk_kinesis::config::retry::RetryConfig;
 use plugin_aws::retry::{ThrottleFeedback, UnreachableQuickly};
 
 pub use plugin_aws::credentials::{credential_source, endpoint_name, sdk_config};
-pub use plugin_aws::retry::cannot_heal;
 
 use crate::budget::Budget;
 use crate::config::AwsCredentials;

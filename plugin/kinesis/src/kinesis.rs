@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-pub use plugin_aws::errors::{classify, error_chain};
-
 use aws_sdk_kinesis::{
     error::{ProvideErrorMetadata, SdkError},
     operation::describe_stream_summary::DescribeStreamSummaryError,
@@ -19,6 +17,8 @@ use aws_sdk_kinesis::{
 };
 use plugin_abi::{ErrorKind, PluginError};
 
+use plugin_aws::retry::Reachability;
+
 use crate::budget::{Api, Budget, ShardPacer};
 
 /// A run's Kinesis: the client, its API budget, and how many calls of each operation it made.
@@ -27,30 +27,19 @@ pub struct Kinesis {
     client: Client,
     budget: Arc<Budget>,
     calls: Arc<[AtomicU64; 5]>,
-    /// Where Kinesis is (`endPointURL`, or the region's), for messages.
-    endpoint: Arc<str>,
-    /// Set once a call found the endpoint unreachable: why.
-    unreachable: Arc<std::sync::OnceLock<String>>,
+    /// Where Kinesis is, and whether it has proved unreachable.
+    reach: Reachability,
 }
 
 impl Kinesis {
     pub fn new(client: Client, budget: Arc<Budget>, endpoint: String) -> Self {
-        Kinesis {
-            client,
-            budget,
-            calls: Arc::new(Default::default()),
-            endpoint: endpoint.into(),
-            unreachable: Arc::default(),
-        }
+        Kinesis { client, budget, calls: Arc::new(Default::default()), reach: Reachability::new(endpoint) }
     }
 
     /// Waits for the call's turn under the budget; refuses it at once when the endpoint has
-    /// proved unreachable (refused, unknown host, TLS): that does not heal within a run, and
-    /// each call would otherwise spend its own retries finding out.
+    /// proved unreachable.
     async fn turn(&self, api: Api) -> Result<(), PluginError> {
-        if let Some(why) = self.unreachable.get() {
-            return Err(PluginError::new(ErrorKind::Connection, format!("{} not tried: {why}", api.name())));
-        }
+        self.reach.check(api.name())?;
         self.budget.acquire(api).await;
         self.calls[api as usize].fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -62,11 +51,7 @@ impl Kinesis {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        let e = classify(operation, err);
-        if e.kind == ErrorKind::Connection && crate::aws::cannot_heal(err) {
-            let _ = self.unreachable.set(format!("{} cannot be reached ({})", self.endpoint, e.message));
-        }
-        e
+        self.reach.failed(operation, err)
     }
 
     /// Calls made so far, by operation.
@@ -188,7 +173,6 @@ pub struct StreamPages {
     resumed: u32,
 }
 
-#[derive(Clone, PartialEq)]
 enum PageStart {
     First,
     Token(String),
@@ -227,7 +211,7 @@ impl StreamPages {
                 }
                 let e = self.kinesis.failed("ListStreams", &e);
                 let message = if e.kind == ErrorKind::Connection {
-                    format!("page {page_number}: cannot reach {}: {}", self.kinesis.endpoint, e.message)
+                    format!("page {page_number}: cannot reach {}: {}", self.kinesis.reach.endpoint(), e.message)
                 } else {
                     format!("page {page_number}: {}", e.message)
                 };
@@ -248,7 +232,7 @@ impl StreamPages {
         if let Some(why) = broken {
             return Some(Err(PluginError::new(
                 ErrorKind::Internal,
-                format!("ListStreams page {page_number} cannot be followed: {why}"),
+                format!("page {page_number} cannot be followed: {why}"),
             )));
         }
         self.resumed = 0;

@@ -247,22 +247,29 @@ async fn prepare(
     match sampler.read(client, &name, retention).await {
         Ok(sample) => {
             tracing::debug!(stream = %name, messages = sample.messages.len(), shards = sample.shards, calls = sample.get_records_calls, bytes = sample.bytes_read, "sample read");
-            let messages: Vec<String> = sample.messages.iter().map(|m| m.text.clone()).collect();
+            let mut messages = sample.messages;
             if pipeline.infer_message_schema {
-                // CPU work: off the workers that drive the AWS calls.
+                // CPU work: off the workers that drive the AWS calls (the messages go and come back).
                 let topic = name.clone();
                 let inferred = tokio::task::spawn_blocking(move || {
-                    let texts: Vec<(&str, bool)> =
-                        sample.messages.iter().map(|m| (m.text.as_str(), m.truncated)).collect();
-                    infer::message_schema(&topic, &texts)
+                    let texts: Vec<(&str, bool)> = messages.iter().map(|m| (m.text.as_str(), m.truncated)).collect();
+                    let schema = infer::message_schema(&topic, &texts);
+                    (schema, messages)
                 })
                 .await;
                 match inferred {
-                    Ok(schema) => request.message_schema = schema,
-                    Err(e) => tracing::warn!("inferring the message schema of stream '{name}' failed: {e}"),
+                    Ok((schema, back)) => {
+                        request.message_schema = schema;
+                        messages = back;
+                    }
+                    Err(e) => {
+                        let warning = format!("inferring the message schema of stream '{name}' failed: {e}");
+                        return Outcome::Topic { name, request, sample: None, warnings: vec![warning] };
+                    }
                 }
             }
-            Outcome::Topic { name, request, sample: Some(messages), warnings: sample.warnings }
+            let texts = messages.into_iter().map(|m| m.text).collect();
+            Outcome::Topic { name, request, sample: Some(texts), warnings: sample.warnings }
         }
         // Deleted since it was described: gone, like a stream that vanished before.
         Err(e) if e.kind == plugin_abi::ErrorKind::NotFound => Outcome::Vanished { name },

@@ -180,10 +180,7 @@ impl Sampler {
             .await
             .unwrap_or_else(|_| Err(Stop::Bound(budget_warning(settings))));
         let stopped_by = match outcome {
-            Ok(records) => {
-                reader.kept = records;
-                None
-            }
+            Ok(()) => None,
             Err(Stop::Failed(e)) => return Err(e),
             Err(Stop::Bound(why)) => Some(why),
         };
@@ -321,17 +318,15 @@ struct ShardReader<'a> {
 }
 
 impl ShardReader<'_> {
-    /// Finds and reads the shard's newest N records; `Err(Stop::Bound)` keeps [`Self::kept`].
-    async fn run(&mut self, retention: Duration) -> Result<VecDeque<Kept>, Stop> {
+    /// Finds and reads the shard's newest N records into [`Self::kept`] (which also holds what
+    /// was read when a bound stops it).
+    async fn run(&mut self, retention: Duration) -> Result<(), Stop> {
         let n = self.settings.size;
         let iterator = self.iterator(StartAt::TrimHorizon).await?;
-        let Some(iterator) = iterator else { return Ok(std::mem::take(&mut self.kept)) };
-        let (probe, _) = match self.get(iterator, n).await {
-            Ok(read) => read,
-            Err(stop) => return Err(stop),
-        };
+        let Some(iterator) = iterator else { return Ok(()) };
+        let (probe, _) = self.get(iterator, n).await?;
         if probe.at_tip() {
-            return Ok(std::mem::take(&mut self.kept));
+            return Ok(());
         }
         // Cut short later with less than the probe found, its older messages beat none.
         let probe_records = std::mem::take(&mut self.kept);
@@ -354,7 +349,7 @@ impl ShardReader<'_> {
             match span {
                 Ok(Span::Tip) => {
                     if self.kept.len() >= n || from_oldest {
-                        return Ok(std::mem::take(&mut self.kept));
+                        return Ok(());
                     }
                     too_short = too_short.max(window);
                     window = window.saturating_mul(WINDOW_GROWTH).min(retention);
