@@ -7,6 +7,9 @@ cd "$repo"
 install_emulator
 install_moto
 cargo build --workspace --locked
+# The fixtures of a later 2.x contract: a crate of their own, so that its contract feature never
+# reaches the workspace's plugins and host; same target directory, so dependencies are reused.
+cargo build --manifest-path tests/newer-contract/Cargo.toml --target-dir target --locked
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -1,6 +1,7 @@
 //! OpenMetadata's REST endpoints by service kind and by entity type: the one place the host
 //! knows them (`../shared/openmetadata/README.md`). A plugin's manifest names its service
-//! kind; its records name (through their kind) the entity type; the host looks both up here.
+//! kind; its records name the entity type; the host looks both up here. Which source option
+//! asks for deletions of a type is the plugin's to say (its manifest), not this table's.
 
 /// A kind of service and its collection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,8 +22,6 @@ pub struct Entity {
     pub collection: &'static str,
     /// Where its sample data goes (`{id}` is the entity's id), when it has any.
     pub sample_data: Option<&'static str>,
-    /// The source option that asks for unseen entities to be soft-deleted.
-    pub mark_deleted_option: &'static str,
     /// What a person calls them, for summaries.
     pub plural: &'static str,
 }
@@ -39,31 +38,15 @@ const ENTITIES: &[Entity] = &[
         entity_type: "topic",
         collection: "/v1/topics",
         sample_data: Some("/v1/topics/{id}/sampleData"),
-        mark_deleted_option: "markDeletedTopics",
         plural: "topics",
     },
-    Entity {
-        entity_type: "pipeline",
-        collection: "/v1/pipelines",
-        sample_data: None,
-        mark_deleted_option: "markDeletedPipelines",
-        plural: "pipelines",
-    },
-    Entity {
-        entity_type: "container",
-        collection: "/v1/containers",
-        sample_data: None,
-        mark_deleted_option: "markDeletedContainers",
-        plural: "containers",
-    },
-    Entity {
-        entity_type: "table",
-        collection: "/v1/tables",
-        sample_data: None,
-        mark_deleted_option: "markDeletedTables",
-        plural: "tables",
-    },
+    Entity { entity_type: "pipeline", collection: "/v1/pipelines", sample_data: None, plural: "pipelines" },
+    Entity { entity_type: "container", collection: "/v1/containers", sample_data: None, plural: "containers" },
+    Entity { entity_type: "table", collection: "/v1/tables", sample_data: None, plural: "tables" },
 ];
+
+/// Where lineage edges go (`PUT`, an AddLineageRequest).
+pub const LINEAGE: &str = "/v1/lineage";
 
 /// The service of a kind (case as manifests write it: `Messaging`).
 pub fn service(kind: &str) -> Option<&'static Service> {
@@ -92,7 +75,7 @@ mod tests {
         let topic = entity("topic").unwrap();
         assert_eq!(topic.collection, "/v1/topics");
         assert_eq!(topic.sample_data, Some("/v1/topics/{id}/sampleData"));
-        assert_eq!(topic.mark_deleted_option, "markDeletedTopics");
-        assert_eq!(entity("pipeline").unwrap().mark_deleted_option, "markDeletedPipelines");
+        assert_eq!(entity("pipeline").unwrap().collection, "/v1/pipelines");
+        assert!(entity("dashboard").is_none());
     }
 }

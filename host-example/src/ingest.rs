@@ -1,12 +1,18 @@
 //! `ingest`: one run of a source plugin into a sink, with progress, a summary and an exit code.
+//! Nothing here knows a connector: the plugin's manifest says its service kind and entity
+//! types, its records say what they are, and `crate::endpoints` says where each goes.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 
 use abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr};
-use plugin_abi::{envelope::ListingStatus, fqn, ErrorKind, LogLevel, PluginError, Record, RecordKind, RecordStreamBox};
+use plugin_abi::{
+    envelope::{LineageEdge, ListingStatus},
+    fqn, ErrorKind, LogLevel, PluginError, Record, RecordKind, RecordStreamBox,
+};
 use serde_json::Value;
 
 use crate::endpoints::{self, Entity};
@@ -14,14 +20,14 @@ use crate::failure::{self, fail, Categorize, Exit};
 use crate::plugins::Plugin;
 use crate::requests::{self, Request};
 use crate::signals::Interrupt;
-use crate::sink::{FileSink, RestSink, Sink, SinkConfig, Writes};
+use crate::sink::{FileSink, LineageWrites, RestSink, Sink, SinkConfig, TypeWrites, Writes};
 use crate::workflow::Workflow;
 
 /// Knobs of a run that OpenMetadata's workflow file has no place for.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub level: LogLevel,
-    /// The largest share of the service's topics a run may soft-delete.
+    /// The largest share of the service's entities of a type a run may soft-delete.
     pub max_delete_share: f64,
     /// Requests in flight at once (metadata-rest).
     pub sink_concurrency: usize,
@@ -29,68 +35,132 @@ pub struct Options {
     pub sink_timeout: Duration,
 }
 
+/// What a run did with one entity type.
+#[derive(Debug)]
+pub struct TypeSummary {
+    pub entity: &'static Entity,
+    /// The plugin's listing status for this type in this run's service.
+    pub status: Option<ListingStatus>,
+    /// FQNs of the entities seen (written, or existing but unreadable): never deleted.
+    pub seen: Vec<String>,
+    /// What happened to entities that were not seen: deleted, or why not.
+    pub deletion: String,
+}
+
+impl TypeSummary {
+    fn new(entity: &'static Entity) -> Self {
+        TypeSummary { entity, status: None, seen: Vec::new(), deletion: String::new() }
+    }
+
+    fn complete(&self) -> bool {
+        self.status.as_ref().is_some_and(|s| s.complete)
+    }
+}
+
 /// What a run did, printed at its end.
 #[derive(Debug, Default)]
 pub struct Summary {
     pub service: String,
-    pub streams_listed: u64,
-    pub streams_filtered: u64,
-    pub topics: u64,
+    pub types: Vec<TypeSummary>,
     pub writes: Writes,
+    pub lineage: LineageWrites,
+    /// Lineage records received.
+    pub lineage_edges: u64,
     pub rest: bool,
-    pub listing_complete: bool,
-    /// Streams that exist but are not topics yet (warned about, kept as seen).
-    pub not_yet_topics: u64,
     /// The signal that stopped the run.
     pub interrupted: Option<i32>,
-    /// What happened to topics that were not seen: deleted, or why not.
-    pub deletion: String,
     pub warnings: Vec<String>,
     pub errors: Vec<String>,
+    /// Records of kinds or entity types this host does not know, skipped: how many of each.
+    pub skipped_records: BTreeMap<String, u64>,
     /// Source API calls by operation, as the plugin counted them.
-    pub api_calls: std::collections::BTreeMap<String, u64>,
+    pub api_calls: BTreeMap<String, u64>,
     pub output: Option<String>,
     pub elapsed: Duration,
 }
 
 impl Summary {
     /// Interrupted by a signal; else success when everything worked; else failed (an error,
-    /// an incomplete listing, a topic the sink could not write).
+    /// an incomplete listing, an entity or lineage edge the sink could not write).
     pub fn exit(&self) -> Exit {
         if let Some(signal) = self.interrupted {
             Exit::Interrupted(signal)
-        } else if self.errors.is_empty() && self.listing_complete && self.writes.failures.is_empty() {
+        } else if self.errors.is_empty()
+            && self.types.iter().all(TypeSummary::complete)
+            && self.writes.failures() == 0
+            && self.lineage.failures.is_empty()
+        {
             Exit::Success
         } else {
             Exit::RunFailed
         }
     }
+
+    fn of_type(&mut self, entity: &'static Entity) -> &mut TypeSummary {
+        if let Some(i) = self.types.iter().position(|t| std::ptr::eq(t.entity, entity)) {
+            return &mut self.types[i];
+        }
+        self.types.push(TypeSummary::new(entity));
+        self.types.last_mut().expect("just pushed")
+    }
+
+    fn skip(&mut self, what: String) {
+        *self.skipped_records.entry(what).or_default() += 1;
+    }
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let w = &self.writes;
         writeln!(f, "Workflow summary")?;
         writeln!(f, "  service:           {}", self.service)?;
-        writeln!(f, "  streams listed:    {}", self.streams_listed)?;
-        writeln!(f, "  filtered out:      {}", self.streams_filtered)?;
-        if self.rest {
+        let empty = TypeWrites::default();
+        for t in &self.types {
+            let plural = t.entity.plural;
+            let w = self.writes.by_type.get(t.entity.entity_type).unwrap_or(&empty);
+            let status = t.status.clone().unwrap_or_default();
+            if self.types.len() > 1 {
+                writeln!(f, "  [{plural}]")?;
+            }
+            writeln!(f, "  listed:            {}", status.listed)?;
+            writeln!(f, "  filtered out:      {}", status.filtered)?;
+            let label = format!("{plural} written:");
+            if self.rest {
+                writeln!(f, "  {label:<19}{} (created {}, updated {})", w.created + w.updated, w.created, w.updated)?;
+            } else {
+                writeln!(f, "  {label:<19}{}", w.created)?;
+            }
+            if t.entity.sample_data.is_some() {
+                writeln!(f, "  samples written:   {}", w.samples)?;
+            }
+            writeln!(f, "  listing complete:  {}", if t.complete() { "yes" } else { "no" })?;
+            if !status.not_yet.is_empty() {
+                let label = format!("not {plural} yet:");
+                writeln!(f, "  {label:<19}{} (being created or not ready; kept)", status.not_yet.len())?;
+            }
+            let label = format!("unseen {plural}:");
+            writeln!(f, "  {label:<19}{}", t.deletion)?;
+            let label = format!("failed {plural}:");
+            writeln!(f, "  {label:<19}{}", w.failures.len())?;
+            for (name, why) in &w.failures {
+                writeln!(f, "    - {name}: {why}")?;
+            }
+        }
+        if self.lineage_edges > 0 {
+            let l = &self.lineage;
             writeln!(
                 f,
-                "  topics written:    {} (created {}, updated {})",
-                w.created + w.updated,
-                w.created,
-                w.updated
+                "  lineage edges:     {} added, {} skipped, {} failed",
+                l.added,
+                l.skipped.len(),
+                l.failures.len()
             )?;
-        } else {
-            writeln!(f, "  topics written:    {}", w.created)?;
+            for skipped in &l.skipped {
+                writeln!(f, "    - skipped: {skipped}")?;
+            }
+            for failed in &l.failures {
+                writeln!(f, "    - failed: {failed}")?;
+            }
         }
-        writeln!(f, "  samples written:   {}", w.samples)?;
-        writeln!(f, "  listing complete:  {}", if self.listing_complete { "yes" } else { "no" })?;
-        if self.not_yet_topics > 0 {
-            writeln!(f, "  not topics yet:    {} (being created or without an open shard; kept)", self.not_yet_topics)?;
-        }
-        writeln!(f, "  unseen topics:     {}", self.deletion)?;
         if let Some(output) = &self.output {
             writeln!(f, "  output:            {output}")?;
         }
@@ -99,13 +169,14 @@ impl fmt::Display for Summary {
                 self.api_calls.iter().filter(|(_, n)| **n > 0).map(|(op, n)| format!("{op} {n}")).collect();
             writeln!(f, "  api calls:         {}", calls.join(", "))?;
         }
-        writeln!(f, "  warnings:          {}", self.warnings.len())?;
-        for warning in &self.warnings {
+        let skipped = self
+            .skipped_records
+            .iter()
+            .map(|(what, n)| format!("skipped {n} record(s) of {what}: this host does not know it (a newer plugin?)"));
+        let warnings: Vec<String> = self.warnings.iter().cloned().chain(skipped).collect();
+        writeln!(f, "  warnings:          {}", warnings.len())?;
+        for warning in &warnings {
             writeln!(f, "    - {warning}")?;
-        }
-        writeln!(f, "  failed topics:     {}", w.failures.len())?;
-        for (topic, why) in &w.failures {
-            writeln!(f, "    - {topic}: {why}")?;
         }
         writeln!(f, "  errors:            {}", self.errors.len())?;
         for e in &self.errors {
@@ -149,13 +220,6 @@ pub fn run(
             endpoints::service_kinds().join(", ")
         )
     };
-    // What the records of contract 1.x are: topics and their sample data.
-    let entity = endpoints::entity("topic").expect("topics are in the table");
-    let mark_deleted = workflow
-        .source
-        .pointer(&format!("/sourceConfig/config/{}", entity.mark_deleted_option))
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
     let sink_config = SinkConfig::from_workflow(workflow).bad_input()?;
     let rest = matches!(sink_config, SinkConfig::Rest { .. });
     let connection =
@@ -180,7 +244,7 @@ pub fn run(
         .into_result()
     {
         Ok(stream) => stream,
-        Err(e) if e.kind == ErrorKind::InvalidConfig => {
+        Err(e) if e.is(ErrorKind::InvalidConfig) => {
             // The plugin's paths are within `source`.
             let at = e.field.as_ref().map_or_else(|| "source".to_string(), |f| format!("source{f}"));
             fail!(BadInput, "{at}: {} (the plugin refused the configuration)", e.message)
@@ -190,15 +254,27 @@ pub fn run(
 
     // From here on the run has started: failures go into the summary.
     let mut summary = Summary { service: service_fqn.clone(), rest, ..Default::default() };
+    // The types the plugin says it yields come first, in its order, even when none arrives.
+    for declared in &plugin.manifest.entity_types {
+        match endpoints::entity(&declared.entity_type) {
+            Some(entity) => {
+                summary.of_type(entity);
+            }
+            None => summary.warnings.push(format!(
+                "the plugin yields entities of type '{}', which this host cannot write",
+                declared.entity_type
+            )),
+        }
+    }
     let records = Puller::start(stream);
-    let mut seen: Vec<String> = Vec::new();
-    let mut status: Option<ListingStatus> = None;
+    let mut lineage: Vec<LineageEdge> = Vec::new();
     let service_request =
         requests::put_service(service, &service_name, plugin.manifest.connector_type.as_str(), connection);
     if let Err(e) = sink.service(service_request) {
-        summary.errors.push(format!("cannot create the messaging service '{service_name}': {e:#}"));
+        summary.errors.push(format!("cannot create the {} service '{service_name}': {e:#}", service.kind));
     } else {
-        pull(&records, sink.as_mut(), entity, &service_fqn, interrupt, &mut summary, &mut seen, &mut status);
+        let mut pull = Pull { sink: sink.as_mut(), service_name: &service_name, summary: &mut summary, pending: None };
+        pull.run(&records, interrupt, &mut lineage);
     }
     // Dropping the receiver stops the puller, which drops the plugin's stream (its work is
     // cancelled); it gets a moment to do so.
@@ -210,25 +286,31 @@ pub fn run(
         Ok(writes) => summary.writes = writes,
         Err(e) => summary.errors.push(format!("{e:#}")),
     }
-    apply_status(&mut summary, status, &service_fqn, &mut seen);
-
-    summary.deletion = if let Some(signal) = summary.interrupted {
-        format!("kept: the run was interrupted ({})", Interrupt::name(signal))
-    } else if !mark_deleted {
-        format!("kept ({} is false)", entity.mark_deleted_option)
-    } else if !summary.listing_complete {
-        "kept: nothing is marked deleted after an incomplete listing".into()
-    } else if !summary.errors.is_empty() || !summary.writes.failures.is_empty() {
-        "kept: nothing is marked deleted after a run with errors".into()
-    } else {
-        match sink.delete_stale(entity, &service_name, &service_fqn, seen, options.max_delete_share) {
-            Ok(what) => what,
-            Err(e) => {
-                summary.errors.push(format!("{e:#}"));
-                "kept: the deletion failed (see errors)".into()
-            }
+    summary.lineage_edges = lineage.len() as u64;
+    if summary.interrupted.is_none() && !lineage.is_empty() {
+        match sink.lineage(lineage) {
+            Ok(done) => summary.lineage = done,
+            Err(e) => summary.errors.push(format!("{e:#}")),
         }
-    };
+    }
+    apply_statuses(&mut summary);
+    for i in 0..summary.types.len() {
+        let deletion = deletion(&summary, &summary.types[i], plugin, workflow);
+        let deletion = match deletion {
+            Ok(reason) => reason,
+            Err(seen) => {
+                let entity = summary.types[i].entity;
+                match sink.delete_stale(entity, &service_name, &service_fqn, seen, options.max_delete_share) {
+                    Ok(what) => what,
+                    Err(e) => {
+                        summary.errors.push(format!("{e:#}"));
+                        "kept: the deletion failed (see errors)".into()
+                    }
+                }
+            }
+        };
+        summary.types[i].deletion = deletion;
+    }
     let succeeded = summary.exit() == Exit::Success;
     match sink.close(succeeded) {
         Ok(output) => summary.output = output,
@@ -239,6 +321,35 @@ pub fn run(
     }
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Whether the unseen entities of a type are to be soft-deleted: `Err(seen)` to go ahead (with
+/// the FQNs seen), `Ok(why not)` otherwise. The source option that asks for it is the one the
+/// plugin's manifest names for the type.
+fn deletion(summary: &Summary, t: &TypeSummary, plugin: &Plugin, workflow: &Workflow) -> Result<String, Vec<String>> {
+    let entity_type = t.entity.entity_type;
+    let Some(info) = plugin.manifest.entity_type(entity_type) else {
+        return Ok(format!("kept (the plugin does not declare {} in its manifest)", t.entity.plural));
+    };
+    let Some(option) = &info.mark_deleted_option else {
+        return Ok(format!("kept (the plugin never asks for {} to be deleted)", t.entity.plural));
+    };
+    let asked = workflow
+        .source
+        .pointer(&format!("/sourceConfig/config/{option}"))
+        .and_then(Value::as_bool)
+        .unwrap_or(info.mark_deleted_default);
+    if let Some(signal) = summary.interrupted {
+        Ok(format!("kept: the run was interrupted ({})", Interrupt::name(signal)))
+    } else if !asked {
+        Ok(format!("kept ({option} is false)"))
+    } else if !t.complete() {
+        Ok("kept: nothing is marked deleted after an incomplete listing".into())
+    } else if !summary.errors.is_empty() || summary.writes.failures() > 0 {
+        Ok("kept: nothing is marked deleted after a run with errors".into())
+    } else {
+        Err(t.seen.clone())
+    }
 }
 
 /// The plugin's stream, pulled on a thread of its own so that the run can be interrupted while
@@ -283,144 +394,190 @@ impl Puller {
 }
 
 /// Pulls records into the sink until the end, an error, or a signal.
-#[allow(clippy::too_many_arguments)]
-fn pull(
-    records: &Puller,
-    sink: &mut dyn Sink,
-    entity: &Entity,
-    service_fqn: &str,
-    interrupt: &Interrupt,
-    summary: &mut Summary,
-    seen: &mut Vec<String>,
-    status: &mut Option<ListingStatus>,
-) {
-    // A topic waits for the next record, which may be its sample: both go to the sink together.
-    let mut pending: Option<Request> = None;
-    let mut last_progress = Instant::now();
-    let write = |sink: &mut dyn Sink, topic: Request, sample: Option<Request>, summary: &mut Summary| {
-        let fqn = topic.entity_fqn.clone().unwrap_or_default();
-        sink.topic(topic, sample).map_err(|e| summary.errors.push(format!("cannot write topic {fqn}: {e:#}"))).is_ok()
-    };
-    loop {
-        if let Some(signal) = interrupt.received() {
-            summary.interrupted = Some(signal);
-            return;
-        }
-        let record = match records.next(Duration::from_millis(200)) {
-            Ok(RResult::ROk(RSome(record))) => record,
-            Ok(RResult::ROk(RNone)) => break,
-            Ok(RResult::RErr(e)) => {
-                summary.errors.push(format!("the plugin failed: {e}"));
-                break;
+struct Pull<'a> {
+    sink: &'a mut dyn Sink,
+    service_name: &'a str,
+    summary: &'a mut Summary,
+    /// An entity waits for the next record, which may be its sample data: both go to the sink
+    /// together.
+    pending: Option<(&'static Entity, Request)>,
+}
+
+impl Pull<'_> {
+    fn run(&mut self, records: &Puller, interrupt: &Interrupt, lineage: &mut Vec<LineageEdge>) {
+        let mut last_progress = Instant::now();
+        let mut entities = 0u64;
+        loop {
+            if let Some(signal) = interrupt.received() {
+                self.summary.interrupted = Some(signal);
+                return;
             }
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => {
-                summary.errors.push("the plugin's record stream ended without saying so".into());
-                break;
+            let record = match records.next(Duration::from_millis(200)) {
+                Ok(RResult::ROk(RSome(record))) => record,
+                Ok(RResult::ROk(RNone)) => break,
+                Ok(RResult::RErr(e)) => {
+                    self.summary.errors.push(format!("the plugin failed: {e}"));
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.summary.errors.push("the plugin's record stream ended without saying so".into());
+                    break;
+                }
+            };
+            if !self.take(record, lineage, &mut entities) {
+                return;
+            }
+            if last_progress.elapsed() >= Duration::from_secs(5) {
+                tracing::info!("progress: {entities} entities read");
+                last_progress = Instant::now();
+            }
+        }
+        self.flush(None);
+    }
+
+    /// Takes one record; false when the sink cannot go on.
+    fn take(&mut self, record: Record, lineage: &mut Vec<LineageEdge>, entities: &mut u64) -> bool {
+        let Some(kind) = record.known_kind() else {
+            self.summary.skip(format!("kind '{}'", record.kind));
+            return true;
+        };
+        let Some(entity) = endpoints::entity(record.entity_type.as_str()) else {
+            self.summary.skip(format!("entity type '{}'", record.entity_type));
+            return true;
+        };
+        let fqn = record.fqn();
+        let body: Value = match serde_json::from_str(record.body.as_str()) {
+            Ok(body) => body,
+            Err(e) => {
+                self.summary
+                    .errors
+                    .push(format!("the plugin sent a {} record for {fqn} that is not JSON: {e}", record.kind));
+                return true;
             }
         };
-        let name = record.entity.as_str();
-        match record.kind {
-            RecordKind::Topic => {
-                if let Some(topic) = pending.take() {
-                    if !write(sink, topic, None, summary) {
-                        return;
-                    }
+        match kind {
+            RecordKind::Entity => {
+                if !self.flush(None) {
+                    return false;
                 }
-                let body: Value = match serde_json::from_str(record.payload.as_str()) {
-                    Ok(body) => body,
-                    Err(e) => {
-                        summary.errors.push(format!("the plugin sent a topic '{name}' that is not JSON: {e}"));
-                        continue;
-                    }
-                };
-                match topic_fqn(&body, service_fqn) {
-                    Ok(fqn) => {
-                        seen.push(fqn.clone());
-                        pending = Some(requests::put_entity(entity, fqn, body));
-                        summary.topics += 1;
-                    }
-                    Err(why) => summary.errors.push(format!("topic '{name}' not written: {why}")),
+                if let Err(why) = self.check_entity(&record, &body) {
+                    self.summary.errors.push(format!("{} {fqn} not written: {why}", entity.entity_type));
+                    return true;
                 }
+                *entities += 1;
+                self.summary.of_type(entity).seen.push(fqn.clone());
+                self.pending = Some((entity, requests::put_entity(entity, fqn, body)));
             }
-            RecordKind::TopicSampleData => {
-                let body: Value = match serde_json::from_str(record.payload.as_str()) {
-                    Ok(body) => body,
-                    Err(e) => {
-                        summary.errors.push(format!("the plugin sent sample data of '{name}' that is not JSON: {e}"));
-                        continue;
-                    }
-                };
+            RecordKind::SampleData => {
+                let its_entity = self
+                    .pending
+                    .as_ref()
+                    .is_some_and(|(e, r)| std::ptr::eq(*e, entity) && r.entity_fqn.as_deref() == Some(&fqn));
                 let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
-                // The sample belongs to the pending topic when it names the same stream.
-                let its_topic =
-                    pending.as_ref().is_some_and(|t| t.body.get("name").and_then(Value::as_str) == Some(name));
-                match pending.take() {
-                    Some(topic) if its_topic => {
-                        let fqn = topic.entity_fqn.clone().unwrap_or_default();
-                        let sample = if has_messages { requests::put_sample_data(entity, fqn, body) } else { None };
-                        if !write(sink, topic, sample, summary) {
-                            return;
-                        }
-                    }
-                    other => {
-                        if let Some(topic) = other {
-                            if !write(sink, topic, None, summary) {
-                                return;
-                            }
-                        }
-                        summary.warnings.push(format!("sample data of '{name}' came without its topic; not written"));
-                    }
+                if its_entity {
+                    let sample = if has_messages { requests::put_sample_data(entity, fqn, body) } else { None };
+                    return self.flush(sample);
                 }
+                if !self.flush(None) {
+                    return false;
+                }
+                self.summary
+                    .warnings
+                    .push(format!("sample data of {fqn} came without its {}; not written", entity.entity_type));
             }
-            RecordKind::ListingStatus => match serde_json::from_str::<ListingStatus>(record.payload.as_str()) {
-                Ok(s) => *status = Some(s),
-                Err(e) => summary.errors.push(format!("the plugin sent a listing status that is not readable: {e}")),
+            RecordKind::Lineage => match serde_json::from_value::<LineageEdge>(body) {
+                Ok(edge) => lineage.push(edge),
+                Err(e) => self
+                    .summary
+                    .errors
+                    .push(format!("the plugin sent a lineage edge of {fqn} that is not readable: {e}")),
+            },
+            RecordKind::ListingStatus => match serde_json::from_value::<ListingStatus>(body) {
+                // Only the listing of this run's service decides about its entities.
+                Ok(status) if record.fqn_parts() == [self.service_name] => {
+                    self.summary.of_type(entity).status = Some(status)
+                }
+                Ok(_) => self.summary.warnings.push(format!(
+                    "a listing status for the scope {fqn} is not about this run's service {}; ignored",
+                    fqn::quote(self.service_name)
+                )),
+                Err(e) => {
+                    self.summary.errors.push(format!("the plugin sent a listing status that is not readable: {e}"))
+                }
             },
         }
-        if last_progress.elapsed() >= Duration::from_secs(5) {
-            tracing::info!("progress: {} topics read", summary.topics);
-            last_progress = Instant::now();
-        }
+        true
     }
-    if let Some(topic) = pending.take() {
-        write(sink, topic, None, summary);
+
+    /// An entity of this run's service, whose request names it as its FQN does.
+    fn check_entity(&self, record: &Record, body: &Value) -> Result<(), String> {
+        let parts = record.fqn_parts();
+        let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+            return Err("the record has no FQN".into());
+        };
+        if parts.len() < 2 || *first != self.service_name {
+            return Err(format!("it is not in this run's service '{}'", self.service_name));
+        }
+        let name =
+            body.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or("the request has no name")?;
+        if name != *last {
+            return Err(format!("the request's name '{name}' is not the record's '{last}'"));
+        }
+        if let Some(service) = body.get("service").and_then(Value::as_str) {
+            if service != fqn::quote(self.service_name) {
+                return Err(format!(
+                    "the request names service '{service}', not this run's '{}'",
+                    fqn::quote(self.service_name)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the pending entity (with `sample`, when it is the entity's); false when the sink
+    /// cannot go on.
+    fn flush(&mut self, sample: Option<Request>) -> bool {
+        let Some((entity, request)) = self.pending.take() else { return true };
+        let fqn = request.entity_fqn.clone().unwrap_or_default();
+        match self.sink.entity(entity, request, sample) {
+            Ok(()) => true,
+            Err(e) => {
+                self.summary.errors.push(format!("cannot write {} {fqn}: {e:#}", entity.entity_type));
+                false
+            }
+        }
     }
 }
 
-/// The FQN OpenMetadata will give the topic: the payload's `service` (the service's FQN) and
-/// its quoted `name`, the same fields the server builds it from.
-fn topic_fqn(body: &Value, service_fqn: &str) -> Result<String, String> {
-    let name = body.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or("the request has no name")?;
-    let service = body.get("service").and_then(Value::as_str).ok_or("the request has no service")?;
-    if service != service_fqn {
-        return Err(format!("the request names service '{service}', not this run's '{service_fqn}'"));
-    }
-    Ok(format!("{service}.{}", fqn::quote(name)))
-}
-
-/// Takes the plugin's listing status into the summary.
-fn apply_status(summary: &mut Summary, status: Option<ListingStatus>, service_fqn: &str, seen: &mut Vec<String>) {
-    let Some(s) = status else {
-        if summary.errors.is_empty() && summary.interrupted.is_none() {
-            summary.errors.push("the plugin ended the run without a listing status".into());
+/// Takes the plugin's listing statuses into the summary.
+fn apply_statuses(summary: &mut Summary) {
+    let service_fqn = summary.service.clone();
+    let quiet = summary.errors.is_empty() && summary.interrupted.is_none();
+    let mut errors = Vec::new();
+    for t in &mut summary.types {
+        let Some(s) = &mut t.status else {
+            if quiet {
+                errors.push(format!("the plugin ended the run without a listing status for its {}", t.entity.plural));
+            }
+            continue;
+        };
+        summary.warnings.extend(s.warnings.iter().cloned());
+        for (op, n) in &s.api_calls {
+            *summary.api_calls.entry(op.clone()).or_default() += n;
         }
-        return;
-    };
-    summary.streams_listed = s.streams_listed;
-    summary.streams_filtered = s.streams_filtered;
-    summary.listing_complete = s.complete && summary.errors.is_empty();
-    summary.warnings.extend(s.warnings.iter().cloned());
-    summary.api_calls = s.api_calls.clone();
-    summary.not_yet_topics = s.not_yet_topics.len() as u64;
-    // Streams that exist but could not be read, or are not topics yet, count as seen: never
-    // deleted for that.
-    let unseen_fqn = |name: &String| format!("{service_fqn}.{}", fqn::quote(name));
-    seen.extend(s.unresolved.iter().chain(&s.not_yet_topics).map(unseen_fqn));
-    if let Some(reason) = &s.reason {
-        summary.errors.push(format!("the listing is incomplete: {reason}"));
+        // Objects that exist but could not be read, or are not entities yet, count as seen:
+        // never deleted for that.
+        t.seen.extend(s.unresolved.iter().chain(&s.not_yet).map(|name| format!("{service_fqn}.{}", fqn::quote(name))));
+        if let Some(reason) = &s.reason {
+            errors.push(format!("the listing of {} is incomplete: {reason}", t.entity.plural));
+        }
+        if !s.unresolved.is_empty() {
+            errors.push(format!("{} could not be read: {}", s.unresolved.len(), s.unresolved.join(", ")));
+        }
+        if !quiet || !errors.is_empty() {
+            s.complete = false;
+        }
     }
-    if !s.unresolved.is_empty() {
-        summary.errors.push(format!("{} stream(s) could not be read: {}", s.unresolved.len(), s.unresolved.join(", ")));
-    }
+    summary.errors.extend(errors);
 }

@@ -239,17 +239,17 @@ fn pick<'a>(found: &'a PluginDir, wanted: &[&str]) -> Result<&'a Plugin> {
     )
 }
 
-/// Validates `source` against the plugin's schema (returned, for later use) and, when the
-/// plugin has `check_config` (contract 1.1), against the plugin's own checks: every violation
-/// is listed at once, each with its path.
+/// Validates `source` against the plugin's schema (returned, for later use) and against the
+/// plugin's own checks (`check_config`): every violation is listed at once, each with its path.
 fn validate_source(plugin: &Plugin, workflow: &Workflow, path: &std::path::Path) -> Result<serde_json::Value> {
     let schema_text = plugin.module.config_schema()().into_result().run_failed()?;
     let schema: serde_json::Value =
         serde_json::from_str(schema_text.as_str()).context("the plugin's config schema is not JSON").run_failed()?;
     let mut violations = validate::against_schema(&schema, &workflow.source).run_failed()?;
-    if let Some(check_config) = plugin.module.check_config() {
+    {
         let source = serde_json::to_string(&workflow.source).context("the source block").run_failed()?;
-        let answer = check_config(abi_stable::std_types::RStr::from_str(&source)).into_result().run_failed()?;
+        let answer =
+            plugin.module.check_config()(abi_stable::std_types::RStr::from_str(&source)).into_result().run_failed()?;
         let problems = validate::plugin_problems(answer.as_str()).run_failed()?;
         // What the schema already named (the field, or a field within it) is not named twice.
         let named = |p: &validate::Violation, v: &validate::Violation| {
@@ -278,14 +278,16 @@ fn print_plugins(found: &PluginDir) {
     }
     for p in &found.plugins {
         let m = &p.manifest;
-        let features: Vec<&str> = m.features.iter().map(|f| f.as_str()).collect();
+        let entity_types: Vec<&str> = m.entity_types.iter().map(|e| e.entity_type.as_str()).collect();
         println!(
-            "  {} ({} service), plugin {}, contract {}, features: {}  [{}]",
+            "  {} ({} service), plugin {}, contract {}, payload format {}, entity types: {}, features: {}  [{}]",
             m.connector_type,
             m.service_kind,
             m.plugin_version,
-            m.abi_version,
-            features.join(", "),
+            m.contract_version,
+            m.payload_format_version,
+            entity_types.join(", "),
+            m.features.join(", "),
             p.path.display()
         );
     }

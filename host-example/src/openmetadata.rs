@@ -194,6 +194,17 @@ impl Client {
         }
     }
 
+    /// The id of the entity of the type with this FQN (`GET {collection}/name/{fqn}`); `None`
+    /// when the server has none (404).
+    pub fn find_by_fqn(&self, entity: &Entity, fqn: &str) -> Result<Option<String>, CallError> {
+        let path = format!("{}/name/{}", entity.collection, encode(fqn));
+        match self.call("GET", &path, None) {
+            Ok(answer) => Ok(answer.body.get("id").and_then(Value::as_str).map(str::to_string)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every entity of the type in the service, following `after` cursors: (id, fullyQualifiedName).
     pub fn list_entities(&self, entity: &Entity, service: &str) -> Result<Vec<(String, String)>, CallError> {
         let mut topics = Vec::new();

@@ -38,12 +38,12 @@ pub struct PluginDir {
 impl PluginDir {
     /// The plugin whose connector type is `wanted` (case-insensitive).
     pub fn find(&self, wanted: &str) -> Option<&Plugin> {
-        self.plugins.iter().find(|p| p.manifest.connector_type.as_str().eq_ignore_ascii_case(wanted))
+        self.plugins.iter().find(|p| p.manifest.connector_type.eq_ignore_ascii_case(wanted))
     }
 
     /// The connector types on offer, for error messages.
     pub fn connector_types(&self) -> Vec<String> {
-        self.plugins.iter().map(|p| p.manifest.connector_type.to_string()).collect()
+        self.plugins.iter().map(|p| p.manifest.connector_type.clone()).collect()
     }
 }
 
@@ -70,7 +70,7 @@ pub fn load_dir(dir: &Path) -> Result<PluginDir> {
         }
         match load(&path) {
             Ok(plugin) => {
-                let kind = plugin.manifest.connector_type.to_string();
+                let kind = plugin.manifest.connector_type.clone();
                 if found.find(&kind).is_some() {
                     found.skipped.push(Skipped {
                         path,
@@ -92,6 +92,8 @@ pub fn load(path: &Path) -> Result<Plugin, String> {
     let header = lib_header_from_path(path).map_err(|e| summarise(&e))?;
     let module = header.init_root_module::<SourcePluginRef>().map_err(|e| summarise(&e))?;
     let manifest = module.manifest()().into_result().map_err(|e| format!("its manifest failed: {e}"))?;
+    let manifest: Manifest =
+        serde_json::from_str(manifest.as_str()).map_err(|e| format!("its manifest is not readable: {e}"))?;
     Ok(Plugin { path: path.to_path_buf(), module, manifest })
 }
 

@@ -1,7 +1,7 @@
 //! Where a run's requests go: `file` (JSON lines, as OpenMetadata's file sink is configured) or
 //! `metadata-rest` (an OpenMetadata server, with the calls OpenMetadata's own sink makes).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -13,7 +13,9 @@ use std::thread::JoinHandle;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-use crate::endpoints::{Entity, Service};
+use plugin_abi::envelope::{EntityRef, LineageEdge};
+
+use crate::endpoints::{self, Entity, Service};
 use crate::openmetadata::Client;
 use crate::requests::{self, Request};
 use crate::workflow::Workflow;
@@ -48,25 +50,54 @@ impl SinkConfig {
     }
 }
 
-/// What the writes of a run did.
+/// What the writes of one entity type did.
 #[derive(Debug, Default)]
-pub struct Writes {
+pub struct TypeWrites {
     pub created: u64,
     pub updated: u64,
     pub samples: u64,
-    /// Topics (by FQN) whose writes failed, with why.
+    /// Entities (by FQN) whose writes failed, with why.
     pub failures: Vec<(String, String)>,
+}
+
+/// What the writes of a run did, by entity type.
+#[derive(Debug, Default)]
+pub struct Writes {
+    pub by_type: BTreeMap<&'static str, TypeWrites>,
+}
+
+impl Writes {
+    pub fn of(&mut self, entity: &Entity) -> &mut TypeWrites {
+        self.by_type.entry(entity.entity_type).or_default()
+    }
+
+    pub fn failures(&self) -> usize {
+        self.by_type.values().map(|w| w.failures.len()).sum()
+    }
+}
+
+/// What became of a run's lineage edges.
+#[derive(Debug, Default)]
+pub struct LineageWrites {
+    pub added: u64,
+    /// Edges not added because an end is not in OpenMetadata: which, and why.
+    pub skipped: Vec<String>,
+    /// Edges the server refused or that could not be sent.
+    pub failures: Vec<String>,
 }
 
 /// A destination for a run's requests.
 pub trait Sink {
-    /// Creates or updates the service; first, before any topic.
+    /// Creates or updates the service; first, before any entity.
     fn service(&mut self, request: Request) -> Result<()>;
-    /// A topic and, when it has messages, its sample (written after the topic). A failure of
-    /// one topic is recorded in [`Writes`], not returned; an error ends the run.
-    fn topic(&mut self, topic: Request, sample: Option<Request>) -> Result<()>;
-    /// Waits until every write is done.
+    /// An entity and, when it has some, its sample data (written after the entity). A failure
+    /// of one entity is recorded in [`Writes`], not returned; an error ends the run.
+    fn entity(&mut self, entity: &'static Entity, request: Request, sample: Option<Request>) -> Result<()>;
+    /// Waits until every entity write is done.
     fn finish_writes(&mut self) -> Result<Writes>;
+    /// Adds lineage edges, after every entity is written (an edge may point at one). An end
+    /// that is not in OpenMetadata skips its edge; it is never created.
+    fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites>;
     /// Soft-deletes the service's entities of the type that are not in `seen`, unless that would
     /// be more than `max_share` of them. Says what it did, for the summary.
     fn delete_stale(
@@ -156,18 +187,29 @@ impl Sink for FileSink {
         self.write(&request)
     }
 
-    fn topic(&mut self, topic: Request, sample: Option<Request>) -> Result<()> {
-        self.write(&topic)?;
-        self.writes.created += 1;
+    fn entity(&mut self, entity: &'static Entity, request: Request, sample: Option<Request>) -> Result<()> {
+        self.write(&request)?;
+        self.writes.of(entity).created += 1;
         if let Some(sample) = sample {
             self.write(&sample)?;
-            self.writes.samples += 1;
+            self.writes.of(entity).samples += 1;
         }
         Ok(())
     }
 
     fn finish_writes(&mut self) -> Result<Writes> {
         Ok(std::mem::take(&mut self.writes))
+    }
+
+    /// A file cannot look entities up: each edge is written with placeholders for the ids and
+    /// the FQNs they stand for.
+    fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites> {
+        let mut done = LineageWrites::default();
+        for edge in &edges {
+            self.write(&requests::add_lineage_unresolved(edge))?;
+            done.added += 1;
+        }
+        Ok(done)
     }
 
     fn delete_stale(
@@ -197,14 +239,16 @@ impl Sink for FileSink {
     }
 }
 
-/// One topic's writes, done by a worker.
+/// One entity's writes, done by a worker.
 struct Job {
-    topic: Request,
+    entity: &'static Entity,
+    request: Request,
     sample: Option<Request>,
 }
 
-/// Sends requests to an OpenMetadata server: the service first, then topics from a bounded
-/// pool of workers (each topic's sample right after the topic, with the id the server gave it).
+/// Sends requests to an OpenMetadata server: the service first, then entities from a bounded
+/// pool of workers (each entity's sample right after it, with the id the server gave it), then
+/// lineage edges.
 pub struct RestSink {
     client: Client,
     jobs: Option<SyncSender<Job>>,
@@ -245,7 +289,7 @@ impl RestSink {
                         if cancelled.load(Ordering::SeqCst) {
                             continue; // drain the queue without writing
                         }
-                        write_topic(&client, job, &writes);
+                        write_entity(&client, job, &writes);
                     })
                     .expect("a thread")
             })
@@ -254,41 +298,118 @@ impl RestSink {
     }
 }
 
-fn write_topic(client: &Client, job: Job, writes: &Mutex<Writes>) {
-    let fqn = job.topic.entity_fqn.clone().unwrap_or_default();
-    let fail = |message: String| writes.lock().unwrap_or_else(|e| e.into_inner()).failures.push((fqn.clone(), message));
-    let answer = match client.send(&job.topic) {
+fn write_entity(client: &Client, job: Job, writes: &Mutex<Writes>) {
+    let fqn = job.request.entity_fqn.clone().unwrap_or_default();
+    let with = |f: &mut dyn FnMut(&mut TypeWrites)| f(writes.lock().unwrap_or_else(|e| e.into_inner()).of(job.entity));
+    let fail = |message: String| with(&mut |w| w.failures.push((fqn.clone(), message.clone())));
+    let answer = match client.send(&job.request) {
         Ok(answer) => answer,
         Err(e) => return fail(e.to_string()),
     };
-    {
-        let mut w = writes.lock().unwrap_or_else(|e| e.into_inner());
-        if answer.status == 201 {
-            w.created += 1;
-        } else {
-            w.updated += 1;
-        }
-    }
+    with(&mut |w| if answer.status == 201 { w.created += 1 } else { w.updated += 1 });
     let Some(mut sample) = job.sample else { return };
     let Some(id) = answer.body.get("id").and_then(Value::as_str) else {
-        return fail(format!("the server's answer to PUT {} has no id; sample data not written", job.topic.path));
+        return fail(format!("the server's answer to PUT {} has no id; sample data not written", job.request.path));
     };
     sample.path = sample.path.replace("{id}", id);
     match client.send(&sample) {
-        Ok(_) => writes.lock().unwrap_or_else(|e| e.into_inner()).samples += 1,
+        Ok(_) => with(&mut |w| w.samples += 1),
         Err(e) => fail(e.to_string()),
     }
 }
 
+/// Looks entities up by FQN, once each.
+struct Lookup<'a> {
+    client: &'a Client,
+    known: HashMap<(String, String), Option<String>>,
+}
+
+impl Lookup<'_> {
+    /// The id of the first candidate that exists; `Ok(None)` when none does.
+    fn id(&mut self, end: &EntityRef) -> Result<Option<String>, String> {
+        let Some(entity) = endpoints::entity(&end.entity_type) else {
+            return Err(format!("this host cannot look up entities of type '{}'", end.entity_type));
+        };
+        for fqn in end.fqn_candidates() {
+            let key = (end.entity_type.clone(), fqn.clone());
+            if let Some(known) = self.known.get(&key) {
+                if known.is_some() {
+                    return Ok(known.clone());
+                }
+                continue;
+            }
+            let found = self.client.find_by_fqn(entity, &fqn).map_err(|e| e.to_string())?;
+            self.known.insert(key, found.clone());
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// How a person names an end: `topic kinesis_prod.orders` (or its other candidates).
+fn describe(end: &EntityRef) -> String {
+    format!("{} {}", end.entity_type, end.fqn_candidates().join(" or "))
+}
+
 impl Sink for RestSink {
     fn service(&mut self, request: Request) -> Result<()> {
-        self.client.send(&request).map_err(|e| anyhow::anyhow!("cannot create the messaging service: {e}"))?;
+        self.client.send(&request).map_err(|e| anyhow::anyhow!("cannot create the service: {e}"))?;
         Ok(())
     }
 
-    fn topic(&mut self, topic: Request, sample: Option<Request>) -> Result<()> {
+    fn entity(&mut self, entity: &'static Entity, request: Request, sample: Option<Request>) -> Result<()> {
         let jobs = self.jobs.as_ref().context("the sink is closed")?;
-        jobs.send(Job { topic, sample }).map_err(|_| anyhow::anyhow!("the sink's workers stopped"))
+        jobs.send(Job { entity, request, sample }).map_err(|_| anyhow::anyhow!("the sink's workers stopped"))
+    }
+
+    fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites> {
+        let mut done = LineageWrites::default();
+        let mut lookup = Lookup { client: &self.client, known: HashMap::new() };
+        for edge in &edges {
+            if self.cancelled.load(Ordering::SeqCst) {
+                break;
+            }
+            let name = format!("{} → {}", describe(&edge.from), describe(&edge.to));
+            let ends = [Some(&edge.from), Some(&edge.to), edge.pipeline.as_ref()];
+            let mut ids: Vec<Option<String>> = Vec::new();
+            let mut missing: Vec<String> = Vec::new();
+            let mut failed: Option<String> = None;
+            for end in ends.into_iter().flatten() {
+                match lookup.id(end) {
+                    Ok(Some(id)) => ids.push(Some(id)),
+                    Ok(None) => {
+                        missing.push(describe(end));
+                        ids.push(None);
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = failed {
+                done.failures.push(format!("{name}: cannot look it up: {e}"));
+                continue;
+            }
+            if !missing.is_empty() {
+                done.skipped.push(format!("{name}: not in OpenMetadata: {}", missing.join(", ")));
+                continue;
+            }
+            let id = |i: usize| ids[i].as_deref().unwrap_or_default();
+            let request = requests::add_lineage(&requests::ResolvedEdge {
+                from: (id(0), &edge.from.entity_type),
+                to: (id(1), &edge.to.entity_type),
+                pipeline: edge.pipeline.as_ref().map(|p| (id(2), p.entity_type.as_str())),
+                description: edge.description.as_deref(),
+            });
+            match self.client.send(&request) {
+                Ok(_) => done.added += 1,
+                Err(e) => done.failures.push(format!("{name}: {e}")),
+            }
+        }
+        Ok(done)
     }
 
     fn finish_writes(&mut self) -> Result<Writes> {

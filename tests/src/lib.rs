@@ -254,8 +254,14 @@ pub fn demo_streams() -> Vec<StreamSpec> {
 pub struct Built {
     pub host: PathBuf,
     pub plugin: PathBuf,
-    /// A fixture plugin built against an older contract (`tests/old-abi-plugin`).
+    /// A fixture plugin built against an older contract (`tests/old-abi-plugin`, 0.9).
     pub old_abi_plugin: PathBuf,
+    /// A fixture plugin of contract 1.1 (`tests/v1-abi-plugin`).
+    pub v1_abi_plugin: PathBuf,
+    /// A fixture plugin of a later 2.x contract (`tests/newer-contract`).
+    pub newer_contract_plugin: PathBuf,
+    /// A fixture host of a later 2.x contract (`tests/newer-contract`).
+    pub newer_host: PathBuf,
     /// A fixture plugin whose record stream panics (`tests/panicking-plugin`).
     pub panicking_plugin: PathBuf,
 }
@@ -271,14 +277,24 @@ pub fn built() -> Result<Built> {
     let library = |name: &str| {
         profile_dir.join(format!("{}{name}.{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_EXTENSION))
     };
-    let (plugin, old_abi_plugin, panicking_plugin) =
-        (library("kinesis_plugin"), library("old_abi_plugin"), library("panicking_plugin"));
-    for p in [&host, &plugin, &old_abi_plugin, &panicking_plugin] {
+    let (plugin, old_abi_plugin, v1_abi_plugin, panicking_plugin) =
+        (library("kinesis_plugin"), library("old_abi_plugin"), library("v1_abi_plugin"), library("panicking_plugin"));
+    for p in [&host, &plugin, &old_abi_plugin, &v1_abi_plugin, &panicking_plugin] {
         if !p.is_file() {
             bail!("{} is not built: run `cargo build --workspace` first (scripts/test.sh does)", p.display());
         }
     }
-    Ok(Built { host, plugin, old_abi_plugin, panicking_plugin })
+    let (newer_contract_plugin, newer_host) = (library("newer_contract_plugin"), profile_dir.join("newer-host"));
+    for p in [&newer_contract_plugin, &newer_host] {
+        if !p.is_file() {
+            bail!(
+                "{} is not built: run `cargo build --manifest-path tests/newer-contract/Cargo.toml --target-dir target` \
+                 first (scripts/test.sh does)",
+                p.display()
+            );
+        }
+    }
+    Ok(Built { host, plugin, old_abi_plugin, v1_abi_plugin, newer_contract_plugin, newer_host, panicking_plugin })
 }
 
 /// A temporary working folder with a plugin directory holding the built plugin beside files
@@ -309,7 +325,9 @@ impl Sandbox {
         if let Some(other) = other_shared_library() {
             std::fs::copy(other, plugin_dir.join(format!("libm-copy.{}", std::env::consts::DLL_EXTENSION)))?;
         }
-        for fixture in [&built.old_abi_plugin, &built.panicking_plugin] {
+        for fixture in
+            [&built.old_abi_plugin, &built.v1_abi_plugin, &built.newer_contract_plugin, &built.panicking_plugin]
+        {
             std::fs::copy(fixture, plugin_dir.join(fixture.file_name().context("file name")?))?;
         }
         std::fs::write(plugin_dir.join(format!("broken.{}", std::env::consts::DLL_EXTENSION)), b"not an ELF file")?;

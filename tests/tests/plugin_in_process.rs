@@ -4,9 +4,9 @@
 
 use std::sync::Mutex;
 
-use abi_stable::std_types::{RResult, RSome, RStr};
+use abi_stable::std_types::{RResult, RSome, RStr, RString};
 use e2e::{kinesis_client, seed, workflow, Emulator, StreamSpec};
-use plugin_abi::{HostContext, LogLevel, SourcePluginRef};
+use plugin_abi::{HostContext, LogLevel, PluginError, SourcePluginRef};
 use serde_json::json;
 
 static LOG_A: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -18,6 +18,10 @@ extern "C" fn log_a(_: LogLevel, target: RStr<'_>, message: RStr<'_>) {
 
 extern "C" fn log_b(_: LogLevel, target: RStr<'_>, message: RStr<'_>) {
     LOG_B.lock().unwrap().push(format!("[{target}] {message}"));
+}
+
+extern "C" fn no_services(service: RStr<'_>, _: RStr<'_>) -> RResult<RString, PluginError> {
+    RResult::RErr(plugin_abi::unsupported(service.as_str()))
 }
 
 fn source(endpoint: &str, key: &str, secret: &str, token: Option<&str>) -> String {
@@ -37,8 +41,8 @@ fn drain(mut stream: plugin_abi::RecordStreamBox) -> Vec<String> {
     loop {
         match stream.next() {
             RResult::ROk(RSome(record)) => {
-                if record.kind == plugin_abi::RecordKind::Topic {
-                    topics.push(record.entity.to_string());
+                if record.known_kind() == Some(plugin_abi::RecordKind::Entity) {
+                    topics.push(record.fqn.last().map(|n| n.to_string()).unwrap_or_default());
                 }
             }
             RResult::ROk(_) => return topics,
@@ -65,13 +69,19 @@ fn two_runs_in_one_process_each_scrub_their_own_secrets_from_their_own_log() {
     let plugin = header.init_root_module::<SourcePluginRef>().unwrap();
     let a = source(&emulator.endpoint(), "AKIAALPHA", alpha, Some(short));
     let b = source(&emulator.endpoint(), "AKIABETA", beta, None);
-    let run_a = plugin.open()(RStr::from_str(&a), HostContext { log: log_a, max_level: LogLevel::Debug })
-        .into_result()
-        .unwrap();
+    let run_a = plugin.open()(
+        RStr::from_str(&a),
+        HostContext { log: log_a, max_level: LogLevel::Debug, call: no_services }.into_ref(),
+    )
+    .into_result()
+    .unwrap();
     // Opened second: with one process-wide list of secrets, run A would now scrub B's.
-    let run_b = plugin.open()(RStr::from_str(&b), HostContext { log: log_b, max_level: LogLevel::Debug })
-        .into_result()
-        .unwrap();
+    let run_b = plugin.open()(
+        RStr::from_str(&b),
+        HostContext { log: log_b, max_level: LogLevel::Debug, call: no_services }.into_ref(),
+    )
+    .into_result()
+    .unwrap();
     let (topics_a, topics_b) = std::thread::scope(|s| {
         let a = s.spawn(|| drain(run_a));
         let b = s.spawn(|| drain(run_b));

@@ -1,45 +1,44 @@
-//! The JSON side of records: the listing status payload and the envelope's JSON Schema.
+//! The JSON side of records: listing statuses, lineage edges and the envelope's JSON Schema.
 //!
 //! `schema/record-envelope.schema.json` is generated from [`RecordEnvelope`]; it is the
-//! versioned description of what record payloads hold.
+//! versioned description of what record bodies hold.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The version of the record payload format, bumped when a payload changes incompatibly.
-pub const PAYLOAD_FORMAT_VERSION: &str = "1";
+/// The version of the record bodies' format, bumped when a body changes incompatibly; plugins
+/// report it in their manifest. 2: records name an entity type and FQN parts; listing statuses
+/// are per entity type and scope; lineage edges.
+pub const PAYLOAD_FORMAT_VERSION: &str = "2";
 
-/// A record as JSON (the way hosts log or store it). The payload depends on the kind.
+/// A record as JSON (the way hosts log or store it). The body depends on the kind; kinds and
+/// entity types not listed here may come from plugins of later contract versions.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all_fields = "camelCase")]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 #[schemars(title = "Record envelope", extend("x-payload-format-version" = PAYLOAD_FORMAT_VERSION))]
 pub enum RecordEnvelope {
-    /// A topic: the payload is an OpenMetadata CreateTopicRequest (`PUT /v1/topics`), valid
-    /// against OpenMetadata's `createTopic.json`.
-    Topic {
-        /// The stream's name.
-        entity: String,
-        /// The CreateTopicRequest.
-        payload: serde_json::Map<String, serde_json::Value>,
+    /// An entity: the body is OpenMetadata's create request for its type (e.g. a
+    /// CreateTopicRequest for `PUT /v1/topics`, a CreatePipelineRequest for `PUT /v1/pipelines`),
+    /// valid against OpenMetadata's schema of that request.
+    Entity {
+        /// OpenMetadata's entity type, e.g. `topic`, `pipeline`.
+        entity_type: String,
+        /// The entity's name parts (service, then name), unquoted.
+        fqn: Vec<String>,
+        body: serde_json::Map<String, serde_json::Value>,
     },
-    /// Sample messages of the topic named by `entity` (OpenMetadata's `topicSampleData.json`);
-    /// it follows that topic's Topic record.
-    TopicSampleData {
-        /// The stream's name.
-        entity: String,
-        /// `{"messages": [string, ...]}`.
-        payload: serde_json::Map<String, serde_json::Value>,
-    },
-    /// The last record of a run.
-    ListingStatus {
-        /// Always empty.
-        entity: String,
-        payload: ListingStatus,
-    },
+    /// Sample data of the entity named by `entityType` + `fqn` (for topics, OpenMetadata's
+    /// `topicSampleData.json`: `{"messages": [string, ...]}`); it follows that entity's record.
+    SampleData { entity_type: String, fqn: Vec<String>, body: serde_json::Map<String, serde_json::Value> },
+    /// A lineage edge; `entityType` + `fqn` name the entity it belongs to (the pipeline).
+    Lineage { entity_type: String, fqn: Vec<String>, body: LineageEdge },
+    /// How the listing of the entities of `entityType` in the scope `fqn` (the service) went.
+    ListingStatus { entity_type: String, fqn: Vec<String>, body: ListingStatus },
 }
 
-/// How the listing of a run went. A host may mark unseen topics deleted only when `complete`
-/// is true, and must treat the `unresolved` names as seen.
+/// How the listing of one entity type in one scope went. A host may mark unseen entities of
+/// that type and scope deleted only when `complete` is true, and must treat the `unresolved`
+/// and `notYet` names as seen.
 // Unknown fields are accepted, so that hosts of today read the statuses of newer plugins.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -50,26 +49,29 @@ pub struct ListingStatus {
     /// Why the listing is not complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Streams the listing returned.
-    pub streams_listed: u64,
-    /// Streams dropped by the topic filter.
-    pub streams_filtered: u64,
-    /// Topic records emitted.
-    pub topics_emitted: u64,
-    /// TopicSampleData records emitted.
+    /// Source objects the listing returned (e.g. streams).
+    pub listed: u64,
+    /// Source objects dropped by the filter pattern.
+    pub filtered: u64,
+    /// Entity records emitted.
+    pub emitted: u64,
+    /// SampleData records emitted.
     #[serde(default)]
     pub samples_emitted: u64,
-    /// Streams that exist but whose details could not be read (kept out of the topic records,
-    /// never to be treated as deleted).
+    /// Lineage records emitted.
+    #[serde(default)]
+    pub lineage_emitted: u64,
+    /// Names (the last FQN part) of objects that exist but whose details could not be read:
+    /// kept out of the records, never to be treated as deleted.
     #[serde(default)]
     pub unresolved: Vec<String>,
-    /// Streams that disappeared while the run read them.
+    /// Names of objects that disappeared while the run read them.
     #[serde(default)]
     pub vanished: Vec<String>,
-    /// Streams that exist but are not topics yet (being created, no open shard): a warning,
-    /// not a failure; a host treats them as seen, never deleted.
+    /// Names of objects that exist but are not entities yet (e.g. a stream being created):
+    /// a warning, not a failure; a host treats them as seen, never deleted.
     #[serde(default)]
-    pub not_yet_topics: Vec<String>,
+    pub not_yet: Vec<String>,
     /// Warnings worth showing in a run's summary.
     #[serde(default)]
     pub warnings: Vec<String>,
@@ -78,9 +80,59 @@ pub struct ListingStatus {
     pub api_calls: std::collections::BTreeMap<String, u64>,
 }
 
+/// A lineage edge between two entities named by type and FQN. The host looks each end up in
+/// OpenMetadata (the first of its candidate FQNs that exists) and sends `PUT /v1/lineage` with
+/// their ids; an end that does not exist is skipped and reported, never created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LineageEdge {
+    pub from: EntityRef,
+    pub to: EntityRef,
+    /// The pipeline that carries the data (`lineageDetails.pipeline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<EntityRef>,
+    /// `lineageDetails.description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// An entity named by type and FQN parts; several candidates when it may live in one of
+/// several services (the first that exists is the one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityRef {
+    /// OpenMetadata's entity type, e.g. `topic`, `container`, `table`.
+    #[serde(rename = "type")]
+    pub entity_type: String,
+    /// Candidate FQNs, each as unquoted parts, in the order to try them.
+    pub fqns: Vec<Vec<String>>,
+}
+
+impl EntityRef {
+    /// The candidates as OpenMetadata writes FQNs.
+    pub fn fqn_candidates(&self) -> Vec<String> {
+        self.fqns.iter().map(|parts| crate::fqn::build(parts.iter().map(String::as_str))).collect()
+    }
+}
+
 /// The envelope's JSON Schema, as checked in under `schema/`.
 pub fn envelope_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(RecordEnvelope)).expect("a schema is JSON")
+}
+
+/// Asserts that `schema/{file}` holds `generated`; writes it when `UPDATE_SCHEMA` is set.
+#[cfg(test)]
+pub(crate) fn check_schema_file(file: &str, generated: &serde_json::Value) {
+    let path = format!("{}/../../schema/{file}", env!("CARGO_MANIFEST_DIR"));
+    let generated = serde_json::to_string_pretty(generated).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "schema/{file} differs from the code; regenerate it with `UPDATE_SCHEMA=1 cargo test -p plugin-abi`"
+    );
 }
 
 #[cfg(test)]
@@ -90,24 +142,15 @@ mod tests {
     /// `schema/record-envelope.schema.json` is what the code generates.
     #[test]
     fn the_checked_in_envelope_schema_matches_the_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/record-envelope.schema.json");
-        let generated = serde_json::to_string_pretty(&envelope_schema()).unwrap() + "\n";
-        if std::env::var_os("UPDATE_SCHEMA").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            on_disk == generated,
-            "schema/record-envelope.schema.json differs from the code; regenerate it with `UPDATE_SCHEMA=1 cargo test -p plugin-abi`"
-        );
+        check_schema_file("record-envelope.schema.json", &envelope_schema());
     }
 
     #[test]
     fn listing_status_round_trips_and_reads_newer_fields() {
-        let s = ListingStatus { complete: true, streams_listed: 3, ..Default::default() };
+        let s = ListingStatus { complete: true, listed: 3, ..Default::default() };
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<ListingStatus>(&text).unwrap(), s);
-        let newer = r#"{"complete":true,"streamsListed":1,"streamsFiltered":0,"topicsEmitted":0,"fromTheFuture":1}"#;
+        let newer = r#"{"complete":true,"listed":1,"filtered":0,"emitted":0,"fromTheFuture":1}"#;
         assert!(serde_json::from_str::<ListingStatus>(newer).unwrap().complete);
     }
 }

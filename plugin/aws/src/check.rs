@@ -64,7 +64,7 @@ impl Check {
     }
 
     pub fn failed(&self, started: Instant, e: &PluginError) -> Step {
-        let (message, remediation) = if e.kind == ErrorKind::Auth {
+        let (message, remediation) = if e.is(ErrorKind::Auth) {
             (
                 format!("{} failed: the credentials lack {} or were refused.", self.does, self.permission),
                 format!(
@@ -74,7 +74,7 @@ impl Check {
             )
         } else {
             (
-                format!("{} ({}) failed: {} error.", self.does, self.permission, e.kind.as_str()),
+                format!("{} ({}) failed: {} error.", self.does, self.permission, e.kind_label()),
                 format!("Check the region, the endpoint URL and the network path to {}.", self.service),
             )
         };

@@ -334,7 +334,7 @@ async fn check_credentials(provider: &SharedCredentialsProvider, aws: &AwsCreden
         (None, Source::Profile(_)) => "profileName",
         _ => return Err(PluginError::new(ErrorKind::Auth, message)),
     };
-    Err(PluginError { kind: ErrorKind::Auth, ..PluginError::config(format!("{AWS_CONFIG_PATH}/{field}"), message) })
+    Err(PluginError::config(format!("{AWS_CONFIG_PATH}/{field}"), message).with_kind(ErrorKind::Auth))
 }
 
 /// Credentials closer than this to their expiry are renewed.

@@ -53,7 +53,7 @@ impl Reachability {
         R: std::fmt::Debug + 'static,
     {
         let e = classify(operation, err);
-        if e.kind == ErrorKind::Connection && cannot_heal(err) {
+        if e.is(ErrorKind::Connection) && cannot_heal(err) {
             let _ = self.unreachable.set(format!("{} cannot be reached ({})", self.endpoint, e.message));
         }
         e

@@ -195,7 +195,7 @@ impl StreamPages {
             PageStart::After(name) => client.list_streams().exclusive_start_stream_name(name),
         };
         if let Err(e) = self.kinesis.turn(Api::ListStreams).await {
-            return Some(Err(PluginError::new(e.kind, format!("page {page_number}: {}", e.message))));
+            return Some(Err(PluginError { message: format!("page {page_number}: {}", e.message).into(), ..e }));
         }
         let page = match request.send().await {
             Ok(page) => page,
@@ -210,12 +210,12 @@ impl StreamPages {
                     }
                 }
                 let e = self.kinesis.failed("ListStreams", &e);
-                let message = if e.kind == ErrorKind::Connection {
+                let message = if e.is(ErrorKind::Connection) {
                     format!("page {page_number}: cannot reach {}: {}", self.kinesis.reach.endpoint(), e.message)
                 } else {
                     format!("page {page_number}: {}", e.message)
                 };
-                return Some(Err(PluginError::new(e.kind, message)));
+                return Some(Err(PluginError { message: message.into(), ..e }));
             }
         };
         let names = page.stream_names;

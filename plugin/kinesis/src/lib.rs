@@ -5,10 +5,11 @@
 use abi_stable::{
     export_root_module,
     prefix_type::PrefixTypeTrait,
-    std_types::{RResult, RStr, RString, RVec},
+    std_types::{RResult, RStr, RString},
 };
 use plugin_abi::{
-    guard, HostContext, Manifest, PluginError, RecordStreamBox, RecordStream_TO, SourcePlugin, SourcePluginRef,
+    entity_type, guard, EntityTypeInfo, HostContextRef, Manifest, PluginError, RecordStreamBox, RecordStream_TO,
+    SourcePlugin, SourcePluginRef,
 };
 
 pub mod aws;
@@ -32,20 +33,26 @@ pub fn manifest() -> Manifest {
         connector_type: CONNECTOR_TYPE.into(),
         service_kind: "Messaging".into(),
         plugin_version: env!("CARGO_PKG_VERSION").into(),
-        abi_version: plugin_abi::ABI_VERSION.into(),
-        features: RVec::from(vec![RString::from("Topics"), RString::from("Sample Data")]),
+        contract_version: plugin_abi::ABI_VERSION.into(),
+        payload_format_version: plugin_abi::envelope::PAYLOAD_FORMAT_VERSION.into(),
+        features: vec!["Topics".into(), "Sample Data".into()],
+        entity_types: vec![EntityTypeInfo {
+            entity_type: entity_type::TOPIC.into(),
+            mark_deleted_option: Some("markDeletedTopics".into()),
+            mark_deleted_default: true,
+        }],
     }
 }
 
-extern "C" fn ffi_manifest() -> RResult<Manifest, PluginError> {
-    guard(|| RResult::ROk(manifest()))
+extern "C" fn ffi_manifest() -> RResult<RString, PluginError> {
+    guard(|| RResult::ROk(manifest().to_json().into()))
 }
 
 extern "C" fn ffi_config_schema() -> RResult<RString, PluginError> {
     guard(|| RResult::ROk(RString::from(serde_json::to_string_pretty(&config::schema()).expect("JSON"))))
 }
 
-extern "C" fn ffi_test_connection(config: RStr<'_>, host: HostContext) -> RResult<RString, PluginError> {
+extern "C" fn ffi_test_connection(config: RStr<'_>, host: HostContextRef) -> RResult<RString, PluginError> {
     guard(|| {
         let settings = match config::parse(config.as_str()) {
             Ok(s) => s,
@@ -62,13 +69,18 @@ extern "C" fn ffi_test_connection(config: RStr<'_>, host: HostContext) -> RResul
     })
 }
 
-extern "C" fn ffi_open(config: RStr<'_>, host: HostContext) -> RResult<RecordStreamBox, PluginError> {
+extern "C" fn ffi_open(config: RStr<'_>, host: HostContextRef) -> RResult<RecordStreamBox, PluginError> {
     guard(|| {
         let settings = match config::parse(config.as_str()) {
             Ok(s) => s,
             Err(e) => return RResult::RErr(e),
         };
         let log = logging::dispatch(host, settings.secrets());
+        if let Some(info) = host.info() {
+            tracing::dispatcher::with_default(&log, || {
+                tracing::debug!("run opened by {} {} (contract {})", info.host, info.version, info.contract)
+            });
+        }
         match run::start(settings, log) {
             Ok(run) => RResult::ROk(RecordStream_TO::from_value(run, abi_stable::sabi_trait::TD_Opaque)),
             Err(e) => RResult::RErr(e),
@@ -86,15 +98,21 @@ extern "C" fn ffi_check_config(config: RStr<'_>) -> RResult<RString, PluginError
     })
 }
 
+/// Named functions of later contract versions: none yet.
+extern "C" fn ffi_call(function: RStr<'_>, _: RStr<'_>, _: HostContextRef) -> RResult<RString, PluginError> {
+    guard(|| RResult::RErr(plugin_abi::unsupported(function.as_str())))
+}
+
 /// The plugin's root module, found by hosts through abi_stable's exported header.
 #[export_root_module]
 pub fn root_module() -> SourcePluginRef {
     SourcePlugin {
         manifest: ffi_manifest,
         config_schema: ffi_config_schema,
+        check_config: ffi_check_config,
         test_connection: ffi_test_connection,
         open: ffi_open,
-        check_config: ffi_check_config,
+        call: ffi_call,
     }
     .leak_into_prefix()
 }

@@ -9,18 +9,22 @@
 use std::fmt::Write as _;
 
 use abi_stable::std_types::RStr;
-use plugin_abi::{HostContext, LogLevel};
+use plugin_abi::{HostContextRef, LogLevel};
 use tracing::{field::Field, Dispatch, Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
 /// The dispatcher of one call: events at the host's level reach `host`, with every secret
 /// (however short) replaced by `***`.
-pub fn dispatch(host: HostContext, secrets: Vec<String>) -> Dispatch {
+pub fn dispatch(host: HostContextRef, secrets: Vec<String>) -> Dispatch {
     let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
     // Longest first, so that a secret inside another is not half-replaced.
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     secrets.dedup();
-    Dispatch::new(tracing_subscriber::registry().with(ForwardLayer { host, secrets }))
+    Dispatch::new(tracing_subscriber::registry().with(ForwardLayer {
+        log: host.log(),
+        max_level: host.max_level(),
+        secrets,
+    }))
 }
 
 /// Makes `dispatch` the default of the current thread for the rest of its life (a runtime's
@@ -51,19 +55,20 @@ fn level_of(level: &Level) -> LogLevel {
 }
 
 struct ForwardLayer {
-    host: HostContext,
+    log: plugin_abi::host::LogCallback,
+    max_level: LogLevel,
     secrets: Vec<String>,
 }
 
 impl<S: Subscriber> Layer<S> for ForwardLayer {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        level_of(metadata.level()) <= self.host.max_level
+        level_of(metadata.level()) <= self.max_level
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let meta = event.metadata();
         let level = level_of(meta.level());
-        if level > self.host.max_level {
+        if level > self.max_level {
             return;
         }
         let mut visitor = MessageVisitor::default();
@@ -76,7 +81,7 @@ impl<S: Subscriber> Layer<S> for ForwardLayer {
             message.push_str(visitor.fields.trim_start());
         }
         let message = scrub(message, &self.secrets);
-        (self.host.log)(level, RStr::from_str(meta.target()), RStr::from_str(&message));
+        (self.log)(level, RStr::from_str(meta.target()), RStr::from_str(&message));
     }
 }
 

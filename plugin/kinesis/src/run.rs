@@ -7,9 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use abi_stable::std_types::{RNone, ROption, RResult, RSome, RString};
+use abi_stable::std_types::{RNone, ROption, RResult, RSome};
 use futures::StreamExt;
-use plugin_abi::{envelope::ListingStatus, fqn, guard, PluginError, Record, RecordKind, RecordStream};
+use plugin_abi::{
+    entity_type::TOPIC, envelope::ListingStatus, fqn, guard, PluginError, Record, RecordKind, RecordStream,
+};
 use tokio::sync::mpsc;
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
@@ -92,12 +94,9 @@ impl Drop for Run {
     }
 }
 
-fn record(kind: RecordKind, entity: &str, payload: &impl serde::Serialize) -> Record {
-    Record {
-        kind,
-        entity: RString::from(entity),
-        payload: RString::from(serde_json::to_string(payload).expect("payloads serialise")),
-    }
+/// A record about a topic of the run's service (or, for a listing status, about the service).
+fn record(kind: RecordKind, fqn: &[&str], body: &impl serde::Serialize) -> Record {
+    Record::new(kind, TOPIC, fqn, body)
 }
 
 /// What the listing half of a run found out.
@@ -148,6 +147,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let mut outcomes = std::pin::pin!(outcomes);
 
     let mut status = ListingStatus::default();
+    let service = settings.source.service_name.as_str();
     while let Some(outcome) = outcomes.next().await {
         match outcome {
             Outcome::Topic { name, request, sample, warnings } => {
@@ -156,13 +156,13 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
                     tracing::warn!("{w}");
                     status.warnings.push(w);
                 }
-                if out.send(Ok(record(RecordKind::Topic, &name, &request))).await.is_err() {
+                if out.send(Ok(record(RecordKind::Entity, &[service, &name], &request))).await.is_err() {
                     return; // the host dropped the stream: stop here
                 }
-                status.topics_emitted += 1;
+                status.emitted += 1;
                 if let Some(messages) = sample {
                     let payload = serde_json::json!({ "messages": messages });
-                    if out.send(Ok(record(RecordKind::TopicSampleData, &name, &payload))).await.is_err() {
+                    if out.send(Ok(record(RecordKind::SampleData, &[service, &name], &payload))).await.is_err() {
                         return;
                     }
                     status.samples_emitted += 1;
@@ -171,7 +171,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             Outcome::NotATopic { name, warning } => {
                 tracing::warn!("{warning}");
                 status.warnings.push(warning);
-                status.not_yet_topics.push(name);
+                status.not_yet.push(name);
             }
             Outcome::Unreadable { name, warning } => {
                 tracing::warn!("{warning}");
@@ -192,18 +192,18 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         Err(e) => Listing { listed: 0, filtered: 0, failure: Some(format!("the listing task failed: {e}")) },
     };
     status.api_calls = client.calls();
-    status.streams_listed = listing.listed;
-    status.streams_filtered = listing.filtered;
+    status.listed = listing.listed;
+    status.filtered = listing.filtered;
     status.complete = listing.failure.is_none();
     status.reason = listing.failure;
     tracing::info!(
-        listed = status.streams_listed,
-        filtered = status.streams_filtered,
-        topics = status.topics_emitted,
+        listed = status.listed,
+        filtered = status.filtered,
+        topics = status.emitted,
         complete = status.complete,
         "listing finished"
     );
-    let _ = out.send(Ok(record(RecordKind::ListingStatus, "", &status))).await;
+    let _ = out.send(Ok(record(RecordKind::ListingStatus, &[service], &status))).await;
 }
 
 /// What became of one listed (and kept) stream.
@@ -272,7 +272,7 @@ async fn prepare(
             Outcome::Topic { name, request, sample: Some(texts), warnings: sample.warnings }
         }
         // Deleted since it was described: gone, like a stream that vanished before.
-        Err(e) if e.kind == plugin_abi::ErrorKind::NotFound => Outcome::Vanished { name },
+        Err(e) if e.is(plugin_abi::ErrorKind::NotFound) => Outcome::Vanished { name },
         Err(e) => {
             let warning =
                 format!("could not read sample data of stream '{name}' (the topic is kept without it): {}", e.message);

@@ -131,7 +131,7 @@ impl Sampler {
                     }
                     records.extend(read.records);
                 }
-                Err(e) if e.kind == ErrorKind::NotFound => return Err(e),
+                Err(e) if e.is(ErrorKind::NotFound) => return Err(e),
                 Err(e) => {
                     failures += 1;
                     sample.warnings.push(format!("stream '{stream}', shard {shard}: {}", e.message));

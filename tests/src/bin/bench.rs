@@ -379,8 +379,8 @@ fn print_table(rows: &[(String, bool, Figures, Option<Figures>)], streams: usize
 
 /// Plugin load, manifest and schema calls, and the per-record cost of crossing the ABI.
 fn abi_figures(plugin: &Path) -> Result<()> {
-    use abi_stable::std_types::{RNone, ROption, RResult, RSome, RString};
-    use plugin_abi::{PluginError, Record, RecordKind, RecordStream, RecordStream_TO, SourcePluginRef};
+    use abi_stable::std_types::{RNone, ROption, RResult, RSome};
+    use plugin_abi::{Manifest, PluginError, Record, RecordKind, RecordStream, RecordStream_TO, SourcePluginRef};
 
     let t = Instant::now();
     let header = abi_stable::library::lib_header_from_path(plugin).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -388,6 +388,7 @@ fn abi_figures(plugin: &Path) -> Result<()> {
     let load = t.elapsed();
     let t = Instant::now();
     let manifest = module.manifest()().into_result().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let manifest: Manifest = serde_json::from_str(manifest.as_str())?;
     let manifest_time = t.elapsed();
     let t = Instant::now();
     let schema = module.config_schema()().into_result().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -397,7 +398,7 @@ fn abi_figures(plugin: &Path) -> Result<()> {
     // a topic-sized payload each time.
     struct Synthetic {
         left: u64,
-        payload: RString,
+        record: Record,
     }
     impl RecordStream for Synthetic {
         fn next(&mut self) -> RResult<ROption<Record>, PluginError> {
@@ -405,11 +406,7 @@ fn abi_figures(plugin: &Path) -> Result<()> {
                 return RResult::ROk(RNone);
             }
             self.left -= 1;
-            RResult::ROk(RSome(Record {
-                kind: RecordKind::Topic,
-                entity: RString::from("bench-00001"),
-                payload: self.payload.clone(),
-            }))
+            RResult::ROk(RSome(self.record.clone()))
         }
     }
     let payload = json!({"name": "bench-00001", "service": "bench", "partitions": 2, "retentionTime": 86400000.0,
@@ -417,13 +414,13 @@ fn abi_figures(plugin: &Path) -> Result<()> {
         "topicConfig": {"streamArn": "arn:aws:kinesis:us-east-1:000000000000:stream/bench-00001", "streamStatus": "ACTIVE"}});
     let n = 1_000_000u64;
     let mut stream = RecordStream_TO::from_value(
-        Synthetic { left: n, payload: RString::from(payload.to_string()) },
+        Synthetic { left: n, record: Record::new(RecordKind::Entity, "topic", &["bench", "bench-00001"], &payload) },
         abi_stable::sabi_trait::TD_Opaque,
     );
     let t = Instant::now();
     let mut bytes = 0usize;
     while let RResult::ROk(RSome(r)) = stream.next() {
-        bytes += r.payload.len();
+        bytes += r.body.len();
     }
     let per_record = t.elapsed().as_nanos() as f64 / n as f64;
     println!(
