@@ -29,6 +29,8 @@ pub struct ResolvedEdge<'a> {
     pub to: (&'a str, &'a str),
     pub pipeline: Option<(&'a str, &'a str)>,
     pub description: Option<&'a str>,
+    /// `lineageDetails.source`, e.g. `PipelineLineage`.
+    pub source: Option<&'a str>,
 }
 
 /// `PUT /v1/lineage` with an AddLineageRequest (`contract/addLineage.json`).
@@ -40,6 +42,9 @@ pub fn add_lineage(edge: &ResolvedEdge<'_>) -> Request {
     }
     if let Some(description) = edge.description {
         details.insert("description".into(), description.into());
+    }
+    if let Some(source) = edge.source {
+        details.insert("source".into(), source.into());
     }
     let mut body = json!({"edge": {"fromEntity": reference(edge.from), "toEntity": reference(edge.to)}});
     if !details.is_empty() {
@@ -56,6 +61,7 @@ pub fn add_lineage_unresolved(edge: &plugin_abi::envelope::LineageEdge) -> Reque
         to: ("{toEntity.id}", &edge.to.entity_type),
         pipeline: edge.pipeline.as_ref().map(|p| ("{pipeline.id}", p.entity_type.as_str())),
         description: edge.description.as_deref(),
+        source: edge.source.as_deref(),
     });
     let mut resolve = json!({
         "fromEntity": edge.from.fqn_candidates(),
@@ -198,12 +204,13 @@ mod tests {
             to: ("2", "container"),
             pipeline: Some(("3", "pipeline")),
             description: Some("d"),
+            source: Some("PipelineLineage"),
         });
         assert_eq!(r.path, "/v1/lineage");
         assert_eq!(
             r.body,
             json!({"edge": {"fromEntity": {"id": "1", "type": "topic"}, "toEntity": {"id": "2", "type": "container"},
-                "lineageDetails": {"pipeline": {"id": "3", "type": "pipeline"}, "description": "d"}}})
+                "lineageDetails": {"pipeline": {"id": "3", "type": "pipeline"}, "description": "d", "source": "PipelineLineage"}}})
         );
     }
 

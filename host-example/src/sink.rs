@@ -403,6 +403,7 @@ impl Sink for RestSink {
                 to: (id(1), &edge.to.entity_type),
                 pipeline: edge.pipeline.as_ref().map(|p| (id(2), p.entity_type.as_str())),
                 description: edge.description.as_deref(),
+                source: edge.source.as_deref(),
             });
             match self.client.send(&request) {
                 Ok(_) => done.added += 1,

@@ -254,6 +254,8 @@ pub fn demo_streams() -> Vec<StreamSpec> {
 pub struct Built {
     pub host: PathBuf,
     pub plugin: PathBuf,
+    /// The Firehose plugin.
+    pub firehose_plugin: PathBuf,
     /// A fixture plugin built against an older contract (`tests/old-abi-plugin`, 0.9).
     pub old_abi_plugin: PathBuf,
     /// A fixture plugin of contract 1.1 (`tests/v1-abi-plugin`).
@@ -277,9 +279,14 @@ pub fn built() -> Result<Built> {
     let library = |name: &str| {
         profile_dir.join(format!("{}{name}.{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_EXTENSION))
     };
-    let (plugin, old_abi_plugin, v1_abi_plugin, panicking_plugin) =
-        (library("kinesis_plugin"), library("old_abi_plugin"), library("v1_abi_plugin"), library("panicking_plugin"));
-    for p in [&host, &plugin, &old_abi_plugin, &v1_abi_plugin, &panicking_plugin] {
+    let (plugin, firehose_plugin, old_abi_plugin, v1_abi_plugin, panicking_plugin) = (
+        library("kinesis_plugin"),
+        library("firehose_plugin"),
+        library("old_abi_plugin"),
+        library("v1_abi_plugin"),
+        library("panicking_plugin"),
+    );
+    for p in [&host, &plugin, &firehose_plugin, &old_abi_plugin, &v1_abi_plugin, &panicking_plugin] {
         if !p.is_file() {
             bail!("{} is not built: run `cargo build --workspace` first (scripts/test.sh does)", p.display());
         }
@@ -294,7 +301,16 @@ pub fn built() -> Result<Built> {
             );
         }
     }
-    Ok(Built { host, plugin, old_abi_plugin, v1_abi_plugin, newer_contract_plugin, newer_host, panicking_plugin })
+    Ok(Built {
+        host,
+        plugin,
+        firehose_plugin,
+        old_abi_plugin,
+        v1_abi_plugin,
+        newer_contract_plugin,
+        newer_host,
+        panicking_plugin,
+    })
 }
 
 /// A temporary working folder with a plugin directory holding the built plugin beside files
@@ -325,9 +341,13 @@ impl Sandbox {
         if let Some(other) = other_shared_library() {
             std::fs::copy(other, plugin_dir.join(format!("libm-copy.{}", std::env::consts::DLL_EXTENSION)))?;
         }
-        for fixture in
-            [&built.old_abi_plugin, &built.v1_abi_plugin, &built.newer_contract_plugin, &built.panicking_plugin]
-        {
+        for fixture in [
+            &built.firehose_plugin,
+            &built.old_abi_plugin,
+            &built.v1_abi_plugin,
+            &built.newer_contract_plugin,
+            &built.panicking_plugin,
+        ] {
             std::fs::copy(fixture, plugin_dir.join(fixture.file_name().context("file name")?))?;
         }
         std::fs::write(plugin_dir.join(format!("broken.{}", std::env::consts::DLL_EXTENSION)), b"not an ELF file")?;
@@ -489,6 +509,127 @@ pub fn rest_workflow(
         None => serde_json::json!({"hostPort": host_port, "authProvider": "openmetadata"}),
     };
     wf
+}
+
+/// A KinesisFirehose workflow for the emulator at `endpoint` (moto), with a file sink writing
+/// `out.jsonl`; `source_config` is merged into `sourceConfig.config` (the API budget is off:
+/// an emulator), `connection` into `serviceConnection.config`.
+pub fn firehose_workflow(
+    endpoint: &str,
+    service: &str,
+    connection: serde_json::Value,
+    source_config: serde_json::Value,
+) -> serde_json::Value {
+    let mut config = serde_json::json!({"type": "PipelineMetadata", "enforceApiBudget": false});
+    if let (Some(c), Some(extra)) = (config.as_object_mut(), source_config.as_object()) {
+        c.extend(extra.clone());
+    }
+    let mut conn = serde_json::json!({
+        "type": "KinesisFirehose",
+        "awsConfig": {"awsRegion": REGION, "awsAccessKeyId": "test", "awsSecretAccessKey": "test-secret-key", "endPointURL": endpoint}
+    });
+    if let (Some(c), Some(extra)) = (conn.as_object_mut(), connection.as_object()) {
+        c.extend(extra.clone());
+    }
+    serde_json::json!({
+        "source": {
+            "type": "kinesisfirehose",
+            "serviceName": service,
+            "serviceConnection": {"config": conn},
+            "sourceConfig": {"config": config}
+        },
+        "sink": {"type": "file", "config": {"filename": "out.jsonl"}},
+        "workflowConfig": {"openMetadataServerConfig": {"hostPort": "http://localhost:8585/api", "authProvider": "no-auth"}}
+    })
+}
+
+/// A Firehose client for the emulator at `endpoint`.
+pub fn firehose_client(endpoint: &str) -> aws_sdk_firehose::Client {
+    let config = aws_sdk_firehose::Config::builder()
+        .behavior_version(aws_sdk_firehose::config::BehaviorVersion::latest())
+        .region(aws_sdk_firehose::config::Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_firehose::config::Credentials::new(
+            "test",
+            "test-secret-key",
+            None,
+            None,
+            "tests",
+        ))
+        .build();
+    aws_sdk_firehose::Client::from_conf(config)
+}
+
+/// Where a test delivery stream reads from and delivers to.
+pub enum Delivery<'a> {
+    /// From the Kinesis stream with this ARN, to an S3 bucket.
+    KinesisToS3 { stream_arn: &'a str, bucket: &'a str },
+    /// From the Kinesis stream with this ARN, to a Redshift table (`database`, `schema.table`).
+    KinesisToRedshift { stream_arn: &'a str, database: &'a str, table: &'a str },
+    /// Producers write directly; to an S3 bucket.
+    DirectPutToS3 { bucket: &'a str },
+}
+
+/// Creates a delivery stream.
+pub async fn create_delivery_stream(
+    client: &aws_sdk_firehose::Client,
+    name: &str,
+    delivery: Delivery<'_>,
+) -> Result<()> {
+    use aws_sdk_firehose::types::{
+        CompressionFormat, CopyCommand, DeliveryStreamType, ExtendedS3DestinationConfiguration,
+        KinesisStreamSourceConfiguration, RedshiftDestinationConfiguration, S3DestinationConfiguration,
+    };
+    let role = "arn:aws:iam::123456789012:role/firehose";
+    // AWS always describes a compression format; moto only echoes what it was given.
+    let s3 = |bucket: &str| {
+        S3DestinationConfiguration::builder()
+            .role_arn(role)
+            .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+            .compression_format(CompressionFormat::Uncompressed)
+            .build()
+    };
+    let source = |arn: &str| KinesisStreamSourceConfiguration::builder().kinesis_stream_arn(arn).role_arn(role).build();
+    let request = client.create_delivery_stream().delivery_stream_name(name);
+    let request = match delivery {
+        Delivery::KinesisToS3 { stream_arn, bucket } => request
+            .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+            .kinesis_stream_source_configuration(source(stream_arn)?)
+            .extended_s3_destination_configuration(
+                ExtendedS3DestinationConfiguration::builder()
+                    .role_arn(role)
+                    .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+                    .prefix("raw/")
+                    .compression_format(CompressionFormat::Gzip)
+                    .build()?,
+            ),
+        Delivery::KinesisToRedshift { stream_arn, database, table } => request
+            .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+            .kinesis_stream_source_configuration(source(stream_arn)?)
+            .redshift_destination_configuration(
+                RedshiftDestinationConfiguration::builder()
+                    .role_arn(role)
+                    .cluster_jdbcurl(format!(
+                        "jdbc:redshift://cluster.abc.us-east-1.redshift.amazonaws.com:5439/{database}"
+                    ))
+                    .copy_command(CopyCommand::builder().data_table_name(table).build()?)
+                    .username("loader")
+                    .password("loader-password")
+                    .s3_configuration(s3("staging")?)
+                    .build()?,
+            ),
+        Delivery::DirectPutToS3 { bucket } => {
+            request.delivery_stream_type(DeliveryStreamType::DirectPut).extended_s3_destination_configuration(
+                ExtendedS3DestinationConfiguration::builder()
+                    .role_arn(role)
+                    .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+                    .compression_format(CompressionFormat::Uncompressed)
+                    .build()?,
+            )
+        }
+    };
+    request.send().await.with_context(|| format!("CreateDeliveryStream {name}"))?;
+    Ok(())
 }
 
 /// The lines of a JSON-lines file.

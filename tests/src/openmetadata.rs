@@ -1,6 +1,7 @@
 //! An OpenMetadata API stand-in for the tests: the calls the sink makes, with real state
-//! (entities by id and FQN, soft-deletion, deleteStale, paging with `after` cursors, an older
-//! server's 404 for deleteStale), bearer-token checks on every call but the version (as a real
+//! (services of each kind; topics, pipelines, containers and tables by id and FQN, looked up by
+//! FQN; lineage edges between them by id; soft-deletion, deleteStale, paging with `after`
+//! cursors, an older server's 404 for deleteStale), bearer-token checks on every call but the version (as a real
 //! server: `GET /v1/system/version` needs no token), every request body validated against
 //! OpenMetadata's JSON Schemas (`tests/contract/`), refused with 400 and the reason as the
 //! server does, and faults on demand: error statuses with Retry-After, slow answers, connections
@@ -18,9 +19,11 @@ use anyhow::Result;
 use serde_json::{json, Map, Value};
 use tiny_http::{Header, Method, Response, Server};
 
-/// A topic as the stand-in holds it.
+/// An entity (topic, pipeline, container, table) as the stand-in holds it.
 #[derive(Debug, Clone)]
-pub struct Topic {
+pub struct Entity {
+    /// Its collection: `topics`, `pipelines`, `containers`, `tables`.
+    pub collection: String,
     pub id: String,
     pub fqn: String,
     pub service: String,
@@ -31,6 +34,21 @@ pub struct Topic {
     pub deleted: bool,
     pub sample: Option<Value>,
 }
+
+/// Topics are the entities most tests look at.
+pub type Topic = Entity;
+
+/// The collections the stand-in serves, the contract its bodies are checked against (none for
+/// those only other connectors write: the tests seed them), and their services' collection.
+const COLLECTIONS: &[(&str, Option<&str>, &str, &str)] = &[
+    ("topics", Some("createTopic.json"), "messagingServices", "topic"),
+    ("pipelines", Some("createPipeline.json"), "pipelineServices", "pipeline"),
+    ("containers", None, "storageServices", "container"),
+    ("tables", None, "databaseServices", "table"),
+];
+
+const SERVICE_CONTRACTS: &[(&str, &str)] =
+    &[("messagingServices", "createMessagingService.json"), ("pipelineServices", "createPipelineService.json")];
 
 /// A fault the stand-in answers a `PUT /v1/topics` with, instead of handling it.
 #[derive(Debug, Clone)]
@@ -58,8 +76,11 @@ pub struct State {
     pub topic_put_times: Vec<(std::time::Instant, bool)>,
     /// `PUT /v1/topics` of these topic names answer 400.
     pub reject_topics: Vec<String>,
-    pub services: BTreeMap<String, Value>,
-    pub topics: Vec<Topic>,
+    /// By collection (`messagingServices`), then name.
+    pub services: BTreeMap<String, BTreeMap<String, Value>>,
+    pub entities: Vec<Entity>,
+    /// Every lineage edge added, as `PUT /v1/lineage` sent it (one per pair of ends).
+    pub lineage: Vec<Value>,
     /// Every call: method and path (with query).
     pub calls: Vec<(String, String)>,
     next_id: u64,
@@ -67,11 +88,40 @@ pub struct State {
 
 impl State {
     pub fn topic(&self, fqn: &str) -> Option<&Topic> {
-        self.topics.iter().find(|t| t.fqn == fqn)
+        self.entity("topics", fqn)
+    }
+
+    pub fn entity(&self, collection: &str, fqn: &str) -> Option<&Entity> {
+        self.entities.iter().find(|t| t.collection == collection && t.fqn == fqn)
+    }
+
+    pub fn entity_by_id(&self, id: &str) -> Option<&Entity> {
+        self.entities.iter().find(|t| t.id == id)
+    }
+
+    /// The entities of a collection.
+    pub fn of(&self, collection: &str) -> Vec<&Entity> {
+        self.entities.iter().filter(|t| t.collection == collection).collect()
     }
 
     pub fn live_topics(&self) -> Vec<&Topic> {
-        self.topics.iter().filter(|t| !t.deleted).collect()
+        self.of("topics").into_iter().filter(|t| !t.deleted).collect()
+    }
+
+    /// The lineage edges as (from FQN, to FQN, pipeline FQN).
+    pub fn lineage_fqns(&self) -> Vec<(String, String, Option<String>)> {
+        let fqn = |v: &Value| self.entity_by_id(v["id"].as_str().unwrap_or_default()).map(|e| e.fqn.clone());
+        self.lineage
+            .iter()
+            .map(|b| {
+                let e = &b["edge"];
+                (
+                    fqn(&e["fromEntity"]).unwrap_or_default(),
+                    fqn(&e["toEntity"]).unwrap_or_default(),
+                    fqn(&e["lineageDetails"]["pipeline"]),
+                )
+            })
+            .collect()
     }
 
     pub fn calls_to(&self, method: &str, path_prefix: &str) -> usize {
@@ -87,9 +137,10 @@ pub struct StandIn {
 }
 
 struct Contracts {
-    service: jsonschema::Validator,
-    topic: jsonschema::Validator,
+    /// By collection: services' and entities'.
+    create: BTreeMap<&'static str, jsonschema::Validator>,
     sample: jsonschema::Validator,
+    lineage: jsonschema::Validator,
 }
 
 impl StandIn {
@@ -98,10 +149,19 @@ impl StandIn {
         let server = Arc::new(Server::http("127.0.0.1:0").map_err(|e| anyhow::anyhow!("{e}"))?);
         let port = server.server_addr().to_ip().map(|a| a.port()).unwrap_or(0);
         let state = Arc::new(Mutex::new(State { version: "2.0.7".into(), ..Default::default() }));
+        let mut create = BTreeMap::new();
+        for (collection, file) in SERVICE_CONTRACTS {
+            create.insert(*collection, crate::contract(file)?);
+        }
+        for (collection, file, _, _) in COLLECTIONS {
+            if let Some(file) = file {
+                create.insert(*collection, crate::contract(file)?);
+            }
+        }
         let contracts = Arc::new(Contracts {
-            service: crate::contract("createMessagingService.json")?,
-            topic: crate::contract("createTopic.json")?,
+            create,
             sample: crate::contract("topicSampleData.json")?,
+            lineage: crate::contract("addLineage.json")?,
         });
         let token = token.map(|t| format!("Bearer {t}"));
         let threads = (0..4)
@@ -172,8 +232,27 @@ impl StandIn {
     /// A person edits a topic's description in OpenMetadata.
     pub fn curate(&self, fqn: &str, description: &str) {
         let mut state = self.state.lock().unwrap();
-        let topic = state.topics.iter_mut().find(|t| t.fqn == fqn).expect("a topic to curate");
+        let topic =
+            state.entities.iter_mut().find(|t| t.collection == "topics" && t.fqn == fqn).expect("a topic to curate");
         topic.description = Some(description.to_string());
+    }
+
+    /// An entity another connector wrote (a bucket's container, a table), with its service:
+    /// `fqn` is `service.rest`, quoted as OpenMetadata quotes it.
+    pub fn seed(&self, collection: &str, service: &str, fqn: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.next_id += 1;
+        let entity = Entity {
+            collection: collection.into(),
+            id: format!("00000000-0000-0000-0000-{:012}", state.next_id),
+            fqn: fqn.into(),
+            service: quote(service),
+            fields: Map::new(),
+            description: None,
+            deleted: false,
+            sample: None,
+        };
+        state.entities.push(entity);
     }
 }
 
@@ -282,11 +361,11 @@ fn validate(validator: &jsonschema::Validator, body: &Value) -> Option<(u16, Val
     (!errors.is_empty()).then(|| bad_request(format!("[{}]", errors.join(", "))))
 }
 
-fn topic_json(t: &Topic) -> Value {
+fn entity_json(t: &Entity) -> Value {
     let mut v = Value::Object(t.fields.clone());
     v["id"] = t.id.clone().into();
     v["fullyQualifiedName"] = t.fqn.clone().into();
-    v["service"] = json!({"type": "messagingService", "fullyQualifiedName": t.service});
+    v["service"] = json!({"fullyQualifiedName": t.service});
     v["deleted"] = t.deleted.into();
     if let Some(d) = &t.description {
         v["description"] = d.clone().into();
@@ -309,53 +388,121 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Get, ["v1", "system", "version"]) => (200, json!({"version": state.version, "revision": "stand-in"})),
-        (Method::Get, ["v1", "services", "messagingServices", "name", name]) => match state.services.get(&decode(name))
-        {
-            Some(service) => (200, service.clone()),
-            None => (404, json!({"code": 404, "message": format!("messagingService instance for {name} not found")})),
-        },
-        (Method::Put, ["v1", "services", "messagingServices"]) => {
+        (Method::Get, ["v1", "services", kind, "name", name]) => {
+            match state.services.get(*kind).and_then(|s| s.get(&decode(name))) {
+                Some(service) => (200, service.clone()),
+                None => (404, json!({"code": 404, "message": format!("{kind} instance for {name} not found")})),
+            }
+        }
+        (Method::Put, ["v1", "services", kind]) => {
             let body = match json_body() {
                 Ok(b) => b,
                 Err(e) => return e,
             };
-            if let Some(e) = validate(&contracts.service, &body) {
+            let Some(contract) = contracts.create.get(kind) else {
+                return (404, json!({"code": 404, "message": format!("no {kind} here")}));
+            };
+            if let Some(e) = validate(contract, &body) {
                 return e;
             }
             let name = body["name"].as_str().unwrap_or_default().to_string();
-            let created = !state.services.contains_key(&name);
+            let services = state.services.entry(kind.to_string()).or_default();
+            let created = !services.contains_key(&name);
             let mut service = body.clone();
-            service["id"] = format!("svc-{name}").into();
+            service["id"] = format!("svc-{kind}-{name}").into();
             service["fullyQualifiedName"] = quote(&name).into();
-            state.services.insert(name, service.clone());
+            services.insert(name, service.clone());
             (if created { 201 } else { 200 }, service)
         }
-        (Method::Put, ["v1", "topics"]) => {
+        (Method::Put, ["v1", "lineage"]) => {
             let body = match json_body() {
                 Ok(b) => b,
                 Err(e) => return e,
             };
-            if let Some(e) = validate(&contracts.topic, &body) {
+            if let Some(e) = validate(&contracts.lineage, &body) {
                 return e;
             }
-            if state.reject_topics.iter().any(|n| body["name"] == n.as_str()) {
-                return bad_request(format!("topic {} rejected by the test", body["name"]));
+            let edge = &body["edge"];
+            for end in [&edge["fromEntity"], &edge["toEntity"], &edge["lineageDetails"]["pipeline"]] {
+                if end.is_null() {
+                    continue;
+                }
+                let id = end["id"].as_str().unwrap_or_default();
+                match state.entity_by_id(id) {
+                    Some(e) if !e.deleted && COLLECTIONS.iter().any(|c| c.0 == e.collection && c.3 == end["type"]) => {}
+                    _ => {
+                        return (
+                            404,
+                            json!({"code": 404, "message": format!("{} instance for {id} not found", end["type"])}),
+                        )
+                    }
+                }
             }
-            if state.fail_topic_puts > 0 {
-                state.fail_topic_puts -= 1;
-                return (503, json!({"code": 503, "message": "Service Unavailable"}));
+            let same =
+                |b: &Value| b["edge"]["fromEntity"] == edge["fromEntity"] && b["edge"]["toEntity"] == edge["toEntity"];
+            state.lineage.retain(|b| !same(b));
+            state.lineage.push(body.clone());
+            (200, json!({}))
+        }
+        (Method::Put, ["v1", "topics", id, "sampleData"]) => {
+            let body = match json_body() {
+                Ok(b) => b,
+                Err(e) => return e,
+            };
+            if let Some(e) = validate(&contracts.sample, &body) {
+                return e;
             }
+            match state.entities.iter_mut().find(|t| t.collection == "topics" && t.id == *id) {
+                Some(t) => {
+                    t.sample = Some(body);
+                    (200, entity_json(t))
+                }
+                None => (404, json!({"code": 404, "message": format!("topic instance for {id} not found")})),
+            }
+        }
+        (Method::Get, ["v1", collection, "name", fqn]) if collection_of(collection).is_some() => {
+            let fqn = decode(fqn);
+            match state.entities.iter().find(|t| t.collection == *collection && t.fqn == fqn && !t.deleted) {
+                Some(t) => (200, entity_json(t)),
+                None => (404, json!({"code": 404, "message": format!("{collection} instance for {fqn} not found")})),
+            }
+        }
+        (Method::Put, ["v1", collection]) if collection_of(collection).is_some() => {
+            let body = match json_body() {
+                Ok(b) => b,
+                Err(e) => return e,
+            };
+            let Some(contract) = contracts.create.get(collection) else {
+                return bad_request(format!("this stand-in does not take {collection} from connectors"));
+            };
+            if let Some(e) = validate(contract, &body) {
+                return e;
+            }
+            if *collection == "topics" {
+                if state.reject_topics.iter().any(|n| body["name"] == n.as_str()) {
+                    return bad_request(format!("topic {} rejected by the test", body["name"]));
+                }
+                if state.fail_topic_puts > 0 {
+                    state.fail_topic_puts -= 1;
+                    return (503, json!({"code": 503, "message": "Service Unavailable"}));
+                }
+            }
+            let service_kind = collection_of(collection).map(|c| c.2).unwrap_or_default();
             let service = body["service"].as_str().unwrap_or_default().to_string();
-            if !state.services.values().any(|s| s["fullyQualifiedName"] == service.as_str()) {
+            let known = state
+                .services
+                .get(service_kind)
+                .is_some_and(|s| s.values().any(|s| s["fullyQualifiedName"] == service.as_str()));
+            if !known {
                 return (
                     404,
-                    json!({"code": 404, "message": format!("messagingService instance for {service} not found")}),
+                    json!({"code": 404, "message": format!("{service_kind} instance for {service} not found")}),
                 );
             }
             let fqn = format!("{service}.{}", quote(body["name"].as_str().unwrap_or_default()));
             let fields = body.as_object().cloned().unwrap_or_default();
             let description = fields.get("description").and_then(Value::as_str).map(str::to_string);
-            if let Some(t) = state.topics.iter_mut().find(|t| t.fqn == fqn) {
+            if let Some(t) = state.entities.iter_mut().find(|t| t.collection == *collection && t.fqn == fqn) {
                 for (k, v) in fields {
                     if k != "description" {
                         t.fields.insert(k, v);
@@ -366,10 +513,11 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                     t.description = description;
                 }
                 t.deleted = false;
-                return (200, topic_json(t));
+                return (200, entity_json(t));
             }
             state.next_id += 1;
-            let topic = Topic {
+            let entity = Entity {
+                collection: collection.to_string(),
                 id: format!("00000000-0000-0000-0000-{:012}", state.next_id),
                 fqn,
                 service,
@@ -378,27 +526,11 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 deleted: false,
                 sample: None,
             };
-            let answer = topic_json(&topic);
-            state.topics.push(topic);
+            let answer = entity_json(&entity);
+            state.entities.push(entity);
             (201, answer)
         }
-        (Method::Put, ["v1", "topics", id, "sampleData"]) => {
-            let body = match json_body() {
-                Ok(b) => b,
-                Err(e) => return e,
-            };
-            if let Some(e) = validate(&contracts.sample, &body) {
-                return e;
-            }
-            match state.topics.iter_mut().find(|t| t.id == *id) {
-                Some(t) => {
-                    t.sample = Some(body);
-                    (200, topic_json(t))
-                }
-                None => (404, json!({"code": 404, "message": format!("topic instance for {id} not found")})),
-            }
-        }
-        (Method::Delete, ["v1", "topics", "deleteStale"]) => {
+        (Method::Delete, ["v1", collection, "deleteStale"]) if collection_of(collection).is_some() => {
             if state.legacy {
                 return (404, json!({"code": 404, "message": "HTTP 404 Not Found"}));
             }
@@ -410,29 +542,33 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
             let seen: Vec<&str> =
                 body["seenFqns"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
             let mut deleted = 0;
-            for t in
-                state.topics.iter_mut().filter(|t| t.service == scope && !t.deleted && !seen.contains(&t.fqn.as_str()))
-            {
+            for t in state.entities.iter_mut().filter(|t| {
+                t.collection == *collection && t.service == scope && !t.deleted && !seen.contains(&t.fqn.as_str())
+            }) {
                 t.deleted = true;
                 deleted += 1;
             }
             (200, json!({"deletedCount": deleted}))
         }
-        (Method::Get, ["v1", "topics"]) => {
+        (Method::Get, ["v1", collection]) if collection_of(collection).is_some() => {
             let service = params.get("service").map(|s| quote(s)).unwrap_or_default();
             let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10);
-            let mut topics: Vec<&Topic> = state.topics.iter().filter(|t| t.service == service && !t.deleted).collect();
-            topics.sort_by(|a, b| a.fqn.cmp(&b.fqn));
+            let mut entities: Vec<&Entity> = state
+                .entities
+                .iter()
+                .filter(|t| t.collection == *collection && t.service == service && !t.deleted)
+                .collect();
+            entities.sort_by(|a, b| a.fqn.cmp(&b.fqn));
             let start =
                 params.get("after").and_then(|a| a.strip_prefix("cursor-")).and_then(|n| n.parse().ok()).unwrap_or(0);
-            let page: Vec<Value> = topics.iter().skip(start).take(limit).map(|t| topic_json(t)).collect();
-            let mut paging = json!({"total": topics.len()});
-            if start + limit < topics.len() {
+            let page: Vec<Value> = entities.iter().skip(start).take(limit).map(|t| entity_json(t)).collect();
+            let mut paging = json!({"total": entities.len()});
+            if start + limit < entities.len() {
                 paging["after"] = format!("cursor-{}", start + limit).into();
             }
             (200, json!({"data": page, "paging": paging}))
         }
-        (Method::Delete, ["v1", "topics", id]) => {
+        (Method::Delete, ["v1", collection, id]) if collection_of(collection).is_some() => {
             if params.get("hardDelete").map(String::as_str) != Some("false") {
                 return bad_request("this stand-in only soft-deletes".into());
             }
@@ -442,16 +578,23 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 }
                 *left -= 1;
             }
-            match state.topics.iter_mut().find(|t| t.id == *id) {
+            match state.entities.iter_mut().find(|t| t.collection == *collection && t.id == *id) {
                 Some(t) => {
                     t.deleted = true;
-                    (200, topic_json(t))
+                    (200, entity_json(t))
                 }
-                None => (404, json!({"code": 404, "message": format!("topic instance for {id} not found")})),
+                None => (404, json!({"code": 404, "message": format!("{collection} instance for {id} not found")})),
             }
         }
         _ => (404, json!({"code": 404, "message": format!("HTTP 404 Not Found: {method} {path}")})),
     }
+}
+
+/// The collection's row of [`COLLECTIONS`].
+fn collection_of(
+    collection: &str,
+) -> Option<&'static (&'static str, Option<&'static str>, &'static str, &'static str)> {
+    COLLECTIONS.iter().find(|c| c.0 == collection)
 }
 
 fn decode(s: &str) -> String {

@@ -44,6 +44,10 @@ pub enum Action {
     },
     /// Answer 200 with this JSON body, as the service would (a malformed page, say).
     Answer(String),
+    /// Forward the call with this request body instead of the client's (say, a smaller page
+    /// `Limit`, as a service may answer fewer names than asked; the emulator does not check
+    /// signatures).
+    ForwardRewritten(String),
 }
 
 pub type Rule = Arc<dyn Fn(&Call) -> Action + Send + Sync>;
@@ -250,6 +254,11 @@ async fn serve(
                     body.len()
                 );
                 client.write_all(response.as_bytes()).await?;
+            }
+            Action::ForwardRewritten(new_body) => {
+                let head = with_length(&head_text, new_body.len());
+                let response = forward(&mut upstream_conn, upstream, &head, new_body.as_bytes()).await?;
+                client.write_all(&response).await?;
             }
             Action::Forward { delay } => {
                 if !delay.is_zero() {

@@ -49,7 +49,7 @@ fn a_throttling_storm_at_every_api_slows_the_run_but_loses_nothing() {
     // A storm at every operation: its first calls throttled, then every tenth, as AWS answers
     // an account whose other applications use up the limits for a while.
     let rule: proxy::Rule = Arc::new(|call: &Call| {
-        if call.nth_of_operation <= 3 || call.nth_of_operation % 10 == 0 {
+        if call.nth_of_operation <= 3 || call.nth_of_operation.is_multiple_of(10) {
             let code = match call.operation.as_str() {
                 "GetRecords" | "GetShardIterator" => "ProvisionedThroughputExceededException",
                 _ => "LimitExceededException",

@@ -63,7 +63,7 @@ fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
     assert!(run.stdout.contains("samples written:   2"), "{}", run.stdout);
     {
         let state = om.state.lock().unwrap();
-        let service = &state.services["kinesis_prod"];
+        let service = &state.services["messagingServices"]["kinesis_prod"];
         assert_eq!(service["serviceType"], "Kinesis");
         assert_eq!(
             service["connection"]["config"]["awsConfig"]["awsSecretAccessKey"], "test-secret-key",
@@ -356,6 +356,6 @@ fn openmetadata_faults_are_retried_and_a_dotted_service_keeps_its_topics() {
         run.stdout
     );
     let state = om.state.lock().unwrap();
-    let deleted: Vec<&str> = state.topics.iter().filter(|t| t.deleted).map(|t| t.fqn.as_str()).collect();
+    let deleted: Vec<&str> = state.of("topics").into_iter().filter(|t| t.deleted).map(|t| t.fqn.as_str()).collect();
     assert_eq!(deleted, vec!["\"kinesis.prod\".t-4"]);
 }

@@ -25,10 +25,10 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 fn order(n: u32) -> String {
     // Field `coupon` only in some records, `amount` an int or a float.
     let mut v = json!({"orderId": n, "customer": {"id": format!("c{}", n % 7), "tier": "gold"}, "items": [{"sku": "a", "qty": 1}]});
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         v["coupon"] = json!("SAVE10");
     }
-    v["amount"] = if n % 2 == 0 { json!(n * 10) } else { json!(f64::from(n) + 0.5) };
+    v["amount"] = if n.is_multiple_of(2) { json!(n * 10) } else { json!(f64::from(n) + 0.5) };
     v.to_string()
 }
 

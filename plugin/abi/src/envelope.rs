@@ -94,6 +94,9 @@ pub struct LineageEdge {
     /// `lineageDetails.description`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// `lineageDetails.source`: how the lineage was found, e.g. `PipelineLineage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// An entity named by type and FQN parts; several candidates when it may live in one of

@@ -14,6 +14,8 @@ use tokio::time::Instant;
 pub trait Api: Copy {
     /// A small number, distinct for each operation of the plugin (its place in a table).
     fn index(self) -> usize;
+    /// The operation's name in AWS's API, e.g. `ListStreams`.
+    fn name(self) -> &'static str;
     /// Calls per second AWS allows per account; `None` when only the overall cap applies
     /// (a limit per resource far above what a run makes, or one paced elsewhere).
     fn per_second(self) -> Option<f64>;
@@ -192,6 +194,14 @@ mod tests {
     impl Api for Op {
         fn index(self) -> usize {
             self as usize
+        }
+
+        fn name(self) -> &'static str {
+            match self {
+                Op::List => "List",
+                Op::Describe => "Describe",
+                Op::Read => "Read",
+            }
         }
 
         fn per_second(self) -> Option<f64> {

@@ -8,6 +8,7 @@
 //! - else `profileName`: that profile of the shared config and credentials files (a profile
 //!   that assumes a role included);
 //! - else the default provider chain.
+//!
 //! `assumeRoleArn` then assumes that role on top of them, through STS (never the service's
 //! endpoint), with `assumeRoleSessionName` and `assumeRoleSourceIdentity`. Credentials are
 //! resolved once at start and reused until shortly before they expire, then renewed.

@@ -31,9 +31,10 @@ pub enum Api {
 impl Api {
     pub const ALL: [Api; 5] =
         [Api::ListStreams, Api::DescribeStreamSummary, Api::ListShards, Api::GetShardIterator, Api::GetRecords];
+}
 
-    /// The operation's name in AWS's API.
-    pub fn name(self) -> &'static str {
+impl plugin_aws::budget::Api for Api {
+    fn name(self) -> &'static str {
         match self {
             Api::ListStreams => "ListStreams",
             Api::DescribeStreamSummary => "DescribeStreamSummary",
@@ -42,9 +43,7 @@ impl Api {
             Api::GetRecords => "GetRecords",
         }
     }
-}
 
-impl plugin_aws::budget::Api for Api {
     fn index(self) -> usize {
         self as usize
     }

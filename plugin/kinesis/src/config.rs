@@ -9,14 +9,10 @@ use plugin_abi::PluginError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::filter::TopicFilter;
+use plugin_aws::filter::NameFilter;
 
+pub use plugin_aws::config::{FilterPattern, CONNECTION_PATH, SOURCE_CONFIG_PATH};
 pub use plugin_aws::credentials::{AwsCredentials, Secret};
-
-/// Where the sample/ingestion settings live in the workflow, for error messages.
-pub const SOURCE_CONFIG_PATH: &str = "/sourceConfig/config";
-/// Where the connection lives in the workflow, for error messages.
-pub const CONNECTION_PATH: &str = "/serviceConnection/config";
 
 /// The `source` block of a Kinesis ingestion workflow.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -93,22 +89,6 @@ pub struct KinesisConnection {
 #[schemars(title = "KinesisType", description = "Service type.")]
 pub enum KinesisType {
     Kinesis,
-}
-
-/// OpenMetadata's `FilterPattern`: regular expressions (Python syntax) matched at the start of
-/// a name, case-insensitively.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "FilterPattern", description = "Regex to only fetch entities that matches the pattern.")]
-pub struct FilterPattern {
-    /// List of strings/regex patterns to match and include only database entities that match.
-    #[serde(default)]
-    #[schemars(title = "Includes")]
-    pub includes: Option<Vec<String>>,
-    /// List of strings/regex patterns to match and exclude only database entities that match.
-    #[serde(default)]
-    #[schemars(title = "Excludes")]
-    pub excludes: Option<Vec<String>>,
 }
 
 /// OpenMetadata's `MessagingServiceMetadataPipeline`, plus the plugin's optional settings.
@@ -276,7 +256,7 @@ pub const SECRET_FIELDS: &[&str] = &["awsSecretAccessKey", "awsSessionToken"];
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub source: SourceConfig,
-    pub filter: TopicFilter,
+    pub filter: NameFilter,
 }
 
 impl Settings {
@@ -301,17 +281,13 @@ pub fn parse(json: &str) -> Result<Settings, PluginError> {
     if let Some(first) = problems(&source).into_iter().next() {
         return Err(first);
     }
-    let pipeline = &source.source_config.config;
     // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
-    let (pattern, at) = match (&pipeline.topic_filter_pattern, &source.service_connection.config.topic_filter_pattern) {
-        (Some(p), _) => (Some(p), format!("{SOURCE_CONFIG_PATH}/topicFilterPattern")),
-        (None, Some(p)) => (Some(p), format!("{CONNECTION_PATH}/topicFilterPattern")),
-        (None, None) => (None, String::new()),
-    };
-    let filter = match pattern {
-        Some(p) => TopicFilter::new(p).map_err(|e| PluginError::config(format!("{at}/{}", e.field), e.message))?,
-        None => TopicFilter::default(),
-    };
+    let filter = plugin_aws::config::filter(
+        source.source_config.config.topic_filter_pattern.as_ref(),
+        source.service_connection.config.topic_filter_pattern.as_ref(),
+        "topicFilterPattern",
+        "stream",
+    )?;
     Ok(Settings { source, filter })
 }
 
@@ -326,16 +302,7 @@ pub fn check_all(json: &str) -> Vec<PluginError> {
 
 /// The JSON as a [`SourceConfig`]; an error names the field, never quoting a secret.
 fn deserialize(json: &str) -> Result<SourceConfig, PluginError> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = json_pointer(&e.path().to_string());
-        let message = if SECRET_FIELDS.iter().any(|f| path.ends_with(f)) {
-            "invalid value (a secret: its value is not shown)".to_string()
-        } else {
-            e.inner().to_string()
-        };
-        PluginError::config(path, message)
-    })
+    plugin_aws::config::deserialize(json, SECRET_FIELDS)
 }
 
 /// Every problem of a configuration that deserialized: what the schema cannot express.
@@ -368,47 +335,21 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
             format!("{} is out of range: must be between 0.01 and 1", p.api_budget_share),
         ));
     }
-    if p.max_calls_per_second.is_some_and(|m| !(m >= 0.1)) {
+    if p.max_calls_per_second.is_some_and(|m| m.is_nan() || m < 0.1) {
         problems.push(PluginError::config(format!("{SOURCE_CONFIG_PATH}/maxCallsPerSecond"), "must be at least 0.1"));
     }
-    for (field, value, min, max) in ranges {
-        if value < min || value > max {
-            problems.push(PluginError::config(
-                format!("{SOURCE_CONFIG_PATH}/{field}"),
-                format!("{value} is out of range: must be between {min} and {max}"),
-            ));
-        }
-    }
+    problems.extend(
+        ranges
+            .into_iter()
+            .filter_map(|(field, value, min, max)| plugin_aws::config::out_of_range(field, value, min, max)),
+    );
     // Every filter pattern, the connection's default too.
-    let pipeline = &source.source_config.config;
-    for (pattern, at) in [
-        (&pipeline.topic_filter_pattern, format!("{SOURCE_CONFIG_PATH}/topicFilterPattern")),
-        (&source.service_connection.config.topic_filter_pattern, format!("{CONNECTION_PATH}/topicFilterPattern")),
-    ] {
-        if let Some(p) = pattern {
-            problems.extend(
-                TopicFilter::problems(p)
-                    .into_iter()
-                    .map(|e| PluginError::config(format!("{at}/{}", e.field), e.message)),
-            );
-        }
-    }
+    problems.extend(plugin_aws::config::filter_problems(
+        source.source_config.config.topic_filter_pattern.as_ref(),
+        source.service_connection.config.topic_filter_pattern.as_ref(),
+        "topicFilterPattern",
+    ));
     problems
-}
-
-/// `serviceConnection.config.awsConfig` → `/serviceConnection/config/awsConfig`.
-fn json_pointer(serde_path: &str) -> String {
-    if serde_path == "." || serde_path.is_empty() {
-        return "/".to_string();
-    }
-    serde_path
-        .split('.')
-        .map(|seg| {
-            // serde_path_to_error writes list indices as `[3]`.
-            let seg = seg.replace('[', "/").replace(']', "");
-            format!("/{}", seg.trim_start_matches('/'))
-        })
-        .collect()
 }
 
 #[cfg(test)]

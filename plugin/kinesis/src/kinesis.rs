@@ -2,7 +2,6 @@
 //! how their failures map to plugin errors.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_kinesis::{
@@ -17,51 +16,42 @@ use aws_sdk_kinesis::{
 };
 use plugin_abi::{ErrorKind, PluginError};
 
-use plugin_aws::retry::Reachability;
+use plugin_aws::metered::Metered;
 
 use crate::budget::{Api, Budget, ShardPacer};
 
-/// A run's Kinesis: the client, its API budget, and how many calls of each operation it made.
+/// A run's Kinesis: the client, and its calls metered (budget, reachability, counts).
 #[derive(Clone)]
 pub struct Kinesis {
     client: Client,
-    budget: Arc<Budget>,
-    calls: Arc<[AtomicU64; 5]>,
-    /// Where Kinesis is, and whether it has proved unreachable.
-    reach: Reachability,
+    metered: Metered<Api>,
 }
 
 impl Kinesis {
     pub fn new(client: Client, budget: Arc<Budget>, endpoint: String) -> Self {
-        Kinesis { client, budget, calls: Arc::new(Default::default()), reach: Reachability::new(endpoint) }
+        Kinesis { client, metered: Metered::new(&Api::ALL, budget, endpoint) }
     }
 
-    /// Waits for the call's turn under the budget; refuses it at once when the endpoint has
-    /// proved unreachable.
     async fn turn(&self, api: Api) -> Result<(), PluginError> {
-        self.reach.check(api.name())?;
-        self.budget.acquire(api).await;
-        self.calls[api as usize].fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.metered.turn(api).await
     }
 
-    /// The plugin error for a failed call, noting an endpoint that cannot be reached.
     fn failed<E, R>(&self, operation: &str, err: &SdkError<E, R>) -> PluginError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        self.reach.failed(operation, err)
+        self.metered.failed(operation, err)
     }
 
     /// Calls made so far, by operation.
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        Api::ALL.iter().map(|api| (api.name().to_string(), self.calls[*api as usize].load(Ordering::Relaxed))).collect()
+        self.metered.calls()
     }
 
     /// A pacer for the reads of one shard (AWS limits those per shard).
     pub fn shard_pacer(&self) -> ShardPacer {
-        crate::budget::shard_pacer(&self.budget)
+        crate::budget::shard_pacer(self.metered.budget())
     }
 
     /// The pages of the account's stream names.
@@ -211,7 +201,7 @@ impl StreamPages {
                 }
                 let e = self.kinesis.failed("ListStreams", &e);
                 let message = if e.is(ErrorKind::Connection) {
-                    format!("page {page_number}: cannot reach {}: {}", self.kinesis.reach.endpoint(), e.message)
+                    format!("page {page_number}: cannot reach {}: {}", self.kinesis.metered.endpoint(), e.message)
                 } else {
                     format!("page {page_number}: {}", e.message)
                 };

@@ -16,10 +16,8 @@ pub mod aws;
 pub mod budget;
 pub mod config;
 pub mod decode;
-pub mod filter;
 pub mod infer;
 pub mod kinesis;
-pub mod logging;
 pub mod run;
 pub mod sample;
 pub mod test_connection;
@@ -58,7 +56,7 @@ extern "C" fn ffi_test_connection(config: RStr<'_>, host: HostContextRef) -> RRe
             Ok(s) => s,
             Err(e) => return RResult::RErr(e),
         };
-        let log = logging::dispatch(host, settings.secrets());
+        let log = plugin_aws::logging::dispatch(host, settings.secrets());
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
             Err(e) => return RResult::RErr(PluginError::internal(format!("could not start a runtime: {e}"))),
@@ -75,7 +73,7 @@ extern "C" fn ffi_open(config: RStr<'_>, host: HostContextRef) -> RResult<Record
             Ok(s) => s,
             Err(e) => return RResult::RErr(e),
         };
-        let log = logging::dispatch(host, settings.secrets());
+        let log = plugin_aws::logging::dispatch(host, settings.secrets());
         if let Some(info) = host.info() {
             tracing::dispatcher::with_default(&log, || {
                 tracing::debug!("run opened by {} {} (contract {})", info.host, info.version, info.contract)

@@ -1,17 +1,12 @@
 //! One ingestion run: list the streams, filter them, describe the kept ones concurrently, and
-//! hand the host one record at a time through a bounded channel.
-//!
-//! The run owns its tokio runtime (a cdylib cannot share the host's). Dropping the
-//! [`RecordStream`] shuts that runtime down, which cancels every call still in flight.
+//! hand the host one record at a time (through `plugin_aws::run`, which owns the runtime).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use abi_stable::std_types::{RNone, ROption, RResult, RSome};
 use futures::StreamExt;
-use plugin_abi::{
-    entity_type::TOPIC, envelope::ListingStatus, fqn, guard, PluginError, Record, RecordKind, RecordStream,
-};
+use plugin_abi::{entity_type::TOPIC, envelope::ListingStatus, fqn, PluginError, Record, RecordKind};
+use plugin_aws::run::{Item, Run};
 use tokio::sync::mpsc;
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
@@ -22,76 +17,9 @@ use crate::kinesis::Kinesis;
 use crate::sample::{SampleSettings, Sampler};
 use crate::topic::{create_topic_request, CreateTopicRequest};
 
-/// Records waiting for the host; the run pauses when the host falls behind.
-const RECORD_BUFFER: usize = 64;
-
-type Item = Result<Record, PluginError>;
-
-/// The host's handle on a run.
-pub struct Run {
-    records: mpsc::Receiver<Item>,
-    runtime: Option<tokio::runtime::Runtime>,
-    ended: bool,
-}
-
-/// Starts a run in the background and returns at once. `log` is where the run's events go:
-/// every thread of the run's runtime takes it as its default.
+/// Starts a run in the background and returns at once. `log` is where the run's events go.
 pub fn start(settings: Settings, log: tracing::Dispatch) -> Result<Run, PluginError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("kinesis-plugin")
-        .on_thread_start(move || crate::logging::adopt(&log))
-        .enable_all()
-        .build()
-        .map_err(|e| PluginError::internal(format!("could not start the plugin's runtime: {e}")))?;
-    let (tx, rx) = mpsc::channel(RECORD_BUFFER);
-    runtime.spawn(async move {
-        // The work runs in a task of its own so that a panic in it becomes an error record
-        // instead of a silently ended stream.
-        let errors = tx.clone();
-        let work = tokio::spawn(produce(Arc::new(settings), tx));
-        if let Err(e) = work.await {
-            if e.is_panic() {
-                let message = plugin_abi::error::panic_message(&*e.into_panic());
-                let _ = errors.send(Err(PluginError::internal(format!("the plugin panicked: {message}")))).await;
-            }
-        }
-    });
-    Ok(Run { records: rx, runtime: Some(runtime), ended: false })
-}
-
-impl RecordStream for Run {
-    fn next(&mut self) -> RResult<ROption<Record>, PluginError> {
-        guard(|| {
-            if self.ended {
-                return RResult::ROk(RNone);
-            }
-            match self.records.blocking_recv() {
-                Some(Ok(record)) => RResult::ROk(RSome(record)),
-                Some(Err(e)) => {
-                    self.ended = true;
-                    RResult::RErr(e)
-                }
-                None => {
-                    self.ended = true;
-                    RResult::ROk(RNone)
-                }
-            }
-        })
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        // The host drops the stream through the boundary: nothing may unwind out of here.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.records.close();
-            if let Some(rt) = self.runtime.take() {
-                // Cancels every task; a blocked SDK call is abandoned rather than awaited.
-                rt.shutdown_timeout(Duration::from_millis(500));
-            }
-        }));
-    }
+    plugin_aws::run::start("kinesis-plugin", log, move |out| produce(Arc::new(settings), out))
 }
 
 /// A record about a topic of the run's service (or, for a listing status, about the service).

@@ -209,7 +209,7 @@ fn budget_warning(settings: &SampleSettings) -> String {
 /// The newest `size` messages of the kept records of all shards, newest first. A KPL record
 /// holds several messages, its last one the newest.
 fn newest_messages(mut records: Vec<Kept>, size: usize, limits: &Limits) -> Vec<Message> {
-    records.sort_by(|a, b| (b.arrival_ms, b.shard, b.position).cmp(&(a.arrival_ms, a.shard, a.position)));
+    records.sort_by_key(|r| std::cmp::Reverse((r.arrival_ms, r.shard, r.position)));
     let mut messages = Vec::with_capacity(size);
     for record in records {
         if messages.len() >= size {
@@ -422,7 +422,7 @@ impl ShardReader<'_> {
         self.check_bounds()?;
         let n = self.settings.size;
         let left = self.settings.max_bytes_per_shard.saturating_sub(self.bytes);
-        let by_bytes = if self.largest_record == 0 { usize::MAX } else { (left / self.largest_record).max(1) as usize };
+        let by_bytes = left.checked_div(self.largest_record).map_or(usize::MAX, |n| n.max(1) as usize);
         let asked = want.min(by_bytes).clamp(1, MAX_RECORDS_PER_CALL);
         self.pace.wait().await;
         self.calls += 1;

@@ -4,6 +4,7 @@
 //! 2. latency: a proxy holding each call 20 ms, as a region's round trip;
 //! 3. region: the same, plus AWS's Kinesis limits enforced as AWS does (token buckets; over a
 //!    limit, the 400 error AWS sends), with the plugin's budget at 100% of them.
+//!
 //! Each with and without sample data. It prints wall time, streams/s, calls by operation,
 //! throttled calls, peak RSS, the ratio to the reference, and (region) the ratio to the floor.
 //! Also: plugin load and manifest/schema call times, and the per-record cost of the ABI.

@@ -1,4 +1,4 @@
-//! OpenMetadata's topic filter: `includes` / `excludes` lists of Python regular expressions,
+//! OpenMetadata's filter patterns (`topicFilterPattern`, `pipelineFilterPattern`, …): `includes` / `excludes` lists of Python regular expressions,
 //! each matched at the start of the name (Python `re.match`: anchored at the start, not the
 //! end), case-insensitively. A name is kept when it matches some include (or there are no
 //! includes) and matches no exclude.
@@ -9,9 +9,12 @@ use crate::config::FilterPattern;
 
 /// A compiled [`FilterPattern`].
 #[derive(Debug, Clone, Default)]
-pub struct TopicFilter {
+pub struct NameFilter {
     includes: Vec<Pattern>,
     excludes: Vec<Pattern>,
+    /// For messages: the option (`topicFilterPattern`) and what it filters (`stream`).
+    option: String,
+    noun: String,
 }
 
 /// One compiled pattern, with what the user wrote and where, for errors.
@@ -23,7 +26,7 @@ struct Pattern {
 }
 
 /// A pattern that could not decide whether it matches a name (fancy-regex's backtracking
-/// limit). Deciding either way could drop a stream, and soft-delete its topic: the run stops.
+/// limit). Deciding either way could drop an object, and soft-delete its entity: the run stops.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchError {
     pub message: String,
@@ -36,7 +39,7 @@ pub struct PatternError {
     pub message: String,
 }
 
-impl TopicFilter {
+impl NameFilter {
     pub fn new(pattern: &FilterPattern) -> Result<Self, PatternError> {
         let compile = |list: &Option<Vec<String>>, name: &str| -> Result<Vec<Pattern>, PatternError> {
             list.iter()
@@ -56,10 +59,20 @@ impl TopicFilter {
                 })
                 .collect()
         };
-        Ok(TopicFilter {
+        Ok(NameFilter {
             includes: compile(&pattern.includes, "includes")?,
             excludes: compile(&pattern.excludes, "excludes")?,
+            option: "filter pattern".into(),
+            noun: "name".into(),
         })
+    }
+
+    /// The same filter, naming itself in messages as the `option` (`topicFilterPattern`) that
+    /// filters `noun`s (`stream`).
+    pub fn named(mut self, option: &str, noun: &str) -> Self {
+        self.option = option.into();
+        self.noun = noun.into();
+        self
     }
 
     /// Every pattern that does not compile, not only the first.
@@ -81,13 +94,13 @@ impl TopicFilter {
         problems
     }
 
-    /// Whether a stream with this name becomes a topic; an error when a pattern cannot tell.
+    /// Whether the object with this name is kept; an error when a pattern cannot tell.
     pub fn keeps(&self, name: &str) -> Result<bool, MatchError> {
         let matches = |p: &Pattern| {
             p.regex.is_match(name).map_err(|e| MatchError {
                 message: format!(
-                    "topicFilterPattern {} '{}' could not be matched against stream '{name}': {e}",
-                    p.field, p.written
+                    "{} {} '{}' could not be matched against {} '{name}': {e}",
+                    self.option, p.field, p.written, self.noun
                 ),
             })
         };
@@ -114,7 +127,7 @@ impl TopicFilter {
 mod tests {
     use super::*;
 
-    fn filter(includes: &[&str], excludes: &[&str]) -> TopicFilter {
+    fn filter(includes: &[&str], excludes: &[&str]) -> NameFilter {
         let list = |v: &[&str]| {
             if v.is_empty() {
                 None
@@ -122,7 +135,7 @@ mod tests {
                 Some(v.iter().map(|s| s.to_string()).collect())
             }
         };
-        TopicFilter::new(&FilterPattern { includes: list(includes), excludes: list(excludes) }).unwrap()
+        NameFilter::new(&FilterPattern { includes: list(includes), excludes: list(excludes) }).unwrap()
     }
 
     #[test]
@@ -178,17 +191,18 @@ mod tests {
     #[test]
     fn a_pattern_that_cannot_decide_is_an_error_naming_pattern_and_stream() {
         // A backreference makes fancy-regex backtrack; nested quantifiers make that blow up.
-        let f = filter(&[r"(a|aa)+(\1)*b"], &[]);
+        let f = filter(&[r"(a|aa)+(\1)*b"], &[]).named("topicFilterPattern", "stream");
         let name = "a".repeat(60);
         let e = f.keeps(&name).unwrap_err();
-        assert!(e.message.contains(r"includes/0 '(a|aa)+(\1)*b'"), "{}", e.message);
+        assert!(e.message.contains(r"topicFilterPattern includes/0 '(a|aa)+(\1)*b'"), "{}", e.message);
+        assert!(e.message.contains(&format!("stream '{name}'")), "{}", e.message);
         assert!(e.message.contains(&name), "{}", e.message);
         assert!(f.keeps("aab").unwrap());
     }
 
     #[test]
     fn an_invalid_pattern_is_an_error_naming_its_place() {
-        let e = TopicFilter::new(&FilterPattern { includes: None, excludes: Some(vec!["ok".into(), "[".into()]) })
+        let e = NameFilter::new(&FilterPattern { includes: None, excludes: Some(vec!["ok".into(), "[".into()]) })
             .unwrap_err();
         assert_eq!(e.field, "excludes/1");
         assert!(e.message.contains("'['"));

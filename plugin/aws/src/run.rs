@@ -1,0 +1,89 @@
+//! A run as the host sees it: a [`RecordStream`] fed by the plugin's own tokio runtime through a
+//! bounded channel. Dropping the stream shuts that runtime down, which cancels every call still
+//! in flight. (A cdylib cannot share the host's runtime: each has its own copy of tokio.)
+
+use std::future::Future;
+use std::time::Duration;
+
+use abi_stable::std_types::{RNone, ROption, RResult, RSome};
+use plugin_abi::{guard, PluginError, Record, RecordStream};
+use tokio::sync::mpsc;
+
+/// Records waiting for the host; the run pauses when the host falls behind.
+const RECORD_BUFFER: usize = 64;
+
+/// What a run's work sends: a record, or the error that ends the run.
+pub type Item = Result<Record, PluginError>;
+
+/// The host's handle on a run.
+pub struct Run {
+    records: mpsc::Receiver<Item>,
+    runtime: Option<tokio::runtime::Runtime>,
+    ended: bool,
+}
+
+/// Starts `work` on a runtime of its own (threads named `thread_name`) and returns at once.
+/// `log` is where the run's events go: every thread of the runtime takes it as its default.
+/// `work` sends its records to the sender it is given and stops when a send fails (the host
+/// dropped the stream).
+pub fn start<W, F>(thread_name: &str, log: tracing::Dispatch, work: W) -> Result<Run, PluginError>
+where
+    W: FnOnce(mpsc::Sender<Item>) -> F,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(thread_name)
+        .on_thread_start(move || crate::logging::adopt(&log))
+        .enable_all()
+        .build()
+        .map_err(|e| PluginError::internal(format!("could not start the plugin's runtime: {e}")))?;
+    let (tx, rx) = mpsc::channel(RECORD_BUFFER);
+    let errors = tx.clone();
+    let work = work(tx);
+    runtime.spawn(async move {
+        // The work runs in a task of its own so that a panic in it becomes an error record
+        // instead of a silently ended stream.
+        if let Err(e) = tokio::spawn(work).await {
+            if e.is_panic() {
+                let message = plugin_abi::error::panic_message(&*e.into_panic());
+                let _ = errors.send(Err(PluginError::internal(format!("the plugin panicked: {message}")))).await;
+            }
+        }
+    });
+    Ok(Run { records: rx, runtime: Some(runtime), ended: false })
+}
+
+impl RecordStream for Run {
+    fn next(&mut self) -> RResult<ROption<Record>, PluginError> {
+        guard(|| {
+            if self.ended {
+                return RResult::ROk(RNone);
+            }
+            match self.records.blocking_recv() {
+                Some(Ok(record)) => RResult::ROk(RSome(record)),
+                Some(Err(e)) => {
+                    self.ended = true;
+                    RResult::RErr(e)
+                }
+                None => {
+                    self.ended = true;
+                    RResult::ROk(RNone)
+                }
+            }
+        })
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        // The host drops the stream through the boundary: nothing may unwind out of here.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.records.close();
+            if let Some(rt) = self.runtime.take() {
+                // Cancels every task; a blocked SDK call is abandoned rather than awaited.
+                rt.shutdown_timeout(Duration::from_millis(500));
+            }
+        }));
+    }
+}

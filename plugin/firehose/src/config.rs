@@ -1,0 +1,455 @@
+//! The configuration the plugin accepts: the `source` block of an OpenMetadata workflow for
+//! KinesisFirehose, field for field as OpenMetadata 2.0 accepts it
+//! (`kinesisFirehoseConnection.json`, `pipelineServiceMetadataPipeline.json`: same names, same
+//! defaults, unknown fields rejected), plus the API budget settings the Kinesis plugin has too.
+//!
+//! The JSON Schema of these types (`schema/firehose-plugin-config.schema.json`) is what hosts
+//! validate against and what UIs render forms from.
+
+use plugin_abi::PluginError;
+use plugin_aws::filter::NameFilter;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use plugin_aws::config::{FilterPattern, CONNECTION_PATH, SOURCE_CONFIG_PATH};
+pub use plugin_aws::credentials::AwsCredentials;
+
+/// The `source` block of a KinesisFirehose ingestion workflow.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(
+    title = "Kinesis Firehose source",
+    description = "The `source` block of an OpenMetadata ingestion workflow for Amazon Data Firehose delivery streams."
+)]
+pub struct SourceConfig {
+    /// Source type: `kinesisfirehose`.
+    #[serde(rename = "type")]
+    #[schemars(title = "Source Type")]
+    pub source_type: String,
+    /// Name of the pipeline service in OpenMetadata that the pipelines belong to.
+    #[schemars(title = "Service Name", length(min = 1, max = 256))]
+    pub service_name: String,
+    /// Connection to Firehose.
+    #[schemars(title = "Service Connection")]
+    pub service_connection: ServiceConnection,
+    /// What the ingestion does.
+    #[schemars(title = "Source Config")]
+    pub source_config: SourceConfigWrapper,
+}
+
+/// `serviceConnection`: wraps the connection config.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Service Connection", description = "Connection to the pipeline service.")]
+pub struct ServiceConnection {
+    /// The Kinesis Firehose connection.
+    #[schemars(title = "Kinesis Firehose Connection")]
+    pub config: KinesisFirehoseConnection,
+}
+
+/// `sourceConfig`: wraps the pipeline config.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Source Config", description = "Settings of the metadata ingestion pipeline.")]
+pub struct SourceConfigWrapper {
+    /// The pipeline metadata settings.
+    #[schemars(title = "Pipeline Metadata Pipeline")]
+    pub config: PipelineMetadata,
+}
+
+/// OpenMetadata's `KinesisFirehoseConnection`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "KinesisFirehoseConnection", description = "Kinesis Firehose Connection Config")]
+pub struct KinesisFirehoseConnection {
+    /// Service Type
+    #[serde(rename = "type", default = "firehose_type")]
+    #[schemars(title = "Service Type")]
+    pub connection_type: Option<KinesisFirehoseType>,
+    /// AWS credentials and region.
+    #[schemars(title = "AWS Credentials Configuration")]
+    pub aws_config: AwsCredentials,
+    /// Name of the messaging service (e.g. the Kinesis service) whose topics are the sources of
+    /// this service's delivery streams: lineage starts there.
+    #[serde(default)]
+    #[schemars(title = "Messaging Service Name")]
+    pub messaging_service_name: Option<String>,
+    /// Regex to only fetch delivery streams that match the pattern. Used when the pipeline's
+    /// own `sourceConfig.config.pipelineFilterPattern` is not set.
+    #[serde(default)]
+    #[schemars(title = "Default Pipeline Filter Pattern")]
+    pub pipeline_filter_pattern: Option<FilterPattern>,
+    /// Supports Metadata Extraction.
+    #[serde(default = "some_true")]
+    #[schemars(title = "Supports Metadata Extraction")]
+    pub supports_metadata_extraction: Option<bool>,
+}
+
+/// The only connection type this plugin takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "KinesisFirehoseType", description = "Service type.")]
+pub enum KinesisFirehoseType {
+    KinesisFirehose,
+}
+
+/// OpenMetadata's `LineageInformation`: the services where lineage ends are looked up.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "LineageInformation", description = "Details required to generate Lineage")]
+pub struct LineageInformation {
+    /// Database services (e.g. Redshift, Snowflake) whose tables may be destinations.
+    #[serde(default)]
+    #[schemars(title = "Database Service Names List")]
+    pub db_service_names: Option<Vec<String>>,
+    /// Storage services (S3) whose containers (buckets) may be destinations.
+    #[serde(default)]
+    #[schemars(title = "Storage Service Names List")]
+    pub storage_service_names: Option<Vec<String>>,
+    /// Messaging services (Kinesis, Kafka) whose topics may be sources, after the connection's
+    /// `messagingServiceName`.
+    #[serde(default)]
+    #[schemars(title = "Messaging Service Names List")]
+    pub messaging_service_names: Option<Vec<String>>,
+}
+
+/// OpenMetadata's `PipelineServiceMetadataPipeline`, plus the plugin's optional settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "PipelineServiceMetadataPipeline", description = "PipelineService Metadata Pipeline Configuration.")]
+pub struct PipelineMetadata {
+    /// Pipeline type
+    #[serde(rename = "type", default = "pipeline_metadata_type")]
+    #[schemars(title = "Pipeline Type")]
+    pub pipeline_type: Option<PipelineMetadataConfigType>,
+    /// Add lineage edges from each delivery stream's source topic to its destinations, with the
+    /// delivery stream as the pipeline that carries the data.
+    #[serde(default = "some_true")]
+    #[schemars(title = "Include Lineage")]
+    pub include_lineage: Option<bool>,
+    /// Accepted for OpenMetadata's workflows; delivery streams have no owners, so it changes
+    /// nothing.
+    #[serde(default = "some_true")]
+    #[schemars(title = "Include Owners")]
+    pub include_owners: Option<bool>,
+    /// Accepted for OpenMetadata's workflows; delivery streams have no owners, so it changes
+    /// nothing.
+    #[serde(default)]
+    #[schemars(title = "Ownership Update Mode")]
+    pub ownership_update_mode: Option<OwnershipUpdateMode>,
+    /// Regex to only fetch delivery streams that match the pattern.
+    #[serde(default)]
+    #[schemars(title = "Pipeline Filter Pattern")]
+    pub pipeline_filter_pattern: Option<FilterPattern>,
+    /// Where lineage ends are looked up.
+    #[serde(default)]
+    #[schemars(title = "Lineage Information")]
+    pub lineage_information: Option<LineageInformation>,
+    /// Replacing lineage is not supported: edges are added and existing ones kept; a run with
+    /// this set says so in a warning.
+    #[serde(default = "some_false")]
+    #[schemars(title = "Override Lineage")]
+    pub override_lineage: Option<bool>,
+    /// Optional configuration to soft delete pipelines in OpenMetadata if the source delivery
+    /// streams are deleted (only after a complete listing, in a run without errors).
+    #[serde(default = "some_true")]
+    #[schemars(title = "Mark Deleted Pipelines")]
+    pub mark_deleted_pipelines: Option<bool>,
+    /// Accepted for OpenMetadata's workflows; delivery stream tags are not read yet, so it
+    /// changes nothing.
+    #[serde(default = "some_true")]
+    #[schemars(title = "Include Tags")]
+    pub include_tags: Option<bool>,
+    /// Accepted for OpenMetadata's workflows; every delivery stream is deployed, so it changes
+    /// nothing.
+    #[serde(default = "some_true")]
+    #[schemars(title = "Include Un-Deployed Pipelines")]
+    pub include_un_deployed_pipelines: Option<bool>,
+    /// Accepted for OpenMetadata's workflows; delivery streams have no run history, so it
+    /// changes nothing.
+    #[serde(default = "some_one")]
+    #[schemars(title = "Status Lookback Days")]
+    pub status_lookback_days: Option<i64>,
+    /// Accepted for OpenMetadata's workflows. Requests carry the description the source gives;
+    /// OpenMetadata keeps a description a person wrote when a bot sends another.
+    #[serde(default = "some_false")]
+    #[schemars(title = "Override Metadata")]
+    pub override_metadata: Option<bool>,
+    /// Plugin setting (not part of OpenMetadata's schema): how many DescribeDeliveryStream calls
+    /// may be in flight at once.
+    #[serde(default = "default_describe_concurrency")]
+    #[schemars(title = "Describe Concurrency", range(min = 1, max = 256))]
+    pub describe_concurrency: u32,
+    /// Plugin setting (not part of OpenMetadata's schema): the share (0.01–1) of AWS's published
+    /// per-account Firehose limits this run may use (ListDeliveryStreams 5/s,
+    /// DescribeDeliveryStream 20/s); the rest is left to the account's other users.
+    #[serde(default = "default_api_budget_share")]
+    #[schemars(title = "API Budget Share", range(min = 0.01, max = 1.0))]
+    pub api_budget_share: f64,
+    /// Plugin setting (not part of OpenMetadata's schema): a cap on all Firehose calls of the
+    /// run, per second, on top of the per-API budget. Unset: no cap beyond the budget.
+    #[serde(default)]
+    #[schemars(title = "Max Calls per Second", range(min = 0.1))]
+    pub max_calls_per_second: Option<f64>,
+    /// Plugin setting (not part of OpenMetadata's schema): pace calls under AWS's published
+    /// limits (on by default). Turn it off only for an emulator, never for an AWS account.
+    #[serde(default = "default_true")]
+    #[schemars(title = "Enforce API Budget")]
+    pub enforce_api_budget: bool,
+}
+
+/// The only pipeline type this plugin takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "PipelineMetadataConfigType", description = "Pipeline Source Config Metadata Pipeline type")]
+pub enum PipelineMetadataConfigType {
+    PipelineMetadata,
+}
+
+/// OpenMetadata's `OwnershipUpdateMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "OwnershipUpdateMode")]
+pub enum OwnershipUpdateMode {
+    Replace,
+    Append,
+}
+
+fn firehose_type() -> Option<KinesisFirehoseType> {
+    Some(KinesisFirehoseType::KinesisFirehose)
+}
+fn pipeline_metadata_type() -> Option<PipelineMetadataConfigType> {
+    Some(PipelineMetadataConfigType::PipelineMetadata)
+}
+fn some_true() -> Option<bool> {
+    Some(true)
+}
+fn some_false() -> Option<bool> {
+    Some(false)
+}
+fn some_one() -> Option<i64> {
+    Some(1)
+}
+fn default_true() -> bool {
+    true
+}
+fn default_describe_concurrency() -> u32 {
+    8
+}
+fn default_api_budget_share() -> f64 {
+    0.8
+}
+
+/// The JSON Schema of [`SourceConfig`].
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(SourceConfig)).expect("a schema is JSON")
+}
+
+/// The names of the fields that hold secrets, wherever they appear.
+pub const SECRET_FIELDS: &[&str] = &["awsSecretAccessKey", "awsSessionToken"];
+
+/// A parsed and checked configuration, ready to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub source: SourceConfig,
+    pub filter: NameFilter,
+}
+
+impl Settings {
+    pub fn aws(&self) -> &AwsCredentials {
+        &self.source.service_connection.config.aws_config
+    }
+
+    pub fn pipeline(&self) -> &PipelineMetadata {
+        &self.source.source_config.config
+    }
+
+    /// Every secret value in the configuration, for redaction of anything the plugin emits.
+    pub fn secrets(&self) -> Vec<String> {
+        self.aws().secrets()
+    }
+
+    pub fn include_lineage(&self) -> bool {
+        self.pipeline().include_lineage.unwrap_or(true)
+    }
+
+    /// The messaging services where a source topic is looked up: the connection's
+    /// `messagingServiceName`, then `lineageInformation.messagingServiceNames`.
+    pub fn messaging_services(&self) -> Vec<String> {
+        let first = self.source.service_connection.config.messaging_service_name.iter().cloned();
+        let more = self.lineage().and_then(|l| l.messaging_service_names.clone()).unwrap_or_default();
+        dedup(first.chain(more))
+    }
+
+    /// Where an S3 destination's bucket is looked up.
+    pub fn storage_services(&self) -> Vec<String> {
+        dedup(self.lineage().and_then(|l| l.storage_service_names.clone()).unwrap_or_default())
+    }
+
+    /// Where a Redshift or Snowflake destination's table is looked up.
+    pub fn db_services(&self) -> Vec<String> {
+        dedup(self.lineage().and_then(|l| l.db_service_names.clone()).unwrap_or_default())
+    }
+
+    fn lineage(&self) -> Option<&LineageInformation> {
+        self.pipeline().lineage_information.as_ref()
+    }
+}
+
+/// Non-empty names, each once, in order.
+fn dedup(names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let name = name.trim().to_string();
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Parses the JSON the host passes and checks what the schema cannot express.
+/// Errors name the field by its JSON path and never quote a secret.
+pub fn parse(json: &str) -> Result<Settings, PluginError> {
+    let source = deserialize(json)?;
+    if let Some(first) = problems(&source).into_iter().next() {
+        return Err(first);
+    }
+    // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
+    let filter = plugin_aws::config::filter(
+        source.source_config.config.pipeline_filter_pattern.as_ref(),
+        source.service_connection.config.pipeline_filter_pattern.as_ref(),
+        "pipelineFilterPattern",
+        "delivery stream",
+    )?;
+    Ok(Settings { source, filter })
+}
+
+/// Every problem of the configuration the plugin can find without connecting, each naming
+/// its field: the first that keeps it from being read at all, else every check that fails.
+pub fn check_all(json: &str) -> Vec<PluginError> {
+    match deserialize(json) {
+        Ok(source) => problems(&source),
+        Err(e) => vec![e],
+    }
+}
+
+fn deserialize(json: &str) -> Result<SourceConfig, PluginError> {
+    plugin_aws::config::deserialize(json, SECRET_FIELDS)
+}
+
+/// Every problem of a configuration that deserialized: what the schema cannot express.
+fn problems(source: &SourceConfig) -> Vec<PluginError> {
+    let mut problems = Vec::new();
+    if !source.source_type.eq_ignore_ascii_case("kinesisfirehose") {
+        problems.push(PluginError::config(
+            "/type",
+            format!("this plugin reads Kinesis Firehose; the source type is '{}'", source.source_type),
+        ));
+    }
+    if source.service_name.trim().is_empty() {
+        problems.push(PluginError::config("/serviceName", "the service name is empty"));
+    }
+    problems.extend(source.service_connection.config.aws_config.problems());
+    let p = &source.source_config.config;
+    problems.extend(plugin_aws::config::out_of_range("describeConcurrency", p.describe_concurrency.into(), 1, 256));
+    if !(0.01..=1.0).contains(&p.api_budget_share) {
+        problems.push(PluginError::config(
+            format!("{SOURCE_CONFIG_PATH}/apiBudgetShare"),
+            format!("{} is out of range: must be between 0.01 and 1", p.api_budget_share),
+        ));
+    }
+    if p.max_calls_per_second.is_some_and(|m| m.is_nan() || m < 0.1) {
+        problems.push(PluginError::config(format!("{SOURCE_CONFIG_PATH}/maxCallsPerSecond"), "must be at least 0.1"));
+    }
+    problems.extend(plugin_aws::config::filter_problems(
+        p.pipeline_filter_pattern.as_ref(),
+        source.service_connection.config.pipeline_filter_pattern.as_ref(),
+        "pipelineFilterPattern",
+    ));
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal() -> serde_json::Value {
+        json!({
+            "type": "kinesisfirehose",
+            "serviceName": "aws_firehose_production",
+            "serviceConnection": {"config": {"type": "KinesisFirehose", "awsConfig": {"awsRegion": "us-east-1"}}},
+            "sourceConfig": {"config": {"type": "PipelineMetadata"}}
+        })
+    }
+
+    #[test]
+    fn the_example_workflow_source_parses_with_openmetadata_defaults() {
+        let s = parse(&minimal().to_string()).unwrap();
+        assert_eq!(s.pipeline().include_lineage, Some(true));
+        assert_eq!(s.pipeline().mark_deleted_pipelines, Some(true));
+        assert_eq!(s.pipeline().status_lookback_days, Some(1));
+        assert!(s.messaging_services().is_empty());
+        assert!(s.filter.keeps("anything").unwrap());
+    }
+
+    #[test]
+    fn lineage_services_come_from_the_connection_then_lineage_information_each_once() {
+        let mut v = minimal();
+        v["serviceConnection"]["config"]["messagingServiceName"] = json!("kinesis_prod");
+        v["sourceConfig"]["config"]["lineageInformation"] = json!({
+            "messagingServiceNames": ["kinesis_dev", "kinesis_prod", " "],
+            "storageServiceNames": ["s3_prod"],
+            "dbServiceNames": ["redshift_prod"]
+        });
+        let s = parse(&v.to_string()).unwrap();
+        assert_eq!(s.messaging_services(), ["kinesis_prod", "kinesis_dev"]);
+        assert_eq!(s.storage_services(), ["s3_prod"]);
+        assert_eq!(s.db_services(), ["redshift_prod"]);
+    }
+
+    #[test]
+    fn every_problem_is_named_by_its_path() {
+        let mut v = minimal();
+        v["type"] = json!("kinesis");
+        v["serviceConnection"]["config"]["awsConfig"]["awsRegion"] = json!("us-east-1a");
+        v["sourceConfig"]["config"]["pipelineFilterPattern"] = json!({"includes": ["("]});
+        v["sourceConfig"]["config"]["describeConcurrency"] = json!(0);
+        let paths: Vec<String> = check_all(&v.to_string()).into_iter().map(|e| e.field.unwrap().to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/type",
+                "/serviceConnection/config/awsConfig/awsRegion",
+                "/sourceConfig/config/describeConcurrency",
+                "/sourceConfig/config/pipelineFilterPattern/includes/0"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_and_secrets_never_shown() {
+        let mut v = minimal();
+        v["sourceConfig"]["config"]["includeLineages"] = json!(true);
+        let e = parse(&v.to_string()).unwrap_err();
+        assert_eq!(e.field.unwrap().as_str(), "/sourceConfig/config/includeLineages");
+        let mut v = minimal();
+        v["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] = json!(12345);
+        let e = parse(&v.to_string()).unwrap_err();
+        assert!(!e.message.contains("12345"), "{}", e.message);
+    }
+
+    /// `schema/firehose-plugin-config.schema.json` is what the code generates.
+    #[test]
+    fn the_checked_in_schema_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/firehose-plugin-config.schema.json");
+        let generated = serde_json::to_string_pretty(&schema()).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == generated,
+            "schema/firehose-plugin-config.schema.json differs from the code; regenerate it with `UPDATE_SCHEMA=1 cargo test -p firehose-plugin`"
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! One ingestion run: list the delivery streams page by page, filter them, describe the kept
+//! ones concurrently (under the API budget), and hand the host a pipeline record for each, its
+//! lineage edges, and, last, the listing status of the service's pipelines.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use plugin_abi::{
+    entity_type::PIPELINE,
+    envelope::{LineageEdge, ListingStatus},
+    PluginError, Record, RecordKind,
+};
+use plugin_aws::run::{Item, Run};
+use tokio::sync::mpsc;
+
+use crate::config::Settings;
+use crate::firehose::{DeliveryStream, Firehose};
+use crate::pipeline::{create_pipeline_request, lineage_edges, LineageServices};
+
+/// Pages a listing may take before it is judged to be going round in circles.
+const MAX_PAGES: u32 = 100_000;
+
+/// Starts a run in the background and returns at once. `log` is where the run's events go.
+pub fn start(settings: Settings, log: tracing::Dispatch) -> Result<Run, PluginError> {
+    plugin_aws::run::start("firehose-plugin", log, move |out| produce(Arc::new(settings), out))
+}
+
+/// What the listing half of a run found out.
+struct Listing {
+    listed: u64,
+    filtered: u64,
+    failure: Option<String>,
+}
+
+async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
+    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
+    let client = match crate::aws::firehose(settings.aws(), budget.clone(), crate::aws::Retries::Run(budget)).await {
+        Ok(client) => client,
+        Err(e) => {
+            let _ = out.send(Err(e)).await;
+            return;
+        }
+    };
+    let service = settings.source.service_name.clone();
+    let mut status = ListingStatus::default();
+    if settings.pipeline().override_lineage == Some(true) {
+        status
+            .warnings
+            .push("overrideLineage is not supported: lineage edges are added, existing ones are kept".into());
+    }
+    let (names_tx, names_rx) = mpsc::unbounded_channel::<String>();
+    let lister = {
+        let (client, settings) = (client.clone(), settings.clone());
+        tokio::spawn(async move { list(&client, &settings, names_tx).await })
+    };
+    let names = futures::stream::unfold(names_rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
+    let described = names
+        .map(|name| {
+            let client = client.clone();
+            async move {
+                let result = client.describe(&name).await;
+                (name, result)
+            }
+        })
+        .buffer_unordered(settings.pipeline().describe_concurrency as usize);
+    let mut described = std::pin::pin!(described);
+    let services = LineageServices {
+        messaging: settings.messaging_services(),
+        storage: settings.storage_services(),
+        database: settings.db_services(),
+    };
+    let region = settings.aws().aws_region.clone();
+    while let Some((name, result)) = described.next().await {
+        let ds = match result {
+            Ok(Some(ds)) => ds,
+            Ok(None) => {
+                let warning = format!("delivery stream '{name}' was deleted while the run read it; skipped");
+                tracing::warn!("{warning}");
+                status.warnings.push(warning);
+                status.vanished.push(name);
+                continue;
+            }
+            Err(e) => {
+                let warning = format!("delivery stream '{name}' could not be described: {}", e.message);
+                tracing::warn!("{warning}");
+                status.warnings.push(warning);
+                status.unresolved.push(name);
+                continue;
+            }
+        };
+        let edges = if settings.include_lineage() {
+            lineage_edges(&service, &ds, &services, &mut status.warnings)
+        } else {
+            Vec::new()
+        };
+        if send(&out, &service, &region, &ds, edges, &mut status).await.is_err() {
+            return; // the host dropped the stream: stop here
+        }
+    }
+    let listing = match lister.await {
+        Ok(listing) => listing,
+        Err(e) => Listing { listed: 0, filtered: 0, failure: Some(format!("the listing task failed: {e}")) },
+    };
+    status.api_calls = client.calls();
+    status.listed = listing.listed;
+    status.filtered = listing.filtered;
+    status.complete = listing.failure.is_none();
+    status.reason = listing.failure;
+    tracing::info!(
+        listed = status.listed,
+        filtered = status.filtered,
+        pipelines = status.emitted,
+        lineage = status.lineage_emitted,
+        complete = status.complete,
+        "listing finished"
+    );
+    let _ = out.send(Ok(Record::new(RecordKind::ListingStatus, PIPELINE, &[&service], &status))).await;
+}
+
+/// A pipeline's records: the pipeline, then its lineage edges.
+async fn send(
+    out: &mpsc::Sender<Item>,
+    service: &str,
+    region: &str,
+    ds: &DeliveryStream,
+    edges: Vec<LineageEdge>,
+    status: &mut ListingStatus,
+) -> Result<(), ()> {
+    let request = create_pipeline_request(service, region, ds);
+    tracing::debug!(pipeline = %ds.name, destinations = ds.destinations.len(), "pipeline");
+    let fqn = [service, ds.name.as_str()];
+    out.send(Ok(Record::new(RecordKind::Entity, PIPELINE, &fqn, &request))).await.map_err(|_| ())?;
+    status.emitted += 1;
+    for edge in edges {
+        out.send(Ok(Record::new(RecordKind::Lineage, PIPELINE, &fqn, &edge))).await.map_err(|_| ())?;
+        status.lineage_emitted += 1;
+    }
+    Ok(())
+}
+
+/// Lists every delivery stream (ListDeliveryStreams, `HasMoreDeliveryStreams` +
+/// `ExclusiveStartDeliveryStreamName`), sending the names the filter keeps.
+async fn list(client: &Firehose, settings: &Settings, kept: mpsc::UnboundedSender<String>) -> Listing {
+    let mut listing = Listing { listed: 0, filtered: 0, failure: None };
+    let mut after: Option<String> = None;
+    let mut previous_page: Vec<String> = Vec::new();
+    for page_number in 1..=MAX_PAGES {
+        let (names, more) = match client.list_page(after.as_deref()).await {
+            Ok(page) => page,
+            Err(e) => {
+                let failure = format!("ListDeliveryStreams page {page_number}: {}", e.message);
+                tracing::error!("listing delivery streams failed: {failure}");
+                listing.failure = Some(failure);
+                return listing;
+            }
+        };
+        let broken = if more && names.is_empty() {
+            Some("it promised more delivery streams but held none")
+        } else if !names.is_empty() && names == previous_page {
+            Some("it repeated the previous page")
+        } else {
+            None
+        };
+        if let Some(why) = broken {
+            listing.failure = Some(format!("ListDeliveryStreams page {page_number} cannot be followed: {why}"));
+            return listing;
+        }
+        tracing::debug!(delivery_streams = names.len(), "ListDeliveryStreams page");
+        for name in &names {
+            listing.listed += 1;
+            match settings.filter.keeps(name) {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!(delivery_stream = %name, "filtered out");
+                    listing.filtered += 1;
+                    continue;
+                }
+                Err(e) => {
+                    listing.failure = Some(e.message);
+                    return listing;
+                }
+            }
+            if kept.send(name.clone()).is_err() {
+                listing.failure = Some("the run was stopped".into());
+                return listing;
+            }
+        }
+        if !more {
+            return listing;
+        }
+        after = names.last().cloned();
+        previous_page = names;
+    }
+    listing.failure = Some(format!("ListDeliveryStreams went on for more than {MAX_PAGES} pages"));
+    listing
+}

@@ -1,0 +1,108 @@
+//! The test-connection report, shaped like OpenMetadata's TestConnectionResult: one step per
+//! permission the connector needs (and the AssumeRole step when a role is configured).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use plugin_abi::PluginError;
+use plugin_aws::check::{result, Check, Step};
+
+pub use plugin_aws::check::TestConnectionResult;
+
+use crate::config::Settings;
+use crate::firehose::Firehose;
+
+/// Runs the steps in order; a step whose input an earlier step could not give is skipped.
+pub async fn run(settings: &Settings) -> TestConnectionResult {
+    let assume = settings.aws().assume_role_arn.as_deref().filter(|a| !a.is_empty());
+    let checks = [
+        Check {
+            name: "AssumeRole",
+            permission: "sts:AssumeRole",
+            does: "Assume the configured role",
+            mandatory: true,
+            service: "Firehose",
+        },
+        Check {
+            name: "GetPipelines",
+            permission: "firehose:ListDeliveryStreams",
+            does: "List the account's delivery streams",
+            mandatory: true,
+            service: "Firehose",
+        },
+        Check {
+            name: "GetPipeline",
+            permission: "firehose:DescribeDeliveryStream",
+            does: "Describe a delivery stream",
+            mandatory: true,
+            service: "Firehose",
+        },
+    ];
+    let [assume_check, list, describe] = &checks;
+    let mut steps: Vec<Step> = Vec::new();
+    let started = Instant::now();
+    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
+    let client = match crate::aws::firehose(settings.aws(), budget, crate::aws::Retries::Check).await {
+        Ok(client) => {
+            if assume.is_some() {
+                steps.push(
+                    assume_check.passed(started, format!("assumed {}", crate::aws::credential_source(settings.aws()))),
+                );
+            }
+            client
+        }
+        Err(e) => {
+            let first = if assume.is_some() { assume_check } else { list };
+            steps.push(first.failed(started, &e));
+            for c in checks.iter().skip(if assume.is_some() { 1 } else { 2 }) {
+                steps.push(c.skipped("no credentials", Some("ConnectionNotEstablished")));
+            }
+            return result(steps);
+        }
+    };
+    let found = list
+        .run(&mut steps, first_kept(&client, settings), |s| match s {
+            Some(name) => format!("found delivery stream '{name}' (the first the filter keeps)"),
+            None => "no delivery stream kept by the filter".into(),
+        })
+        .await;
+    match found {
+        None => {
+            steps.push(describe.skipped("the delivery streams could not be listed", Some("ConnectionNotEstablished")))
+        }
+        Some(None) => {
+            steps.push(describe.skipped("there is no delivery stream (kept by the filter) to test with", None))
+        }
+        Some(Some(name)) => {
+            describe
+                .run(&mut steps, client.describe(&name), |d| match d {
+                    Some(ds) => {
+                        format!("delivery stream '{name}': {}, {} destination(s)", ds.status, ds.destinations.len())
+                    }
+                    None => format!("delivery stream '{name}' was deleted meanwhile"),
+                })
+                .await;
+        }
+    }
+    result(steps)
+}
+
+/// The first delivery stream the filter keeps, paging as far as needed.
+async fn first_kept(client: &Firehose, settings: &Settings) -> Result<Option<String>, PluginError> {
+    let mut after: Option<String> = None;
+    loop {
+        let (names, more) = client.list_page(after.as_deref()).await?;
+        for name in &names {
+            let keeps = settings.filter.keeps(name).map_err(|e| {
+                PluginError::config(format!("{}/pipelineFilterPattern", crate::config::SOURCE_CONFIG_PATH), e.message)
+            })?;
+            if keeps {
+                return Ok(Some(name.clone()));
+            }
+        }
+        if !more || names.is_empty() {
+            return Ok(None);
+        }
+        after = names.last().cloned();
+    }
+}
