@@ -9,7 +9,7 @@ pub enum Exit {
     /// 0: everything worked.
     Success,
     /// 1: the run (or check) started and something failed: an incomplete listing, a plugin
-    /// error, a topic the sink could not write, the sink's output.
+    /// error, an entity the sink could not write, the sink's output.
     RunFailed,
     /// 2: the input is wrong, found before the run started: the workflow file, the
     /// configuration, the plugin directory, or an OpenMetadata server that cannot be reached or

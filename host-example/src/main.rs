@@ -48,7 +48,7 @@ enum Command {
         /// first starts), each with its own summary; the exit code is the worst of them.
         #[arg(short = 'c', long = "config", value_name = "FILE", required = true)]
         config: Vec<PathBuf>,
-        /// The largest share (0–1) of the service's topics that one run may soft-delete; a run
+        /// The largest share (0–1) of the service's entities of a type that one run may soft-delete; a run
         /// that would delete more deletes none.
         #[arg(long, default_value_t = 0.75, value_name = "SHARE", env = "OM_MAX_DELETE_SHARE")]
         max_delete_share: f64,

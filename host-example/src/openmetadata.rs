@@ -207,7 +207,7 @@ impl Client {
 
     /// Every entity of the type in the service, following `after` cursors: (id, fullyQualifiedName).
     pub fn list_entities(&self, entity: &Entity, service: &str) -> Result<Vec<(String, String)>, CallError> {
-        let mut topics = Vec::new();
+        let mut entities = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let mut path = format!("{}?service={}&limit=100", entity.collection, encode(service));
@@ -219,12 +219,12 @@ impl Client {
                 if let (Some(id), Some(fqn)) =
                     (t.get("id").and_then(Value::as_str), t.get("fullyQualifiedName").and_then(Value::as_str))
                 {
-                    topics.push((id.to_string(), fqn.to_string()));
+                    entities.push((id.to_string(), fqn.to_string()));
                 }
             }
             match page.pointer("/paging/after").and_then(Value::as_str) {
                 Some(cursor) if !cursor.is_empty() => after = Some(cursor.to_string()),
-                _ => return Ok(topics),
+                _ => return Ok(entities),
             }
         }
     }

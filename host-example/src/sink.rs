@@ -254,7 +254,7 @@ pub struct RestSink {
     jobs: Option<SyncSender<Job>>,
     workers: Vec<JoinHandle<()>>,
     writes: Arc<Mutex<Writes>>,
-    /// Set when the run is interrupted: queued topics are skipped.
+    /// Set when the run is interrupted: queued entities and lineage edges are skipped.
     cancelled: Arc<AtomicBool>,
 }
 
@@ -371,7 +371,8 @@ impl Sink for RestSink {
             if self.cancelled.load(Ordering::SeqCst) {
                 break;
             }
-            let name = format!("{} → {}", describe(&edge.from), describe(&edge.to));
+            let via = edge.pipeline.as_ref().map(|p| format!(" by {}", describe(p))).unwrap_or_default();
+            let name = format!("{} → {}{via}", describe(&edge.from), describe(&edge.to));
             let ends = [Some(&edge.from), Some(&edge.to), edge.pipeline.as_ref()];
             let mut ids: Vec<Option<String>> = Vec::new();
             let mut missing: Vec<String> = Vec::new();
@@ -394,7 +395,7 @@ impl Sink for RestSink {
                 continue;
             }
             if !missing.is_empty() {
-                done.skipped.push(format!("{name}: not in OpenMetadata: {}", missing.join(", ")));
+                done.skipped.push(format!("{name}: {} not in OpenMetadata", missing.join(" and ")));
                 continue;
             }
             let id = |i: usize| ids[i].as_deref().unwrap_or_default();

@@ -160,7 +160,10 @@ fn kinesis_then_firehose_in_one_ingest_write_topics_pipelines_and_the_lineage_be
     assert!(run.stdout.contains("pipelines written: 4 (created 4, updated 0)"), "{}", run.stdout);
     assert!(run.stdout.contains("lineage edges:     2 added, 1 skipped, 0 failed"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("not in OpenMetadata: container s3_prod.archive"),
+        run.stdout.contains(
+            "skipped: topic kinesis_prod.audit → container s3_prod.archive by pipeline firehose_prod.audit-to-archive: \
+             container s3_prod.archive not in OpenMetadata"
+        ),
         "the skipped edge is named: {}",
         run.stdout
     );
