@@ -8,6 +8,7 @@
 pub mod budget;
 pub mod check;
 pub mod config;
+pub mod connector;
 pub mod credentials;
 pub mod errors;
 pub mod filter;

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use abi_stable::std_types::{RNone, ROption, RResult, RSome};
-use plugin_abi::{guard, PluginError, Record, RecordStream};
+use plugin_abi::{envelope::ListingStatus, guard, PluginError, Record, RecordStream};
 use tokio::sync::mpsc;
 
 /// Records waiting for the host; the run pauses when the host falls behind.
@@ -85,5 +85,42 @@ impl Drop for Run {
                 rt.shutdown_timeout(Duration::from_millis(500));
             }
         }));
+    }
+}
+
+/// What the listing half of a run found out.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub listed: u64,
+    pub filtered: u64,
+    /// Why the listing is not complete.
+    pub failure: Option<String>,
+}
+
+impl Listing {
+    /// The listing task's outcome; a task that failed (panicked, was cancelled) is an
+    /// incomplete listing.
+    pub fn of(task: Result<Listing, tokio::task::JoinError>) -> Listing {
+        task.unwrap_or_else(|e| Listing {
+            failure: Some(format!("the listing task failed: {e}")),
+            ..Listing::default()
+        })
+    }
+
+    /// Completes the run's status with the listing and the calls made, and logs it.
+    pub fn finish(self, status: &mut ListingStatus, api_calls: std::collections::BTreeMap<String, u64>) {
+        status.api_calls = api_calls;
+        status.listed = self.listed;
+        status.filtered = self.filtered;
+        status.complete = self.failure.is_none();
+        status.reason = self.failure;
+        tracing::info!(
+            listed = status.listed,
+            filtered = status.filtered,
+            emitted = status.emitted,
+            lineage = status.lineage_emitted,
+            complete = status.complete,
+            "listing finished"
+        );
     }
 }

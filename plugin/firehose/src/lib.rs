@@ -10,9 +10,12 @@ use abi_stable::{
     std_types::{RResult, RStr, RString},
 };
 use plugin_abi::{
-    entity_type, guard, EntityTypeInfo, HostContextRef, Manifest, PluginError, RecordStreamBox, RecordStream_TO,
-    SourcePlugin, SourcePluginRef,
+    entity_type, guard, EntityTypeInfo, HostContextRef, Manifest, PluginError, RecordStreamBox, SourcePlugin,
+    SourcePluginRef,
 };
+use plugin_aws::check::TestConnectionResult;
+use plugin_aws::connector::{self, Connector};
+use plugin_aws::run::Run;
 
 pub mod aws;
 pub mod budget;
@@ -49,50 +52,47 @@ extern "C" fn ffi_config_schema() -> RResult<RString, PluginError> {
     guard(|| RResult::ROk(RString::from(serde_json::to_string_pretty(&config::schema()).expect("JSON"))))
 }
 
+/// The plugin as `plugin_aws::connector` runs it.
+pub struct Firehose;
+
+impl Connector for Firehose {
+    type Settings = config::Settings;
+
+    fn parse(json: &str) -> Result<config::Settings, PluginError> {
+        config::parse(json)
+    }
+
+    fn check_all(json: &str) -> Vec<PluginError> {
+        config::check_all(json)
+    }
+
+    fn secrets(settings: &config::Settings) -> Vec<String> {
+        settings.secrets()
+    }
+
+    async fn test_connection(settings: &config::Settings) -> TestConnectionResult {
+        test_connection::run(settings).await
+    }
+
+    fn start(settings: config::Settings, log: tracing::Dispatch) -> Result<Run, PluginError> {
+        run::start(settings, log)
+    }
+}
+
 extern "C" fn ffi_check_config(config: RStr<'_>) -> RResult<RString, PluginError> {
-    guard(|| {
-        let problems: Vec<serde_json::Value> = config::check_all(config.as_str())
-            .into_iter()
-            .map(|e| serde_json::json!({"path": e.field.as_ref().map_or("/", |f| f.as_str()), "message": e.message.as_str()}))
-            .collect();
-        RResult::ROk(RString::from(serde_json::Value::from(problems).to_string()))
-    })
+    connector::check_config::<Firehose>(config)
 }
 
 extern "C" fn ffi_test_connection(config: RStr<'_>, host: HostContextRef) -> RResult<RString, PluginError> {
-    guard(|| {
-        let settings = match config::parse(config.as_str()) {
-            Ok(s) => s,
-            Err(e) => return RResult::RErr(e),
-        };
-        let log = plugin_aws::logging::dispatch(host, settings.secrets());
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => return RResult::RErr(PluginError::internal(format!("could not start a runtime: {e}"))),
-        };
-        // The test runs on the caller's thread: its events go to this call's host context only.
-        let report = tracing::dispatcher::with_default(&log, || runtime.block_on(test_connection::run(&settings)));
-        RResult::ROk(RString::from(serde_json::to_string(&report).expect("JSON")))
-    })
+    connector::test_connection::<Firehose>(config, host)
 }
 
 extern "C" fn ffi_open(config: RStr<'_>, host: HostContextRef) -> RResult<RecordStreamBox, PluginError> {
-    guard(|| {
-        let settings = match config::parse(config.as_str()) {
-            Ok(s) => s,
-            Err(e) => return RResult::RErr(e),
-        };
-        let log = plugin_aws::logging::dispatch(host, settings.secrets());
-        match run::start(settings, log) {
-            Ok(run) => RResult::ROk(RecordStream_TO::from_value(run, abi_stable::sabi_trait::TD_Opaque)),
-            Err(e) => RResult::RErr(e),
-        }
-    })
+    connector::open::<Firehose>(config, host)
 }
 
-/// Named functions of later contract versions: none yet.
 extern "C" fn ffi_call(function: RStr<'_>, _: RStr<'_>, _: HostContextRef) -> RResult<RString, PluginError> {
-    guard(|| RResult::RErr(plugin_abi::unsupported(function.as_str())))
+    connector::call(function)
 }
 
 /// The plugin's root module, found by hosts through abi_stable's exported header.

@@ -10,7 +10,7 @@ use plugin_abi::{
     envelope::{LineageEdge, ListingStatus},
     PluginError, Record, RecordKind,
 };
-use plugin_aws::run::{Item, Run};
+use plugin_aws::run::{Item, Listing, Run};
 use tokio::sync::mpsc;
 
 use crate::config::Settings;
@@ -23,13 +23,6 @@ const MAX_PAGES: u32 = 100_000;
 /// Starts a run in the background and returns at once. `log` is where the run's events go.
 pub fn start(settings: Settings, log: tracing::Dispatch) -> Result<Run, PluginError> {
     plugin_aws::run::start("firehose-plugin", log, move |out| produce(Arc::new(settings), out))
-}
-
-/// What the listing half of a run found out.
-struct Listing {
-    listed: u64,
-    filtered: u64,
-    failure: Option<String>,
 }
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
@@ -97,23 +90,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             return; // the host dropped the stream: stop here
         }
     }
-    let listing = match lister.await {
-        Ok(listing) => listing,
-        Err(e) => Listing { listed: 0, filtered: 0, failure: Some(format!("the listing task failed: {e}")) },
-    };
-    status.api_calls = client.calls();
-    status.listed = listing.listed;
-    status.filtered = listing.filtered;
-    status.complete = listing.failure.is_none();
-    status.reason = listing.failure;
-    tracing::info!(
-        listed = status.listed,
-        filtered = status.filtered,
-        pipelines = status.emitted,
-        lineage = status.lineage_emitted,
-        complete = status.complete,
-        "listing finished"
-    );
+    Listing::of(lister.await).finish(&mut status, client.calls());
     let _ = out.send(Ok(Record::new(RecordKind::ListingStatus, PIPELINE, &[&service], &status))).await;
 }
 
@@ -141,7 +118,7 @@ async fn send(
 /// Lists every delivery stream (ListDeliveryStreams, `HasMoreDeliveryStreams` +
 /// `ExclusiveStartDeliveryStreamName`), sending the names the filter keeps.
 async fn list(client: &Firehose, settings: &Settings, kept: mpsc::UnboundedSender<String>) -> Listing {
-    let mut listing = Listing { listed: 0, filtered: 0, failure: None };
+    let mut listing = Listing::default();
     let mut after: Option<String> = None;
     let mut previous_page: Vec<String> = Vec::new();
     for page_number in 1..=MAX_PAGES {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use plugin_abi::{entity_type::TOPIC, envelope::ListingStatus, fqn, PluginError, Record, RecordKind};
-use plugin_aws::run::{Item, Run};
+use plugin_aws::run::{Item, Listing, Run};
 use tokio::sync::mpsc;
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
@@ -25,13 +25,6 @@ pub fn start(settings: Settings, log: tracing::Dispatch) -> Result<Run, PluginEr
 /// A record about a topic of the run's service (or, for a listing status, about the service).
 fn record(kind: RecordKind, fqn: &[&str], body: &impl serde::Serialize) -> Record {
     Record::new(kind, TOPIC, fqn, body)
-}
-
-/// What the listing half of a run found out.
-struct Listing {
-    listed: u64,
-    filtered: u64,
-    failure: Option<String>,
 }
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
@@ -115,22 +108,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         }
     }
 
-    let listing = match lister.await {
-        Ok(listing) => listing,
-        Err(e) => Listing { listed: 0, filtered: 0, failure: Some(format!("the listing task failed: {e}")) },
-    };
-    status.api_calls = client.calls();
-    status.listed = listing.listed;
-    status.filtered = listing.filtered;
-    status.complete = listing.failure.is_none();
-    status.reason = listing.failure;
-    tracing::info!(
-        listed = status.listed,
-        filtered = status.filtered,
-        topics = status.emitted,
-        complete = status.complete,
-        "listing finished"
-    );
+    Listing::of(lister.await).finish(&mut status, client.calls());
     let _ = out.send(Ok(record(RecordKind::ListingStatus, &[service], &status))).await;
 }
 
@@ -213,7 +191,7 @@ async fn prepare(
 /// listing as incomplete (the SDK has already retried it), and so does a filter pattern that
 /// cannot decide about a name.
 async fn list_streams(client: &Kinesis, settings: &Settings, kept: mpsc::UnboundedSender<String>) -> Listing {
-    let mut listing = Listing { listed: 0, filtered: 0, failure: None };
+    let mut listing = Listing::default();
     let mut pages = client.stream_pages();
     while let Some(page) = pages.next().await {
         let names = match page {
