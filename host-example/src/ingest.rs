@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::endpoints::{self, Entity};
 use crate::failure::{self, fail, Categorize, Exit};
+use crate::pipeline_status::{Outcome, Reporter};
 use crate::plugins::Plugin;
 use crate::requests::{self, Request};
 use crate::signals::Interrupt;
@@ -43,13 +44,15 @@ pub struct TypeSummary {
     pub status: Option<ListingStatus>,
     /// FQNs of the entities seen (written, or existing but unreadable): never deleted.
     pub seen: Vec<String>,
+    /// Entity records taken from the plugin.
+    pub seen_written: u64,
     /// What happened to entities that were not seen: deleted, or why not.
     pub deletion: String,
 }
 
 impl TypeSummary {
     fn new(entity: &'static Entity) -> Self {
-        TypeSummary { entity, status: None, seen: Vec::new(), deletion: String::new() }
+        TypeSummary { entity, status: None, seen: Vec::new(), seen_written: 0, deletion: String::new() }
     }
 
     fn complete(&self) -> bool {
@@ -70,29 +73,134 @@ pub struct Summary {
     /// The signal that stopped the run.
     pub interrupted: Option<i32>,
     pub warnings: Vec<String>,
+    /// What failed the run as a whole: the plugin failed, a listing was cut short, the sink
+    /// could not go on.
     pub errors: Vec<String>,
+    /// Objects of the source that failed one by one (could not be read, a record that is not
+    /// a valid request): name and why. They lower the success percentage.
+    pub record_errors: Vec<(String, String)>,
+    /// `workflowConfig.successThreshold`: the success percentage below which a run with
+    /// failures is failed rather than partly successful.
+    pub success_threshold: u8,
+    /// `workflowConfig.raiseOnError`: whether a partly successful run exits 1.
+    pub raise_on_error: bool,
     /// Records of kinds or entity types this host does not know, skipped: how many of each.
     pub skipped_records: BTreeMap<String, u64>,
     /// Source API calls by operation, as the plugin counted them.
     pub api_calls: BTreeMap<String, u64>,
     pub output: Option<String>,
+    /// What was reported to the ingestion pipeline, when the workflow names one.
+    pub pipeline_status: Option<String>,
     pub elapsed: Duration,
 }
 
-impl Summary {
-    /// Interrupted by a signal; else success when everything worked; else failed (an error,
-    /// an incomplete listing, an entity or lineage edge the sink could not write).
-    pub fn exit(&self) -> Exit {
-        if let Some(signal) = self.interrupted {
-            Exit::Interrupted(signal)
-        } else if self.errors.is_empty()
-            && self.types.iter().all(TypeSummary::complete)
-            && self.writes.failures() == 0
-            && self.lineage.failures.is_empty()
-        {
-            Exit::Success
+/// How a run ended, as OpenMetadata's pipeline status names it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RunState {
+    Success,
+    /// Some objects failed, and the success percentage is at or above the threshold.
+    PartialSuccess,
+    Failed,
+    /// Stopped by this signal.
+    Stopped(i32),
+}
+
+impl RunState {
+    /// OpenMetadata's `pipelineState`.
+    pub fn pipeline_state(self) -> &'static str {
+        match self {
+            RunState::Success => "success",
+            RunState::PartialSuccess => "partialSuccess",
+            RunState::Failed => "failed",
+            RunState::Stopped(_) => "stopped",
+        }
+    }
+}
+
+/// What one step (source or sink) did, as OpenMetadata's StepSummary counts it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepCounts {
+    pub records: u64,
+    pub updated_records: u64,
+    pub warnings: u64,
+    pub errors: u64,
+    pub filtered: u64,
+    /// Name and error of what failed.
+    pub failures: Vec<(String, String)>,
+}
+
+impl StepCounts {
+    /// The share of records that went through, in percent (100 when there were none).
+    pub fn success_percent(&self) -> f64 {
+        let all = self.records + self.errors;
+        if all == 0 {
+            100.0
         } else {
-            Exit::RunFailed
+            self.records as f64 * 100.0 / all as f64
+        }
+    }
+}
+
+impl Summary {
+    /// The source step: entities read, objects that failed, filtered, warnings.
+    pub fn source_step(&self) -> StepCounts {
+        let statuses = self.types.iter().filter_map(|t| t.status.as_ref());
+        StepCounts {
+            records: self.types.iter().map(|t| t.seen_written).sum(),
+            updated_records: 0,
+            warnings: self.warnings.len() as u64,
+            errors: self.record_errors.len() as u64,
+            filtered: statuses.map(|s| s.filtered).sum(),
+            failures: self.record_errors.clone(),
+        }
+    }
+
+    /// The sink step: requests written, updated, failed; lineage edges skipped as warnings.
+    pub fn sink_step(&self) -> StepCounts {
+        let w = self.writes.by_type.values();
+        let mut failures: Vec<(String, String)> =
+            self.writes.by_type.values().flat_map(|w| w.failures.iter().cloned()).collect();
+        failures.extend(self.lineage.failures.iter().map(|f| ("lineage".to_string(), f.clone())));
+        StepCounts {
+            records: w.clone().map(|w| w.created + w.updated + w.samples).sum::<u64>() + self.lineage.added,
+            updated_records: w.map(|w| w.updated).sum(),
+            warnings: self.lineage.skipped.len() as u64,
+            errors: failures.len() as u64,
+            filtered: 0,
+            failures,
+        }
+    }
+
+    /// The lowest success percentage of the steps, as OpenMetadata computes it.
+    pub fn success_percent(&self) -> f64 {
+        self.source_step().success_percent().min(self.sink_step().success_percent())
+    }
+
+    /// Stopped by a signal; failed when the run as a whole failed (an error, an incomplete
+    /// listing) or too many objects did; partly successful when some objects failed; else
+    /// successful.
+    pub fn state(&self) -> RunState {
+        let failed_objects = self.source_step().errors + self.sink_step().errors;
+        if let Some(signal) = self.interrupted {
+            RunState::Stopped(signal)
+        } else if !self.errors.is_empty() || !self.types.iter().all(TypeSummary::complete) {
+            RunState::Failed
+        } else if failed_objects == 0 {
+            RunState::Success
+        } else if self.success_percent() >= f64::from(self.success_threshold) {
+            RunState::PartialSuccess
+        } else {
+            RunState::Failed
+        }
+    }
+
+    /// The exit code: a partly successful run exits 1 unless `raiseOnError` is false.
+    pub fn exit(&self) -> Exit {
+        match self.state() {
+            RunState::Stopped(signal) => Exit::Interrupted(signal),
+            RunState::Success => Exit::Success,
+            RunState::PartialSuccess if !self.raise_on_error => Exit::Success,
+            RunState::PartialSuccess | RunState::Failed => Exit::RunFailed,
         }
     }
 
@@ -164,6 +272,9 @@ impl fmt::Display for Summary {
         if let Some(output) = &self.output {
             writeln!(f, "  output:            {output}")?;
         }
+        if let Some(status) = &self.pipeline_status {
+            writeln!(f, "  pipeline status:   {status}")?;
+        }
         if !self.api_calls.is_empty() {
             let calls: Vec<String> =
                 self.api_calls.iter().filter(|(_, n)| **n > 0).map(|(op, n)| format!("{op} {n}")).collect();
@@ -178,17 +289,27 @@ impl fmt::Display for Summary {
         for warning in &warnings {
             writeln!(f, "    - {warning}")?;
         }
-        writeln!(f, "  errors:            {}", self.errors.len())?;
+        writeln!(f, "  errors:            {}", self.errors.len() + self.record_errors.len())?;
         for e in &self.errors {
             writeln!(f, "    - {e}")?;
         }
+        for (name, why) in &self.record_errors {
+            writeln!(f, "    - {name}: {why}")?;
+        }
+        writeln!(f, "  success:           {:.1}% (threshold {}%)", self.success_percent(), self.success_threshold)?;
         writeln!(f, "  time:              {:.2}s", self.elapsed.as_secs_f64())?;
-        let result = match self.exit() {
-            Exit::Success => "success".to_string(),
-            Exit::Interrupted(signal) => {
+        let result = match self.state() {
+            RunState::Success => "success".to_string(),
+            RunState::Stopped(signal) => {
                 format!("INTERRUPTED by {} (exit code {})", Interrupt::name(signal), self.exit().code())
             }
-            other => format!("FAILED (exit code {})", other.code()),
+            RunState::PartialSuccess => format!(
+                "PARTIAL SUCCESS: {:.1}% succeeded, threshold {}% (exit code {})",
+                self.success_percent(),
+                self.success_threshold,
+                self.exit().code()
+            ),
+            RunState::Failed => format!("FAILED (exit code {})", self.exit().code()),
         };
         write!(f, "  result:            {result}")
     }
@@ -199,8 +320,70 @@ impl fmt::Display for Summary {
 ///
 /// Failures before the run starts (the sink's configuration, an OpenMetadata server that cannot
 /// be used, a configuration the plugin refuses) are returned as bad input; once the run has
-/// started, every failure is recorded in the summary, which is always returned.
+/// started, every failure is recorded in the summary, which is always returned. With an
+/// `ingestionPipelineFQN`, the run's status is reported to OpenMetadata at its start and its
+/// end, whatever the end.
 pub fn run(
+    workflow: &Workflow,
+    plugin: &Plugin,
+    schema: &Value,
+    options: Options,
+    interrupt: &Interrupt,
+) -> failure::Result<Summary> {
+    let (reporter, warning) = match Reporter::start(workflow, options.sink_timeout) {
+        Ok(reporter) => (reporter, None),
+        Err(warning) => {
+            tracing::warn!("{warning}");
+            (None, Some(warning))
+        }
+    };
+    let result = run_source(workflow, plugin, schema, options, interrupt);
+    let connector = plugin.manifest.connector_type.as_str();
+    let sink_step = match workflow.sink.as_ref().map(|s| s.sink_type.as_str()) {
+        Some("file") => "File",
+        _ => "OpenMetadata",
+    };
+    match result {
+        Ok(mut summary) => {
+            summary.warnings.extend(warning);
+            if let Some(reporter) = &reporter {
+                let outcome = Outcome {
+                    state: summary.state(),
+                    source: (connector, summary.source_step()),
+                    sink: (sink_step, summary.sink_step()),
+                };
+                match reporter.finish(&outcome) {
+                    Ok(()) => {
+                        summary.pipeline_status =
+                            Some(format!("{} (run {})", outcome.state.pipeline_state(), reporter.run_id()))
+                    }
+                    Err(warning) => summary.warnings.push(warning),
+                }
+            }
+            Ok(summary)
+        }
+        Err(failure) => {
+            if let Some(reporter) = &reporter {
+                let failed = StepCounts {
+                    errors: 1,
+                    failures: vec![("workflow".into(), format!("{:#}", failure.error))],
+                    ..StepCounts::default()
+                };
+                let outcome = Outcome {
+                    state: RunState::Failed,
+                    source: (connector, failed),
+                    sink: (sink_step, StepCounts::default()),
+                };
+                if let Err(warning) = reporter.finish(&outcome) {
+                    tracing::warn!("{warning}");
+                }
+            }
+            Err(failure)
+        }
+    }
+}
+
+fn run_source(
     workflow: &Workflow,
     plugin: &Plugin,
     schema: &Value,
@@ -239,7 +422,13 @@ pub fn run(
         ),
     };
 
-    let config = serde_json::to_string(&workflow.source).bad_input()?;
+    // The plugin gets the secrets' values; what is sent to OpenMetadata keeps the references.
+    let source = crate::secrets::resolve(
+        &workflow.source,
+        &requests::secret_keys(schema),
+        &workflow.workflow_config.open_metadata_server_config,
+    )?;
+    let config = serde_json::to_string(&source).bad_input()?;
     let stream = match plugin.module.open()(RStr::from_str(&config), crate::logging::host_context(options.level))
         .into_result()
     {
@@ -253,7 +442,13 @@ pub fn run(
     };
 
     // From here on the run has started: failures go into the summary.
-    let mut summary = Summary { service: service_fqn.clone(), rest, ..Default::default() };
+    let mut summary = Summary {
+        service: service_fqn.clone(),
+        rest,
+        success_threshold: workflow.success_threshold(),
+        raise_on_error: workflow.workflow_config.raise_on_error.unwrap_or(true),
+        ..Default::default()
+    };
     // The types the plugin says it yields come first, in its order, even when none arrives.
     for declared in &plugin.manifest.entity_types {
         match endpoints::entity(&declared.entity_type) {
@@ -345,7 +540,7 @@ fn deletion(summary: &Summary, t: &TypeSummary, plugin: &Plugin, workflow: &Work
         Ok(format!("kept ({option} is false)"))
     } else if !t.complete() {
         Ok("kept: nothing is marked deleted after an incomplete listing".into())
-    } else if !summary.errors.is_empty() || summary.writes.failures() > 0 {
+    } else if !summary.errors.is_empty() || !summary.record_errors.is_empty() || summary.writes.failures() > 0 {
         Ok("kept: nothing is marked deleted after a run with errors".into())
     } else {
         Err(t.seen.clone())
@@ -462,11 +657,13 @@ impl Pull<'_> {
                     return false;
                 }
                 if let Err(why) = self.check_entity(&record, &body) {
-                    self.summary.errors.push(format!("{} {fqn} not written: {why}", entity.entity_type));
+                    self.summary.record_errors.push((fqn, format!("{} not written: {why}", entity.entity_type)));
                     return true;
                 }
                 *entities += 1;
-                self.summary.of_type(entity).seen.push(fqn.clone());
+                let t = self.summary.of_type(entity);
+                t.seen.push(fqn.clone());
+                t.seen_written += 1;
                 self.pending = Some((entity, requests::put_entity(entity, fqn, body)));
             }
             RecordKind::SampleData => {
@@ -555,6 +752,7 @@ fn apply_statuses(summary: &mut Summary) {
     let service_fqn = summary.service.clone();
     let quiet = summary.errors.is_empty() && summary.interrupted.is_none();
     let mut errors = Vec::new();
+    let mut record_errors = Vec::new();
     for t in &mut summary.types {
         let Some(s) = &mut t.status else {
             if quiet {
@@ -568,16 +766,22 @@ fn apply_statuses(summary: &mut Summary) {
         }
         // Objects that exist but could not be read, or are not entities yet, count as seen:
         // never deleted for that.
-        t.seen.extend(s.unresolved.iter().chain(&s.not_yet).map(|name| format!("{service_fqn}.{}", fqn::quote(name))));
+        let fqn_of = |name: &String| format!("{service_fqn}.{}", fqn::quote(name));
+        t.seen.extend(s.unresolved.iter().chain(&s.not_yet).map(fqn_of));
+        record_errors.extend(
+            s.unresolved
+                .iter()
+                .map(|name| (fqn_of(name), "exists but could not be read (see the warnings)".to_string())),
+        );
         if let Some(reason) = &s.reason {
             errors.push(format!("the listing of {} is incomplete: {reason}", t.entity.plural));
         }
-        if !s.unresolved.is_empty() {
-            errors.push(format!("{} could not be read: {}", s.unresolved.len(), s.unresolved.join(", ")));
-        }
-        if !quiet || !errors.is_empty() {
+        // A run that failed as a whole (or was stopped) did not see everything, whatever the
+        // plugin says.
+        if !quiet {
             s.complete = false;
         }
     }
     summary.errors.extend(errors);
+    summary.record_errors.extend(record_errors);
 }

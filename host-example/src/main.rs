@@ -13,10 +13,13 @@ mod failure;
 mod ingest;
 mod logging;
 mod openmetadata;
+mod pipeline_status;
 mod plugins;
 mod requests;
+mod secrets;
 mod signals;
 mod sink;
+mod stored_connection;
 mod test_connection;
 mod validate;
 mod workflow;
@@ -122,10 +125,10 @@ fn run(cli: Cli) -> Result<Exit> {
             }
             let found = plugins::load_dir(&dir).bad_input()?;
             let mut checked = Vec::new();
-            for (path, (workflow, level)) in config.iter().zip(&workflows) {
-                let plugin = pick_for(&found, workflow)?;
-                let schema = validate_source(plugin, workflow, path)?;
-                checked.push((path, workflow, *level, plugin, schema));
+            for (path, (mut workflow, level)) in config.iter().zip(workflows) {
+                let plugin = pick_for(&found, &workflow)?;
+                let schema = prepare(plugin, &mut workflow, path)?;
+                checked.push((path, workflow, level, plugin, schema));
             }
             let mut exits = Vec::new();
             for (i, (path, workflow, level, plugin, schema)) in checked.iter().enumerate() {
@@ -161,20 +164,25 @@ fn run(cli: Cli) -> Result<Exit> {
             Ok(Exit::worst(exits))
         }
         Command::Validate { config } => {
-            let (workflow, _) = load_workflow(&config, flag_level)?;
+            let (mut workflow, _) = load_workflow(&config, flag_level)?;
             let found = plugins::load_dir(&dir).bad_input()?;
             let plugin = pick_for(&found, &workflow)?;
-            validate_source(plugin, &workflow, &config)?;
+            prepare(plugin, &mut workflow, &config)?;
             sink::SinkConfig::from_workflow(&workflow).bad_input()?;
             println!("{} is a valid {} workflow", config.display(), plugin.manifest.connector_type);
             Ok(Exit::Success)
         }
         Command::TestConnection { config, json } => {
-            let (workflow, level) = load_workflow(&config, flag_level)?;
+            let (mut workflow, level) = load_workflow(&config, flag_level)?;
             let found = plugins::load_dir(&dir).bad_input()?;
             let plugin = pick_for(&found, &workflow)?;
-            validate_source(plugin, &workflow, &config)?;
-            let (report, raw) = test_connection::run(&workflow, plugin, level).run_failed()?;
+            let schema = prepare(plugin, &mut workflow, &config)?;
+            let source = secrets::resolve(
+                &workflow.source,
+                &requests::secret_keys(&schema),
+                &workflow.workflow_config.open_metadata_server_config,
+            )?;
+            let (report, raw) = test_connection::run(&source, plugin, level).run_failed()?;
             if json {
                 println!("{raw}");
             } else {
@@ -239,13 +247,26 @@ fn pick<'a>(found: &'a PluginDir, wanted: &[&str]) -> Result<&'a Plugin> {
     )
 }
 
-/// Validates `source` against the plugin's schema (returned, for later use) and against the
-/// plugin's own checks (`check_config`): every violation is listed at once, each with its path.
-fn validate_source(plugin: &Plugin, workflow: &Workflow, path: &std::path::Path) -> Result<serde_json::Value> {
+/// Makes the workflow's `source` whole (the connection stored in OpenMetadata when it has
+/// none) and checks it; the plugin's schema, for later use.
+fn prepare(plugin: &Plugin, workflow: &mut Workflow, path: &std::path::Path) -> Result<serde_json::Value> {
     let schema_text = plugin.module.config_schema()().into_result().run_failed()?;
     let schema: serde_json::Value =
         serde_json::from_str(schema_text.as_str()).context("the plugin's config schema is not JSON").run_failed()?;
-    let mut violations = validate::against_schema(&schema, &workflow.source).run_failed()?;
+    stored_connection::complete(workflow, plugin, &schema, std::time::Duration::from_secs(60))?;
+    validate_source(plugin, workflow, &schema, path)?;
+    Ok(schema)
+}
+
+/// Validates `source` against the plugin's schema and against the plugin's own checks
+/// (`check_config`): every violation is listed at once, each with its path.
+fn validate_source(
+    plugin: &Plugin,
+    workflow: &Workflow,
+    schema: &serde_json::Value,
+    path: &std::path::Path,
+) -> Result<()> {
+    let mut violations = validate::against_schema(schema, &workflow.source).run_failed()?;
     {
         let source = serde_json::to_string(&workflow.source).context("the source block").run_failed()?;
         let answer =
@@ -259,7 +280,7 @@ fn validate_source(plugin: &Plugin, workflow: &Workflow, path: &std::path::Path)
         violations.extend(new);
     }
     if violations.is_empty() {
-        return Ok(schema);
+        return Ok(());
     }
     let list: Vec<String> = violations.iter().map(|v| format!("  source{}: {}", v.path, v.message)).collect();
     fail!(

@@ -6,7 +6,6 @@ use plugin_abi::LogLevel;
 use serde::Deserialize;
 
 use crate::plugins::Plugin;
-use crate::workflow::Workflow;
 
 /// OpenMetadata's TestConnectionResult, as much of it as the table shows.
 #[derive(Debug, Deserialize)]
@@ -57,9 +56,10 @@ impl Report {
     }
 }
 
-/// The report, read and as the plugin wrote it (JSON).
-pub fn run(workflow: &Workflow, plugin: &Plugin, level: LogLevel) -> Result<(Report, String)> {
-    let config = serde_json::to_string(&workflow.source)?;
+/// The report, read and as the plugin wrote it (JSON). `source` is the workflow's, its secret
+/// references resolved.
+pub fn run(source: &serde_json::Value, plugin: &Plugin, level: LogLevel) -> Result<(Report, String)> {
+    let config = serde_json::to_string(source)?;
     let json = plugin.module.test_connection()(RStr::from_str(&config), crate::logging::host_context(level))
         .into_result()
         .map_err(|e| anyhow::anyhow!("the connection test could not run: {e}"))?;

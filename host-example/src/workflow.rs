@@ -86,6 +86,9 @@ impl Workflow {
         if !wf.source.is_object() {
             bail!("at source: expected a mapping");
         }
+        if wf.workflow_config.success_threshold.is_some_and(|t| t > 100) {
+            bail!("at workflowConfig.successThreshold: a percentage, from 0 to 100");
+        }
         Ok(wf)
     }
 
@@ -101,6 +104,11 @@ impl Workflow {
 
     pub fn service_name(&self) -> Option<&str> {
         self.source.get("serviceName").and_then(Value::as_str)
+    }
+
+    /// `workflowConfig.successThreshold` (default 90, as OpenMetadata's).
+    pub fn success_threshold(&self) -> u8 {
+        self.workflow_config.success_threshold.unwrap_or(90)
     }
 
     /// `workflowConfig.openMetadataServerConfig.storeServiceConnection` (default true).

@@ -117,6 +117,16 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// A moto that checks every call's signature against its IAM users' keys, as AWS does,
+    /// once the first `free_calls` calls (which set those users up) are done.
+    pub fn start_with_auth(free_calls: u32) -> Result<Self> {
+        Self::start_with(Some(free_calls))
+    }
+
+    fn start_with(free_calls: Option<u32>) -> Result<Self> {
         let server = workspace().join("tests/.venv-moto/bin/moto_server");
         if !server.exists() {
             bail!("moto_server is not installed at {}: scripts/test.sh installs it", server.display());
@@ -124,8 +134,31 @@ impl Moto {
         let port = free_port()?;
         let mut command = Command::new(server);
         command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        if let Some(n) = free_calls {
+            command.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
+        }
         let process = Process::start(command, port, "moto_server")?;
         Ok(Moto { port: process.port, _process: process })
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs a Python script with boto3 (from moto's environment) against this moto; `MOTO`
+    /// holds its endpoint. What the script prints is returned.
+    pub fn python(&self, script: &str) -> Result<String> {
+        let python = workspace().join("tests/.venv-moto/bin/python");
+        let out = Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .env("MOTO", self.endpoint())
+            .output()
+            .context("cannot run moto's python")?;
+        if !out.status.success() {
+            bail!("the script failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 }
 

@@ -81,6 +81,10 @@ pub struct State {
     pub entities: Vec<Entity>,
     /// Every lineage edge added, as `PUT /v1/lineage` sent it (one per pair of ends).
     pub lineage: Vec<Value>,
+    /// The ingestion pipelines that exist, by FQN (see [`StandIn::add_ingestion_pipeline`]).
+    pub ingestion_pipelines: Vec<String>,
+    /// Every pipeline status reported, in order: the pipeline's FQN and the PipelineStatus.
+    pub pipeline_statuses: Vec<(String, Value)>,
     /// Every call: method and path (with query).
     pub calls: Vec<(String, String)>,
     next_id: u64,
@@ -139,6 +143,7 @@ pub struct StandIn {
 struct Contracts {
     /// By collection: services' and entities'.
     create: BTreeMap<&'static str, jsonschema::Validator>,
+    pipeline_status: jsonschema::Validator,
     sample: jsonschema::Validator,
     lineage: jsonschema::Validator,
 }
@@ -162,6 +167,7 @@ impl StandIn {
             create,
             sample: crate::contract("topicSampleData.json")?,
             lineage: crate::contract("addLineage.json")?,
+            pipeline_status: crate::contract("ingestionPipelineStatus.json")?,
         });
         let token = token.map(|t| format!("Bearer {t}"));
         let threads = (0..4)
@@ -235,6 +241,25 @@ impl StandIn {
         let topic =
             state.entities.iter_mut().find(|t| t.collection == "topics" && t.fqn == fqn).expect("a topic to curate");
         topic.description = Some(description.to_string());
+    }
+
+    /// A service as people created it in OpenMetadata, with its stored connection (`kind` is
+    /// its collection, e.g. `messagingServices`).
+    pub fn add_service(&self, kind: &str, name: &str, service_type: &str, connection: Value) {
+        let service = json!({
+            "id": format!("svc-{kind}-{name}"),
+            "name": name,
+            "fullyQualifiedName": quote(name),
+            "serviceType": service_type,
+            "connection": connection,
+        });
+        self.state.lock().unwrap().services.entry(kind.to_string()).or_default().insert(name.to_string(), service);
+    }
+
+    /// An ingestion pipeline, as OpenMetadata's server deploys one (its FQN, e.g.
+    /// `kinesis_prod.metadata_pipeline`).
+    pub fn add_ingestion_pipeline(&self, fqn: &str) {
+        self.state.lock().unwrap().ingestion_pipelines.push(fqn.to_string());
     }
 
     /// An entity another connector wrote (a bucket's container, a table), with its service:
@@ -388,6 +413,39 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Get, ["v1", "system", "version"]) => (200, json!({"version": state.version, "revision": "stand-in"})),
+        (Method::Get, ["v1", "services", "ingestionPipelines", "name", fqn]) => {
+            let fqn = decode(fqn);
+            if state.ingestion_pipelines.contains(&fqn) {
+                (200, json!({"id": format!("ip-{fqn}"), "fullyQualifiedName": fqn, "pipelineType": "metadata"}))
+            } else {
+                (404, json!({"code": 404, "message": format!("ingestionPipeline instance for {fqn} not found")}))
+            }
+        }
+        (Method::Put, ["v1", "services", "ingestionPipelines", fqn, "pipelineStatus"]) => {
+            let fqn = decode(fqn);
+            let body = match json_body() {
+                Ok(b) => b,
+                Err(e) => return e,
+            };
+            if let Some(e) = validate(&contracts.pipeline_status, &body) {
+                return e;
+            }
+            if !state.ingestion_pipelines.contains(&fqn) {
+                return (
+                    404,
+                    json!({"code": 404, "message": format!("ingestionPipeline instance for {fqn} not found")}),
+                );
+            }
+            state.pipeline_statuses.push((fqn, body.clone()));
+            (200, body)
+        }
+        (Method::Get, ["v1", "services", "ingestionPipelines", fqn, "pipelineStatus", run_id]) => {
+            let fqn = decode(fqn);
+            match state.pipeline_statuses.iter().rev().find(|(f, s)| *f == fqn && s["runId"] == *run_id) {
+                Some((_, status)) => (200, status.clone()),
+                None => (404, json!({"code": 404, "message": format!("no status of run {run_id}")})),
+            }
+        }
         (Method::Get, ["v1", "services", kind, "name", name]) => {
             match state.services.get(*kind).and_then(|s| s.get(&decode(name))) {
                 Some(service) => (200, service.clone()),

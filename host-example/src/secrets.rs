@@ -1,0 +1,196 @@
+//! `secret:` references in a workflow's secret fields (e.g. `awsSecretAccessKey:
+//! secret:/om/kinesis/secret`), resolved through the secrets manager that
+//! `openMetadataServerConfig` names, as OpenMetadata's runner resolves them: AWS Secrets Manager
+//! (`secretsManagerProvider: aws`, GetSecretValue → SecretString) or AWS Systems Manager
+//! Parameter Store (`aws-ssm`, GetParameter, decrypted), with the AWS credentials that
+//! `secretsManagerLoader` says (`env`: the AWS environment variables, region from
+//! `AWS_DEFAULT_REGION`; `noop`: the SDK's default chain). Only the plugin gets the values;
+//! requests sent to OpenMetadata keep the references, and no value is ever logged or shown.
+
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use serde_json::Value;
+
+use crate::failure::{self, fail};
+
+/// The prefix of a reference.
+const PREFIX: &str = "secret:";
+
+/// One reference found in the configuration.
+struct Reference {
+    /// JSON pointer of the field, e.g. `/serviceConnection/config/awsConfig/awsSecretAccessKey`.
+    pointer: String,
+    /// The secret's id in the secrets manager.
+    id: String,
+}
+
+/// `source` with every reference in a field named in `secret_keys` replaced by its value.
+/// A configuration without references comes back as it is, without a call.
+pub fn resolve(source: &Value, secret_keys: &[String], server: &Value) -> failure::Result<Value> {
+    let mut references = Vec::new();
+    find(source, "", secret_keys, &mut references);
+    if references.is_empty() {
+        return Ok(source.clone());
+    }
+    let provider = server.get("secretsManagerProvider").and_then(Value::as_str).unwrap_or("db");
+    let loader = server.get("secretsManagerLoader").and_then(Value::as_str).unwrap_or("noop");
+    let store = match provider {
+        "aws" | "managed-aws" => Store::SecretsManager,
+        "aws-ssm" | "managed-aws-ssm" => Store::ParameterStore,
+        other => fail!(
+            BadInput,
+            "source{}: a secret reference, but workflowConfig.openMetadataServerConfig.secretsManagerProvider is \
+             '{other}'; this host resolves references with 'aws' (Secrets Manager) and 'aws-ssm' (Parameter Store)",
+            references[0].pointer
+        ),
+    };
+    if !matches!(loader, "env" | "noop") {
+        fail!(
+            BadInput,
+            "workflowConfig.openMetadataServerConfig.secretsManagerLoader: '{loader}' is not supported by this host \
+             (it has: env, noop)"
+        );
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => fail!(RunFailed, "cannot start the secrets manager's client: {e}"),
+    };
+    let values = runtime.block_on(store.fetch(&references, loader))?;
+    let mut resolved = source.clone();
+    for (reference, value) in references.iter().zip(values) {
+        if let Some(field) = resolved.pointer_mut(&reference.pointer) {
+            *field = Value::String(value);
+        }
+    }
+    Ok(resolved)
+}
+
+fn find(value: &Value, at: &str, secret_keys: &[String], out: &mut Vec<Reference>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let pointer = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match v.as_str().and_then(|s| s.strip_prefix(PREFIX)) {
+                    Some(id) if secret_keys.contains(key) => out.push(Reference { pointer, id: id.trim().to_string() }),
+                    _ => find(v, &pointer, secret_keys, out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                find(v, &format!("{at}/{i}"), secret_keys, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+enum Store {
+    SecretsManager,
+    ParameterStore,
+}
+
+impl Store {
+    fn name(&self) -> &'static str {
+        match self {
+            Store::SecretsManager => "AWS Secrets Manager",
+            Store::ParameterStore => "AWS SSM Parameter Store",
+        }
+    }
+
+    async fn fetch(&self, references: &[Reference], loader: &str) -> failure::Result<Vec<String>> {
+        let mut config = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if loader == "env" {
+            // The environment's keys, region from AWS_DEFAULT_REGION, as OpenMetadata's `env` loader.
+            config =
+                config.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
+            if let Ok(region) = std::env::var("AWS_DEFAULT_REGION") {
+                config = config.region(aws_config::Region::new(region));
+            }
+        }
+        let config = config.load().await;
+        let mut values = Vec::with_capacity(references.len());
+        for r in references {
+            let value =
+                match self {
+                    Store::SecretsManager => {
+                        let client = aws_sdk_secretsmanager::Client::new(&config);
+                        client.get_secret_value().secret_id(&r.id).send().await.map_err(|e| describe(&e)).and_then(
+                            |out| out.secret_string.ok_or_else(|| "it holds no text (SecretString)".to_string()),
+                        )
+                    }
+                    Store::ParameterStore => {
+                        let client = aws_sdk_ssm::Client::new(&config);
+                        client
+                            .get_parameter()
+                            .name(&r.id)
+                            .with_decryption(true)
+                            .send()
+                            .await
+                            .map_err(|e| describe(&e))
+                            .and_then(|out| {
+                                out.parameter.and_then(|p| p.value).ok_or_else(|| "it holds no value".to_string())
+                            })
+                    }
+                };
+            match value {
+                Ok(v) => values.push(v),
+                // The reference is named, never a value: the error texts of these calls hold none.
+                Err(why) => fail!(
+                    BadInput,
+                    "source{}: the secret '{}' could not be read from {}: {why}",
+                    r.pointer,
+                    r.id,
+                    self.name()
+                ),
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// An SDK error in a line: the service's code and message, or the cause.
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_secretsmanager::error::SdkError<E, R>,
+) -> String {
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn references_are_found_in_secret_fields_only() {
+        let source = json!({"serviceConnection": {"config": {"awsConfig": {
+            "awsSecretAccessKey": "secret:/om/key", "awsAccessKeyId": "secret:not-a-secret-field"
+        }}}});
+        let mut found = Vec::new();
+        find(&source, "", &["awsSecretAccessKey".to_string()], &mut found);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].pointer, "/serviceConnection/config/awsConfig/awsSecretAccessKey");
+        assert_eq!(found[0].id, "/om/key");
+    }
+
+    #[test]
+    fn a_reference_without_a_secrets_manager_is_refused_naming_the_field() {
+        let source = json!({"a": {"awsSecretAccessKey": "secret:/om/key"}});
+        let e = resolve(&source, &["awsSecretAccessKey".to_string()], &json!({})).unwrap_err();
+        let text = format!("{:#}", e.error);
+        assert!(text.contains("source/a/awsSecretAccessKey") && text.contains("'db'"), "{text}");
+        let plain = json!({"a": {"awsSecretAccessKey": "plain"}});
+        assert_eq!(resolve(&plain, &["awsSecretAccessKey".to_string()], &json!({})).unwrap(), plain);
+    }
+}

@@ -1,0 +1,96 @@
+//! `secret:` references resolved through the secrets manager the workflow's server config names
+//! (AWS Secrets Manager, SSM Parameter Store), on a moto that checks every signature: a run
+//! whose Kinesis calls pass was signed with the secret's value. OpenMetadata gets the reference,
+//! never the value; no output holds the value.
+
+use e2e::openmetadata::StandIn;
+use e2e::{rest_workflow, Moto, Sandbox};
+use serde_json::json;
+
+const TOKEN: &str = "secrets-jwt";
+
+/// Sets up an IAM user allowed everything (the three unchecked calls), then, signed as that
+/// user, a secret and a parameter holding the user's secret key, and a stream. Returns the
+/// user's access key id and secret key.
+fn account(moto: &Moto) -> (String, String) {
+    let script = r#"
+import boto3, os, json, time
+kw = dict(endpoint_url=os.environ["MOTO"], region_name="eu-west-1")
+iam = boto3.client("iam", aws_access_key_id="setup", aws_secret_access_key="setup", **kw)
+iam.create_user(UserName="om")
+iam.put_user_policy(UserName="om", PolicyName="all", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+key = iam.create_access_key(UserName="om")["AccessKey"]
+# moto checks the key's real secret from here on; the stores keep the one the workflow means.
+user = dict(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], **kw)
+boto3.client("secretsmanager", **user).create_secret(Name="/om/kinesis/secret", SecretString=key["SecretAccessKey"])
+boto3.client("ssm", **user).put_parameter(Name="/om/kinesis/ssm-secret", Value=key["SecretAccessKey"], Type="SecureString")
+k = boto3.client("kinesis", **user)
+k.create_stream(StreamName="orders", ShardCount=1)
+print(key["AccessKeyId"])
+print(key["SecretAccessKey"])
+"#;
+    let out = moto.python(script).unwrap();
+    let mut lines = out.lines().map(str::to_string);
+    (lines.next().unwrap(), lines.next().unwrap())
+}
+
+#[test]
+fn secret_references_are_resolved_from_secrets_manager_and_parameter_store_and_never_shown() {
+    let moto = Moto::start_with_auth(3).unwrap();
+    let (key_id, secret) = account(&moto);
+    let (key_id, secret) = (key_id.as_str(), secret.as_str());
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    // The secrets manager's own credentials come from the environment (`env` loader).
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_id),
+        ("AWS_SECRET_ACCESS_KEY", secret),
+        ("AWS_DEFAULT_REGION", "eu-west-1"),
+        ("AWS_ENDPOINT_URL", &moto.endpoint()),
+    ];
+    for (provider, reference) in [("aws", "secret:/om/kinesis/secret"), ("aws-ssm", "secret:/om/kinesis/ssm-secret")] {
+        let mut wf = rest_workflow(&moto.endpoint(), "kinesis_prod", json!({}), &om.host_port(), Some(TOKEN));
+        let aws = &mut wf["source"]["serviceConnection"]["config"]["awsConfig"];
+        aws["awsAccessKeyId"] = key_id.into();
+        aws["awsSecretAccessKey"] = reference.into();
+        let server = &mut wf["workflowConfig"]["openMetadataServerConfig"];
+        server["secretsManagerProvider"] = provider.into();
+        server["secretsManagerLoader"] = "env".into();
+        let path = sandbox.write_workflow("wf.yaml", &wf).unwrap();
+        let run = sandbox.host_with_env(&["ingest", "-c", path.to_str().unwrap()], &env).unwrap();
+        assert_eq!(run.code, 0, "{provider}: {}\n{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("topics written:    1"), "{}", run.stdout);
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "the value was shown");
+        // OpenMetadata keeps the reference.
+        let state = om.state.lock().unwrap();
+        let stored = &state.services["messagingServices"]["kinesis_prod"]["connection"]["config"]["awsConfig"];
+        assert_eq!(stored["awsSecretAccessKey"], reference);
+    }
+
+    // moto refuses a wrong secret key: the runs above passed because the plugin signed with the
+    // secret's value.
+    let mut wf = rest_workflow(&moto.endpoint(), "kinesis_prod", json!({}), &om.host_port(), Some(TOKEN));
+    wf["source"]["serviceConnection"]["config"]["awsConfig"]["awsAccessKeyId"] = key_id.into();
+    wf["source"]["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] = "not-the-secret".into();
+    let path = sandbox.write_workflow("wf.yaml", &wf).unwrap();
+    let run = sandbox.host_with_env(&["ingest", "-c", path.to_str().unwrap()], &env).unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    // (moto answers a bad signature with an XML body the JSON protocol cannot read.)
+    assert!(run.stdout.contains("ListStreams failed") && run.stdout.contains("topics written:    0"), "{}", run.stdout);
+
+    // A reference that does not exist is named, not guessed.
+    let mut wf = rest_workflow(&moto.endpoint(), "kinesis_prod", json!({}), &om.host_port(), Some(TOKEN));
+    wf["source"]["serviceConnection"]["config"]["awsConfig"]["awsAccessKeyId"] = key_id.into();
+    wf["source"]["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] = "secret:/om/missing".into();
+    wf["workflowConfig"]["openMetadataServerConfig"]["secretsManagerProvider"] = "aws".into();
+    wf["workflowConfig"]["openMetadataServerConfig"]["secretsManagerLoader"] = "env".into();
+    let path = sandbox.write_workflow("wf.yaml", &wf).unwrap();
+    let run = sandbox.host_with_env(&["ingest", "-c", path.to_str().unwrap()], &env).unwrap();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("source/serviceConnection/config/awsConfig/awsSecretAccessKey: the secret '/om/missing' could not be read from AWS Secrets Manager"),
+        "{}",
+        run.stderr
+    );
+}
