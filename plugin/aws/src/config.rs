@@ -104,6 +104,19 @@ pub fn out_of_range(field: &str, value: u64, min: u64, max: u64) -> Option<Plugi
     })
 }
 
+/// `overrideMetadata: true` asks OpenMetadata to replace what people curated (description,
+/// tags, owners) with the source's. The plugins send only what the source knows and rely on the
+/// server keeping curated fields, so they cannot honour it: refused, rather than ignored.
+pub fn override_metadata_problem(value: Option<bool>) -> Option<PluginError> {
+    (value == Some(true)).then(|| {
+        PluginError::config(
+            format!("{SOURCE_CONFIG_PATH}/overrideMetadata"),
+            "true is not supported: runs keep what people curated in OpenMetadata (description, tags, owners); \
+             leave it out or set it to false",
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,8 +169,10 @@ pub struct PipelineMetadata {
     #[serde(default = "some_one")]
     #[schemars(title = "Status Lookback Days")]
     pub status_lookback_days: Option<i64>,
-    /// Accepted for OpenMetadata's workflows. Requests carry the description the source gives;
-    /// OpenMetadata keeps a description a person wrote when a bot sends another.
+    /// Whether metadata from the source overrides what people curated in OpenMetadata
+    /// (description, tags, owners). Only false is supported: runs keep what people curated
+    /// (OpenMetadata keeps a description a person wrote when a bot sends another); a run with
+    /// true is refused.
     #[serde(default = "some_false")]
     #[schemars(title = "Override Metadata")]
     pub override_metadata: Option<bool>,
@@ -349,6 +351,7 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
         problems.push(PluginError::config("/serviceName", "the service name is empty"));
     }
     problems.extend(source.service_connection.config.aws_config.problems());
+    problems.extend(plugin_aws::config::override_metadata_problem(source.source_config.config.override_metadata));
     let p = &source.source_config.config;
     problems.extend(plugin_aws::config::out_of_range("describeConcurrency", p.describe_concurrency.into(), 1, 256));
     if !(0.01..=1.0).contains(&p.api_budget_share) {
@@ -414,12 +417,14 @@ mod tests {
         v["serviceConnection"]["config"]["awsConfig"]["awsRegion"] = json!("us-east-1a");
         v["sourceConfig"]["config"]["pipelineFilterPattern"] = json!({"includes": ["("]});
         v["sourceConfig"]["config"]["describeConcurrency"] = json!(0);
+        v["sourceConfig"]["config"]["overrideMetadata"] = json!(true);
         let paths: Vec<String> = check_all(&v.to_string()).into_iter().map(|e| e.field.unwrap().to_string()).collect();
         assert_eq!(
             paths,
             [
                 "/type",
                 "/serviceConnection/config/awsConfig/awsRegion",
+                "/sourceConfig/config/overrideMetadata",
                 "/sourceConfig/config/describeConcurrency",
                 "/sourceConfig/config/pipelineFilterPattern/includes/0"
             ]

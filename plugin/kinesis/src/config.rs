@@ -117,12 +117,9 @@ pub struct MessagingMetadata {
     #[serde(default = "some_true")]
     #[schemars(title = "Mark Deleted Topics")]
     pub mark_deleted_topics: Option<bool>,
-    /// Set the 'Override Metadata' toggle to control whether to override the existing metadata
-    /// in the OpenMetadata server with the metadata fetched from the source. If the toggle is
-    /// set to true, the metadata fetched from the source will override the existing metadata in
-    /// the OpenMetadata server. If the toggle is set to false, the metadata fetched from the
-    /// source will not override the existing metadata in the OpenMetadata server. This is
-    /// applicable for fields like description, tags, owner and displayName
+    /// Whether metadata from the source overrides what people curated in OpenMetadata
+    /// (description, tags, owners, display name). Only false is supported: runs keep what
+    /// people curated (a run with true is refused).
     #[serde(default = "some_false")]
     #[schemars(title = "Override Metadata")]
     pub override_metadata: Option<bool>,
@@ -318,6 +315,7 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
         problems.push(PluginError::config("/serviceName", "the service name is empty"));
     }
     problems.extend(source.service_connection.config.aws_config.problems());
+    problems.extend(plugin_aws::config::override_metadata_problem(source.source_config.config.override_metadata));
     let p = &source.source_config.config;
     let ranges: [(&str, u64, u64, u64); 8] = [
         ("describeConcurrency", p.describe_concurrency.into(), 1, 256),
