@@ -21,6 +21,7 @@ mod signals;
 mod sink;
 mod stored_connection;
 mod test_connection;
+mod tls;
 mod validate;
 mod workflow;
 

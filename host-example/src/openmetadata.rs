@@ -34,7 +34,15 @@ pub struct Client {
     base: String,
     token: Option<Token>,
     agent: ureq::Agent,
+    /// `extraHeaders`, sent with every request.
+    extra_headers: Vec<(String, String)>,
+    /// `enableVersionValidation` (default true): the server's major.minor must be the API this
+    /// host speaks.
+    validate_version: bool,
 }
+
+/// The OpenMetadata API (major.minor) this host speaks.
+pub const API_VERSION: &str = "2.0";
 
 /// A failed call: the server refused it (4xx, not retried), or it could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -90,12 +98,26 @@ impl Client {
                 bail!("{at}.authProvider: `{other}` is not supported by this host (it has: openmetadata, no-auth)")
             }
         };
-        let agent = ureq::AgentBuilder::new()
+        let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
             .timeout(timeout)
-            .max_idle_connections_per_host(64)
-            .build();
-        Ok(Client { base, token, agent })
+            .max_idle_connections_per_host(64);
+        if let Some(tls) = crate::tls::client_config(config)? {
+            agent = agent.tls_config(tls);
+        }
+        let extra_headers = match config.get("extraHeaders") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| match v.as_str() {
+                    Some(v) => Ok((k.clone(), v.to_string())),
+                    None => bail!("{at}.extraHeaders.{k}: a header's value is text"),
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => bail!("{at}.extraHeaders: a mapping of header names to values"),
+        };
+        let validate_version = config.get("enableVersionValidation").and_then(Value::as_bool).unwrap_or(true);
+        Ok(Client { base, token, agent: agent.build(), extra_headers, validate_version })
     }
 
     /// An authenticated read of the service (e.g. `GET /v1/services/messagingServices/name/{name}`,
@@ -126,9 +148,18 @@ impl Client {
         let version = answer.body.get("version").and_then(Value::as_str).unwrap_or("").to_string();
         let major = version.split(['.', '-']).next().and_then(|m| m.parse::<u64>().ok());
         match major {
-            Some(m) if m >= MIN_SERVER_MAJOR => Ok(version),
+            Some(m) if m >= MIN_SERVER_MAJOR => {}
             _ => bail!("the OpenMetadata server at {} reports version '{version}'; this host needs {MIN_SERVER_MAJOR}.0 or later", self.base),
         }
+        let major_minor: Vec<&str> = version.split(['.', '-']).take(2).collect();
+        if self.validate_version && major_minor.join(".") != API_VERSION {
+            bail!(
+                "the OpenMetadata server at {} is version {version}; this host speaks its {API_VERSION} API \
+                 (workflowConfig.openMetadataServerConfig.enableVersionValidation: false runs anyway)",
+                self.base
+            );
+        }
+        Ok(version)
     }
 
     pub fn send(&self, request: &Request) -> Result<Answer, CallError> {
@@ -143,6 +174,9 @@ impl Client {
         loop {
             let mut retry_after: Option<Duration> = None;
             let mut request = self.agent.request(method, &url).set("Accept", "application/json");
+            for (name, value) in &self.extra_headers {
+                request = request.set(name, value);
+            }
             if let Some(token) = &self.token {
                 request = request.set("Authorization", &format!("Bearer {}", token.0));
             }

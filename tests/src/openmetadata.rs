@@ -87,6 +87,8 @@ pub struct State {
     pub pipeline_statuses: Vec<(String, Value)>,
     /// Every call: method and path (with query).
     pub calls: Vec<(String, String)>,
+    /// The `X-…` headers calls carried (name, value), each once.
+    pub x_headers: Vec<(String, String)>,
     next_id: u64,
 }
 
@@ -135,6 +137,8 @@ impl State {
 
 pub struct StandIn {
     pub port: u16,
+    /// With HTTPS: the PEM of the private CA that signed the server's certificate.
+    pub ca_pem: Option<String>,
     pub state: Arc<Mutex<State>>,
     server: Arc<Server>,
     threads: Vec<JoinHandle<()>>,
@@ -151,7 +155,32 @@ struct Contracts {
 impl StandIn {
     /// Starts on a free loopback port; `token` is the JWT it accepts (`None`: no auth).
     pub fn start(token: Option<&str>) -> Result<Self> {
-        let server = Arc::new(Server::http("127.0.0.1:0").map_err(|e| anyhow::anyhow!("{e}"))?);
+        let server = Server::http("127.0.0.1:0").map_err(|e| anyhow::anyhow!("{e}"))?;
+        Self::serve(server, token, None)
+    }
+
+    /// [`StandIn::start`] over HTTPS, with a certificate for `127.0.0.1` and `localhost` signed
+    /// by a private CA made for it ([`StandIn::ca_pem`]).
+    pub fn start_tls(token: Option<&str>) -> Result<Self> {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let ca_key = KeyPair::generate()?;
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "stand-in test CA");
+        let ca = ca_params.self_signed(&ca_key)?;
+        let key = KeyPair::generate()?;
+        let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])?;
+        let cert = params.signed_by(&key, &ca, &ca_key)?;
+        let ssl = tiny_http::SslConfig {
+            certificate: cert.pem().into_bytes(),
+            private_key: key.serialize_pem().into_bytes(),
+        };
+        let server = Server::https("127.0.0.1:0", ssl).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Self::serve(server, token, Some(ca.pem()))
+    }
+
+    fn serve(server: Server, token: Option<&str>, ca_pem: Option<String>) -> Result<Self> {
+        let server = Arc::new(server);
         let port = server.server_addr().to_ip().map(|a| a.port()).unwrap_or(0);
         let state = Arc::new(Mutex::new(State { version: "2.0.7".into(), ..Default::default() }));
         let mut create = BTreeMap::new();
@@ -185,6 +214,16 @@ impl StandIn {
                             .map(|h| h.value.as_str().to_string());
                         let method = request.method().clone();
                         let url = request.url().to_string();
+                        {
+                            let mut state = state.lock().unwrap();
+                            for h in request.headers() {
+                                let name = h.field.as_str().as_str().to_string();
+                                let pair = (name.clone(), h.value.as_str().to_string());
+                                if name.to_ascii_lowercase().starts_with("x-") && !state.x_headers.contains(&pair) {
+                                    state.x_headers.push(pair);
+                                }
+                            }
+                        }
                         let open = method == Method::Get && url == "/api/v1/system/version";
                         let fault = if method == Method::Put && url == "/api/v1/topics" {
                             let mut state = state.lock().unwrap();
@@ -227,12 +266,13 @@ impl StandIn {
                 })
             })
             .collect();
-        Ok(StandIn { port, state, server, threads })
+        Ok(StandIn { port, ca_pem, state, server, threads })
     }
 
     /// The `hostPort` of a workflow pointing here.
     pub fn host_port(&self) -> String {
-        format!("http://127.0.0.1:{}/api", self.port)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}/api", self.port)
     }
 
     /// A person edits a topic's description in OpenMetadata.

@@ -9,36 +9,10 @@ use serde_json::json;
 
 const TOKEN: &str = "secrets-jwt";
 
-/// Sets up an IAM user allowed everything (the three unchecked calls), then, signed as that
-/// user, a secret and a parameter holding the user's secret key, and a stream. Returns the
-/// user's access key id and secret key.
-fn account(moto: &Moto) -> (String, String) {
-    let script = r#"
-import boto3, os, json, time
-kw = dict(endpoint_url=os.environ["MOTO"], region_name="eu-west-1")
-iam = boto3.client("iam", aws_access_key_id="setup", aws_secret_access_key="setup", **kw)
-iam.create_user(UserName="om")
-iam.put_user_policy(UserName="om", PolicyName="all", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-key = iam.create_access_key(UserName="om")["AccessKey"]
-# moto checks the key's real secret from here on; the stores keep the one the workflow means.
-user = dict(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], **kw)
-boto3.client("secretsmanager", **user).create_secret(Name="/om/kinesis/secret", SecretString=key["SecretAccessKey"])
-boto3.client("ssm", **user).put_parameter(Name="/om/kinesis/ssm-secret", Value=key["SecretAccessKey"], Type="SecureString")
-k = boto3.client("kinesis", **user)
-k.create_stream(StreamName="orders", ShardCount=1)
-print(key["AccessKeyId"])
-print(key["SecretAccessKey"])
-"#;
-    let out = moto.python(script).unwrap();
-    let mut lines = out.lines().map(str::to_string);
-    (lines.next().unwrap(), lines.next().unwrap())
-}
-
 #[test]
 fn secret_references_are_resolved_from_secrets_manager_and_parameter_store_and_never_shown() {
     let moto = Moto::start_with_auth(3).unwrap();
-    let (key_id, secret) = account(&moto);
+    let (key_id, secret) = moto.account_with_secrets().unwrap();
     let (key_id, secret) = (key_id.as_str(), secret.as_str());
     let om = StandIn::start(Some(TOKEN)).unwrap();
     let sandbox = Sandbox::new().unwrap();
