@@ -84,6 +84,9 @@ pub struct Summary {
     pub success_threshold: u8,
     /// `workflowConfig.raiseOnError`: whether a partly successful run exits 1.
     pub raise_on_error: bool,
+    /// The steps' names: the connector type, and the sink's (`OpenMetadata`, `File`).
+    pub source_name: String,
+    pub sink_name: String,
     /// Records of kinds or entity types this host does not know, skipped: how many of each.
     pub skipped_records: BTreeMap<String, u64>,
     /// Source API calls by operation, as the plugin counted them.
@@ -92,6 +95,50 @@ pub struct Summary {
     /// What was reported to the ingestion pipeline, when the workflow names one.
     pub pipeline_status: Option<String>,
     pub elapsed: Duration,
+}
+
+impl Summary {
+    /// The summary as JSON, for scripts (`ingest --output json`).
+    pub fn to_json(&self) -> Value {
+        let step = |name: &str, c: StepCounts| {
+            serde_json::json!({
+                "name": name, "records": c.records, "updatedRecords": c.updated_records, "warnings": c.warnings,
+                "errors": c.errors, "filtered": c.filtered,
+                "failures": c.failures.iter().map(|(n, e)| serde_json::json!({"name": n, "error": e})).collect::<Vec<_>>(),
+            })
+        };
+        let empty = TypeWrites::default();
+        let types: Vec<Value> = self
+            .types
+            .iter()
+            .map(|t| {
+                let w = self.writes.by_type.get(t.entity.entity_type).unwrap_or(&empty);
+                let status = t.status.clone().unwrap_or_default();
+                serde_json::json!({
+                    "entityType": t.entity.entity_type, "listed": status.listed, "filtered": status.filtered,
+                    "created": w.created, "updated": w.updated, "samples": w.samples,
+                    "listingComplete": t.complete(), "notYet": status.not_yet, "deletion": t.deletion,
+                    "failures": w.failures.iter().map(|(n, e)| serde_json::json!({"name": n, "error": e})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "service": self.service,
+            "state": self.state().pipeline_state(),
+            "exitCode": self.exit().code(),
+            "successPercent": (self.success_percent() * 10.0).round() / 10.0,
+            "successThreshold": self.success_threshold,
+            "steps": [step(&self.source_name, self.source_step()), step(&self.sink_name, self.sink_step())],
+            "entityTypes": types,
+            "lineage": {"edges": self.lineage_edges, "added": self.lineage.added, "skipped": self.lineage.skipped, "failed": self.lineage.failures},
+            "warnings": self.warnings,
+            "errors": self.errors,
+            "apiCalls": self.api_calls,
+            "output": self.output,
+            "pipelineStatus": self.pipeline_status,
+            "seconds": (self.elapsed.as_secs_f64() * 100.0).round() / 100.0,
+        })
+    }
 }
 
 /// How a run ended, as OpenMetadata's pipeline status names it.
@@ -275,6 +322,19 @@ impl fmt::Display for Summary {
         if let Some(status) = &self.pipeline_status {
             writeln!(f, "  pipeline status:   {status}")?;
         }
+        writeln!(
+            f,
+            "  steps:             {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "records", "updated", "warnings", "errors", "filtered"
+        )?;
+        for (name, c) in [(self.source_name.as_str(), self.source_step()), (self.sink_name.as_str(), self.sink_step())]
+        {
+            writeln!(
+                f,
+                "    {name:<17}{:>8} {:>8} {:>8} {:>8} {:>8}",
+                c.records, c.updated_records, c.warnings, c.errors, c.filtered
+            )?;
+        }
         if !self.api_calls.is_empty() {
             let calls: Vec<String> =
                 self.api_calls.iter().filter(|(_, n)| **n > 0).map(|(op, n)| format!("{op} {n}")).collect();
@@ -346,6 +406,8 @@ pub fn run(
     match result {
         Ok(mut summary) => {
             summary.warnings.extend(warning);
+            summary.source_name = connector.to_string();
+            summary.sink_name = sink_step.to_string();
             if let Some(reporter) = &reporter {
                 let outcome = Outcome {
                     state: summary.state(),

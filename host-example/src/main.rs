@@ -31,7 +31,11 @@ use workflow::{LoggerLevel, Workflow};
 
 /// Runs OpenMetadata ingestion workflows with source-connector plugins loaded at run time.
 #[derive(Parser)]
-#[command(name = "host-example", version)]
+#[command(
+    name = "host-example",
+    version,
+    after_help = "Exit codes:\n  0    success (or a partial success with workflowConfig.raiseOnError: false)\n  1    the run started and failed, or partly failed: an error, an incomplete listing, objects that\n       could not be read or written, a failed mandatory connection step\n  2    the input is wrong, found before anything ran: workflow file, configuration, plugin\n       directory, secrets, an OpenMetadata server that cannot be used\n  130  interrupted by SIGINT\n  143  interrupted by SIGTERM"
+)]
 struct Cli {
     /// Directory holding the plugins (default: $OM_PLUGIN_DIR, else ./plugins).
     #[arg(long, global = true, value_name = "DIR")]
@@ -62,6 +66,10 @@ enum Command {
         /// The most seconds one OpenMetadata call may take before it is retried (metadata-rest).
         #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
         sink_timeout: u64,
+        /// How the summary is printed: `text`, or `json` (one JSON object per workflow, one per
+        /// line, for scripts).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        output: String,
     },
     /// Checks that the workflow's source can be reached, step by step.
     TestConnection {
@@ -113,7 +121,8 @@ fn run(cli: Cli) -> Result<Exit> {
             println!("{}", plugin.module.config_schema()().into_result().run_failed()?);
             Ok(Exit::Success)
         }
-        Command::Ingest { config, max_delete_share, sink_concurrency, sink_timeout } => {
+        Command::Ingest { config, max_delete_share, sink_concurrency, sink_timeout, output } => {
+            let json = output == "json";
             if !(0.0..=1.0).contains(&max_delete_share) {
                 fail!(BadInput, "--max-delete-share must be between 0 and 1, not {max_delete_share}");
             }
@@ -133,7 +142,7 @@ fn run(cli: Cli) -> Result<Exit> {
             }
             let mut exits = Vec::new();
             for (i, (path, workflow, level, plugin, schema)) in checked.iter().enumerate() {
-                if checked.len() > 1 {
+                if checked.len() > 1 && !json {
                     println!("Workflow {} of {}: {}", i + 1, checked.len(), path.display());
                 }
                 let options = ingest::Options {
@@ -144,7 +153,13 @@ fn run(cli: Cli) -> Result<Exit> {
                 };
                 let exit = match ingest::run(workflow, plugin, schema, options, &interrupt) {
                     Ok(summary) => {
-                        println!("{summary}");
+                        if json {
+                            let mut line = summary.to_json();
+                            line["workflow"] = path.display().to_string().into();
+                            println!("{line}");
+                        } else {
+                            println!("{summary}");
+                        }
                         summary.exit()
                     }
                     // One workflow that cannot start does not keep the others from running.
@@ -158,7 +173,7 @@ fn run(cli: Cli) -> Result<Exit> {
                 if matches!(exit, Exit::Interrupted(_)) {
                     break; // a signal stops the workflows still to come too
                 }
-                if i + 1 < checked.len() {
+                if i + 1 < checked.len() && !json {
                     println!();
                 }
             }

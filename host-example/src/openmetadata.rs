@@ -220,7 +220,7 @@ impl Client {
                 return Err(failure);
             }
             // The server's Retry-After (429, 503) wins over our own backoff when it is longer.
-            let wait = retry_after.map_or(backoff, |r| r.max(backoff));
+            let wait = retry_after.map_or(jitter(backoff), |r| r.max(backoff));
             tracing::debug!("{failure}; retrying in {wait:?} (attempt {attempt} of {ATTEMPTS})");
             std::thread::sleep(wait);
             backoff *= 2;
@@ -262,6 +262,13 @@ impl Client {
             }
         }
     }
+}
+
+/// Between half and all of `d`, so that the retries of many workers (or hosts) do not arrive
+/// at the server together.
+fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |t| t.subsec_nanos());
+    d / 2 + d.mul_f64(f64::from(nanos % 1000) / 2000.0)
 }
 
 /// The `message` of an OpenMetadata error body, else the body itself (shortened).
@@ -310,6 +317,14 @@ mod tests {
             Client::from_config(&json!({"hostPort": "http://h", "authProvider": "google"}), T).unwrap_err()
         )
         .contains("google"));
+    }
+
+    #[test]
+    fn jitter_stays_between_half_and_all() {
+        for _ in 0..50 {
+            let j = jitter(Duration::from_millis(400));
+            assert!(j >= Duration::from_millis(200) && j <= Duration::from_millis(400), "{j:?}");
+        }
     }
 
     #[test]

@@ -165,3 +165,33 @@ fn a_workflow_without_a_connection_uses_the_one_stored_in_openmetadata() {
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("OpenMetadata has no messaging service 'kinesis_nowhere'"), "{}", run.stderr);
 }
+
+#[test]
+fn output_json_prints_one_summary_object_per_workflow_for_scripts() {
+    let emulator = emulator_with(&["orders", "payments"]);
+    let sandbox = Sandbox::new().unwrap();
+    let wf =
+        sandbox.write_workflow("wf.yaml", &e2e::workflow(&emulator.endpoint(), "kinesis_prod", json!({}))).unwrap();
+    let run =
+        sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let lines: Vec<Value> = run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    let s = &lines[0];
+    assert_eq!(s["state"], "success");
+    assert_eq!(s["exitCode"], 0);
+    assert_eq!(s["successPercent"], 100.0);
+    assert_eq!(s["steps"][0]["name"], "Kinesis");
+    assert_eq!(s["steps"][0]["records"], 2);
+    assert_eq!(s["steps"][1]["name"], "File");
+    assert_eq!(s["entityTypes"][0]["entityType"], "topic");
+    assert_eq!(s["entityTypes"][0]["listed"], 2);
+    assert!(s["workflow"].as_str().unwrap().ends_with("wf.yaml"));
+
+    let help = sandbox.host(&["--help"]).unwrap();
+    assert!(
+        help.stdout.contains("Exit codes:") && help.stdout.contains("143  interrupted by SIGTERM"),
+        "{}",
+        help.stdout
+    );
+}
