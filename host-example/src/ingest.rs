@@ -10,7 +10,7 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 
 use abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr};
 use plugin_abi::{
-    envelope::{LineageEdge, ListingStatus},
+    envelope::{LineageEdge, ListingStatus, Progress},
     fqn, ErrorKind, LogLevel, PluginError, Record, RecordKind, RecordStreamBox,
 };
 use serde_json::Value;
@@ -530,7 +530,13 @@ fn run_source(
     if let Err(e) = sink.service(service_request) {
         summary.errors.push(format!("cannot create the {} service '{service_name}': {e:#}", service.kind));
     } else {
-        let mut pull = Pull { sink: sink.as_mut(), service_name: &service_name, summary: &mut summary, pending: None };
+        let mut pull = Pull {
+            sink: sink.as_mut(),
+            service_name: &service_name,
+            summary: &mut summary,
+            pending: None,
+            progress: None,
+        };
         pull.run(&records, interrupt, &mut lineage);
     }
     // Dropping the receiver stops the puller, which drops the plugin's stream (its work is
@@ -658,16 +664,19 @@ struct Pull<'a> {
     /// An entity waits for the next record, which may be its sample data: both go to the sink
     /// together.
     pending: Option<(&'static Entity, Request)>,
+    /// The plugin's latest progress.
+    progress: Option<Progress>,
 }
 
 impl Pull<'_> {
     fn run(&mut self, records: &Puller, interrupt: &Interrupt, lineage: &mut Vec<LineageEdge>) {
-        let mut last_progress = Instant::now();
+        let noun = self.summary.types.first().map_or("entities", |t| t.entity.plural);
+        let mut display = crate::progress::Display::start(noun);
         let mut entities = 0u64;
         loop {
             if let Some(signal) = interrupt.received() {
                 self.summary.interrupted = Some(signal);
-                return;
+                break;
             }
             let record = match records.next(Duration::from_millis(200)) {
                 Ok(RResult::ROk(RSome(record))) => record,
@@ -676,21 +685,24 @@ impl Pull<'_> {
                     self.summary.errors.push(format!("the plugin failed: {e}"));
                     break;
                 }
-                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Timeout) => {
+                    display.update(self.progress.as_ref(), entities);
+                    continue;
+                }
                 Err(RecvTimeoutError::Disconnected) => {
                     self.summary.errors.push("the plugin's record stream ended without saying so".into());
                     break;
                 }
             };
             if !self.take(record, lineage, &mut entities) {
-                return;
+                break;
             }
-            if last_progress.elapsed() >= Duration::from_secs(5) {
-                tracing::info!("progress: {entities} entities read");
-                last_progress = Instant::now();
-            }
+            display.update(self.progress.as_ref(), entities);
         }
-        self.flush(None);
+        display.finish();
+        if self.summary.interrupted.is_none() {
+            self.flush(None);
+        }
     }
 
     /// Takes one record; false when the sink cannot go on.
@@ -751,6 +763,10 @@ impl Pull<'_> {
                     .summary
                     .errors
                     .push(format!("the plugin sent a lineage edge of {fqn} that is not readable: {e}")),
+            },
+            RecordKind::Progress => match serde_json::from_value::<Progress>(body) {
+                Ok(progress) => self.progress = Some(progress),
+                Err(e) => tracing::debug!("a progress record that is not readable: {e}"),
             },
             RecordKind::ListingStatus => match serde_json::from_value::<ListingStatus>(body) {
                 // Only the listing of this run's service decides about its entities.

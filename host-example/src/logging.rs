@@ -19,7 +19,7 @@ pub fn init(level: LogLevel) {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::progress::LogWriter)
         .with_target(true)
         .with_ansi(ansi)
         .try_init();

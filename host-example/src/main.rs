@@ -15,6 +15,7 @@ mod logging;
 mod openmetadata;
 mod pipeline_status;
 mod plugins;
+mod progress;
 mod requests;
 mod secrets;
 mod signals;

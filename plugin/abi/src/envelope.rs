@@ -34,6 +34,24 @@ pub enum RecordEnvelope {
     Lineage { entity_type: String, fqn: Vec<String>, body: LineageEdge },
     /// How the listing of the entities of `entityType` in the scope `fqn` (the service) went.
     ListingStatus { entity_type: String, fqn: Vec<String>, body: ListingStatus },
+    /// How far the run has got (for a progress display).
+    Progress { entity_type: String, fqn: Vec<String>, body: Progress },
+}
+
+/// How far a run has got: objects listed so far (and whether the listing is done), described,
+/// sampled. Sent now and then; a host may show it, and may ignore it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub listed: u64,
+    /// True once every page of the listing was read: `listed` is then the total.
+    pub listing_done: bool,
+    /// Of those listed, dropped by the filter pattern.
+    #[serde(default)]
+    pub filtered: u64,
+    pub described: u64,
+    #[serde(default)]
+    pub sampled: u64,
 }
 
 /// How the listing of one entity type in one scope went. A host may mark unseen entities of

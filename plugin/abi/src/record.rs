@@ -34,11 +34,19 @@ pub enum RecordKind {
     /// `entity_type` in the scope `fqn` (e.g. the service's name) went. A host marks unseen
     /// entities of that type and scope deleted only after a complete one.
     ListingStatus,
+    /// The body is a [`crate::envelope::Progress`]: how far the run has got, for a progress
+    /// display; a host may ignore it.
+    Progress,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 4] =
-        [RecordKind::Entity, RecordKind::SampleData, RecordKind::Lineage, RecordKind::ListingStatus];
+    pub const ALL: [RecordKind; 5] = [
+        RecordKind::Entity,
+        RecordKind::SampleData,
+        RecordKind::Lineage,
+        RecordKind::ListingStatus,
+        RecordKind::Progress,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,6 +54,7 @@ impl RecordKind {
             RecordKind::SampleData => "sampleData",
             RecordKind::Lineage => "lineage",
             RecordKind::ListingStatus => "listingStatus",
+            RecordKind::Progress => "progress",
         }
     }
 

@@ -6,7 +6,13 @@ use std::future::Future;
 use std::time::Duration;
 
 use abi_stable::std_types::{RNone, ROption, RResult, RSome};
-use plugin_abi::{envelope::ListingStatus, guard, PluginError, Record, RecordStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use plugin_abi::{
+    envelope::{ListingStatus, Progress},
+    guard, PluginError, Record, RecordKind, RecordStream,
+};
 use tokio::sync::mpsc;
 
 /// Records waiting for the host; the run pauses when the host falls behind.
@@ -122,5 +128,61 @@ impl Listing {
             complete = status.complete,
             "listing finished"
         );
+    }
+}
+
+/// How far a run has got, counted as it goes (the listing task and the main loop share it).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub listed: AtomicU64,
+    pub listing_done: AtomicBool,
+    pub filtered: AtomicU64,
+    pub described: AtomicU64,
+    pub sampled: AtomicU64,
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> Progress {
+        Progress {
+            listed: self.listed.load(Ordering::Relaxed),
+            listing_done: self.listing_done.load(Ordering::Relaxed),
+            filtered: self.filtered.load(Ordering::Relaxed),
+            described: self.described.load(Ordering::Relaxed),
+            sampled: self.sampled.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How often a run tells the host how far it has got.
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+
+/// Sends progress records, at most one per [`PROGRESS_EVERY`].
+#[derive(Debug)]
+pub struct ProgressTicker {
+    last: Option<Instant>,
+}
+
+impl ProgressTicker {
+    pub fn new() -> Self {
+        ProgressTicker { last: None }
+    }
+
+    /// A progress record when one is due: about `entity_type` in the scope `scope`.
+    pub fn due(&mut self, counters: &Counters, entity_type: &str, scope: &[&str]) -> Option<Record> {
+        if self.last.is_some_and(|l| l.elapsed() < PROGRESS_EVERY) {
+            return None;
+        }
+        self.last = Some(Instant::now());
+        Some(Record::new(RecordKind::Progress, entity_type, scope, &counters.snapshot()))
+    }
+}
+
+impl Default for ProgressTicker {
+    fn default() -> Self {
+        Self::new()
     }
 }

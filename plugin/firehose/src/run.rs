@@ -10,7 +10,7 @@ use plugin_abi::{
     envelope::{LineageEdge, ListingStatus},
     PluginError, Record, RecordKind,
 };
-use plugin_aws::run::{Item, Listing, Run};
+use plugin_aws::run::{Counters, Item, Listing, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
 use crate::config::Settings;
@@ -42,9 +42,14 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             .push("overrideLineage is not supported: lineage edges are added, existing ones are kept".into());
     }
     let (names_tx, names_rx) = mpsc::unbounded_channel::<String>();
+    let counters = Arc::new(Counters::default());
     let lister = {
-        let (client, settings) = (client.clone(), settings.clone());
-        tokio::spawn(async move { list(&client, &settings, names_tx).await })
+        let (client, settings, counters) = (client.clone(), settings.clone(), counters.clone());
+        tokio::spawn(async move {
+            let listing = list(&client, &settings, names_tx, &counters).await;
+            counters.listing_done.store(true, std::sync::atomic::Ordering::Relaxed);
+            listing
+        })
     };
     let names = futures::stream::unfold(names_rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
     let described = names
@@ -63,7 +68,14 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         database: settings.db_services(),
     };
     let region = settings.aws().aws_region.clone();
+    let mut ticker = ProgressTicker::new();
     while let Some((name, result)) = described.next().await {
+        Counters::add(&counters.described);
+        if let Some(progress) = ticker.due(&counters, PIPELINE, &[&service]) {
+            if out.send(Ok(progress)).await.is_err() {
+                return;
+            }
+        }
         let ds = match result {
             Ok(Some(ds)) => ds,
             Ok(None) => {
@@ -117,7 +129,12 @@ async fn send(
 
 /// Lists every delivery stream (ListDeliveryStreams, `HasMoreDeliveryStreams` +
 /// `ExclusiveStartDeliveryStreamName`), sending the names the filter keeps.
-async fn list(client: &Firehose, settings: &Settings, kept: mpsc::UnboundedSender<String>) -> Listing {
+async fn list(
+    client: &Firehose,
+    settings: &Settings,
+    kept: mpsc::UnboundedSender<String>,
+    counters: &Counters,
+) -> Listing {
     let mut listing = Listing::default();
     let mut after: Option<String> = None;
     let mut previous_page: Vec<String> = Vec::new();
@@ -145,11 +162,13 @@ async fn list(client: &Firehose, settings: &Settings, kept: mpsc::UnboundedSende
         tracing::debug!(delivery_streams = names.len(), "ListDeliveryStreams page");
         for name in &names {
             listing.listed += 1;
+            Counters::add(&counters.listed);
             match settings.filter.keeps(name) {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::debug!(delivery_stream = %name, "filtered out");
                     listing.filtered += 1;
+                    Counters::add(&counters.filtered);
                     continue;
                 }
                 Err(e) => {

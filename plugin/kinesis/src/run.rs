@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use plugin_abi::{entity_type::TOPIC, envelope::ListingStatus, fqn, PluginError, Record, RecordKind};
-use plugin_aws::run::{Item, Listing, Run};
+use plugin_aws::run::{Counters, Item, Listing, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
@@ -44,10 +44,14 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     // describing and sampling behind it.
     let (names_tx, names_rx) = mpsc::unbounded_channel::<String>();
 
+    let counters = Arc::new(Counters::default());
     let lister = {
-        let client = client.clone();
-        let settings = settings.clone();
-        tokio::spawn(async move { list_streams(&client, &settings, names_tx).await })
+        let (client, settings, counters) = (client.clone(), settings.clone(), counters.clone());
+        tokio::spawn(async move {
+            let listing = list_streams(&client, &settings, names_tx, &counters).await;
+            counters.listing_done.store(true, std::sync::atomic::Ordering::Relaxed);
+            listing
+        })
     };
 
     let describe_concurrency = settings.pipeline().describe_concurrency as usize;
@@ -69,7 +73,17 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
 
     let mut status = ListingStatus::default();
     let service = settings.source.service_name.as_str();
+    let mut ticker = ProgressTicker::new();
     while let Some(outcome) = outcomes.next().await {
+        Counters::add(&counters.described);
+        if let Outcome::Topic { sample: Some(_), .. } = &outcome {
+            Counters::add(&counters.sampled);
+        }
+        if let Some(progress) = ticker.due(&counters, TOPIC, &[service]) {
+            if out.send(Ok(progress)).await.is_err() {
+                return;
+            }
+        }
         match outcome {
             Outcome::Topic { name, request, sample, warnings } => {
                 tracing::debug!(stream = %name, partitions = request.partitions, "topic");
@@ -190,7 +204,12 @@ async fn prepare(
 /// Pages through ListStreams, sending the names the filter keeps. A failed page ends the
 /// listing as incomplete (the SDK has already retried it), and so does a filter pattern that
 /// cannot decide about a name.
-async fn list_streams(client: &Kinesis, settings: &Settings, kept: mpsc::UnboundedSender<String>) -> Listing {
+async fn list_streams(
+    client: &Kinesis,
+    settings: &Settings,
+    kept: mpsc::UnboundedSender<String>,
+    counters: &Counters,
+) -> Listing {
     let mut listing = Listing::default();
     let mut pages = client.stream_pages();
     while let Some(page) = pages.next().await {
@@ -205,11 +224,13 @@ async fn list_streams(client: &Kinesis, settings: &Settings, kept: mpsc::Unbound
         tracing::debug!(streams = names.len(), "ListStreams page");
         for name in names {
             listing.listed += 1;
+            Counters::add(&counters.listed);
             match settings.filter.keeps(&name) {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::debug!(stream = %name, "filtered out");
                     listing.filtered += 1;
+                    Counters::add(&counters.filtered);
                     continue;
                 }
                 Err(e) => {
