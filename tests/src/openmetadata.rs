@@ -453,6 +453,23 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Get, ["v1", "system", "version"]) => (200, json!({"version": state.version, "revision": "stand-in"})),
+        // What OpenMetadata's own runner reads before it ingests (the test connection it runs
+        // first): the steps of the Kinesis connector's test.
+        (Method::Get, ["v1", "services", "testConnectionDefinitions", "name", name]) => {
+            let name = decode(name);
+            let step = |n: &str, d: &str, mandatory: bool| json!({"name": n, "description": d, "errorMessage": format!("{n} failed"), "mandatory": mandatory, "shortCircuit": false});
+            match name.as_str() {
+                "Kinesis.testConnectionDefinition" => (
+                    200,
+                    json!({"id": "00000000-0000-0000-0000-0000000000c1", "name": "Kinesis", "fullyQualifiedName": name,
+                        "steps": [step("GetTopics", "List the topics", true)]}),
+                ),
+                _ => (
+                    404,
+                    json!({"code": 404, "message": format!("testConnectionDefinition instance for {name} not found")}),
+                ),
+            }
+        }
         (Method::Get, ["v1", "services", "ingestionPipelines", "name", fqn]) => {
             let fqn = decode(fqn);
             if state.ingestion_pipelines.contains(&fqn) {
@@ -504,10 +521,13 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 return e;
             }
             let name = body["name"].as_str().unwrap_or_default().to_string();
+            state.next_id += 1;
+            let fresh_id = format!("00000000-0000-0000-0001-{:012}", state.next_id);
             let services = state.services.entry(kind.to_string()).or_default();
             let created = !services.contains_key(&name);
+            let id = services.get(&name).and_then(|s| s["id"].as_str()).map_or(fresh_id, str::to_string);
             let mut service = body.clone();
-            service["id"] = format!("svc-{kind}-{name}").into();
+            service["id"] = id.into();
             service["fullyQualifiedName"] = quote(&name).into();
             services.insert(name, service.clone());
             (if created { 201 } else { 200 }, service)
@@ -557,6 +577,44 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 }
                 None => (404, json!({"code": 404, "message": format!("topic instance for {id} not found")})),
             }
+        }
+        // The bulk create-or-update OpenMetadata's own sink uses: each request as a PUT of its own.
+        (Method::Put, ["v1", collection, "bulk"]) if collection_of(collection).is_some() => {
+            let items = match json_body() {
+                Ok(Value::Array(items)) => items,
+                Ok(_) => return bad_request("a bulk body is a list of create requests".into()),
+                Err(e) => return e,
+            };
+            let (mut passed, mut failed) = (Vec::new(), Vec::new());
+            // The calls are the bulk one, not one per item.
+            let (calls, puts) = (state.calls.len(), state.puts.len());
+            for item in items {
+                let url = format!("/api/v1/{collection}");
+                let (status, answer) = handle(state, contracts, &Method::Put, &url, &item.to_string());
+                let entry = json!({"request": item["name"], "message": answer.get("message")});
+                if status < 300 {
+                    passed.push(entry)
+                } else {
+                    failed.push(entry)
+                }
+            }
+            state.calls.truncate(calls);
+            state.puts.truncate(puts);
+            let status = if failed.is_empty() {
+                "success"
+            } else if passed.is_empty() {
+                "failure"
+            } else {
+                "partialSuccess"
+            };
+            (
+                200,
+                json!({
+                    "status": status, "numberOfRowsProcessed": passed.len() + failed.len(),
+                    "numberOfRowsPassed": passed.len(), "numberOfRowsFailed": failed.len(),
+                    "successRequest": passed, "failedRequest": failed
+                }),
+            )
         }
         (Method::Get, ["v1", collection, "name", fqn]) if collection_of(collection).is_some() => {
             let fqn = decode(fqn);
@@ -646,7 +704,11 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 t.deleted = true;
                 deleted += 1;
             }
-            (200, json!({"deletedCount": deleted}))
+            // A BulkOperationResult, as the server answers.
+            (
+                200,
+                json!({"status": "success", "numberOfRowsProcessed": deleted, "numberOfRowsPassed": deleted, "numberOfRowsFailed": 0}),
+            )
         }
         (Method::Get, ["v1", collection]) if collection_of(collection).is_some() => {
             let service = params.get("service").map(|s| quote(s)).unwrap_or_default();
