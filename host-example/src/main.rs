@@ -84,6 +84,10 @@ enum Command {
     Validate {
         #[arg(short = 'c', long = "config", value_name = "FILE")]
         config: PathBuf,
+        /// Print `{"valid": …, "connector": …, "violations": [{"path", "message"}]}` instead of
+        /// text (the exit code is the same: 0 valid, 2 not).
+        #[arg(long)]
+        json: bool,
     },
     /// Lists the plugins of the plugin directory, and the files that are not plugins.
     Plugins,
@@ -180,10 +184,26 @@ fn run(cli: Cli) -> Result<Exit> {
             }
             Ok(Exit::worst(exits))
         }
-        Command::Validate { config } => {
+        Command::Validate { config, json } => {
             let (mut workflow, _) = load_workflow(&config, flag_level)?;
             let found = plugins::load_dir(&dir).bad_input()?;
             let plugin = pick_for(&found, &workflow)?;
+            if json {
+                let schema = plugin_schema(plugin)?;
+                stored_connection::complete(&mut workflow, plugin, &schema, std::time::Duration::from_secs(60))?;
+                let mut violations = violations(plugin, &workflow, &schema)?;
+                if let Err(e) = sink::SinkConfig::from_workflow(&workflow) {
+                    violations.push(validate::Violation { path: "sink".into(), message: format!("{e:#}") });
+                }
+                let list: Vec<serde_json::Value> =
+                    violations.iter().map(|v| serde_json::json!({"path": v.path, "message": v.message})).collect();
+                let valid = list.is_empty();
+                println!(
+                    "{}",
+                    serde_json::json!({"valid": valid, "connector": plugin.manifest.connector_type, "violations": list})
+                );
+                return Ok(if valid { Exit::Success } else { Exit::BadInput });
+            }
             prepare(plugin, &mut workflow, &config)?;
             sink::SinkConfig::from_workflow(&workflow).bad_input()?;
             println!("{} is a valid {} workflow", config.display(), plugin.manifest.connector_type);
@@ -267,12 +287,16 @@ fn pick<'a>(found: &'a PluginDir, wanted: &[&str]) -> Result<&'a Plugin> {
 /// Makes the workflow's `source` whole (the connection stored in OpenMetadata when it has
 /// none) and checks it; the plugin's schema, for later use.
 fn prepare(plugin: &Plugin, workflow: &mut Workflow, path: &std::path::Path) -> Result<serde_json::Value> {
-    let schema_text = plugin.module.config_schema()().into_result().run_failed()?;
-    let schema: serde_json::Value =
-        serde_json::from_str(schema_text.as_str()).context("the plugin's config schema is not JSON").run_failed()?;
+    let schema = plugin_schema(plugin)?;
     stored_connection::complete(workflow, plugin, &schema, std::time::Duration::from_secs(60))?;
     validate_source(plugin, workflow, &schema, path)?;
     Ok(schema)
+}
+
+/// The plugin's config schema.
+fn plugin_schema(plugin: &Plugin) -> Result<serde_json::Value> {
+    let schema_text = plugin.module.config_schema()().into_result().run_failed()?;
+    serde_json::from_str(schema_text.as_str()).context("the plugin's config schema is not JSON").run_failed()
 }
 
 /// Validates `source` against the plugin's schema and against the plugin's own checks
@@ -283,6 +307,22 @@ fn validate_source(
     schema: &serde_json::Value,
     path: &std::path::Path,
 ) -> Result<()> {
+    let violations = violations(plugin, workflow, schema)?;
+    if violations.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = violations.iter().map(|v| format!("  source{}: {}", v.path, v.message)).collect();
+    fail!(
+        BadInput,
+        "{} is not a valid {} workflow:\n{}",
+        path.display(),
+        plugin.manifest.connector_type,
+        list.join("\n")
+    )
+}
+
+/// Every violation of `source`: the schema's and the plugin's own (`check_config`).
+fn violations(plugin: &Plugin, workflow: &Workflow, schema: &serde_json::Value) -> Result<Vec<validate::Violation>> {
     let mut violations = validate::against_schema(schema, &workflow.source).run_failed()?;
     {
         let source = serde_json::to_string(&workflow.source).context("the source block").run_failed()?;
@@ -296,17 +336,7 @@ fn validate_source(
         let new: Vec<_> = problems.into_iter().filter(|p| !violations.iter().any(|v| named(p, v))).collect();
         violations.extend(new);
     }
-    if violations.is_empty() {
-        return Ok(());
-    }
-    let list: Vec<String> = violations.iter().map(|v| format!("  source{}: {}", v.path, v.message)).collect();
-    fail!(
-        BadInput,
-        "{} is not a valid {} workflow:\n{}",
-        path.display(),
-        plugin.manifest.connector_type,
-        list.join("\n")
-    )
+    Ok(violations)
 }
 
 fn print_plugins(found: &PluginDir) {

@@ -60,4 +60,27 @@ fn validate_names_every_problem_the_schema_and_the_plugin_find_at_once() {
         assert!(run.stderr.contains(named), "{named} is not named:\n{}", run.stderr);
     }
     assert!(!run.stderr.contains("test-secret-key"), "{}", run.stderr);
+
+    // The same, as JSON for scripts and UIs.
+    let run = sandbox.host(&["validate", "-c", path.to_str().unwrap(), "--json"]).unwrap();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["connector"], "Kinesis");
+    let paths: Vec<&str> =
+        report["violations"].as_array().unwrap().iter().map(|v| v["path"].as_str().unwrap()).collect();
+    for path in [
+        "/sourceConfig/config/sampleSize",
+        "/serviceConnection/config/awsConfig/awsRegion",
+        "/serviceConnection/config/awsConfig/assumeRoleArn",
+        "/sourceConfig/config/topicFilterPattern/excludes/0",
+    ] {
+        assert!(paths.contains(&path), "{path} not in {paths:?}");
+    }
+    let good = sandbox
+        .write_workflow("good.yaml", &e2e::workflow("http://127.0.0.1:1", "svc", serde_json::json!({})))
+        .unwrap();
+    let run = sandbox.host(&["validate", "-c", good.to_str().unwrap(), "--json"]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&run.stdout).unwrap()["valid"], true);
 }
