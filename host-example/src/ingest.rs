@@ -45,14 +45,14 @@ pub struct TypeSummary {
     /// FQNs of the entities seen (written, or existing but unreadable): never deleted.
     pub seen: Vec<String>,
     /// Entity records taken from the plugin.
-    pub seen_written: u64,
+    pub entities_taken: u64,
     /// What happened to entities that were not seen: deleted, or why not.
     pub deletion: String,
 }
 
 impl TypeSummary {
     fn new(entity: &'static Entity) -> Self {
-        TypeSummary { entity, status: None, seen: Vec::new(), seen_written: 0, deletion: String::new() }
+        TypeSummary { entity, status: None, seen: Vec::new(), entities_taken: 0, deletion: String::new() }
     }
 
     fn complete(&self) -> bool {
@@ -193,7 +193,7 @@ impl Summary {
     pub fn source_step(&self) -> StepCounts {
         let statuses = self.types.iter().filter_map(|t| t.status.as_ref());
         StepCounts {
-            records: self.types.iter().map(|t| t.seen_written).sum(),
+            records: self.types.iter().map(|t| t.entities_taken).sum(),
             updated_records: 0,
             warnings: self.warnings.len() as u64,
             errors: self.record_errors.len() as u64,
@@ -477,8 +477,15 @@ fn run_source(
         }
         SinkConfig::Rest { server } => (
             Box::new(
-                RestSink::connect(&server, service, &service_name, options.sink_concurrency, options.sink_timeout)
-                    .bad_input()?,
+                RestSink::connect(
+                    &server,
+                    service,
+                    &service_name,
+                    workflow.stored_connection_used,
+                    options.sink_concurrency,
+                    options.sink_timeout,
+                )
+                .bad_input()?,
             ),
             connection,
         ),
@@ -737,7 +744,7 @@ impl Pull<'_> {
                 *entities += 1;
                 let t = self.summary.of_type(entity);
                 t.seen.push(fqn.clone());
-                t.seen_written += 1;
+                t.entities_taken += 1;
                 self.pending = Some((entity, requests::put_entity(entity, fqn, body)));
             }
             RecordKind::SampleData => {

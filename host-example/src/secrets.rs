@@ -108,30 +108,34 @@ impl Store {
             }
         }
         let config = config.load().await;
+        // One client for every reference.
+        enum Client {
+            Secrets(aws_sdk_secretsmanager::Client),
+            Parameters(aws_sdk_ssm::Client),
+        }
+        let client = match self {
+            Store::SecretsManager => Client::Secrets(aws_sdk_secretsmanager::Client::new(&config)),
+            Store::ParameterStore => Client::Parameters(aws_sdk_ssm::Client::new(&config)),
+        };
         let mut values = Vec::with_capacity(references.len());
         for r in references {
-            let value =
-                match self {
-                    Store::SecretsManager => {
-                        let client = aws_sdk_secretsmanager::Client::new(&config);
-                        client.get_secret_value().secret_id(&r.id).send().await.map_err(|e| describe(&e)).and_then(
-                            |out| out.secret_string.ok_or_else(|| "it holds no text (SecretString)".to_string()),
-                        )
-                    }
-                    Store::ParameterStore => {
-                        let client = aws_sdk_ssm::Client::new(&config);
-                        client
-                            .get_parameter()
-                            .name(&r.id)
-                            .with_decryption(true)
-                            .send()
-                            .await
-                            .map_err(|e| describe(&e))
-                            .and_then(|out| {
-                                out.parameter.and_then(|p| p.value).ok_or_else(|| "it holds no value".to_string())
-                            })
-                    }
-                };
+            let value = match &client {
+                Client::Secrets(client) => client
+                    .get_secret_value()
+                    .secret_id(&r.id)
+                    .send()
+                    .await
+                    .map_err(|e| describe(&e))
+                    .and_then(|out| out.secret_string.ok_or_else(|| "it holds no text (SecretString)".to_string())),
+                Client::Parameters(client) => client
+                    .get_parameter()
+                    .name(&r.id)
+                    .with_decryption(true)
+                    .send()
+                    .await
+                    .map_err(|e| describe(&e))
+                    .and_then(|out| out.parameter.and_then(|p| p.value).ok_or_else(|| "it holds no value".to_string())),
+            };
             match value {
                 Ok(v) => values.push(v),
                 // The reference is named, never a value: the error texts of these calls hold none.

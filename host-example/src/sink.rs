@@ -260,18 +260,22 @@ pub struct RestSink {
 
 impl RestSink {
     /// Connects: checks the server's version and our credentials (by an authenticated read of
-    /// the service) before anything is sent.
+    /// the service) before anything is sent. `access_proven`: the service was read with these
+    /// credentials already (its stored connection), so that read is not made again.
     pub fn connect(
         server: &Value,
         service: &Service,
         service_name: &str,
+        access_proven: bool,
         concurrency: usize,
         timeout: std::time::Duration,
     ) -> Result<Self> {
         let client = Client::from_config(server, timeout)?;
         let version = client.check_server()?;
         tracing::info!("OpenMetadata server version {version}");
-        client.check_access(service, service_name)?;
+        if !access_proven {
+            client.check_access(service, service_name)?;
+        }
         let cancelled = Arc::new(AtomicBool::new(false));
         let (tx, rx) = sync_channel::<Job>(concurrency * 2);
         let rx = Arc::new(Mutex::new(rx));

@@ -65,6 +65,7 @@ pub fn complete(workflow: &mut Workflow, plugin: &Plugin, schema: &Value, timeou
     }
     tracing::info!("using the connection stored in OpenMetadata for service '{name}'");
     workflow.source["serviceConnection"] = connection.clone();
+    workflow.stored_connection_used = true;
     Ok(())
 }
 

@@ -33,6 +33,9 @@ pub struct Workflow {
     pub enable_streamable_logs: Option<bool>,
     #[serde(default)]
     pub ingestion_runner_name: Option<String>,
+    /// Set when `source.serviceConnection` was taken from the server (not part of the file).
+    #[serde(skip)]
+    pub stored_connection_used: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -231,16 +231,16 @@ pub async fn seed(client: &aws_sdk_kinesis::Client, streams: &[StreamSpec]) -> R
         let creates = chunk.iter().map(|s| async move {
             // kinesis-local allows a few streams in CREATING at once; a busy machine keeps them
             // there longer: wait for some to finish and ask again.
-            let mut attempt = 0;
+            // Polls the condition "the emulator takes the stream", for 30 s at most.
+            let deadline = Instant::now() + Duration::from_secs(30);
             loop {
                 let created = client.create_stream().stream_name(&s.name).shard_count(s.shards).send().await;
                 match created {
                     Err(e)
-                        if attempt < 100
+                        if Instant::now() < deadline
                             && aws_sdk_kinesis::error::ProvideErrorMetadata::code(&e)
                                 == Some("LimitExceededException") =>
                     {
-                        attempt += 1;
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                     other => break other.map(|_| ()).with_context(|| format!("CreateStream {}", s.name)),

@@ -586,20 +586,16 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 Err(e) => return e,
             };
             let (mut passed, mut failed) = (Vec::new(), Vec::new());
-            // The calls are the bulk one, not one per item.
-            let (calls, puts) = (state.calls.len(), state.puts.len());
             for item in items {
-                let url = format!("/api/v1/{collection}");
-                let (status, answer) = handle(state, contracts, &Method::Put, &url, &item.to_string());
-                let entry = json!({"request": item["name"], "message": answer.get("message")});
+                let name = item["name"].clone();
+                let (status, answer) = put_entity(state, contracts, collection, item);
+                let entry = json!({"request": name, "message": answer.get("message")});
                 if status < 300 {
                     passed.push(entry)
                 } else {
                     failed.push(entry)
                 }
             }
-            state.calls.truncate(calls);
-            state.puts.truncate(puts);
             let status = if failed.is_empty() {
                 "success"
             } else if passed.is_empty() {
@@ -623,69 +619,10 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 None => (404, json!({"code": 404, "message": format!("{collection} instance for {fqn} not found")})),
             }
         }
-        (Method::Put, ["v1", collection]) if collection_of(collection).is_some() => {
-            let body = match json_body() {
-                Ok(b) => b,
-                Err(e) => return e,
-            };
-            let Some(contract) = contracts.create.get(collection) else {
-                return bad_request(format!("this stand-in does not take {collection} from connectors"));
-            };
-            if let Some(e) = validate(contract, &body) {
-                return e;
-            }
-            if *collection == "topics" {
-                if state.reject_topics.iter().any(|n| body["name"] == n.as_str()) {
-                    return bad_request(format!("topic {} rejected by the test", body["name"]));
-                }
-                if state.fail_topic_puts > 0 {
-                    state.fail_topic_puts -= 1;
-                    return (503, json!({"code": 503, "message": "Service Unavailable"}));
-                }
-            }
-            let service_kind = collection_of(collection).map(|c| c.2).unwrap_or_default();
-            let service = body["service"].as_str().unwrap_or_default().to_string();
-            let known = state
-                .services
-                .get(service_kind)
-                .is_some_and(|s| s.values().any(|s| s["fullyQualifiedName"] == service.as_str()));
-            if !known {
-                return (
-                    404,
-                    json!({"code": 404, "message": format!("{service_kind} instance for {service} not found")}),
-                );
-            }
-            let fqn = format!("{service}.{}", quote(body["name"].as_str().unwrap_or_default()));
-            let fields = body.as_object().cloned().unwrap_or_default();
-            let description = fields.get("description").and_then(Value::as_str).map(str::to_string);
-            if let Some(t) = state.entities.iter_mut().find(|t| t.collection == *collection && t.fqn == fqn) {
-                for (k, v) in fields {
-                    if k != "description" {
-                        t.fields.insert(k, v);
-                    }
-                }
-                // As the server does for ingestion bots: a description people wrote is kept.
-                if t.description.is_none() {
-                    t.description = description;
-                }
-                t.deleted = false;
-                return (200, entity_json(t));
-            }
-            state.next_id += 1;
-            let entity = Entity {
-                collection: collection.to_string(),
-                id: format!("00000000-0000-0000-0000-{:012}", state.next_id),
-                fqn,
-                service,
-                fields,
-                description,
-                deleted: false,
-                sample: None,
-            };
-            let answer = entity_json(&entity);
-            state.entities.push(entity);
-            (201, answer)
-        }
+        (Method::Put, ["v1", collection]) if collection_of(collection).is_some() => match json_body() {
+            Ok(body) => put_entity(state, contracts, collection, body),
+            Err(e) => e,
+        },
         (Method::Delete, ["v1", collection, "deleteStale"]) if collection_of(collection).is_some() => {
             if state.legacy {
                 return (404, json!({"code": 404, "message": "HTTP 404 Not Found"}));
@@ -748,6 +685,65 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
         }
         _ => (404, json!({"code": 404, "message": format!("HTTP 404 Not Found: {method} {path}")})),
     }
+}
+
+/// Creates or updates an entity of `collection` (a `PUT /v1/{collection}`, alone or as one
+/// request of a bulk one): the body checked against its contract, its service known.
+fn put_entity(state: &mut State, contracts: &Contracts, collection: &str, body: Value) -> (u16, Value) {
+    let Some(contract) = contracts.create.get(collection) else {
+        return bad_request(format!("this stand-in does not take {collection} from connectors"));
+    };
+    if let Some(e) = validate(contract, &body) {
+        return e;
+    }
+    if collection == "topics" {
+        if state.reject_topics.iter().any(|n| body["name"] == n.as_str()) {
+            return bad_request(format!("topic {} rejected by the test", body["name"]));
+        }
+        if state.fail_topic_puts > 0 {
+            state.fail_topic_puts -= 1;
+            return (503, json!({"code": 503, "message": "Service Unavailable"}));
+        }
+    }
+    let service_kind = collection_of(collection).map(|c| c.2).unwrap_or_default();
+    let service = body["service"].as_str().unwrap_or_default().to_string();
+    let known = state
+        .services
+        .get(service_kind)
+        .is_some_and(|s| s.values().any(|s| s["fullyQualifiedName"] == service.as_str()));
+    if !known {
+        return (404, json!({"code": 404, "message": format!("{service_kind} instance for {service} not found")}));
+    }
+    let fqn = format!("{service}.{}", quote(body["name"].as_str().unwrap_or_default()));
+    let fields = body.as_object().cloned().unwrap_or_default();
+    let description = fields.get("description").and_then(Value::as_str).map(str::to_string);
+    if let Some(t) = state.entities.iter_mut().find(|t| t.collection == *collection && t.fqn == fqn) {
+        for (k, v) in fields {
+            if k != "description" {
+                t.fields.insert(k, v);
+            }
+        }
+        // As the server does for ingestion bots: a description people wrote is kept.
+        if t.description.is_none() {
+            t.description = description;
+        }
+        t.deleted = false;
+        return (200, entity_json(t));
+    }
+    state.next_id += 1;
+    let entity = Entity {
+        collection: collection.to_string(),
+        id: format!("00000000-0000-0000-0000-{:012}", state.next_id),
+        fqn,
+        service,
+        fields,
+        description,
+        deleted: false,
+        sample: None,
+    };
+    let answer = entity_json(&entity);
+    state.entities.push(entity);
+    (201, answer)
 }
 
 /// The collection's row of [`COLLECTIONS`].

@@ -294,11 +294,11 @@ fn the_previous_output_is_untouched(sandbox: &Sandbox) {
     assert!(!sandbox.path("out.jsonl.partial").exists());
 }
 
-#[test]
-fn a_listing_that_fails_part_way_deletes_nothing_keeps_the_last_output_and_fails_the_run() {
-    // The second page is refused (a NextToken AWS no longer knows, past every resume).
-    let rule: proxy::Rule = Arc::new(|call: &Call| {
-        if call.operation == "ListStreams" && call.nth_of_operation >= 2 {
+/// A proxy rule: the ListStreams calls whose number `expire` picks answer that their token
+/// expired; everything else goes through.
+fn expired_token_on(expire: fn(u64) -> bool) -> proxy::Rule {
+    Arc::new(move |call: &Call| {
+        if call.operation == "ListStreams" && expire(call.nth_of_operation) {
             Action::Fail {
                 status: 400,
                 code: "ExpiredNextTokenException".into(),
@@ -307,7 +307,13 @@ fn a_listing_that_fails_part_way_deletes_nothing_keeps_the_last_output_and_fails
         } else {
             Action::Forward { delay: Duration::ZERO }
         }
-    });
+    })
+}
+
+#[test]
+fn a_listing_that_fails_part_way_deletes_nothing_keeps_the_last_output_and_fails_the_run() {
+    // The second page is refused (a NextToken AWS no longer knows, past every resume).
+    let rule = expired_token_on(|nth| nth >= 2);
     let (run, proxy, sandbox) = Listing::seeded().run(rule, Some(PREVIOUS));
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("listing complete:  no"), "{}", run.stdout);
@@ -322,17 +328,7 @@ fn a_listing_that_fails_part_way_deletes_nothing_keeps_the_last_output_and_fails
 
 #[test]
 fn an_expired_token_is_resumed_after_the_last_name_read() {
-    let rule: proxy::Rule = Arc::new(|call: &Call| {
-        if call.operation == "ListStreams" && call.nth_of_operation == 2 {
-            Action::Fail {
-                status: 400,
-                code: "ExpiredNextTokenException".into(),
-                message: "injected by the test".into(),
-            }
-        } else {
-            Action::Forward { delay: Duration::ZERO }
-        }
-    });
+    let rule = expired_token_on(|nth| nth == 2);
     let (run, proxy, sandbox) = Listing::seeded().run(rule, None);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("topics written:    210"), "{}", run.stdout);

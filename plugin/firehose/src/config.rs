@@ -311,10 +311,7 @@ fn dedup(names: impl IntoIterator<Item = String>) -> Vec<String> {
 /// Parses the JSON the host passes and checks what the schema cannot express.
 /// Errors name the field by its JSON path and never quote a secret.
 pub fn parse(json: &str) -> Result<Settings, PluginError> {
-    let source = deserialize(json)?;
-    if let Some(first) = problems(&source).into_iter().next() {
-        return Err(first);
-    }
+    let source = plugin_aws::config::read(json, SECRET_FIELDS, problems)?;
     // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
     let filter = plugin_aws::config::filter(
         source.source_config.config.pipeline_filter_pattern.as_ref(),
@@ -328,41 +325,23 @@ pub fn parse(json: &str) -> Result<Settings, PluginError> {
 /// Every problem of the configuration the plugin can find without connecting, each naming
 /// its field: the first that keeps it from being read at all, else every check that fails.
 pub fn check_all(json: &str) -> Vec<PluginError> {
-    match deserialize(json) {
-        Ok(source) => problems(&source),
-        Err(e) => vec![e],
-    }
-}
-
-fn deserialize(json: &str) -> Result<SourceConfig, PluginError> {
-    plugin_aws::config::deserialize(json, SECRET_FIELDS)
+    plugin_aws::config::check_all(json, SECRET_FIELDS, problems)
 }
 
 /// Every problem of a configuration that deserialized: what the schema cannot express.
 fn problems(source: &SourceConfig) -> Vec<PluginError> {
-    let mut problems = Vec::new();
-    if !source.source_type.eq_ignore_ascii_case("kinesisfirehose") {
-        problems.push(PluginError::config(
-            "/type",
-            format!("this plugin reads Kinesis Firehose; the source type is '{}'", source.source_type),
-        ));
+    let mut problems = plugin_aws::config::SourceChecks {
+        expected_type: "kinesisfirehose",
+        service: "Kinesis Firehose",
+        source_type: &source.source_type,
+        service_name: &source.service_name,
+        aws: &source.service_connection.config.aws_config,
+        override_metadata: source.source_config.config.override_metadata,
     }
-    if source.service_name.trim().is_empty() {
-        problems.push(PluginError::config("/serviceName", "the service name is empty"));
-    }
-    problems.extend(source.service_connection.config.aws_config.problems());
-    problems.extend(plugin_aws::config::override_metadata_problem(source.source_config.config.override_metadata));
+    .problems();
     let p = &source.source_config.config;
     problems.extend(plugin_aws::config::out_of_range("describeConcurrency", p.describe_concurrency.into(), 1, 256));
-    if !(0.01..=1.0).contains(&p.api_budget_share) {
-        problems.push(PluginError::config(
-            format!("{SOURCE_CONFIG_PATH}/apiBudgetShare"),
-            format!("{} is out of range: must be between 0.01 and 1", p.api_budget_share),
-        ));
-    }
-    if p.max_calls_per_second.is_some_and(|m| m.is_nan() || m < 0.1) {
-        problems.push(PluginError::config(format!("{SOURCE_CONFIG_PATH}/maxCallsPerSecond"), "must be at least 0.1"));
-    }
+    problems.extend(plugin_aws::config::budget_problems(p.api_budget_share, p.max_calls_per_second));
     problems.extend(plugin_aws::config::filter_problems(
         p.pipeline_filter_pattern.as_ref(),
         source.service_connection.config.pipeline_filter_pattern.as_ref(),

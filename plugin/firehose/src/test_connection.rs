@@ -2,7 +2,6 @@
 //! permission the connector needs (and the AssumeRole step when a role is configured).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use plugin_abi::PluginError;
 use plugin_aws::check::{result, Check, Step};
@@ -14,7 +13,6 @@ use crate::firehose::Firehose;
 
 /// Runs the steps in order; a step whose input an earlier step could not give is skipped.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
-    let assume = settings.aws().assume_role_arn.as_deref().filter(|a| !a.is_empty());
     let checks = [
         Check {
             name: "AssumeRole",
@@ -38,28 +36,17 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
             service: "Firehose",
         },
     ];
-    let [assume_check, list, describe] = &checks;
+    let [_, list, describe] = &checks;
     let mut steps: Vec<Step> = Vec::new();
-    let started = Instant::now();
-    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
-    let client = match crate::aws::firehose(settings.aws(), budget, crate::aws::Retries::Check).await {
-        Ok(client) => {
-            if assume.is_some() {
-                steps.push(
-                    assume_check.passed(started, format!("assumed {}", crate::aws::credential_source(settings.aws()))),
-                );
-            }
-            client
-        }
-        Err(e) => {
-            let first = if assume.is_some() { assume_check } else { list };
-            steps.push(first.failed(started, &e));
-            for c in checks.iter().skip(if assume.is_some() { 1 } else { 2 }) {
-                steps.push(c.skipped("no credentials", Some("ConnectionNotEstablished")));
-            }
-            return result(steps);
-        }
+    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, &mut steps).await else {
+        return result(steps);
     };
+    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
+    let client = Firehose::new(
+        crate::aws::firehose_client(&config, settings.aws(), crate::aws::Retries::Check),
+        budget,
+        crate::aws::endpoint_name(settings.aws()),
+    );
     let found = list
         .run(&mut steps, first_kept(&client, settings), |s| match s {
             Some(name) => format!("found delivery stream '{name}' (the first the filter keeps)"),

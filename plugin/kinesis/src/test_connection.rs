@@ -2,8 +2,6 @@
 //! permission the connector needs (and the AssumeRole step when a role is configured), each
 //! saying which permission it checked and, when it failed, which one is missing.
 
-use std::time::Instant;
-
 use plugin_abi::PluginError;
 use plugin_aws::check::{result, Check, Step};
 
@@ -15,7 +13,6 @@ use crate::kinesis::{Kinesis, StartAt};
 /// Runs the steps in order; a step whose input an earlier step could not give is skipped.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
     let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
-    let assume = settings.aws().assume_role_arn.as_deref().filter(|a| !a.is_empty());
     let checks = [
         Check {
             name: "AssumeRole",
@@ -60,7 +57,7 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
             service: "Kinesis",
         },
     ];
-    let [assume_check, list, describe, shards, iterator, records] = &checks;
+    let [_, list, describe, shards, iterator, records] = &checks;
     let mut steps = Vec::new();
     let skip_rest = |steps: &mut Vec<Step>, from: &[&Check], why: &str, reason: Option<&'static str>| {
         for c in from {
@@ -69,23 +66,8 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
     };
 
     // Credentials (and the role) first: the AssumeRole step when a role is configured.
-    let started = Instant::now();
-    let config = match crate::aws::sdk_config(settings.aws()).await {
-        Ok(config) => {
-            if assume.is_some() {
-                steps.push(
-                    assume_check.passed(started, format!("assumed {}", crate::aws::credential_source(settings.aws()))),
-                );
-            }
-            config
-        }
-        Err(e) => {
-            let first = if assume.is_some() { assume_check } else { list };
-            steps.push(first.failed(started, &e));
-            let rest: Vec<&Check> = checks.iter().skip(if assume.is_some() { 1 } else { 2 }).collect();
-            skip_rest(&mut steps, &rest, "no credentials", Some("ConnectionNotEstablished"));
-            return result(steps);
-        }
+    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, &mut steps).await else {
+        return result(steps);
     };
     let client = Kinesis::new(
         crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Check),
