@@ -145,7 +145,7 @@ pub struct PipelineMetadata {
     #[schemars(title = "Lineage Information")]
     pub lineage_information: Option<LineageInformation>,
     /// Replacing lineage is not supported: edges are added and existing ones kept; a run with
-    /// this set says so in a warning.
+    /// this set to true is refused.
     #[serde(default = "some_false")]
     #[schemars(title = "Override Lineage")]
     pub override_lineage: Option<bool>,
@@ -154,10 +154,10 @@ pub struct PipelineMetadata {
     #[serde(default = "some_true")]
     #[schemars(title = "Mark Deleted Pipelines")]
     pub mark_deleted_pipelines: Option<bool>,
-    /// Accepted for OpenMetadata's workflows; delivery stream tags are not read yet, so it
-    /// changes nothing.
-    #[serde(default = "some_true")]
-    #[schemars(title = "Include Tags")]
+    /// Delivery stream tags are not read yet: left out (OpenMetadata's default, true) no tags
+    /// are written; set to true explicitly, the run is refused rather than ignoring it.
+    #[serde(default)]
+    #[schemars(title = "Include Tags", extend("default" = true))]
     pub include_tags: Option<bool>,
     /// Accepted for OpenMetadata's workflows; every delivery stream is deployed, so it changes
     /// nothing.
@@ -342,6 +342,18 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
     let p = &source.source_config.config;
     problems.extend(plugin_aws::config::out_of_range("describeConcurrency", p.describe_concurrency.into(), 1, 256));
     problems.extend(plugin_aws::config::budget_problems(p.api_budget_share, p.max_calls_per_second));
+    let unsupported = [
+        ("overrideLineage", p.override_lineage, "lineage edges are added, existing ones are kept"),
+        ("includeTags", p.include_tags, "delivery stream tags are not read yet"),
+    ];
+    for (field, value, why) in unsupported {
+        if value == Some(true) {
+            problems.push(PluginError::config(
+                format!("{SOURCE_CONFIG_PATH}/{field}"),
+                format!("true is not supported: {why}; leave it out or set it to false"),
+            ));
+        }
+    }
     problems.extend(plugin_aws::config::filter_problems(
         p.pipeline_filter_pattern.as_ref(),
         source.service_connection.config.pipeline_filter_pattern.as_ref(),
@@ -397,6 +409,7 @@ mod tests {
         v["sourceConfig"]["config"]["pipelineFilterPattern"] = json!({"includes": ["("]});
         v["sourceConfig"]["config"]["describeConcurrency"] = json!(0);
         v["sourceConfig"]["config"]["overrideMetadata"] = json!(true);
+        v["sourceConfig"]["config"]["includeTags"] = json!(true);
         let paths: Vec<String> = check_all(&v.to_string()).into_iter().map(|e| e.field.unwrap().to_string()).collect();
         assert_eq!(
             paths,
@@ -405,6 +418,7 @@ mod tests {
                 "/serviceConnection/config/awsConfig/awsRegion",
                 "/sourceConfig/config/overrideMetadata",
                 "/sourceConfig/config/describeConcurrency",
+                "/sourceConfig/config/includeTags",
                 "/sourceConfig/config/pipelineFilterPattern/includes/0"
             ]
         );

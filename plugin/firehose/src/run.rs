@@ -36,11 +36,6 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     };
     let service = settings.source.service_name.clone();
     let mut status = ListingStatus::default();
-    if settings.pipeline().override_lineage == Some(true) {
-        status
-            .warnings
-            .push("overrideLineage is not supported: lineage edges are added, existing ones are kept".into());
-    }
     let (names_tx, names_rx) = mpsc::unbounded_channel::<String>();
     let counters = Arc::new(Counters::default());
     let lister = {
