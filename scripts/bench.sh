@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark (not a test): the host with the plugin beside OpenMetadata's own Python
 # connector on the same kinesis-local, plain / 20 ms latency / AWS limits enforced.
-# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region]
+# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region,sink]
+# (`sink`: the writes to OpenMetadata, ours against `metadata ingest`, at 20 ms per call)
 # The reference comes from ../shared/anchor (installed into tests/.venv-anchor); without it,
 # only the plugin's figures are printed, and this says so.
 set -euo pipefail
@@ -18,7 +19,8 @@ if [ -f "$anchor/anchor_python.py" ]; then
     echo "installing the reference connector (../shared/anchor/install.sh)…" >&2
     bash "$anchor/install.sh" "$venv" >&2
   fi
-  reference=(--reference-python "$venv/bin/python" --reference-script "$anchor/anchor_python.py")
+  reference=(--reference-python "$venv/bin/python" --reference-script "$anchor/anchor_python.py"
+    --reference-metadata "$venv/bin/metadata")
 else
   echo "note: ../shared/anchor is absent: the reference connector is not run, only the plugin's figures are printed" >&2
 fi

@@ -24,6 +24,9 @@ pub struct Entity {
     pub sample_data: Option<&'static str>,
     /// What a person calls them, for summaries.
     pub plural: &'static str,
+    /// Written in batches through `PUT {collection}/bulk`, as OpenMetadata's own sink writes
+    /// them (it writes pipelines and containers one by one, and so does this host).
+    pub bulk: bool,
 }
 
 const SERVICES: &[Service] = &[
@@ -39,10 +42,23 @@ const ENTITIES: &[Entity] = &[
         collection: "/v1/topics",
         sample_data: Some("/v1/topics/{id}/sampleData"),
         plural: "topics",
+        bulk: true,
     },
-    Entity { entity_type: "pipeline", collection: "/v1/pipelines", sample_data: None, plural: "pipelines" },
-    Entity { entity_type: "container", collection: "/v1/containers", sample_data: None, plural: "containers" },
-    Entity { entity_type: "table", collection: "/v1/tables", sample_data: None, plural: "tables" },
+    Entity {
+        entity_type: "pipeline",
+        collection: "/v1/pipelines",
+        sample_data: None,
+        plural: "pipelines",
+        bulk: false,
+    },
+    Entity {
+        entity_type: "container",
+        collection: "/v1/containers",
+        sample_data: None,
+        plural: "containers",
+        bulk: false,
+    },
+    Entity { entity_type: "table", collection: "/v1/tables", sample_data: None, plural: "tables", bulk: true },
 ];
 
 /// Where lineage edges go (`PUT`, an AddLineageRequest).

@@ -116,7 +116,7 @@ impl Summary {
                 let status = t.status.clone().unwrap_or_default();
                 serde_json::json!({
                     "entityType": t.entity.entity_type, "listed": status.listed, "filtered": status.filtered,
-                    "created": w.created, "updated": w.updated, "samples": w.samples,
+                    "created": w.created, "updated": w.updated, "writtenInBulk": w.upserted, "samples": w.samples,
                     "listingComplete": t.complete(), "notYet": status.not_yet, "deletion": t.deletion,
                     "failures": w.failures.iter().map(|(n, e)| serde_json::json!({"name": n, "error": e})).collect::<Vec<_>>(),
                 })
@@ -209,7 +209,8 @@ impl Summary {
             self.writes.by_type.values().flat_map(|w| w.failures.iter().cloned()).collect();
         failures.extend(self.lineage.failures.iter().map(|f| ("lineage".to_string(), f.clone())));
         StepCounts {
-            records: w.clone().map(|w| w.created + w.updated + w.samples).sum::<u64>() + self.lineage.added,
+            records: w.clone().map(|w| w.created + w.updated + w.upserted + w.samples).sum::<u64>()
+                + self.lineage.added,
             updated_records: w.map(|w| w.updated).sum(),
             warnings: self.lineage.skipped.len() as u64,
             errors: failures.len() as u64,
@@ -279,7 +280,19 @@ impl fmt::Display for Summary {
             writeln!(f, "  listed:            {}", status.listed)?;
             writeln!(f, "  filtered out:      {}", status.filtered)?;
             let label = format!("{plural} written:");
-            if self.rest {
+            if self.rest && w.upserted > 0 && w.created + w.updated == 0 {
+                // The server's bulk answer does not say which were new.
+                writeln!(f, "  {label:<19}{} (in bulk)", w.upserted)?;
+            } else if self.rest && w.upserted > 0 {
+                writeln!(
+                    f,
+                    "  {label:<19}{} (in bulk {}, created {}, updated {})",
+                    w.created + w.updated + w.upserted,
+                    w.upserted,
+                    w.created,
+                    w.updated
+                )?;
+            } else if self.rest {
                 writeln!(f, "  {label:<19}{} (created {}, updated {})", w.created + w.updated, w.created, w.updated)?;
             } else {
                 writeln!(f, "  {label:<19}{}", w.created)?;
@@ -475,10 +488,11 @@ fn run_source(
             let secret_keys = requests::secret_keys(schema);
             (Box::new(FileSink::create(filename).bad_input()?), connection.map(|c| requests::redact(&c, &secret_keys)))
         }
-        SinkConfig::Rest { server } => (
+        SinkConfig::Rest { server, options: rest_options } => (
             Box::new(
                 RestSink::connect(
                     &server,
+                    &rest_options,
                     service,
                     &service_name,
                     workflow.stored_connection_used,

@@ -98,6 +98,19 @@ pub fn put_entity(entity: &Entity, fqn: String, create: Value) -> Request {
     Request { method: "PUT", path: entity.collection.into(), entity_fqn: Some(fqn), resolve: None, body: create }
 }
 
+/// `PUT {collection}/bulk`: several entities' create requests in one call, as OpenMetadata's
+/// own sink sends them (synchronously, so the answer says which were written; never
+/// overriding what people curated).
+pub fn put_entities(entity: &Entity, creates: Vec<Value>) -> Request {
+    Request {
+        method: "PUT",
+        path: format!("{}/bulk?async=false&overrideMetadata=false", entity.collection),
+        entity_fqn: None,
+        resolve: None,
+        body: Value::Array(creates),
+    }
+}
+
 /// `PUT` the sample data of the entity `fqn` (e.g. `/v1/topics/{id}/sampleData`), when its
 /// type has sample data.
 pub fn put_sample_data(entity: &Entity, fqn: String, sample: Value) -> Option<Request> {

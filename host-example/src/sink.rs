@@ -23,7 +23,64 @@ use crate::workflow::Workflow;
 /// The sink a workflow asks for.
 pub enum SinkConfig {
     File { filename: PathBuf },
-    Rest { server: Value },
+    Rest { server: Value, options: RestOptions },
+}
+
+/// `sink.config` of `metadata-rest`, as OpenMetadata's `MetadataRestSinkConfig` has it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestOptions {
+    /// `bulk_sink_batch_size` (default 100): entities per `PUT {collection}/bulk`.
+    pub batch_size: usize,
+    /// Fields given that change nothing, for warnings.
+    pub no_effect: Vec<String>,
+}
+
+/// OpenMetadata's default `bulk_sink_batch_size`.
+const DEFAULT_BATCH_SIZE: usize = 100;
+/// The largest batch accepted: a bigger one makes a request body the server may refuse.
+const MAX_BATCH_SIZE: usize = 1000;
+
+impl RestOptions {
+    fn from_config(config: Option<&Value>) -> Result<Self> {
+        let mut options = RestOptions { batch_size: DEFAULT_BATCH_SIZE, no_effect: Vec::new() };
+        let fields = match config {
+            None | Some(Value::Null) => return Ok(options),
+            Some(Value::Object(fields)) => fields,
+            Some(_) => bail!("sink.config: a mapping of the sink's settings"),
+        };
+        for (name, value) in fields {
+            let at = format!("sink.config.{name}");
+            match name.as_str() {
+                "bulk_sink_batch_size" => {
+                    options.batch_size = value
+                        .as_u64()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .filter(|n| (1..=MAX_BATCH_SIZE).contains(n))
+                        .with_context(|| {
+                            format!("{at}: entities per bulk write, from 1 to {MAX_BATCH_SIZE} (got {value})")
+                        })?
+                }
+                "override_metadata" => match value {
+                    Value::Bool(false) | Value::Null => {}
+                    Value::Bool(true) => bail!(
+                        "{at}: true would overwrite the descriptions, tags and owners people curated in \
+                         OpenMetadata; this host keeps them (remove the field or set it to false)"
+                    ),
+                    other => bail!("{at}: true or false (got {other})"),
+                },
+                // Declared by OpenMetadata's sink and used by none of its code paths.
+                "api_endpoint" | "enable_async_pipeline" | "async_pipeline_workers" => options.no_effect.push(format!(
+                    "{at} has no effect (OpenMetadata's own runner ignores it too); the server is \
+                         workflowConfig.openMetadataServerConfig.hostPort and --sink-concurrency sets the writers"
+                )),
+                other => bail!(
+                    "{at}: `{other}` is not a setting of the metadata-rest sink (it has: bulk_sink_batch_size, \
+                     override_metadata, api_endpoint, enable_async_pipeline, async_pipeline_workers)"
+                ),
+            }
+        }
+        Ok(options)
+    }
 }
 
 impl SinkConfig {
@@ -33,18 +90,21 @@ impl SinkConfig {
         };
         match sink.sink_type.as_str() {
             "file" => {
-                let filename = sink
-                    .config
-                    .as_ref()
+                let config = sink.config.as_ref().and_then(Value::as_object);
+                if let Some(other) = config.and_then(|c| c.keys().find(|k| *k != "filename")) {
+                    bail!("sink.config.{other}: not a setting of the file sink (it has: filename)");
+                }
+                let filename = config
                     .and_then(|c| c.get("filename"))
                     .and_then(Value::as_str)
                     .filter(|f| !f.is_empty())
                     .context("sink.config.filename: the file sink needs a file name")?;
                 Ok(SinkConfig::File { filename: PathBuf::from(filename) })
             }
-            "metadata-rest" => {
-                Ok(SinkConfig::Rest { server: workflow.workflow_config.open_metadata_server_config.clone() })
-            }
+            "metadata-rest" => Ok(SinkConfig::Rest {
+                server: workflow.workflow_config.open_metadata_server_config.clone(),
+                options: RestOptions::from_config(sink.config.as_ref())?,
+            }),
             other => bail!("sink.type: unknown sink `{other}` (this host has: metadata-rest, file)"),
         }
     }
@@ -55,6 +115,8 @@ impl SinkConfig {
 pub struct TypeWrites {
     pub created: u64,
     pub updated: u64,
+    /// Written in bulk: created or updated, which the server's bulk answer does not say.
+    pub upserted: u64,
     pub samples: u64,
     /// Entities (by FQN) whose writes failed, with why.
     pub failures: Vec<(String, String)>,
@@ -239,16 +301,18 @@ impl Sink for FileSink {
     }
 }
 
-/// One entity's writes, done by a worker.
-struct Job {
-    entity: &'static Entity,
-    request: Request,
-    sample: Option<Request>,
+/// Writes, done by a worker.
+enum Job {
+    /// One entity and its sample, written after it with the id the server gave it.
+    One { entity: &'static Entity, request: Box<Request>, sample: Option<Request> },
+    /// Entities of one type without samples, in one `PUT {collection}/bulk`.
+    Bulk { entity: &'static Entity, requests: Vec<Request> },
 }
 
 /// Sends requests to an OpenMetadata server: the service first, then entities from a bounded
-/// pool of workers (each entity's sample right after it, with the id the server gave it), then
-/// lineage edges.
+/// pool of workers (in bulk where OpenMetadata's own sink writes them so; each entity with a
+/// sample on its own, the sample right after it with the id the server gave it), then lineage
+/// edges.
 pub struct RestSink {
     client: Client,
     jobs: Option<SyncSender<Job>>,
@@ -256,6 +320,9 @@ pub struct RestSink {
     writes: Arc<Mutex<Writes>>,
     /// Set when the run is interrupted: queued entities and lineage edges are skipped.
     cancelled: Arc<AtomicBool>,
+    batch_size: usize,
+    /// Entities waiting for their batch to fill, by entity type.
+    batches: BTreeMap<&'static str, (&'static Entity, Vec<Request>)>,
 }
 
 impl RestSink {
@@ -264,6 +331,7 @@ impl RestSink {
     /// credentials already (its stored connection), so that read is not made again.
     pub fn connect(
         server: &Value,
+        options: &RestOptions,
         service: &Service,
         service_name: &str,
         access_proven: bool,
@@ -273,6 +341,9 @@ impl RestSink {
         let client = Client::from_config(server, timeout)?;
         let version = client.check_server()?;
         tracing::info!("OpenMetadata server version {version}");
+        for note in &options.no_effect {
+            tracing::warn!("{note}");
+        }
         if !access_proven {
             client.check_access(service, service_name)?;
         }
@@ -280,9 +351,12 @@ impl RestSink {
         let (tx, rx) = sync_channel::<Job>(concurrency * 2);
         let rx = Arc::new(Mutex::new(rx));
         let writes = Arc::new(Mutex::new(Writes::default()));
+        // Set by the first worker to learn that the server has no bulk endpoint (an older one).
+        let no_bulk = Arc::new(AtomicBool::new(false));
         let workers = (0..concurrency)
             .map(|i| {
-                let (client, rx, writes, cancelled) = (client.clone(), rx.clone(), writes.clone(), cancelled.clone());
+                let (client, rx, writes, cancelled, no_bulk) =
+                    (client.clone(), rx.clone(), writes.clone(), cancelled.clone(), no_bulk.clone());
                 std::thread::Builder::new()
                     .name(format!("om-sink-{i}"))
                     .spawn(move || loop {
@@ -293,33 +367,143 @@ impl RestSink {
                         if cancelled.load(Ordering::SeqCst) {
                             continue; // drain the queue without writing
                         }
-                        write_entity(&client, job, &writes);
+                        match job {
+                            Job::One { entity, request, sample } => {
+                                write_entity(&client, entity, *request, sample, &writes)
+                            }
+                            Job::Bulk { entity, requests } => write_bulk(&client, entity, requests, &writes, &no_bulk),
+                        }
                     })
                     .expect("a thread")
             })
             .collect();
-        Ok(RestSink { client, jobs: Some(tx), workers, writes, cancelled })
+        Ok(RestSink {
+            client,
+            jobs: Some(tx),
+            workers,
+            writes,
+            cancelled,
+            batch_size: options.batch_size,
+            batches: BTreeMap::new(),
+        })
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
+        let jobs = self.jobs.as_ref().context("the sink is closed")?;
+        jobs.send(job).map_err(|_| anyhow::anyhow!("the sink's workers stopped"))
     }
 }
 
-fn write_entity(client: &Client, job: Job, writes: &Mutex<Writes>) {
-    let fqn = job.request.entity_fqn.clone().unwrap_or_default();
-    let with = |f: &mut dyn FnMut(&mut TypeWrites)| f(writes.lock().unwrap_or_else(|e| e.into_inner()).of(job.entity));
-    let fail = |message: String| with(&mut |w| w.failures.push((fqn.clone(), message.clone())));
-    let answer = match client.send(&job.request) {
+/// Records what the writes of one entity type did.
+fn record(writes: &Mutex<Writes>, entity: &Entity, f: impl FnOnce(&mut TypeWrites)) {
+    f(writes.lock().unwrap_or_else(|e| e.into_inner()).of(entity))
+}
+
+fn write_entity(client: &Client, entity: &Entity, request: Request, sample: Option<Request>, writes: &Mutex<Writes>) {
+    let fqn = request.entity_fqn.clone().unwrap_or_default();
+    let fail = |message: String| record(writes, entity, |w| w.failures.push((fqn.clone(), message)));
+    let answer = match client.send(&request) {
         Ok(answer) => answer,
         Err(e) => return fail(e.to_string()),
     };
-    with(&mut |w| if answer.status == 201 { w.created += 1 } else { w.updated += 1 });
-    let Some(mut sample) = job.sample else { return };
+    record(writes, entity, |w| if answer.status == 201 { w.created += 1 } else { w.updated += 1 });
+    let Some(mut sample) = sample else { return };
     let Some(id) = answer.body.get("id").and_then(Value::as_str) else {
-        return fail(format!("the server's answer to PUT {} has no id; sample data not written", job.request.path));
+        return fail(format!("the server's answer to PUT {} has no id; sample data not written", request.path));
     };
     sample.path = sample.path.replace("{id}", id);
     match client.send(&sample) {
-        Ok(_) => with(&mut |w| w.samples += 1),
+        Ok(_) => record(writes, entity, |w| w.samples += 1),
         Err(e) => fail(e.to_string()),
     }
+}
+
+/// Writes a batch in one `PUT {collection}/bulk`, and records each entity's outcome from the
+/// server's BulkOperationResult. A server without the endpoint (404, 405: older than bulk
+/// writes) gets the batch, and every later one, one entity at a time.
+fn write_bulk(client: &Client, entity: &Entity, requests: Vec<Request>, writes: &Mutex<Writes>, no_bulk: &AtomicBool) {
+    let one_by_one = |requests: Vec<Request>| {
+        for request in requests {
+            write_entity(client, entity, request, None, writes)
+        }
+    };
+    if no_bulk.load(Ordering::SeqCst) {
+        return one_by_one(requests);
+    }
+    let bulk = requests::put_entities(entity, requests.iter().map(|r| r.body.clone()).collect());
+    let path = bulk.path.split('?').next().unwrap_or_default().to_string();
+    match client.send(&bulk) {
+        Ok(answer) => {
+            let outcome = bulk_outcome(&answer.body, &requests, &path);
+            record(writes, entity, |w| {
+                w.upserted += outcome.written;
+                w.failures.extend(outcome.failures);
+            })
+        }
+        Err(e) if matches!(e.status(), Some(404 | 405)) => {
+            if !no_bulk.swap(true, Ordering::SeqCst) {
+                tracing::info!("the server has no {path} ({e}); writing {} one at a time", entity.plural);
+            }
+            one_by_one(requests)
+        }
+        Err(e) => record(writes, entity, |w| {
+            w.failures.extend(requests.iter().map(|r| (r.entity_fqn.clone().unwrap_or_default(), e.to_string())))
+        }),
+    }
+}
+
+/// What a bulk write did: how many were written, and which failed and why.
+#[derive(Debug, Default, PartialEq)]
+struct BulkOutcome {
+    written: u64,
+    failures: Vec<(String, String)>,
+}
+
+/// Reads a BulkOperationResult. The server names a failed request by the FQN it gave it or by
+/// the create request itself (when it failed before it had one), a written one by its FQN.
+/// A request the answer accounts for neither way is a failure: nothing says it was written.
+fn bulk_outcome(answer: &Value, requests: &[Request], path: &str) -> BulkOutcome {
+    let fqn_of = |r: &Request| r.entity_fqn.clone().unwrap_or_default();
+    let named = |item: &Value| -> Option<String> {
+        match item.get("request")? {
+            Value::String(fqn) => Some(fqn.clone()),
+            request => {
+                let name = request.get("name")?;
+                requests.iter().find(|r| r.body.get("name") == Some(name)).map(fqn_of)
+            }
+        }
+    };
+    let list = |key: &str| answer.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut failed: HashMap<String, String> = HashMap::new();
+    let mut unnamed_failures = Vec::new();
+    for item in list("failedRequest") {
+        let status = item.get("status").and_then(Value::as_u64).map_or(String::new(), |s| format!(" {s}"));
+        let message = item.get("message").and_then(Value::as_str).unwrap_or("no reason given");
+        let why = format!("PUT {path}: the server answered{status}: {message}");
+        match named(&item) {
+            Some(fqn) => {
+                failed.insert(fqn, why);
+            }
+            None => unnamed_failures.push(why),
+        }
+    }
+    let written: HashSet<String> = list("successRequest").iter().filter_map(named).collect();
+    let mut outcome = BulkOutcome::default();
+    for request in requests {
+        let fqn = fqn_of(request);
+        if let Some(why) = failed.remove(&fqn) {
+            outcome.failures.push((fqn, why));
+        } else if written.contains(&fqn) {
+            outcome.written += 1;
+        } else {
+            let why = match unnamed_failures.first() {
+                Some(why) => why.clone(),
+                None => format!("PUT {path}: the server's answer does not say it was written"),
+            };
+            outcome.failures.push((fqn, why));
+        }
+    }
+    outcome
 }
 
 /// Looks entities up by FQN, once each.
@@ -364,8 +548,18 @@ impl Sink for RestSink {
     }
 
     fn entity(&mut self, entity: &'static Entity, request: Request, sample: Option<Request>) -> Result<()> {
-        let jobs = self.jobs.as_ref().context("the sink is closed")?;
-        jobs.send(Job { entity, request, sample }).map_err(|_| anyhow::anyhow!("the sink's workers stopped"))
+        if !entity.bulk || sample.is_some() {
+            // An entity with a sample is written on its own: the sample's path needs the id
+            // that only a single write's answer carries.
+            return self.send(Job::One { entity, request: Box::new(request), sample });
+        }
+        let (_, batch) = self.batches.entry(entity.entity_type).or_insert_with(|| (entity, Vec::new()));
+        batch.push(request);
+        if batch.len() >= self.batch_size {
+            let requests = std::mem::take(batch);
+            self.send(Job::Bulk { entity, requests })?;
+        }
+        Ok(())
     }
 
     fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites> {
@@ -419,6 +613,11 @@ impl Sink for RestSink {
     }
 
     fn finish_writes(&mut self) -> Result<Writes> {
+        for (_, (entity, requests)) in std::mem::take(&mut self.batches) {
+            if !requests.is_empty() && self.jobs.is_some() {
+                self.send(Job::Bulk { entity, requests })?;
+            }
+        }
         drop(self.jobs.take());
         for worker in self.workers.drain(..) {
             if worker.join().is_err() {
@@ -487,10 +686,73 @@ impl Sink for RestSink {
 
     fn abort(&mut self) {
         self.cancelled.store(true, Ordering::SeqCst);
+        self.batches.clear();
     }
 
     fn close(mut self: Box<Self>, _: bool) -> Result<Option<String>> {
         self.finish_writes()?;
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn topic(name: &str) -> Request {
+        let topic = endpoints::entity("topic").unwrap();
+        requests::put_entity(topic, format!("svc.{name}"), json!({"name": name, "service": "svc"}))
+    }
+
+    #[test]
+    fn a_bulk_answer_names_each_outcome_by_fqn_or_by_request() {
+        let batch = [topic("a"), topic("b"), topic("c"), topic("d")];
+        // As OpenMetadata answers: written ones by FQN, one failed before it had an FQN (the
+        // create request itself), one failed after (its FQN); `d` is not accounted for.
+        let answer = json!({
+            "status": "partialSuccess",
+            "successRequest": [{"request": "svc.a", "status": 200}],
+            "failedRequest": [
+                {"request": {"name": "b", "service": "svc"}, "message": "name is invalid", "status": 400},
+                {"request": "svc.c", "message": "Entity does not exist", "status": 400}
+            ]
+        });
+        let outcome = bulk_outcome(&answer, &batch, "/v1/topics/bulk");
+        assert_eq!(outcome.written, 1);
+        assert_eq!(
+            outcome.failures,
+            vec![
+                ("svc.b".to_string(), "PUT /v1/topics/bulk: the server answered 400: name is invalid".to_string()),
+                (
+                    "svc.c".to_string(),
+                    "PUT /v1/topics/bulk: the server answered 400: Entity does not exist".to_string()
+                ),
+                (
+                    "svc.d".to_string(),
+                    "PUT /v1/topics/bulk: the server's answer does not say it was written".to_string()
+                ),
+            ]
+        );
+        // An answer that is not a BulkOperationResult writes nothing it can vouch for.
+        assert_eq!(bulk_outcome(&json!("ok"), &batch, "/v1/topics/bulk").written, 0);
+    }
+
+    #[test]
+    fn the_rest_sink_settings_are_openmetadatas_and_none_is_ignored_silently() {
+        assert_eq!(RestOptions::from_config(None).unwrap().batch_size, 100);
+        let o = RestOptions::from_config(Some(&json!({"bulk_sink_batch_size": 7, "api_endpoint": "x"}))).unwrap();
+        assert_eq!(o.batch_size, 7);
+        assert!(o.no_effect[0].contains("sink.config.api_endpoint has no effect"), "{:?}", o.no_effect);
+        for (config, named) in [
+            (json!({"bulk_sink_batch_size": 0}), "sink.config.bulk_sink_batch_size"),
+            (json!({"bulk_sink_batch_size": "10"}), "sink.config.bulk_sink_batch_size"),
+            (json!({"override_metadata": true}), "sink.config.override_metadata: true would overwrite"),
+            (json!({"bulk_size": 10}), "sink.config.bulk_size"),
+        ] {
+            let e = RestOptions::from_config(Some(&config)).unwrap_err();
+            assert!(format!("{e:#}").contains(named), "{config}: {e:#}");
+        }
+        assert!(RestOptions::from_config(Some(&json!({"override_metadata": false}))).is_ok());
     }
 }

@@ -27,6 +27,8 @@ pub struct Entity {
     pub id: String,
     pub fqn: String,
     pub service: String,
+    /// The service as an EntityReference (id, type, name, FQN), as the server answers it.
+    pub service_ref: Value,
     /// The fields of the last create-or-update, merged.
     pub fields: Map<String, Value>,
     /// Set by people (see [`StandIn::curate`]); a create-or-update does not overwrite it.
@@ -50,7 +52,8 @@ const COLLECTIONS: &[(&str, Option<&str>, &str, &str)] = &[
 const SERVICE_CONTRACTS: &[(&str, &str)] =
     &[("messagingServices", "createMessagingService.json"), ("pipelineServices", "createPipelineService.json")];
 
-/// A fault the stand-in answers a `PUT /v1/topics` with, instead of handling it.
+/// A fault the stand-in answers a topic write (`PUT /v1/topics` or `PUT /v1/topics/bulk`)
+/// with, instead of handling it.
 #[derive(Debug, Clone)]
 pub enum Fault {
     /// This status, with `Retry-After: seconds` when given.
@@ -64,17 +67,19 @@ pub struct State {
     pub version: String,
     /// An older server: `DELETE /v1/topics/deleteStale` answers 404.
     pub legacy: bool,
-    /// The next this-many `PUT /v1/topics` answer 503.
+    /// The next this-many topic writes (`PUT /v1/topics` or its `/bulk`) answer 503.
     pub fail_topic_puts: u32,
-    /// The next `PUT /v1/topics` calls meet these faults, one each, in order.
+    /// The next topic writes meet these faults, one each, in order.
     pub topic_put_faults: VecDeque<Fault>,
+    /// A server older than bulk writes: `PUT /v1/{collection}/bulk` answers 404.
+    pub no_bulk: bool,
     /// `DELETE /v1/topics/{id}` answers 500 once this many have succeeded.
     pub fail_deletes_after: Option<usize>,
     /// Every PUT: path and body.
     pub puts: Vec<(String, Value)>,
-    /// When each `PUT /v1/topics` came, and whether it was answered by a fault.
+    /// When each topic write came, and whether it was answered by a fault.
     pub topic_put_times: Vec<(std::time::Instant, bool)>,
-    /// `PUT /v1/topics` of these topic names answer 400.
+    /// Topics of these names are refused (400), alone or within a bulk write.
     pub reject_topics: Vec<String>,
     /// By collection (`messagingServices`), then name.
     pub services: BTreeMap<String, BTreeMap<String, Value>>,
@@ -87,6 +92,8 @@ pub struct State {
     pub pipeline_statuses: Vec<(String, Value)>,
     /// Every call: method and path (with query).
     pub calls: Vec<(String, String)>,
+    /// When each of `calls` came.
+    pub call_times: Vec<std::time::Instant>,
     /// The `X-…` headers calls carried (name, value), each once.
     pub x_headers: Vec<(String, String)>,
     next_id: u64,
@@ -130,6 +137,11 @@ impl State {
             .collect()
     }
 
+    fn record_call(&mut self, method: &Method, url: &str) {
+        self.calls.push((method.to_string(), url.to_string()));
+        self.call_times.push(std::time::Instant::now());
+    }
+
     pub fn calls_to(&self, method: &str, path_prefix: &str) -> usize {
         self.calls.iter().filter(|(m, p)| m == method && p.starts_with(path_prefix)).count()
     }
@@ -156,7 +168,14 @@ impl StandIn {
     /// Starts on a free loopback port; `token` is the JWT it accepts (`None`: no auth).
     pub fn start(token: Option<&str>) -> Result<Self> {
         let server = Server::http("127.0.0.1:0").map_err(|e| anyhow::anyhow!("{e}"))?;
-        Self::serve(server, token, None)
+        Self::serve(server, token, None, 4, Duration::ZERO)
+    }
+
+    /// [`StandIn::start`] answering every call `latency` late (a server across a network),
+    /// `handlers` calls at a time, for the benchmark.
+    pub fn start_with_latency(token: Option<&str>, latency: Duration, handlers: usize) -> Result<Self> {
+        let server = Server::http("127.0.0.1:0").map_err(|e| anyhow::anyhow!("{e}"))?;
+        Self::serve(server, token, None, handlers, latency)
     }
 
     /// [`StandIn::start`] over HTTPS, with a certificate for `127.0.0.1` and `localhost` signed
@@ -176,10 +195,16 @@ impl StandIn {
             private_key: key.serialize_pem().into_bytes(),
         };
         let server = Server::https("127.0.0.1:0", ssl).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Self::serve(server, token, Some(ca.pem()))
+        Self::serve(server, token, Some(ca.pem()), 4, Duration::ZERO)
     }
 
-    fn serve(server: Server, token: Option<&str>, ca_pem: Option<String>) -> Result<Self> {
+    fn serve(
+        server: Server,
+        token: Option<&str>,
+        ca_pem: Option<String>,
+        handlers: usize,
+        latency: Duration,
+    ) -> Result<Self> {
         let server = Arc::new(server);
         let port = server.server_addr().to_ip().map(|a| a.port()).unwrap_or(0);
         let state = Arc::new(Mutex::new(State { version: "2.0.7".into(), ..Default::default() }));
@@ -199,12 +224,15 @@ impl StandIn {
             pipeline_status: crate::contract("ingestionPipelineStatus.json")?,
         });
         let token = token.map(|t| format!("Bearer {t}"));
-        let threads = (0..4)
+        let threads = (0..handlers)
             .map(|_| {
                 let (server, state, contracts, token) =
                     (server.clone(), state.clone(), contracts.clone(), token.clone());
                 std::thread::spawn(move || {
                     for mut request in server.incoming_requests() {
+                        if !latency.is_zero() {
+                            std::thread::sleep(latency); // the latency being played
+                        }
                         let mut body = String::new();
                         let _ = request.as_reader().read_to_string(&mut body);
                         let auth = request
@@ -225,12 +253,20 @@ impl StandIn {
                             }
                         }
                         let open = method == Method::Get && url == "/api/v1/system/version";
-                        let fault = if method == Method::Put && url == "/api/v1/topics" {
+                        let topic_write = url == "/api/v1/topics"
+                            || url.starts_with("/api/v1/topics/bulk?")
+                            || url == "/api/v1/topics/bulk";
+                        let fault = if method == Method::Put && topic_write {
                             let mut state = state.lock().unwrap();
-                            let fault = state.topic_put_faults.pop_front();
+                            let fault = state.topic_put_faults.pop_front().or_else(|| {
+                                (state.fail_topic_puts > 0).then(|| {
+                                    state.fail_topic_puts -= 1;
+                                    Fault::Status(503, None)
+                                })
+                            });
                             state.topic_put_times.push((std::time::Instant::now(), fault.is_some()));
                             if fault.is_some() {
-                                state.calls.push((method.to_string(), url.clone()));
+                                state.record_call(&method, &url);
                             }
                             fault
                         } else {
@@ -246,7 +282,7 @@ impl StandIn {
                                 (s, a, None)
                             }
                             None if !open && token.is_some() && auth != token => {
-                                state.lock().unwrap().calls.push((method.to_string(), url.clone()));
+                                state.lock().unwrap().record_call(&method, &url);
                                 (401, json!({"code": 401, "message": "Not Authorized! Invalid Token"}), None)
                             }
                             None => {
@@ -312,6 +348,7 @@ impl StandIn {
             id: format!("00000000-0000-0000-0000-{:012}", state.next_id),
             fqn: fqn.into(),
             service: quote(service),
+            service_ref: service_ref(&state, collection, &quote(service)),
             fields: Map::new(),
             description: None,
             deleted: false,
@@ -334,8 +371,8 @@ impl Drop for StandIn {
 }
 
 /// A TCP front for the stand-in that resets (RST, no answer) the connections of the first
-/// `PUT /api/v1/topics` requests, as a proxy or a restarting server does; everything else is
-/// passed through.
+/// topic writes (`PUT /api/v1/topics` or its `/bulk`), as a proxy or a restarting server does;
+/// everything else is passed through.
 pub struct ResetFront {
     pub port: u16,
     /// Resets still to do.
@@ -382,7 +419,8 @@ fn pass_or_reset(mut client: TcpStream, upstream_port: u16, left: &AtomicUsize, 
             return Ok(());
         }
         // A request to write a topic, on a new or a kept-alive connection.
-        let topic_put = chunk[..n].windows(19).any(|w| w == b"PUT /api/v1/topics ");
+        let topic_put = chunk[..n].windows(19).any(|w| w == b"PUT /api/v1/topics ")
+            || chunk[..n].windows(23).any(|w| w == b"PUT /api/v1/topics/bulk");
         if topic_put && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
             done.fetch_add(1, Ordering::SeqCst);
             reset(&client);
@@ -430,7 +468,7 @@ fn entity_json(t: &Entity) -> Value {
     let mut v = Value::Object(t.fields.clone());
     v["id"] = t.id.clone().into();
     v["fullyQualifiedName"] = t.fqn.clone().into();
-    v["service"] = json!({"fullyQualifiedName": t.service});
+    v["service"] = t.service_ref.clone();
     v["deleted"] = t.deleted.into();
     if let Some(d) = &t.description {
         v["description"] = d.clone().into();
@@ -439,7 +477,7 @@ fn entity_json(t: &Entity) -> Value {
 }
 
 fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, body: &str) -> (u16, Value) {
-    state.calls.push((method.to_string(), url.to_string()));
+    state.record_call(method, url);
     if *method == Method::Put {
         let path = url.strip_prefix("/api").unwrap_or(url).to_string();
         state.puts.push((path, serde_json::from_str(body).unwrap_or(Value::Null)));
@@ -578,8 +616,16 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 None => (404, json!({"code": 404, "message": format!("topic instance for {id} not found")})),
             }
         }
-        // The bulk create-or-update OpenMetadata's own sink uses: each request as a PUT of its own.
+        // The bulk create-or-update OpenMetadata's own sink uses, answered as the server does:
+        // a BulkOperationResult naming each written entity by its FQN and each refused request
+        // by the request itself.
         (Method::Put, ["v1", collection, "bulk"]) if collection_of(collection).is_some() => {
+            if state.no_bulk {
+                return (404, json!({"code": 404, "message": "HTTP 404 Not Found"}));
+            }
+            if params.get("async").map(String::as_str) != Some("false") {
+                return bad_request("this stand-in answers bulk writes synchronously only (async=false)".into());
+            }
             let items = match json_body() {
                 Ok(Value::Array(items)) => items,
                 Ok(_) => return bad_request("a bulk body is a list of create requests".into()),
@@ -587,13 +633,11 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
             };
             let (mut passed, mut failed) = (Vec::new(), Vec::new());
             for item in items {
-                let name = item["name"].clone();
-                let (status, answer) = put_entity(state, contracts, collection, item);
-                let entry = json!({"request": name, "message": answer.get("message")});
+                let (status, answer) = put_entity(state, contracts, collection, item.clone());
                 if status < 300 {
-                    passed.push(entry)
+                    passed.push(json!({"request": answer["fullyQualifiedName"], "status": 200}));
                 } else {
-                    failed.push(entry)
+                    failed.push(json!({"request": item, "message": answer.get("message"), "status": status}));
                 }
             }
             let status = if failed.is_empty() {
@@ -696,14 +740,8 @@ fn put_entity(state: &mut State, contracts: &Contracts, collection: &str, body: 
     if let Some(e) = validate(contract, &body) {
         return e;
     }
-    if collection == "topics" {
-        if state.reject_topics.iter().any(|n| body["name"] == n.as_str()) {
-            return bad_request(format!("topic {} rejected by the test", body["name"]));
-        }
-        if state.fail_topic_puts > 0 {
-            state.fail_topic_puts -= 1;
-            return (503, json!({"code": 503, "message": "Service Unavailable"}));
-        }
+    if collection == "topics" && state.reject_topics.iter().any(|n| body["name"] == n.as_str()) {
+        return bad_request(format!("topic {} rejected by the test", body["name"]));
     }
     let service_kind = collection_of(collection).map(|c| c.2).unwrap_or_default();
     let service = body["service"].as_str().unwrap_or_default().to_string();
@@ -735,6 +773,7 @@ fn put_entity(state: &mut State, contracts: &Contracts, collection: &str, body: 
         collection: collection.to_string(),
         id: format!("00000000-0000-0000-0000-{:012}", state.next_id),
         fqn,
+        service_ref: service_ref(state, collection, &service),
         service,
         fields,
         description,
@@ -744,6 +783,19 @@ fn put_entity(state: &mut State, contracts: &Contracts, collection: &str, body: 
     let answer = entity_json(&entity);
     state.entities.push(entity);
     (201, answer)
+}
+
+/// The EntityReference of the service (by FQN) of an entity of `collection`.
+fn service_ref(state: &State, collection: &str, service_fqn: &str) -> Value {
+    let kind = collection_of(collection).map(|c| c.2).unwrap_or_default();
+    let id = state
+        .services
+        .get(kind)
+        .and_then(|s| s.values().find(|s| s["fullyQualifiedName"] == service_fqn))
+        .and_then(|s| s["id"].as_str())
+        .unwrap_or("00000000-0000-0000-0001-000000000000");
+    json!({"id": id, "type": kind.trim_end_matches('s'), "name": service_fqn.trim_matches('"'),
+        "fullyQualifiedName": service_fqn})
 }
 
 /// The collection's row of [`COLLECTIONS`].

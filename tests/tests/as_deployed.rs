@@ -67,7 +67,7 @@ fn a_workflow_as_the_server_deploys_it_runs_unchanged() {
     ];
     let run = sandbox.host_with_env(&["ingest", "-c", wf.to_str().unwrap()], &env).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("topics written:    1 (created 1, updated 0)"), "{}", run.stdout);
+    assert!(run.stdout.contains("topics written:    1 (in bulk)"), "{}", run.stdout);
     assert!(!run.stdout.contains(&secret) && !run.stderr.contains(&secret), "the secret was shown");
 
     let state = om.state.lock().unwrap();

@@ -58,9 +58,10 @@ fn sigterm_stops_a_rest_run_soon_deleting_nothing() {
     let (_emulator, _rt, proxy) = slow_streams();
     let om = StandIn::start(Some(TOKEN)).unwrap();
     let sandbox = Sandbox::new().unwrap();
-    let wf = sandbox
-        .write_workflow("wf.yaml", &rest_workflow(&proxy.endpoint(), "svc", json!({}), &om.host_port(), Some(TOKEN)))
-        .unwrap();
+    let mut wf = rest_workflow(&proxy.endpoint(), "svc", json!({}), &om.host_port(), Some(TOKEN));
+    // Small batches, so that topics are written while the run goes on.
+    wf["sink"]["config"] = json!({"bulk_sink_batch_size": 5});
+    let wf = sandbox.write_workflow("wf.yaml", &wf).unwrap();
     let host = sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap(), "--max-delete-share", "1"]).unwrap();
     e2e::wait_until(Duration::from_secs(60), "topics written", || om.state.lock().unwrap().live_topics().len() >= 5)
         .unwrap();

@@ -9,6 +9,11 @@
 //! throttled calls, peak RSS, the ratio to the reference, and (region) the ratio to the floor.
 //! Also: plugin load and manifest/schema call times, and the per-record cost of the ABI.
 //!
+//! The `sink` setting measures the writes to OpenMetadata instead: the host (metadata-rest
+//! sink) beside OpenMetadata's own `metadata ingest`, each against an OpenMetadata API stand-in
+//! that answers every call 20 ms late, twice (the first run creates the topics, the second
+//! updates them): wall time, calls to OpenMetadata by kind, calls/s and topics/s.
+//!
 //! Run it with `scripts/bench.sh` (release build, emulator and reference installed).
 
 use std::collections::{BTreeMap, HashMap};
@@ -53,9 +58,15 @@ struct Args {
     /// The plugin's sampleConcurrency (its default: 16).
     #[arg(long, default_value_t = 16)]
     sample_concurrency: u32,
-    /// Settings to run (plain, latency, region, throttled).
+    /// Settings to run (plain, latency, region, throttled, sink).
     #[arg(long, value_delimiter = ',', default_value = "plain,latency,region")]
     settings: Vec<String>,
+    /// OpenMetadata's `metadata` command (from ../shared/anchor/install.sh), for `sink`.
+    #[arg(long)]
+    reference_metadata: Option<PathBuf>,
+    /// The stand-in's latency for `sink`, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    om_latency_ms: u64,
 }
 
 /// One measured run.
@@ -108,6 +119,10 @@ fn main() -> Result<()> {
 
     let mut rows = Vec::new();
     for setting in &args.settings {
+        if setting == "sink" {
+            sink_bench(&args, &plugin_dir, work.path(), &emulator.endpoint())?;
+            continue;
+        }
         let (endpoint, proxy) = match setting.as_str() {
             "plain" => (emulator.endpoint(), None),
             "latency" => {
@@ -324,6 +339,108 @@ fn run_reference(python: &Path, script: &Path, endpoint: &str, sample: bool) -> 
     })
 }
 
+/// One run's writes to OpenMetadata, as the stand-in saw them.
+struct SinkFigures {
+    wall: f64,
+    /// From the first call to OpenMetadata to the last.
+    span: f64,
+    calls: BTreeMap<String, usize>,
+    topics: usize,
+    code: i32,
+}
+
+/// The `sink` setting: ours and the reference against a slow OpenMetadata, twice each.
+fn sink_bench(args: &Args, plugin_dir: &Path, work: &Path, endpoint: &str) -> Result<()> {
+    const TOKEN: &str = "bench-jwt";
+    let latency = Duration::from_millis(args.om_latency_ms);
+    let workflow = |om: &e2e::openmetadata::StandIn, ours: bool| {
+        let mut config = json!({"type": "MessagingMetadata", "generateSampleData": false, "markDeletedTopics": true});
+        if ours {
+            config["enforceApiBudget"] = json!(false); // an emulator: no AWS limits to share
+        }
+        json!({
+            "source": {
+                "type": "kinesis", "serviceName": "bench_sink",
+                "serviceConnection": {"config": {"type": "Kinesis", "awsConfig": {
+                    "awsRegion": REGION, "awsAccessKeyId": "test", "awsSecretAccessKey": "test", "endPointURL": endpoint}}},
+                "sourceConfig": {"config": config}
+            },
+            "sink": {"type": "metadata-rest", "config": {}},
+            "workflowConfig": {"loggerLevel": "WARN", "openMetadataServerConfig": {
+                "hostPort": om.host_port(), "authProvider": "openmetadata", "securityConfig": {"jwtToken": TOKEN}}}
+        })
+    };
+    let mut rows: Vec<(&str, &str, SinkFigures)> = Vec::new();
+    let mut impls: Vec<(&str, Vec<String>)> = vec![(
+        "host-example",
+        vec![
+            args.host.display().to_string(),
+            "--plugin-dir".into(),
+            plugin_dir.display().to_string(),
+            "ingest".into(),
+            "-c".into(),
+        ],
+    )];
+    match &args.reference_metadata {
+        Some(metadata) => {
+            impls.push(("metadata ingest", vec![metadata.display().to_string(), "ingest".into(), "-c".into()]))
+        }
+        None => println!("note: no --reference-metadata: OpenMetadata's own sink is not measured"),
+    }
+    for (name, command) in &impls {
+        // 64 calls at a time: the stand-in is not what limits either side.
+        let om = e2e::openmetadata::StandIn::start_with_latency(Some(TOKEN), latency, 64)?;
+        let path = work.join(format!("sink-{}.yaml", name.replace(' ', "-")));
+        std::fs::write(&path, serde_json::to_string(&workflow(&om, *name == "host-example"))?)?;
+        for run in ["create", "update"] {
+            let before = om.state.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.calls.len();
+            let mut cmd = Command::new(&command[0]);
+            cmd.args(&command[1..]).arg(&path);
+            let (wall, _, _, code) = measure(cmd)?;
+            let state = om.state.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+            let times = &state.call_times[before..];
+            let span = match (times.first(), times.last()) {
+                (Some(first), Some(last)) => (*last - *first + latency).as_secs_f64(),
+                _ => 0.0,
+            };
+            let mut calls = BTreeMap::new();
+            for (method, path) in &state.calls[before..] {
+                let path = path.split('?').next().unwrap_or_default();
+                let kind = match path {
+                    p if p.starts_with("/api/v1/topics/name/") => "GET /v1/topics/name/{fqn}".to_string(),
+                    p if p.starts_with("/api/v1/services/messagingServices/name/") => {
+                        format!("{method} /v1/services/messagingServices/name/{{name}}")
+                    }
+                    p => format!("{method} {}", p.trim_start_matches("/api")),
+                };
+                *calls.entry(kind).or_default() += 1;
+            }
+            rows.push((name, run, SinkFigures { wall, span, calls, topics: state.live_topics().len(), code }));
+        }
+    }
+    println!();
+    println!(
+        "writes to OpenMetadata ({} streams, no samples; every call answered {} ms late):",
+        args.streams, args.om_latency_ms
+    );
+    println!("| impl | run | exit | wall s | first→last call s | calls | calls/s | topics | topics/s (span) | calls by kind |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (name, run, f) in &rows {
+        let total: usize = f.calls.values().sum();
+        let by_kind = f.calls.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        println!(
+            "| {name} | {run} | {} | {:.2} | {:.2} | {total} | {:.0} | {} | {:.0} | {by_kind} |",
+            f.code,
+            f.wall,
+            f.span,
+            total as f64 / f.span.max(1e-9),
+            f.topics,
+            f.topics as f64 / f.span.max(1e-9),
+        );
+    }
+    Ok(())
+}
+
 /// Runs a command: wall time, peak RSS (MB, from wait4), stdout, exit code.
 fn measure(mut cmd: Command) -> Result<(f64, f64, String, i32)> {
     let started = Instant::now();
@@ -343,6 +460,9 @@ fn measure(mut cmd: Command) -> Result<(f64, f64, String, i32)> {
 }
 
 fn print_table(rows: &[(String, bool, Figures, Option<Figures>)], streams: usize, floor: f64) {
+    if rows.is_empty() {
+        return;
+    }
     println!();
     println!("| setting | samples | impl | wall s | streams/s | topics | messages | calls by operation | calls/s | throttled | peak RSS MB | vs reference | vs floor |");
     println!("|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|");
