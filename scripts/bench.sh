@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark (not a test): the host with the plugin beside OpenMetadata's own Python
 # connector on the same kinesis-local, plain / 20 ms latency / AWS limits enforced.
-# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region,sink]
+# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region,throttled,sink,tags]
 # (`sink`: the writes to OpenMetadata, ours against `metadata ingest`, at 20 ms per call)
 # The reference comes from ../shared/anchor (installed into tests/.venv-anchor); without it,
 # only the plugin's figures are printed, and this says so.

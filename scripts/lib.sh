@@ -44,3 +44,25 @@ install_moto() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$repo/tests/moto-requirements.txt" >&2
   fi
 }
+
+# Installs what the config-form test drives: Debian's Chromium (no browser download) and the
+# page's npm packages (pinned by tests/form/package-lock.json). Where Chromium cannot be
+# installed (not root, no package), says so: the test then skips itself with a message.
+install_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "installing chromium (apt-get)…" >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null 2>&1 &&
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } ||
+        echo "note: chromium could not be installed; the config-form test will be skipped" >&2
+    else
+      echo "note: chromium is not installed and this is not root; the config-form test will be skipped" >&2
+    fi
+  fi
+  if [ ! -d "$repo/tests/form/node_modules/@rjsf/core" ]; then
+    echo "installing the config-form page's packages (npm ci)…" >&2
+    npm ci --prefix "$repo/tests/form" --no-audit --no-fund --loglevel=error >&2 ||
+      echo "note: the config-form page's packages could not be installed; the test will be skipped" >&2
+  fi
+}

@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$repo"
 install_emulator
 install_moto
+install_browser
 cargo build --workspace --locked
 # The fixtures of a later 2.x contract: a crate of their own, so that its contract feature never
 # reaches the workspace's plugins and host; same target directory, so dependencies are reused.

@@ -64,6 +64,15 @@ const ENTITIES: &[Entity] = &[
 /// Where lineage edges go (`PUT`, an AddLineageRequest).
 pub const LINEAGE: &str = "/v1/lineage";
 
+/// Classifications (`PUT` a CreateClassification; `GET {..}/name/{name}` reads one) and their
+/// tags (`PUT` a CreateTag; `GET {..}/name/{fqn}`): made when a label names one that is missing.
+pub const CLASSIFICATIONS: &str = "/v1/classifications";
+pub const TAGS: &str = "/v1/tags";
+
+/// Where an owner named by a label is looked up (`GET {..}/name/{name}`), in this order, with
+/// the entity type its reference carries. Owners are never created.
+pub const OWNERS: &[(&str, &str)] = &[("user", "/v1/users"), ("team", "/v1/teams")];
+
 /// The service of a kind (case as manifests write it: `Messaging`).
 pub fn service(kind: &str) -> Option<&'static Service> {
     SERVICES.iter().find(|s| s.kind.eq_ignore_ascii_case(kind))

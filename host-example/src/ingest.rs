@@ -10,7 +10,7 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 
 use abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr};
 use plugin_abi::{
-    envelope::{LineageEdge, ListingStatus, Progress},
+    envelope::{Labels, LineageEdge, ListingStatus, Progress},
     fqn, ErrorKind, LogLevel, PluginError, Record, RecordKind, RecordStreamBox,
 };
 use serde_json::Value;
@@ -69,6 +69,8 @@ pub struct Summary {
     pub lineage: LineageWrites,
     /// Lineage records received.
     pub lineage_edges: u64,
+    /// What became of the entities' tags and owners (`labels` records).
+    pub labels: crate::labels::LabelCounts,
     pub rest: bool,
     /// The signal that stopped the run.
     pub interrupted: Option<i32>,
@@ -131,6 +133,7 @@ impl Summary {
             "steps": [step(&self.source_name, self.source_step()), step(&self.sink_name, self.sink_step())],
             "entityTypes": types,
             "lineage": {"edges": self.lineage_edges, "added": self.lineage.added, "skipped": self.lineage.skipped, "failed": self.lineage.failures},
+            "labels": self.labels.to_json(),
             "warnings": self.warnings,
             "errors": self.errors,
             "apiCalls": self.api_calls,
@@ -328,6 +331,9 @@ impl fmt::Display for Summary {
             for failed in &l.failures {
                 writeln!(f, "    - failed: {failed}")?;
             }
+        }
+        if self.labels.entities > 0 {
+            writeln!(f, "  tags and owners:   {}", self.labels)?;
         }
         if let Some(output) = &self.output {
             writeln!(f, "  output:            {output}")?;
@@ -777,6 +783,30 @@ impl Pull<'_> {
                 self.summary
                     .warnings
                     .push(format!("sample data of {fqn} came without its {}; not written", entity.entity_type));
+            }
+            RecordKind::Labels => {
+                let its_entity = self
+                    .pending
+                    .as_ref()
+                    .is_some_and(|(e, r)| std::ptr::eq(*e, entity) && r.entity_fqn.as_deref() == Some(&fqn));
+                if !its_entity {
+                    self.summary
+                        .warnings
+                        .push(format!("tags and owners of {fqn} came without its {}; not written", entity.entity_type));
+                    return true;
+                }
+                let labels = match serde_json::from_value::<Labels>(body) {
+                    Ok(labels) => labels,
+                    Err(e) => {
+                        self.summary.errors.push(format!("the plugin sent labels of {fqn} that are not readable: {e}"));
+                        return true;
+                    }
+                };
+                let labelled = self.sink.labels(entity, &fqn, &labels, &mut self.summary.labels);
+                self.summary.warnings.extend(labelled.warnings.iter().cloned());
+                if let Some((_, request)) = self.pending.as_mut() {
+                    labelled.apply(&mut request.body);
+                }
             }
             RecordKind::Lineage => match serde_json::from_value::<LineageEdge>(body) {
                 Ok(edge) => lineage.push(edge),

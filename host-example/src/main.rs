@@ -11,6 +11,7 @@ use plugin_abi::LogLevel;
 mod endpoints;
 mod failure;
 mod ingest;
+mod labels;
 mod logging;
 mod openmetadata;
 mod pipeline_status;
@@ -321,21 +322,29 @@ fn validate_source(
     )
 }
 
-/// Every violation of `source`: the schema's and the plugin's own (`check_config`).
+/// Every violation of `source`: the schema's and the plugin's own (`check_config`). Where both
+/// say the same thing, the plugin's message is kept: it says more ("an availability zone, not a
+/// region" rather than a pattern; "the access key without its secret" rather than a missing
+/// property). They say the same when they name the same field, or when the schema's is about
+/// the object holding the plugin's field and names that field (a missing property); an unknown
+/// property beside it is another matter, and is kept.
 fn violations(plugin: &Plugin, workflow: &Workflow, schema: &serde_json::Value) -> Result<Vec<validate::Violation>> {
-    let mut violations = validate::against_schema(schema, &workflow.source).run_failed()?;
-    {
-        let source = serde_json::to_string(&workflow.source).context("the source block").run_failed()?;
-        let answer =
-            plugin.module.check_config()(abi_stable::std_types::RStr::from_str(&source)).into_result().run_failed()?;
-        let problems = validate::plugin_problems(answer.as_str()).run_failed()?;
-        // What the schema already named (the field, or a field within it) is not named twice.
-        let named = |p: &validate::Violation, v: &validate::Violation| {
-            p.path == v.path || (v.path != "/" && p.path.starts_with(&format!("{}/", v.path)))
-        };
-        let new: Vec<_> = problems.into_iter().filter(|p| !violations.iter().any(|v| named(p, v))).collect();
-        violations.extend(new);
-    }
+    let schema_violations = validate::against_schema(schema, &workflow.source).run_failed()?;
+    let source = serde_json::to_string(&workflow.source).context("the source block").run_failed()?;
+    let answer =
+        plugin.module.check_config()(abi_stable::std_types::RStr::from_str(&source)).into_result().run_failed()?;
+    let mut violations = validate::plugin_problems(answer.as_str()).run_failed()?;
+    let said = |v: &validate::Violation| {
+        violations.iter().any(|p| {
+            let child = p.path.strip_prefix(v.path.trim_end_matches('/')).and_then(|rest| rest.strip_prefix('/'));
+            p.path == v.path
+                || child
+                    .and_then(|c| c.split('/').next())
+                    .is_some_and(|field| !field.is_empty() && v.message.contains(&format!("\"{field}\"")))
+        })
+    };
+    let rest: Vec<_> = schema_violations.into_iter().filter(|v| !said(v)).collect();
+    violations.extend(rest);
     Ok(violations)
 }
 

@@ -13,9 +13,10 @@ use std::thread::JoinHandle;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-use plugin_abi::envelope::{EntityRef, LineageEdge};
+use plugin_abi::envelope::{EntityRef, Labels, LineageEdge};
 
 use crate::endpoints::{self, Entity, Service};
+use crate::labels::{KnownOwners, KnownTags, LabelCounts, Labelled};
 use crate::openmetadata::Client;
 use crate::requests::{self, Request};
 use crate::workflow::Workflow;
@@ -155,6 +156,9 @@ pub trait Sink {
     /// An entity and, when it has some, its sample data (written after the entity). A failure
     /// of one entity is recorded in [`Writes`], not returned; an error ends the run.
     fn entity(&mut self, entity: &'static Entity, request: Request, sample: Option<Request>) -> Result<()>;
+    /// The tags and owners of an entity about to be written (see [`crate::labels`]), counted
+    /// into `counts`; failures are warnings of the result, never the run's end.
+    fn labels(&mut self, entity: &'static Entity, fqn: &str, labels: &Labels, counts: &mut LabelCounts) -> Labelled;
     /// Waits until every entity write is done.
     fn finish_writes(&mut self) -> Result<Writes>;
     /// Adds lineage edges, after every entity is written (an edge may point at one). An end
@@ -185,6 +189,9 @@ pub struct FileSink {
     partial: PathBuf,
     out: Option<BufWriter<File>>,
     writes: Writes,
+    known_tags: KnownTags,
+    /// Whether the run was told that a file cannot hold owners looked up by name.
+    told_owners: bool,
 }
 
 impl FileSink {
@@ -194,7 +201,14 @@ impl FileSink {
         let partial = PathBuf::from(partial);
         let file = File::create(&partial)
             .with_context(|| format!("sink.config.filename: cannot create {}", partial.display()))?;
-        Ok(FileSink { target, partial, out: Some(BufWriter::new(file)), writes: Writes::default() })
+        Ok(FileSink {
+            target,
+            partial,
+            out: Some(BufWriter::new(file)),
+            writes: Writes::default(),
+            known_tags: KnownTags::default(),
+            told_owners: false,
+        })
     }
 
     fn write(&mut self, request: &Request) -> Result<()> {
@@ -257,6 +271,35 @@ impl Sink for FileSink {
             self.writes.of(entity).samples += 1;
         }
         Ok(())
+    }
+
+    /// Each classification and tag is written (as its create request) the first time the run
+    /// names it. Owners are looked up by name in OpenMetadata, which a file cannot do: none is
+    /// written, and the run says so once.
+    fn labels(&mut self, _: &'static Entity, fqn: &str, labels: &Labels, counts: &mut LabelCounts) -> Labelled {
+        let mut out = Labelled::default();
+        counts.entities += 1;
+        for tag in &labels.tags {
+            let written: Result<()> =
+                self.known_tags.first_mentions(tag, counts).iter().try_for_each(|request| self.write(request));
+            match written {
+                Ok(()) => {
+                    counts.tags_attached += 1;
+                    out.tags.push(requests::tag_label(tag));
+                }
+                Err(e) => out.warnings.push(format!("tag {} not attached to {fqn}: {e:#}", tag.fqn())),
+            }
+        }
+        if !labels.owners.is_empty() {
+            counts.owners_not_found += 1;
+            if !std::mem::replace(&mut self.told_owners, true) {
+                out.warnings.push(format!(
+                    "owners named by tags (first: '{}' of {fqn}) are looked up in OpenMetadata: a file holds none",
+                    labels.owners[0]
+                ));
+            }
+        }
+        out
     }
 
     fn finish_writes(&mut self) -> Result<Writes> {
@@ -323,6 +366,8 @@ pub struct RestSink {
     batch_size: usize,
     /// Entities waiting for their batch to fill, by entity type.
     batches: BTreeMap<&'static str, (&'static Entity, Vec<Request>)>,
+    known_tags: KnownTags,
+    known_owners: KnownOwners,
 }
 
 impl RestSink {
@@ -385,6 +430,8 @@ impl RestSink {
             cancelled,
             batch_size: options.batch_size,
             batches: BTreeMap::new(),
+            known_tags: KnownTags::default(),
+            known_owners: KnownOwners::default(),
         })
     }
 
@@ -560,6 +607,10 @@ impl Sink for RestSink {
             self.send(Job::Bulk { entity, requests })?;
         }
         Ok(())
+    }
+
+    fn labels(&mut self, entity: &'static Entity, fqn: &str, labels: &Labels, counts: &mut LabelCounts) -> Labelled {
+        crate::labels::resolve(&self.client, &mut self.known_tags, &mut self.known_owners, entity, fqn, labels, counts)
     }
 
     fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites> {

@@ -12,12 +12,13 @@ pub struct Violation {
 }
 
 /// Every violation of `schema` by `source`. Messages never quote the offending value, since it
-/// may be a secret.
+/// may be a secret. A null member is an absent one, as plugins (and OpenMetadata) read it.
 pub fn against_schema(schema: &Value, source: &Value) -> Result<Vec<Violation>> {
     let validator =
         jsonschema::validator_for(schema).context("the plugin's config schema is not a valid JSON Schema")?;
+    let source = plugin_abi::config_schema::without_nulls(source);
     Ok(validator
-        .iter_errors(source)
+        .iter_errors(&source)
         .map(|e| Violation {
             path: match e.instance_path().as_str() {
                 "" => "/".to_string(),

@@ -82,10 +82,14 @@ impl Workflow {
     pub fn parse(raw: &str) -> Result<Self> {
         let expanded = expand_vars(raw, |name| std::env::var(name).ok());
         let value: Value = serde_norway::from_str(&expanded)?;
-        let wf: Workflow = serde_path_to_error::deserialize(value).map_err(|e| {
+        let mut wf: Workflow = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             anyhow::anyhow!("at {path}: {}", e.inner())
         })?;
+        // `metadata ingest` reads the source type lowercased (`Kinesis` is `kinesis`).
+        if let Some(Value::String(t)) = wf.source.get_mut("type") {
+            *t = t.to_lowercase();
+        }
         if !wf.source.is_object() {
             bail!("at source: expected a mapping");
         }

@@ -145,43 +145,59 @@ impl Moto {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Sets up an IAM user allowed everything (the three unchecked calls), then, signed as that
-    /// user, a secret and a parameter holding the user's secret key, and a stream. Returns the
-    /// user's access key id and secret key.
-    pub fn account_with_secrets(&self) -> Result<(String, String)> {
+    /// Sets up an IAM user `om` allowed `actions` (e.g. `"*"`, `"kinesis:*"`) with the three
+    /// unchecked calls. Returns the user's access key id and secret key.
+    pub fn iam_user(&self, actions: &str) -> Result<(String, String)> {
         let script = r#"
-import boto3, os, json, time
+import boto3, os, json
 kw = dict(endpoint_url=os.environ["MOTO"], region_name="eu-west-1")
 iam = boto3.client("iam", aws_access_key_id="setup", aws_secret_access_key="setup", **kw)
 iam.create_user(UserName="om")
-iam.put_user_policy(UserName="om", PolicyName="all", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+iam.put_user_policy(UserName="om", PolicyName="allowed", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": os.environ["ACTIONS"], "Resource": "*"}]}))
 key = iam.create_access_key(UserName="om")["AccessKey"]
-# moto checks the key's real secret from here on; the stores keep the one the workflow means.
-user = dict(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], **kw)
-boto3.client("secretsmanager", **user).create_secret(Name="/om/kinesis/secret", SecretString=key["SecretAccessKey"])
-boto3.client("ssm", **user).put_parameter(Name="/om/kinesis/ssm-secret", Value=key["SecretAccessKey"], Type="SecureString")
-k = boto3.client("kinesis", **user)
-k.create_stream(StreamName="orders", ShardCount=1)
 print(key["AccessKeyId"])
 print(key["SecretAccessKey"])
 "#;
-        let out = self.python(script)?;
+        let out = self.python_with(script, &[("ACTIONS", actions)])?;
         let mut lines = out.lines().map(str::to_string);
         match (lines.next(), lines.next()) {
             (Some(id), Some(secret)) => Ok((id, secret)),
-            _ => bail!("the account script printed no keys: {out}"),
+            _ => bail!("the IAM script printed no keys: {out}"),
         }
+    }
+
+    /// An IAM user allowed everything ([`Moto::iam_user`]), then, signed as that user, a secret
+    /// and a parameter holding the user's secret key, and a stream. Returns the user's keys.
+    pub fn account_with_secrets(&self) -> Result<(String, String)> {
+        let (id, secret) = self.iam_user("*")?;
+        // moto checks the key's real secret from here on; the stores keep the one the workflow means.
+        let script = r#"
+import boto3, os
+user = dict(endpoint_url=os.environ["MOTO"], region_name="eu-west-1",
+    aws_access_key_id=os.environ["KEY_ID"], aws_secret_access_key=os.environ["SECRET"])
+boto3.client("secretsmanager", **user).create_secret(Name="/om/kinesis/secret", SecretString=os.environ["SECRET"])
+boto3.client("ssm", **user).put_parameter(Name="/om/kinesis/ssm-secret", Value=os.environ["SECRET"], Type="SecureString")
+boto3.client("kinesis", **user).create_stream(StreamName="orders", ShardCount=1)
+"#;
+        self.python_with(script, &[("KEY_ID", &id), ("SECRET", &secret)])?;
+        Ok((id, secret))
     }
 
     /// Runs a Python script with boto3 (from moto's environment) against this moto; `MOTO`
     /// holds its endpoint. What the script prints is returned.
     pub fn python(&self, script: &str) -> Result<String> {
+        self.python_with(script, &[])
+    }
+
+    /// [`Moto::python`] with more environment variables.
+    pub fn python_with(&self, script: &str, env: &[(&str, &str)]) -> Result<String> {
         let python = workspace().join("tests/.venv-moto/bin/python");
         let out = Command::new(python)
             .arg("-c")
             .arg(script)
             .env("MOTO", self.endpoint())
+            .envs(env.iter().copied())
             .output()
             .context("cannot run moto's python")?;
         if !out.status.success() {

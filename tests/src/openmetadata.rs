@@ -96,6 +96,13 @@ pub struct State {
     pub call_times: Vec<std::time::Instant>,
     /// The `X-…` headers calls carried (name, value), each once.
     pub x_headers: Vec<(String, String)>,
+    /// Classifications by name and tags by FQN (`Classification.Tag`): the create request and
+    /// an id. Their bodies are checked against the contract.
+    pub classifications: BTreeMap<String, Value>,
+    pub tags: BTreeMap<String, Value>,
+    /// Users and teams by name (see [`StandIn::add_owner`]): their ids.
+    pub users: BTreeMap<String, String>,
+    pub teams: BTreeMap<String, String>,
     next_id: u64,
 }
 
@@ -157,7 +164,7 @@ pub struct StandIn {
 }
 
 struct Contracts {
-    /// By collection: services' and entities'.
+    /// By collection: services' and entities', and `classifications`' and `tags`'.
     create: BTreeMap<&'static str, jsonschema::Validator>,
     pipeline_status: jsonschema::Validator,
     sample: jsonschema::Validator,
@@ -212,6 +219,8 @@ impl StandIn {
         for (collection, file) in SERVICE_CONTRACTS {
             create.insert(*collection, crate::contract(file)?);
         }
+        create.insert("classifications", crate::contract("createClassification.json")?);
+        create.insert("tags", crate::contract("createTag.json")?);
         for (collection, file, _, _) in COLLECTIONS {
             if let Some(file) = file {
                 create.insert(*collection, crate::contract(file)?);
@@ -330,6 +339,32 @@ impl StandIn {
             "connection": connection,
         });
         self.state.lock().unwrap().services.entry(kind.to_string()).or_default().insert(name.to_string(), service);
+    }
+
+    /// A user (`kind` "user") or a team ("team") people made in OpenMetadata.
+    pub fn add_owner(&self, kind: &str, name: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.next_id += 1;
+        let id = format!("00000000-0000-0000-0002-{:012}", state.next_id);
+        match kind {
+            "user" => state.users.insert(name.to_string(), id),
+            "team" => state.teams.insert(name.to_string(), id),
+            other => panic!("no owners of kind {other}"),
+        };
+    }
+
+    /// People give a topic a tag of their own (a Manual label) and an owner.
+    pub fn curate_labels(&self, fqn: &str, tag_fqn: &str, owner: Option<(&str, &str)>) {
+        let mut state = self.state.lock().unwrap();
+        let topic =
+            state.entities.iter_mut().find(|t| t.collection == "topics" && t.fqn == fqn).expect("a topic to curate");
+        let tags = topic.fields.entry("tags").or_insert_with(|| json!([]));
+        tags.as_array_mut()
+            .unwrap()
+            .push(json!({"tagFQN": tag_fqn, "source": "Classification", "labelType": "Manual", "state": "Confirmed"}));
+        if let Some((id, kind)) = owner {
+            topic.fields.insert("owners".into(), json!([{"id": id, "type": kind}]));
+        }
     }
 
     /// An ingestion pipeline, as OpenMetadata's server deploys one (its FQN, e.g.
@@ -656,6 +691,46 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 }),
             )
         }
+        (Method::Get, ["v1", kind @ ("classifications" | "tags" | "users" | "teams"), "name", name]) => {
+            let name = decode(name);
+            let id = match *kind {
+                "classifications" => state.classifications.get(&name).map(|c| c["id"].clone()),
+                "tags" => state.tags.get(&name).map(|t| t["id"].clone()),
+                "users" => state.users.get(&name).map(|id| json!(id)),
+                _ => state.teams.get(&name).map(|id| json!(id)),
+            };
+            match id {
+                Some(id) => (200, json!({"id": id, "name": name, "fullyQualifiedName": name})),
+                None => (404, json!({"code": 404, "message": format!("{kind} instance for {name} not found")})),
+            }
+        }
+        (Method::Put, ["v1", kind @ ("classifications" | "tags")]) => {
+            let body = match json_body() {
+                Ok(b) => b,
+                Err(e) => return e,
+            };
+            if let Some(e) = validate(&contracts.create[kind], &body) {
+                return e;
+            }
+            let name = body["name"].as_str().unwrap_or_default().to_string();
+            state.next_id += 1;
+            let id = format!("00000000-0000-0000-0003-{:012}", state.next_id);
+            let mut stored = body.clone();
+            stored["id"] = json!(id);
+            if *kind == "classifications" {
+                state.classifications.entry(quote(&name)).or_insert(stored.clone());
+            } else {
+                let classification = body["classification"].as_str().unwrap_or_default().to_string();
+                if !state.classifications.contains_key(&classification) {
+                    return (
+                        404,
+                        json!({"code": 404, "message": format!("classification instance for {classification} not found")}),
+                    );
+                }
+                state.tags.entry(format!("{classification}.{}", quote(&name))).or_insert(stored.clone());
+            }
+            (201, stored)
+        }
         (Method::Get, ["v1", collection, "name", fqn]) if collection_of(collection).is_some() => {
             let fqn = decode(fqn);
             match state.entities.iter().find(|t| t.collection == *collection && t.fqn == fqn && !t.deleted) {
@@ -755,10 +830,44 @@ fn put_entity(state: &mut State, contracts: &Contracts, collection: &str, body: 
     let fqn = format!("{service}.{}", quote(body["name"].as_str().unwrap_or_default()));
     let fields = body.as_object().cloned().unwrap_or_default();
     let description = fields.get("description").and_then(Value::as_str).map(str::to_string);
+    // Every tag label must name a tag that exists, and every owner a user or team, as on the
+    // server.
+    for label in fields.get("tags").and_then(Value::as_array).into_iter().flatten() {
+        let tag = label["tagFQN"].as_str().unwrap_or_default();
+        if !state.tags.contains_key(tag) {
+            return (404, json!({"code": 404, "message": format!("tag instance for {tag} not found")}));
+        }
+    }
+    for owner in fields.get("owners").and_then(Value::as_array).into_iter().flatten() {
+        let id = owner["id"].as_str().unwrap_or_default();
+        let known = match owner["type"].as_str() {
+            Some("user") => state.users.values().any(|u| u == id),
+            Some("team") => state.teams.values().any(|t| t == id),
+            _ => false,
+        };
+        if !known {
+            return (404, json!({"code": 404, "message": format!("owner {owner} not found")}));
+        }
+    }
     if let Some(t) = state.entities.iter_mut().find(|t| t.collection == *collection && t.fqn == fqn) {
         for (k, v) in fields {
-            if k != "description" {
-                t.fields.insert(k, v);
+            match k.as_str() {
+                "description" => {}
+                // As the server does on PUT: the request's tags are merged with the entity's
+                // (people's are kept), and owners are changed only when the request names some.
+                "tags" => {
+                    let tags = t.fields.entry("tags").or_insert_with(|| json!([]));
+                    for label in v.as_array().into_iter().flatten() {
+                        let list = tags.as_array_mut().unwrap();
+                        if !list.iter().any(|l| l["tagFQN"] == label["tagFQN"]) {
+                            list.push(label.clone());
+                        }
+                    }
+                }
+                "owners" if v.as_array().is_none_or(Vec::is_empty) => {}
+                _ => {
+                    t.fields.insert(k, v);
+                }
             }
         }
         // As the server does for ingestion bots: a description people wrote is kept.

@@ -51,7 +51,7 @@ fn validate_names_every_problem_the_schema_and_the_plugin_find_at_once() {
     let run = sandbox.host(&["validate", "-c", path.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     for named in [
-        "source/sourceConfig/config/sampleSize: value is less than the minimum of 1",
+        "source/sourceConfig/config/sampleSize: 0 is out of range: must be between 1 and 1000",
         "source/serviceConnection/config/awsConfig/awsRegion: 'us-east-1a' is not an AWS region",
         "source/serviceConnection/config/awsConfig/endPointURL: 'ftp://kinesis.example.com' is not an http(s) URL",
         "source/serviceConnection/config/awsConfig/assumeRoleArn: 'my-role' is not an IAM role ARN",

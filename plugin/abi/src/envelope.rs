@@ -36,6 +36,46 @@ pub enum RecordEnvelope {
     ListingStatus { entity_type: String, fqn: Vec<String>, body: ListingStatus },
     /// How far the run has got (for a progress display).
     Progress { entity_type: String, fqn: Vec<String>, body: Progress },
+    /// Tags and owners, by name, of the entity named by `entityType` + `fqn`; it follows that
+    /// entity's record (before its sample data). Since contract 2.1.
+    Labels { entity_type: String, fqn: Vec<String>, body: Labels },
+}
+
+/// Tags and owners of an entity, by name, as the source knows them. The host makes sure each
+/// tag exists (creating its classification and the tag when they do not: never changing or
+/// deleting one that does), attaches them as `Automated` labels, and looks each owner up among
+/// OpenMetadata's users, then its teams (never creating one), setting the first found as the
+/// owner of an entity that has none yet. Unknown fields are accepted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "Labels")]
+pub struct Labels {
+    #[serde(default)]
+    pub tags: Vec<TagRef>,
+    /// Candidate owners' names, in the order to try them.
+    #[serde(default)]
+    pub owners: Vec<String>,
+}
+
+/// A tag by name: `classification.name` (e.g. an AWS tag key and its value).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TagRef {
+    pub classification: String,
+    pub name: String,
+    /// The description of the classification, when the host creates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification_description: Option<String>,
+    /// The description of the tag, when the host creates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl TagRef {
+    /// The tag's FQN as OpenMetadata writes it (`Classification.Tag`, quoted where needed).
+    pub fn fqn(&self) -> String {
+        crate::fqn::build([self.classification.as_str(), self.name.as_str()])
+    }
 }
 
 /// How far a run has got: objects listed so far (and whether the listing is done), described,

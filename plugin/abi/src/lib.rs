@@ -46,6 +46,7 @@ use abi_stable::{
     StableAbi,
 };
 
+pub mod config_schema;
 pub mod envelope;
 pub mod error;
 pub mod fqn;
@@ -63,7 +64,7 @@ pub use record::{entity_type, Record, RecordKind, RecordStream, RecordStreamBox,
 pub const ABI_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The contract as a later minor version would have it, for the compatibility fixture only.
 #[cfg(feature = "next-minor-fixture")]
-pub const ABI_VERSION: &str = "2.1.0";
+pub const ABI_VERSION: &str = "2.2.0";
 
 /// The root module every source plugin exports.
 ///
@@ -79,7 +80,7 @@ pub const ABI_VERSION: &str = "2.1.0";
 pub struct SourcePlugin {
     /// The plugin's [`Manifest`], as JSON.
     pub manifest: extern "C" fn() -> RResult<RString, PluginError>,
-    /// The JSON Schema (draft 2020-12) of the configuration (the workflow's `source` block)
+    /// The JSON Schema (draft-07, as OpenMetadata's connection schemas and the forms rendered from them) of the configuration (the workflow's `source` block)
     /// that the other functions accept.
     pub config_schema: extern "C" fn() -> RResult<RString, PluginError>,
     /// Every problem of the configuration (the workflow's `source` block, as JSON) that the

@@ -37,15 +37,20 @@ pub enum RecordKind {
     /// The body is a [`crate::envelope::Progress`]: how far the run has got, for a progress
     /// display; a host may ignore it.
     Progress,
+    /// The body is [`crate::envelope::Labels`]: tags and owners, by name, of the entity named
+    /// by `entity_type` + `fqn`; it directly follows that entity's `Entity` record (before its
+    /// sample data). Since 2.1: a 2.0 host skips it, and writes the entity without them.
+    Labels,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::Entity,
         RecordKind::SampleData,
         RecordKind::Lineage,
         RecordKind::ListingStatus,
         RecordKind::Progress,
+        RecordKind::Labels,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +60,7 @@ impl RecordKind {
             RecordKind::Lineage => "lineage",
             RecordKind::ListingStatus => "listingStatus",
             RecordKind::Progress => "progress",
+            RecordKind::Labels => "labels",
         }
     }
 

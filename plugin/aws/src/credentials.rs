@@ -28,57 +28,72 @@ use serde::{Deserialize, Serialize};
 /// Where `awsConfig` sits in a workflow's `source`, for the paths errors name.
 pub const AWS_CONFIG_PATH: &str = "/serviceConnection/config/awsConfig";
 
-/// OpenMetadata's `AWSCredentials`.
+/// OpenMetadata's `AWSCredentials`, its fields in OpenMetadata's order. The rules the plugins
+/// enforce ([`AwsCredentials::problems`]) are in the schema too, so that a form refuses what a
+/// run would: a region, not an availability zone; both halves of a key pair; an http(s)
+/// endpoint; an IAM role ARN; a session name of 2 to 64 characters.
 #[derive(Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(title = "AWSCredentials", description = "AWS credentials configs.")]
+#[schemars(
+    title = "AWSCredentials",
+    description = "AWS credentials configs.",
+    extend("dependencies" = {"awsAccessKeyId": ["awsSecretAccessKey"], "awsSecretAccessKey": ["awsAccessKeyId"]})
+)]
 pub struct AwsCredentials {
+    /// AWS Access key ID. Set together with the secret access key.
+    #[serde(default)]
+    #[schemars(title = "AWS Access Key ID")]
+    pub aws_access_key_id: Option<String>,
+    /// AWS Secret Access Key. Set together with the access key ID.
+    #[serde(default)]
+    #[schemars(title = "AWS Secret Access Key")]
+    pub aws_secret_access_key: Option<Secret>,
+    /// AWS Region, e.g. `eu-west-1` (a region, not an availability zone such as `eu-west-1a`).
+    #[schemars(title = "AWS Region", regex(pattern = REGION_PATTERN))]
+    pub aws_region: String,
+    /// AWS Session Token, for temporary credentials.
+    #[serde(default)]
+    #[schemars(title = "AWS Session Token")]
+    pub aws_session_token: Option<Secret>,
+    /// EndPoint URL for the AWS service: an http(s) URL, e.g. `https://kinesis.eu-west-1.amazonaws.com`
+    /// or an emulator's.
+    #[serde(default, rename = "endPointURL")]
+    #[schemars(title = "Endpoint URL", extend("format" = "uri"), regex(pattern = ENDPOINT_PATTERN))]
+    pub end_point_url: Option<String>,
+    /// The name of a profile to use with the boto session.
+    #[serde(default)]
+    #[schemars(title = "Profile Name")]
+    pub profile_name: Option<String>,
+    /// The Amazon Resource Name (ARN) of the role to assume, e.g.
+    /// `arn:aws:iam::123456789012:role/OpenMetadataReader`. Required Field in case of Assume Role
+    #[serde(default)]
+    #[schemars(title = "Role Arn for Assume Role", regex(pattern = ROLE_ARN_PATTERN))]
+    pub assume_role_arn: Option<String>,
+    /// An identifier for the assumed role session (2 to 64 characters). Use the role session
+    /// name to uniquely identify a session when the same role is assumed by different
+    /// principals or for different reasons. Required Field in case of Assume Role
+    #[serde(default = "default_session_name")]
+    #[schemars(title = "Role Session Name for Assume Role", length(min = 2, max = 64))]
+    pub assume_role_session_name: Option<String>,
+    /// The source identity to set on the assumed role's session: who is behind the session
+    /// (a user name, say), recorded by AWS CloudTrail. Optional Field in case of Assume Role
+    #[serde(default)]
+    #[schemars(title = "Source Identity for Assume Role")]
+    pub assume_role_source_identity: Option<String>,
     /// Enable AWS IAM authentication. When enabled, uses the default credential provider chain
     /// (environment variables, instance profile, etc.). Defaults to false for backward
     /// compatibility.
     #[serde(default = "some_false")]
     #[schemars(title = "Enable IAM Auth")]
     pub enabled: Option<bool>,
-    /// AWS Access key ID.
-    #[serde(default)]
-    #[schemars(title = "AWS Access Key ID")]
-    pub aws_access_key_id: Option<String>,
-    /// AWS Secret Access Key.
-    #[serde(default)]
-    #[schemars(title = "AWS Secret Access Key")]
-    pub aws_secret_access_key: Option<Secret>,
-    /// AWS Region, e.g. `eu-west-1`.
-    #[schemars(title = "AWS Region", length(min = 1))]
-    pub aws_region: String,
-    /// AWS Session Token, for temporary credentials.
-    #[serde(default)]
-    #[schemars(title = "AWS Session Token")]
-    pub aws_session_token: Option<Secret>,
-    /// EndPoint URL for the AWS
-    #[serde(default, rename = "endPointURL")]
-    #[schemars(title = "Endpoint URL", extend("format" = "uri"), length(min = 1))]
-    pub end_point_url: Option<String>,
-    /// The name of a profile to use with the boto session.
-    #[serde(default)]
-    #[schemars(title = "Profile Name")]
-    pub profile_name: Option<String>,
-    /// The Amazon Resource Name (ARN) of the role to assume. Required Field in case of Assume
-    /// Role
-    #[serde(default)]
-    #[schemars(title = "Role Arn for Assume Role")]
-    pub assume_role_arn: Option<String>,
-    /// An identifier for the assumed role session. Use the role session name to uniquely
-    /// identify a session when the same role is assumed by different principals or for
-    /// different reasons. Required Field in case of Assume Role
-    #[serde(default = "default_session_name")]
-    #[schemars(title = "Role Session Name for Assume Role")]
-    pub assume_role_session_name: Option<String>,
-    /// The Amazon Resource Name (ARN) of the role to assume. Optional Field in case of Assume
-    /// Role
-    #[serde(default)]
-    #[schemars(title = "Source Identity for Assume Role")]
-    pub assume_role_source_identity: Option<String>,
 }
+
+/// A region (`eu-west-1`, `us-gov-west-1`): what [`is_region`] accepts.
+const REGION_PATTERN: &str = "^[a-z]{2}(-[a-z]+)+-[0-9]+$";
+/// An http(s) URL with a host: what [`AwsCredentials::problems`] accepts as `endPointURL`.
+const ENDPOINT_PATTERN: &str = r"^https?://[^/\s]";
+/// An IAM role ARN, or nothing: what [`AwsCredentials::problems`] accepts as `assumeRoleArn`.
+const ROLE_ARN_PATTERN: &str = "^(arn:[^:]*:iam:[^:]*:[^:]*:role/.*)?$";
 
 // Written by hand so that no secret ever reaches a log line through `{:?}`.
 impl fmt::Debug for AwsCredentials {
@@ -134,7 +149,8 @@ impl AwsCredentials {
             _ => {}
         }
         if let Some(url) = &aws.end_point_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() <= "https://".len() {
+            let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+            if !host.and_then(|h| h.chars().next()).is_some_and(|c| c != '/' && !c.is_whitespace()) {
                 problems.push(PluginError::config(at("endPointURL"), format!("'{url}' is not an http(s) URL")));
             }
         }
@@ -148,9 +164,9 @@ impl AwsCredentials {
                     ),
                 ));
             }
-            if aws.assume_role_session_name.as_deref().is_some_and(|n| n.len() < 2 || n.len() > 64) {
-                problems.push(PluginError::config(at("assumeRoleSessionName"), "must be 2 to 64 characters long"));
-            }
+        }
+        if aws.assume_role_session_name.as_deref().is_some_and(|n| n.chars().count() < 2 || n.chars().count() > 64) {
+            problems.push(PluginError::config(at("assumeRoleSessionName"), "must be 2 to 64 characters long"));
         }
         problems
     }
@@ -212,8 +228,8 @@ pub fn is_region(s: &str) -> bool {
     parts.len() >= 3
         && parts[0].len() == 2
         && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
 }
 
 /// Where the base credentials come from, in OpenMetadata's order of precedence.

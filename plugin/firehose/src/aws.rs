@@ -4,34 +4,16 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use aws_sdk_firehose::config::retry::RetryConfig;
-use plugin_aws::retry::{ThrottleFeedback, UnreachableQuickly};
 
 pub use plugin_aws::credentials::{credential_source, endpoint_name, sdk_config};
+pub use plugin_aws::retry::Retries;
 
 use crate::budget::Budget;
 use crate::config::AwsCredentials;
 
-/// How hard a client retries.
-#[derive(Debug, Clone)]
-pub enum Retries {
-    /// A run: a throttled call is tried again (8 attempts) and slows the run's budget down.
-    Run(Arc<Budget>),
-    /// A connection test: answer soon (3 attempts).
-    Check,
-}
-
-/// The Firehose client: `endPointURL`, when set, applies to Firehose alone.
+/// The Firehose client.
 pub fn firehose_client(config: &SdkConfig, aws: &AwsCredentials, retries: Retries) -> aws_sdk_firehose::Client {
-    let mut firehose = aws_sdk_firehose::config::Builder::from(config).retry_classifier(UnreachableQuickly);
-    match retries {
-        Retries::Run(budget) => firehose = firehose.retry_classifier(ThrottleFeedback::new(budget)),
-        Retries::Check => firehose = firehose.retry_config(RetryConfig::standard().with_max_attempts(3)),
-    }
-    if let Some(url) = &aws.end_point_url {
-        firehose = firehose.endpoint_url(url.clone());
-    }
-    aws_sdk_firehose::Client::from_conf(firehose.build())
+    plugin_aws::sdk_client!(aws_sdk_firehose, config, aws, retries)
 }
 
 /// The run's Firehose, its calls under `budget`.

@@ -24,10 +24,10 @@ pub use plugin_aws::credentials::AwsCredentials;
 pub struct SourceConfig {
     /// Source type: `kinesisfirehose`.
     #[serde(rename = "type")]
-    #[schemars(title = "Source Type")]
+    #[schemars(title = "Source Type", extend("enum" = ["kinesisfirehose"], "default" = "kinesisfirehose"))]
     pub source_type: String,
-    /// Name of the pipeline service in OpenMetadata that the pipelines belong to.
-    #[schemars(title = "Service Name", length(min = 1, max = 256))]
+    /// Name of the pipeline service in OpenMetadata that the pipelines belong to (not blank).
+    #[schemars(title = "Service Name", length(min = 1, max = 256), regex(pattern = r"\S"))]
     pub service_name: String,
     /// Connection to Firehose.
     #[schemars(title = "Service Connection")]
@@ -147,7 +147,7 @@ pub struct PipelineMetadata {
     /// Replacing lineage is not supported: edges are added and existing ones kept; a run with
     /// this set to true is refused.
     #[serde(default = "some_false")]
-    #[schemars(title = "Override Lineage")]
+    #[schemars(title = "Override Lineage", extend("enum" = [false], "readOnly" = true))]
     pub override_lineage: Option<bool>,
     /// Optional configuration to soft delete pipelines in OpenMetadata if the source delivery
     /// streams are deleted (only after a complete listing, in a run without errors).
@@ -157,7 +157,7 @@ pub struct PipelineMetadata {
     /// Delivery stream tags are not read yet: left out (OpenMetadata's default, true) no tags
     /// are written; set to true explicitly, the run is refused rather than ignoring it.
     #[serde(default)]
-    #[schemars(title = "Include Tags", extend("default" = true))]
+    #[schemars(title = "Include Tags", extend("enum" = [false], "readOnly" = true))]
     pub include_tags: Option<bool>,
     /// Accepted for OpenMetadata's workflows; every delivery stream is deployed, so it changes
     /// nothing.
@@ -174,7 +174,7 @@ pub struct PipelineMetadata {
     /// (OpenMetadata keeps a description a person wrote when a bot sends another); a run with
     /// true is refused.
     #[serde(default = "some_false")]
-    #[schemars(title = "Override Metadata")]
+    #[schemars(title = "Override Metadata", extend("enum" = [false], "readOnly" = true))]
     pub override_metadata: Option<bool>,
     /// Plugin setting (not part of OpenMetadata's schema): how many DescribeDeliveryStream calls
     /// may be in flight at once.
@@ -242,7 +242,7 @@ fn default_api_budget_share() -> f64 {
 
 /// The JSON Schema of [`SourceConfig`].
 pub fn schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(SourceConfig)).expect("a schema is JSON")
+    plugin_abi::config_schema::config_schema::<SourceConfig>()
 }
 
 /// The names of the fields that hold secrets, wherever they appear.

@@ -1,35 +1,29 @@
-//! The Kinesis client of a run, on the SDK config that `plugin_aws` builds from the
-//! connection's `awsConfig` (credentials, region, retries).
-
-use std::sync::Arc;
+//! The clients of a run (Kinesis; the Resource Groups Tagging API for tags; Glue for the
+//! Schema Registry), on the SDK config that `plugin_aws` builds from the connection's
+//! `awsConfig` (credentials, region, retries).
 
 use aws_config::SdkConfig;
-use aws_sdk_kinesis::config::retry::RetryConfig;
-use plugin_aws::retry::{ThrottleFeedback, UnreachableQuickly};
 
 pub use plugin_aws::credentials::{credential_source, endpoint_name, sdk_config};
+pub use plugin_aws::retry::Retries;
 
-use crate::budget::Budget;
 use crate::config::AwsCredentials;
 
-/// How hard a client retries.
-#[derive(Debug, Clone)]
-pub enum Retries {
-    /// A run: a throttled call is tried again (8 attempts) and slows the run's budget down.
-    Run(Arc<Budget>),
-    /// A connection test: answer soon (3 attempts).
-    Check,
+/// The Kinesis client.
+pub fn kinesis_client(config: &SdkConfig, aws: &AwsCredentials, retries: Retries) -> aws_sdk_kinesis::Client {
+    plugin_aws::sdk_client!(aws_sdk_kinesis, config, aws, retries)
 }
 
-/// The Kinesis client: `endPointURL`, when set, applies to Kinesis alone.
-pub fn kinesis_client(config: &SdkConfig, aws: &AwsCredentials, retries: Retries) -> aws_sdk_kinesis::Client {
-    let mut kinesis = aws_sdk_kinesis::config::Builder::from(config).retry_classifier(UnreachableQuickly);
-    match retries {
-        Retries::Run(budget) => kinesis = kinesis.retry_classifier(ThrottleFeedback::new(budget)),
-        Retries::Check => kinesis = kinesis.retry_config(RetryConfig::standard().with_max_attempts(3)),
-    }
-    if let Some(url) = &aws.end_point_url {
-        kinesis = kinesis.endpoint_url(url.clone());
-    }
-    aws_sdk_kinesis::Client::from_conf(kinesis.build())
+/// The Resource Groups Tagging API's client, for stream tags.
+pub fn tagging_client(
+    config: &SdkConfig,
+    aws: &AwsCredentials,
+    retries: Retries,
+) -> aws_sdk_resourcegroupstagging::Client {
+    plugin_aws::sdk_client!(aws_sdk_resourcegroupstagging, config, aws, retries)
+}
+
+/// The Glue client, for message schemas from the Glue Schema Registry.
+pub fn glue_client(config: &SdkConfig, aws: &AwsCredentials, retries: Retries) -> aws_sdk_glue::Client {
+    plugin_aws::sdk_client!(aws_sdk_glue, config, aws, retries)
 }

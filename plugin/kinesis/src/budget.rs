@@ -3,7 +3,9 @@
 //!
 //! Published limits: ListStreams 5/s per account, DescribeStreamSummary 20/s per account,
 //! ListShards 1000/s per stream, GetShardIterator and GetRecords 5/s per shard, and reads of
-//! 2 MB/s per shard, shared by every consumer of the shard.
+//! 2 MB/s per shard, shared by every consumer of the shard; ListTagsForStream 5/s per account.
+//! The Resource Groups Tagging API publishes no per-account rate for GetResources; it is paced
+//! as ListTagsForStream is, which is still 100 streams for each of its calls.
 
 pub use plugin_aws::budget::{Budget, Pacer, ShardPacer};
 
@@ -14,6 +16,10 @@ pub const DESCRIBE_STREAM_SUMMARY_PER_SECOND: f64 = 20.0;
 pub const LIST_SHARDS_PER_SECOND_PER_STREAM: f64 = 1000.0;
 pub const SHARD_READS_PER_SECOND_PER_SHARD: f64 = 5.0;
 pub const SHARD_READ_BYTES_PER_SECOND: f64 = 2_000_000.0;
+pub const LIST_TAGS_FOR_STREAM_PER_SECOND: f64 = 5.0;
+pub const GET_RESOURCES_PER_SECOND: f64 = 5.0;
+/// Glue publishes no rate for GetSchemaVersion either; a run makes one per schema version.
+pub const GET_SCHEMA_VERSION_PER_SECOND: f64 = 10.0;
 
 /// The Kinesis operations a run calls, each under its own limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,11 +32,25 @@ pub enum Api {
     GetShardIterator,
     /// Per shard, as GetShardIterator.
     GetRecords,
+    /// Tags of one stream.
+    ListTagsForStream,
+    /// The Resource Groups Tagging API: tags of 100 streams a page.
+    GetResources,
+    /// The Glue Schema Registry: one schema version.
+    GetSchemaVersion,
 }
 
 impl Api {
-    pub const ALL: [Api; 5] =
-        [Api::ListStreams, Api::DescribeStreamSummary, Api::ListShards, Api::GetShardIterator, Api::GetRecords];
+    pub const ALL: [Api; 8] = [
+        Api::ListStreams,
+        Api::DescribeStreamSummary,
+        Api::ListShards,
+        Api::GetShardIterator,
+        Api::GetRecords,
+        Api::ListTagsForStream,
+        Api::GetResources,
+        Api::GetSchemaVersion,
+    ];
 }
 
 impl plugin_aws::budget::Api for Api {
@@ -41,6 +61,9 @@ impl plugin_aws::budget::Api for Api {
             Api::ListShards => "ListShards",
             Api::GetShardIterator => "GetShardIterator",
             Api::GetRecords => "GetRecords",
+            Api::ListTagsForStream => "ListTagsForStream",
+            Api::GetResources => "GetResources",
+            Api::GetSchemaVersion => "GetSchemaVersion",
         }
     }
 
@@ -52,6 +75,9 @@ impl plugin_aws::budget::Api for Api {
         match self {
             Api::ListStreams => Some(LIST_STREAMS_PER_SECOND),
             Api::DescribeStreamSummary => Some(DESCRIBE_STREAM_SUMMARY_PER_SECOND),
+            Api::ListTagsForStream => Some(LIST_TAGS_FOR_STREAM_PER_SECOND),
+            Api::GetResources => Some(GET_RESOURCES_PER_SECOND),
+            Api::GetSchemaVersion => Some(GET_SCHEMA_VERSION_PER_SECOND),
             // Per stream, far above one call per stream; per shard, paced by each shard's pacer.
             Api::ListShards | Api::GetShardIterator | Api::GetRecords => None,
         }

@@ -24,10 +24,10 @@ pub use plugin_aws::credentials::{AwsCredentials, Secret};
 pub struct SourceConfig {
     /// Source type: `kinesis`.
     #[serde(rename = "type")]
-    #[schemars(title = "Source Type")]
+    #[schemars(title = "Source Type", extend("enum" = ["kinesis"], "default" = "kinesis"))]
     pub source_type: String,
-    /// Name of the messaging service in OpenMetadata that the topics belong to.
-    #[schemars(title = "Service Name", length(min = 1, max = 256))]
+    /// Name of the messaging service in OpenMetadata that the topics belong to (not blank).
+    #[schemars(title = "Service Name", length(min = 1, max = 256), regex(pattern = r"\S"))]
     pub service_name: String,
     /// Connection to Kinesis.
     #[schemars(title = "Service Connection")]
@@ -121,8 +121,30 @@ pub struct MessagingMetadata {
     /// (description, tags, owners, display name). Only false is supported: runs keep what
     /// people curated (a run with true is refused).
     #[serde(default = "some_false")]
-    #[schemars(title = "Override Metadata")]
+    #[schemars(title = "Override Metadata", extend("enum" = [false], "readOnly" = true))]
     pub override_metadata: Option<bool>,
+    /// Plugin setting (not part of OpenMetadata's schema): bring each stream's AWS tags to its
+    /// topic, as OpenMetadata tags (a classification per tag key, a tag per value, created when
+    /// missing and attached as Automated labels), and its owner tag as the topic's owner. Read
+    /// with the Resource Groups Tagging API (tag:GetResources, 100 streams a call), or, where
+    /// that is not permitted, with ListTagsForStream (a call per stream, 5/s per account).
+    #[serde(default = "some_false")]
+    #[schemars(title = "Include Tags")]
+    pub include_tags: Option<bool>,
+    /// Plugin setting (not part of OpenMetadata's schema): the AWS tag key (any case) whose
+    /// value names the topic's owner: a user, else a team, of that name in OpenMetadata (never
+    /// created). It sets the owner only of a topic that has none; it is not made a tag.
+    #[serde(default = "default_owner_tag_key")]
+    #[schemars(title = "Owner Tag Key", length(min = 1, max = 128), regex(pattern = r"\S"))]
+    pub owner_tag_key: String,
+    /// Plugin setting (not part of OpenMetadata's schema): schemas of the AWS Glue Schema
+    /// Registry named for streams whose records are not framed by its serializer. With sample
+    /// data on, the latest version of each is read once a run (glue:GetSchemaVersion), decodes
+    /// the stream's sampled messages (Avro to JSON) and is the topic's message schema. Framed
+    /// records need no entry: they name their schema version, which is read the same way.
+    #[serde(default)]
+    #[schemars(title = "Schema Registry Mapping")]
+    pub schema_registry_mapping: Vec<SchemaRegistryMapping>,
     /// Plugin setting (not part of OpenMetadata's schema): how many DescribeStreamSummary calls
     /// may be in flight at once.
     #[serde(default = "default_describe_concurrency")]
@@ -191,6 +213,22 @@ pub struct MessagingMetadata {
     pub enforce_api_budget: bool,
 }
 
+/// A schema of the AWS Glue Schema Registry named for a stream.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "Schema Registry Mapping", description = "A stream and the registry schema of its records.")]
+pub struct SchemaRegistryMapping {
+    /// The stream's name, as Kinesis has it.
+    #[schemars(title = "Stream Name", length(min = 1, max = 128), regex(pattern = r"^[a-zA-Z0-9_.-]+$"))]
+    pub stream_name: String,
+    /// The registry's name.
+    #[schemars(title = "Registry Name", length(min = 1, max = 255), regex(pattern = r"\S"))]
+    pub registry_name: String,
+    /// The schema's name in the registry (its latest version is used).
+    #[schemars(title = "Schema Name", length(min = 1, max = 255), regex(pattern = r"\S"))]
+    pub schema_name: String,
+}
+
 /// The only pipeline type this plugin takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "MessagingMetadataConfigType", description = "Messaging Source Config Metadata Pipeline type")]
@@ -209,6 +247,9 @@ fn some_true() -> Option<bool> {
 }
 fn some_false() -> Option<bool> {
     Some(false)
+}
+fn default_owner_tag_key() -> String {
+    "owner".into()
 }
 fn default_describe_concurrency() -> u32 {
     8
@@ -243,7 +284,7 @@ fn default_api_budget_share() -> f64 {
 
 /// The JSON Schema of [`SourceConfig`].
 pub fn schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(SourceConfig)).expect("a schema is JSON")
+    plugin_abi::config_schema::config_schema::<SourceConfig>()
 }
 
 /// The names of the fields that hold secrets, wherever they appear.
@@ -263,6 +304,10 @@ impl Settings {
 
     pub fn pipeline(&self) -> &MessagingMetadata {
         &self.source.source_config.config
+    }
+
+    pub fn include_tags(&self) -> bool {
+        self.pipeline().include_tags.unwrap_or(false)
     }
 
     /// Every secret value in the configuration, for redaction of anything the plugin emits.
@@ -314,6 +359,32 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
         ("sampleConcurrency", p.sample_concurrency.into(), 1, 256),
     ];
     problems.extend(plugin_aws::config::budget_problems(p.api_budget_share, p.max_calls_per_second));
+    let mut mapped = std::collections::HashSet::new();
+    for (i, m) in p.schema_registry_mapping.iter().enumerate() {
+        let at = |field: &str| format!("{SOURCE_CONFIG_PATH}/schemaRegistryMapping/{i}/{field}");
+        let stream_ok = !m.stream_name.is_empty()
+            && m.stream_name.len() <= 128
+            && m.stream_name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        if !stream_ok {
+            problems.push(PluginError::config(
+                at("streamName"),
+                "must be a Kinesis stream name: 1 to 128 of a-z, A-Z, 0-9, _ . -",
+            ));
+        } else if !mapped.insert(m.stream_name.as_str()) {
+            problems.push(PluginError::config(at("streamName"), format!("stream '{}' is mapped twice", m.stream_name)));
+        }
+        for (field, value) in [("registryName", &m.registry_name), ("schemaName", &m.schema_name)] {
+            if value.trim().is_empty() || value.chars().count() > 255 {
+                problems.push(PluginError::config(at(field), "must be 1 to 255 characters, not blank"));
+            }
+        }
+    }
+    if p.owner_tag_key.trim().is_empty() || p.owner_tag_key.chars().count() > 128 {
+        problems.push(PluginError::config(
+            format!("{SOURCE_CONFIG_PATH}/ownerTagKey"),
+            "must be an AWS tag key: 1 to 128 characters, not blank",
+        ));
+    }
     problems.extend(
         ranges
             .into_iter()
@@ -467,25 +538,37 @@ mod tests {
     }
 
     #[test]
-    fn the_schema_marks_secrets_and_titles_every_property() {
+    fn the_schema_marks_secrets_and_titles_every_property_in_a_forms_order() {
         let schema = schema();
         let text = schema.to_string();
-        let defs = schema["$defs"].as_object().unwrap();
-        let aws = &defs["AwsCredentials"]["properties"];
+        assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+        let keys = |v: &serde_json::Value| v["properties"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&schema), ["type", "serviceName", "serviceConnection", "sourceConfig"]);
+        assert_eq!(schema["properties"]["type"]["enum"], serde_json::json!(["kinesis"]));
+        let connection = &schema["properties"]["serviceConnection"]["properties"]["config"];
+        assert_eq!(keys(connection)[..2], ["type", "awsConfig"]);
+        assert_eq!(connection["properties"]["type"]["enum"], serde_json::json!(["Kinesis"]));
+        let aws_config = &connection["properties"]["awsConfig"];
+        let aws_keys = keys(aws_config);
+        let at = |k: &str| aws_keys.iter().position(|n| n == k).unwrap();
+        assert!(at("awsRegion") < at("assumeRoleArn"), "{aws_keys:?}");
+        let aws = &aws_config["properties"];
         assert_eq!(aws["awsSecretAccessKey"]["format"], "password");
         assert_eq!(aws["awsSecretAccessKey"]["writeOnly"], true);
         assert_eq!(aws["assumeRoleSessionName"]["default"], "OpenMetadataSession");
+        assert_eq!(aws_config["dependencies"]["awsAccessKeyId"], serde_json::json!(["awsSecretAccessKey"]));
         fn walk(v: &serde_json::Value, at: &str) {
             if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
                 for (name, p) in props {
                     assert!(p.get("title").is_some(), "{at}/{name} has no title");
                     assert!(p.get("description").is_some(), "{at}/{name} has no description");
+                    walk(p, &format!("{at}/{name}"));
                 }
             }
         }
         walk(&schema, "");
-        for (name, d) in defs {
-            walk(d, name);
+        for absent in ["$ref", "anyOf", "\"null\"", "uint32", "uint64", "double"] {
+            assert!(!text.contains(absent), "{absent} is in the schema");
         }
         assert!(text.contains("additionalProperties"));
     }

@@ -42,7 +42,21 @@ impl Default for Limits {
 pub struct Message {
     pub text: String,
     pub truncated: bool,
+    /// The bytes a schema from the Glue Schema Registry may decode: a framed record's payload
+    /// (with its schema version), or a payload that is not text.
+    pub payload: Option<Payload>,
 }
+
+/// A message's bytes, for a schema from the registry to decode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payload {
+    /// The schema version that framed it, when the registry's serializer did.
+    pub version_id: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Bytes of a payload that is not text are kept (for a schema named for its stream) up to this.
+const MAX_KEPT_PAYLOAD: usize = 1024 * 1024;
 
 /// The messages one Kinesis record holds: one, or one per user record of a KPL aggregate.
 pub fn decode_record(data: &[u8], limits: &Limits) -> Vec<Message> {
@@ -52,8 +66,26 @@ pub fn decode_record(data: &[u8], limits: &Limits) -> Vec<Message> {
     }
 }
 
-/// One payload (gzip, text or binary) as a message.
+/// One payload (framed by the Glue Schema Registry, gzip, text or binary) as a message.
 pub fn decode_payload(data: &[u8], limits: &Limits) -> Message {
+    match crate::registry::unframe(data, limits.max_decompressed_bytes) {
+        Some(Ok(framed)) => {
+            let mut message = decode_unframed(&framed.payload, limits);
+            message.payload = Some(Payload { version_id: Some(framed.version_id), bytes: framed.payload });
+            message
+        }
+        Some(Err(why)) => {
+            let note = format!("[a Glue Schema Registry record: {why}] ");
+            let mut message = decode_unframed(data, limits);
+            message.text.insert_str(0, &note);
+            message
+        }
+        None => decode_unframed(data, limits),
+    }
+}
+
+/// A payload (gzip, text or binary) as a message.
+fn decode_unframed(data: &[u8], limits: &Limits) -> Message {
     let (bytes, note) = inflate(data, limits.max_decompressed_bytes);
     let max = limits.max_message_bytes;
     match std::str::from_utf8(&bytes) {
@@ -66,6 +98,9 @@ pub fn decode_payload(data: &[u8], limits: &Limits) -> Message {
             if shown < bytes.len() && !message.truncated {
                 message.text.push_str(&truncation_note(bytes.len()));
                 message.truncated = true;
+            }
+            if bytes.len() <= MAX_KEPT_PAYLOAD {
+                message.payload = Some(Payload { version_id: None, bytes: bytes.into_owned() });
             }
             message
         }
@@ -91,15 +126,20 @@ fn inflate(data: &[u8], max: usize) -> (Cow<'_, [u8]>, Option<String>) {
     (bytes, None)
 }
 
+/// `text` as a message of at most `max` bytes (cut with a note when longer).
+pub fn truncate_text(text: &str, max: usize) -> Message {
+    truncate(text, text.len(), max)
+}
+
 fn truncate(text: &str, original_len: usize, max: usize) -> Message {
     if text.len() <= max {
-        return Message { text: text.to_string(), truncated: false };
+        return Message { text: text.to_string(), truncated: false, payload: None };
     }
     let mut end = max;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    Message { text: format!("{}{}", &text[..end], truncation_note(original_len)), truncated: true }
+    Message { text: format!("{}{}", &text[..end], truncation_note(original_len)), truncated: true, payload: None }
 }
 
 fn truncation_note(original_len: usize) -> String {
@@ -405,7 +445,10 @@ mod tests {
 
     #[test]
     fn empty_data_is_an_empty_message() {
-        assert_eq!(decode_record(&[], &Limits::default()), vec![Message { text: String::new(), truncated: false }]);
+        assert_eq!(
+            decode_record(&[], &Limits::default()),
+            vec![Message { text: String::new(), truncated: false, payload: None }]
+        );
     }
 
     #[test]

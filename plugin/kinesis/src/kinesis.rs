@@ -1,7 +1,7 @@
 //! The Kinesis API calls the plugin makes (each under the run's API budget, and counted), and
 //! how their failures map to plugin errors.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use aws_sdk_kinesis::{
@@ -9,6 +9,7 @@ use aws_sdk_kinesis::{
     operation::describe_stream_summary::DescribeStreamSummaryError,
     operation::get_records::GetRecordsOutput,
     operation::list_streams::ListStreamsError,
+    operation::list_tags_for_stream::ListTagsForStreamError,
     primitives::DateTime,
     types::StreamDescriptionSummary,
     types::{ShardFilter, ShardFilterType, ShardIteratorType},
@@ -19,17 +20,31 @@ use plugin_abi::{ErrorKind, PluginError};
 use plugin_aws::metered::Metered;
 
 use crate::budget::{Api, Budget, ShardPacer};
+use crate::tags::{falls_back, stream_name, TagSource, Tags};
 
-/// A run's Kinesis: the client, and its calls metered (budget, reachability, counts).
+/// A run's Kinesis: the client (and the Resource Groups Tagging API's, when tags are read),
+/// and its calls metered (budget, reachability, counts).
 #[derive(Clone)]
 pub struct Kinesis {
     client: Client,
+    tagging: Option<aws_sdk_resourcegroupstagging::Client>,
+    glue: Option<aws_sdk_glue::Client>,
     metered: Metered<Api>,
 }
 
 impl Kinesis {
     pub fn new(client: Client, budget: Arc<Budget>, endpoint: String) -> Self {
-        Kinesis { client, metered: Metered::new(&Api::ALL, budget, endpoint) }
+        Kinesis { client, tagging: None, glue: None, metered: Metered::new(&Api::ALL, budget, endpoint) }
+    }
+
+    /// Reads message schemas from the Glue Schema Registry with `glue`.
+    pub fn with_glue(self, glue: aws_sdk_glue::Client) -> Self {
+        Kinesis { glue: Some(glue), ..self }
+    }
+
+    /// Reads tags through the Resource Groups Tagging API with `tagging` where permitted.
+    pub fn with_tagging(self, tagging: aws_sdk_resourcegroupstagging::Client) -> Self {
+        Kinesis { tagging: Some(tagging), ..self }
     }
 
     async fn turn(&self, api: Api) -> Result<(), PluginError> {
@@ -130,6 +145,155 @@ impl Kinesis {
             .send()
             .await
             .map_err(|e| self.failed("GetRecords", &e))
+    }
+}
+
+impl Kinesis {
+    /// Where this run reads stream tags from: the tags of every tagged stream of the account
+    /// (GetResources, resource type `kinesis:stream`, 100 a page), or, when GetResources is
+    /// not permitted here (see [`falls_back`]), ListTagsForStream for each stream. `probe`
+    /// reads one page of one stream only, for a connection test.
+    pub async fn tag_source(&self, probe: bool) -> Result<TagSource, PluginError> {
+        let Some(tagging) = &self.tagging else {
+            return Ok(TagSource::PerStream("the Resource Groups Tagging API is not set up".into()));
+        };
+        let mut streams = HashMap::new();
+        let mut token: Option<String> = None;
+        let mut page_number = 0u64;
+        loop {
+            self.turn(Api::GetResources).await?;
+            let request = tagging
+                .get_resources()
+                .resource_type_filters("kinesis:stream")
+                .resources_per_page(if probe { 1 } else { 100 })
+                .set_pagination_token(token.clone());
+            let page = match request.send().await {
+                Ok(page) => page,
+                Err(e) => {
+                    let error = self.failed("GetResources", &e);
+                    // A 403 whose body the SDK cannot read is a refusal all the same.
+                    let forbidden = e.raw_response().is_some_and(|r| r.status().as_u16() == 403);
+                    if page_number == 0 && (forbidden || e.code().is_some_and(falls_back)) {
+                        return Ok(TagSource::PerStream(error.message.into()));
+                    }
+                    let message = format!("page {}: {}", page_number + 1, error.message);
+                    return Err(PluginError { message: message.into(), ..error });
+                }
+            };
+            page_number += 1;
+            for mapping in page.resource_tag_mapping_list.unwrap_or_default() {
+                let Some(name) = mapping.resource_arn.as_deref().and_then(stream_name) else { continue };
+                let tags: Tags = mapping.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect();
+                streams.insert(name.to_string(), tags);
+            }
+            match page.pagination_token {
+                Some(next) if !next.is_empty() && !probe => {
+                    if token.as_deref() == Some(next.as_str()) {
+                        return Err(PluginError::new(
+                            ErrorKind::Internal,
+                            format!("GetResources page {page_number} cannot be followed: its PaginationToken did not advance"),
+                        ));
+                    }
+                    token = Some(next);
+                }
+                _ => return Ok(TagSource::Account(streams)),
+            }
+        }
+    }
+
+    /// The stream's tags (ListTagsForStream, 50 a page); `Ok(None)` when the stream no
+    /// longer exists.
+    pub async fn stream_tags(&self, stream: &str) -> Result<Option<Tags>, PluginError> {
+        let mut tags = Tags::new();
+        let mut start: Option<String> = None;
+        loop {
+            self.turn(Api::ListTagsForStream).await?;
+            let request = self
+                .client
+                .list_tags_for_stream()
+                .stream_name(stream)
+                .limit(50)
+                .set_exclusive_start_tag_key(start.clone());
+            let page = match request.send().await {
+                Ok(page) => page,
+                Err(e) => match e.as_service_error() {
+                    Some(ListTagsForStreamError::ResourceNotFoundException(_)) => return Ok(None),
+                    _ => return Err(self.failed("ListTagsForStream", &e)),
+                },
+            };
+            let last = page.tags.last().map(|t| t.key.clone());
+            tags.extend(page.tags.into_iter().map(|t| (t.key, t.value.unwrap_or_default())));
+            match last {
+                Some(last) if page.has_more_tags && start.as_deref() != Some(last.as_str()) => start = Some(last),
+                _ => return Ok(Some(tags)),
+            }
+        }
+    }
+}
+
+/// Which schema version to read from the Glue Schema Registry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SchemaVersionRef {
+    /// By its id (a framed record names it).
+    Id(String),
+    /// The latest version of a schema, by registry and schema name.
+    Latest { registry: String, schema: String },
+}
+
+impl std::fmt::Display for SchemaVersionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SchemaVersionRef::Id(id) => write!(f, "schema version {id}"),
+            SchemaVersionRef::Latest { registry, schema } => {
+                write!(f, "the latest version of schema {registry}/{schema}")
+            }
+        }
+    }
+}
+
+impl Kinesis {
+    /// A schema version of the Glue Schema Registry (GetSchemaVersion): its data format, its
+    /// definition and where it is; `Ok(None)` when the registry has no such version.
+    pub async fn schema_version(
+        &self,
+        version: &SchemaVersionRef,
+    ) -> Result<Option<crate::registry::SchemaVersion>, PluginError> {
+        use aws_sdk_glue::operation::get_schema_version::GetSchemaVersionError;
+        use aws_sdk_glue::types::{SchemaId, SchemaVersionNumber};
+        let Some(glue) = &self.glue else {
+            return Err(PluginError::internal("the Glue client is not set up"));
+        };
+        let request = match version {
+            SchemaVersionRef::Id(id) => glue.get_schema_version().schema_version_id(id),
+            SchemaVersionRef::Latest { registry, schema } => glue
+                .get_schema_version()
+                .schema_id(SchemaId::builder().registry_name(registry).schema_name(schema).build())
+                .schema_version_number(SchemaVersionNumber::builder().latest_version(true).build()),
+        };
+        self.turn(Api::GetSchemaVersion).await?;
+        let out = match request.send().await {
+            Ok(out) => out,
+            Err(e) => {
+                return match e.as_service_error() {
+                    Some(GetSchemaVersionError::EntityNotFoundException(_)) => Ok(None),
+                    _ => Err(self.failed("GetSchemaVersion", &e)),
+                }
+            }
+        };
+        let format = out.data_format.as_ref().map(|f| f.as_str().to_string()).unwrap_or_default();
+        let format = crate::registry::Format::parse(&format).ok_or_else(|| {
+            PluginError::internal(format!("{version} has a data format this plugin does not know: '{format}'"))
+        })?;
+        let label = match (&out.schema_arn, out.version_number) {
+            (Some(arn), Some(n)) => {
+                format!("{} v{n}", arn.rsplit(':').next().unwrap_or(arn).trim_start_matches("schema/"))
+            }
+            _ => version.to_string(),
+        };
+        let definition = out.schema_definition.unwrap_or_default();
+        crate::registry::SchemaVersion::new(format, definition, label)
+            .map(Some)
+            .map_err(|why| PluginError::internal(format!("{version}: {why}")))
     }
 }
 

@@ -21,8 +21,10 @@ pub mod config;
 pub mod decode;
 pub mod infer;
 pub mod kinesis;
+pub mod registry;
 pub mod run;
 pub mod sample;
+pub mod tags;
 pub mod test_connection;
 pub mod topic;
 

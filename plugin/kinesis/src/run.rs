@@ -1,20 +1,29 @@
 //! One ingestion run: list the streams, filter them, describe the kept ones concurrently, and
 //! hand the host one record at a time (through `plugin_aws::run`, which owns the runtime).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use plugin_abi::{entity_type::TOPIC, envelope::ListingStatus, fqn, PluginError, Record, RecordKind};
+use plugin_abi::{
+    entity_type::TOPIC,
+    envelope::{Labels, ListingStatus},
+    fqn, PluginError, Record, RecordKind,
+};
 use plugin_aws::run::{Counters, Item, Listing, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
 
 use crate::config::Settings;
+use crate::decode::Message;
 use crate::infer;
 use crate::kinesis::Kinesis;
+use crate::kinesis::SchemaVersionRef;
+use crate::registry::SchemaVersion;
 use crate::sample::{SampleSettings, Sampler};
+use crate::tags::TagSource;
 use crate::topic::{create_topic_request, CreateTopicRequest};
 
 /// Starts a run in the background and returns at once. `log` is where the run's events go.
@@ -30,11 +39,25 @@ fn record(kind: RecordKind, fqn: &[&str], body: &impl serde::Serialize) -> Recor
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
     let client = match crate::aws::sdk_config(settings.aws()).await {
-        Ok(config) => Kinesis::new(
-            crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Run(budget.clone())),
-            budget,
-            crate::aws::endpoint_name(settings.aws()),
-        ),
+        Ok(config) => {
+            let retries = crate::aws::Retries::Run(budget.clone());
+            let kinesis = Kinesis::new(
+                crate::aws::kinesis_client(&config, settings.aws(), retries.clone()),
+                budget,
+                crate::aws::endpoint_name(settings.aws()),
+            );
+            // Sampled records may name schemas of the Glue Schema Registry.
+            let kinesis = if settings.pipeline().generate_sample_data.unwrap_or(false) {
+                kinesis.with_glue(crate::aws::glue_client(&config, settings.aws(), retries.clone()))
+            } else {
+                kinesis
+            };
+            if settings.include_tags() {
+                kinesis.with_tagging(crate::aws::tagging_client(&config, settings.aws(), retries))
+            } else {
+                kinesis
+            }
+        }
         Err(e) => {
             let _ = out.send(Err(e)).await;
             return;
@@ -57,6 +80,9 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let describe_concurrency = settings.pipeline().describe_concurrency as usize;
     let sample_concurrency = settings.pipeline().sample_concurrency as usize;
     let sampler = Sampler::new(SampleSettings::from_config(settings.pipeline()), sample_concurrency);
+    // Read once, by the first topic that needs it, while the others wait.
+    let tag_source = tokio::sync::OnceCell::<Result<TagSource, String>>::new();
+    let schemas = Schemas::default();
     let names = futures::stream::unfold(names_rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
     let outcomes = names
         .map(|name| {
@@ -67,7 +93,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             }
         })
         .buffer_unordered(describe_concurrency)
-        .map(|(name, described)| prepare(&client, &settings, &sampler, name, described))
+        .map(|(name, described)| prepare(&client, &settings, &sampler, &tag_source, &schemas, name, described))
         .buffer_unordered(sample_concurrency);
     let mut outcomes = std::pin::pin!(outcomes);
 
@@ -85,7 +111,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             }
         }
         match outcome {
-            Outcome::Topic { name, request, sample, warnings } => {
+            Outcome::Topic { name, request, labels, sample, warnings } => {
                 tracing::debug!(stream = %name, partitions = request.partitions, "topic");
                 for w in warnings {
                     tracing::warn!("{w}");
@@ -95,6 +121,11 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
                     return; // the host dropped the stream: stop here
                 }
                 status.emitted += 1;
+                if let Some(labels) = labels.filter(|l| !l.tags.is_empty() || !l.owners.is_empty()) {
+                    if out.send(Ok(record(RecordKind::Labels, &[service, &name], &labels))).await.is_err() {
+                        return;
+                    }
+                }
                 if let Some(messages) = sample {
                     let payload = serde_json::json!({ "messages": messages });
                     if out.send(Ok(record(RecordKind::SampleData, &[service, &name], &payload))).await.is_err() {
@@ -122,14 +153,34 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         }
     }
 
+    match tag_source.get() {
+        Some(Ok(TagSource::PerStream(why))) => {
+            let note = format!("stream tags were read with ListTagsForStream, a call per stream: {why}");
+            tracing::warn!("{note}");
+            status.warnings.push(note);
+        }
+        Some(Err(why)) => {
+            let warning = format!("stream tags could not be read (the topics are written without them): {why}");
+            tracing::warn!("{warning}");
+            status.warnings.push(warning);
+        }
+        _ => {}
+    }
     Listing::of(lister.await).finish(&mut status, client.calls());
     let _ = out.send(Ok(record(RecordKind::ListingStatus, &[service], &status))).await;
 }
 
 /// What became of one listed (and kept) stream.
 enum Outcome {
-    /// A topic, with its sample's messages when sample data is on and could be read.
-    Topic { name: String, request: CreateTopicRequest, sample: Option<Vec<String>>, warnings: Vec<String> },
+    /// A topic, with its labels when tags are on, and its sample's messages when sample data
+    /// is on and could be read.
+    Topic {
+        name: String,
+        request: Box<CreateTopicRequest>,
+        labels: Option<Labels>,
+        sample: Option<Vec<String>>,
+        warnings: Vec<String>,
+    },
     /// It exists but cannot be a topic yet (no open shard).
     NotATopic { name: String, warning: String },
     /// It could not be described.
@@ -144,6 +195,8 @@ async fn prepare(
     client: &Kinesis,
     settings: &Settings,
     sampler: &Sampler,
+    tag_source: &tokio::sync::OnceCell<Result<TagSource, String>>,
+    schemas: &Schemas,
     name: String,
     described: Result<Option<StreamDescriptionSummary>, PluginError>,
 ) -> Outcome {
@@ -156,19 +209,48 @@ async fn prepare(
     };
     let service_fqn = fqn::quote(&settings.source.service_name);
     let mut request = match create_topic_request(&summary, &service_fqn, &settings.aws().aws_region) {
-        Ok(request) => request,
+        Ok(request) => Box::new(request),
         Err(not_a_topic) => return Outcome::NotATopic { name, warning: not_a_topic.0 },
+    };
+    let mut warnings = Vec::new();
+    let labels = if settings.include_tags() {
+        let source =
+            tag_source.get_or_init(|| async { client.tag_source(false).await.map_err(|e| e.message.into()) }).await;
+        let tags = match source {
+            Ok(TagSource::Account(streams)) => Ok(Some(streams.get(&name).cloned().unwrap_or_default())),
+            Ok(TagSource::PerStream(_)) => client.stream_tags(&name).await,
+            Err(_) => Ok(None), // said once for the run
+        };
+        match tags {
+            Ok(Some(tags)) => Some(crate::tags::labels(&tags, &settings.pipeline().owner_tag_key)),
+            Ok(None) if source.is_err() => None,
+            Ok(None) => return Outcome::Vanished { name },
+            Err(e) => {
+                warnings.push(format!(
+                    "could not read the tags of stream '{name}' (the topic is kept without them): {}",
+                    e.message
+                ));
+                None
+            }
+        }
+    } else {
+        None
     };
     let pipeline = settings.pipeline();
     if !pipeline.generate_sample_data.unwrap_or(false) {
-        return Outcome::Topic { name, request, sample: None, warnings: Vec::new() };
+        return Outcome::Topic { name, request, labels, sample: None, warnings };
     }
     let retention = Duration::from_secs(u64::try_from(summary.retention_period_hours.max(1)).unwrap_or(24) * 3600);
     match sampler.read(client, &name, retention).await {
         Ok(sample) => {
             tracing::debug!(stream = %name, messages = sample.messages.len(), shards = sample.shards, calls = sample.get_records_calls, bytes = sample.bytes_read, "sample read");
             let mut messages = sample.messages;
-            if pipeline.infer_message_schema {
+            let registered = schemas.apply(client, settings, &name, &mut messages).await;
+            warnings.extend(registered.warnings);
+            if let Some(schema) = registered.message_schema {
+                // The producers' own schema wins over one inferred from a few messages.
+                request.message_schema = Some(schema);
+            } else if pipeline.infer_message_schema {
                 // CPU work: off the workers that drive the AWS calls (the messages go and come back).
                 let topic = name.clone();
                 let inferred = tokio::task::spawn_blocking(move || {
@@ -183,20 +265,23 @@ async fn prepare(
                         messages = back;
                     }
                     Err(e) => {
-                        let warning = format!("inferring the message schema of stream '{name}' failed: {e}");
-                        return Outcome::Topic { name, request, sample: None, warnings: vec![warning] };
+                        warnings.push(format!("inferring the message schema of stream '{name}' failed: {e}"));
+                        return Outcome::Topic { name, request, labels, sample: None, warnings };
                     }
                 }
             }
             let texts = messages.into_iter().map(|m| m.text).collect();
-            Outcome::Topic { name, request, sample: Some(texts), warnings: sample.warnings }
+            warnings.extend(sample.warnings);
+            Outcome::Topic { name, request, labels, sample: Some(texts), warnings }
         }
         // Deleted since it was described: gone, like a stream that vanished before.
         Err(e) if e.is(plugin_abi::ErrorKind::NotFound) => Outcome::Vanished { name },
         Err(e) => {
-            let warning =
-                format!("could not read sample data of stream '{name}' (the topic is kept without it): {}", e.message);
-            Outcome::Topic { name, request, sample: None, warnings: vec![warning] }
+            warnings.push(format!(
+                "could not read sample data of stream '{name}' (the topic is kept without it): {}",
+                e.message
+            ));
+            Outcome::Topic { name, request, labels, sample: None, warnings }
         }
     }
 }
@@ -246,4 +331,93 @@ async fn list_streams(
         }
     }
     listing
+}
+
+/// The schema versions of the Glue Schema Registry a run has read: each once, by the first
+/// topic that needs it, while others wait.
+#[derive(Default)]
+struct Schemas {
+    versions: tokio::sync::Mutex<HashMap<SchemaVersionRef, Arc<Fetched>>>,
+}
+
+type Fetched = tokio::sync::OnceCell<Result<Option<Arc<SchemaVersion>>, String>>;
+
+/// What the registry made of a topic's sample.
+#[derive(Default)]
+struct Registered {
+    message_schema: Option<serde_json::Value>,
+    warnings: Vec<String>,
+}
+
+impl Schemas {
+    async fn get(&self, client: &Kinesis, version: &SchemaVersionRef) -> Result<Option<Arc<SchemaVersion>>, String> {
+        let cell = self.versions.lock().await.entry(version.clone()).or_default().clone();
+        cell.get_or_init(|| async {
+            client.schema_version(version).await.map(|v| v.map(Arc::new)).map_err(|e| e.message.into())
+        })
+        .await
+        .clone()
+    }
+
+    /// Decodes the sampled messages of `stream` with their registry schemas (the version a
+    /// framed record names, else the one `schemaRegistryMapping` names for the stream); the
+    /// schema of the newest message that has one is the topic's.
+    async fn apply(&self, client: &Kinesis, settings: &Settings, stream: &str, messages: &mut [Message]) -> Registered {
+        let mapped = settings
+            .pipeline()
+            .schema_registry_mapping
+            .iter()
+            .find(|m| m.stream_name == stream)
+            .map(|m| SchemaVersionRef::Latest { registry: m.registry_name.clone(), schema: m.schema_name.clone() });
+        let max = settings.pipeline().sample_max_message_bytes as usize;
+        let mut out = Registered::default();
+        let mut unreadable: Vec<SchemaVersionRef> = Vec::new();
+        let mut undecodable: Option<(usize, String)> = None;
+        for message in messages.iter_mut() {
+            let named = message.payload.as_ref().and_then(|p| p.version_id.clone()).map(SchemaVersionRef::Id);
+            let Some(version) = named.or_else(|| mapped.clone()) else { continue };
+            if unreadable.contains(&version) {
+                continue;
+            }
+            let schema = match self.get(client, &version).await {
+                Ok(Some(schema)) => schema,
+                Ok(None) => {
+                    out.warnings.push(format!(
+                        "{version}, named for stream '{stream}', is not in the Glue Schema Registry; its messages are shown as read and the inferred schema is kept"
+                    ));
+                    unreadable.push(version);
+                    continue;
+                }
+                Err(why) => {
+                    out.warnings.push(format!(
+                        "{version}, named for stream '{stream}', could not be read from the Glue Schema Registry ({why}); the inferred schema is kept"
+                    ));
+                    unreadable.push(version);
+                    continue;
+                }
+            };
+            if out.message_schema.is_none() {
+                out.message_schema = Some(schema.message_schema());
+            }
+            let bytes = message.payload.as_ref().map_or(message.text.as_bytes(), |p| p.bytes.as_slice()).to_vec();
+            match schema.decode(&bytes) {
+                Some(Ok(text)) => {
+                    let decoded = crate::decode::truncate_text(&text, max);
+                    message.text = decoded.text;
+                    message.truncated = decoded.truncated;
+                }
+                Some(Err(why)) => {
+                    let (count, _) = undecodable.get_or_insert((0, why));
+                    *count += 1;
+                }
+                None => {}
+            }
+        }
+        if let Some((count, why)) = undecodable {
+            out.warnings.push(format!(
+                "{count} sampled message(s) of stream '{stream}' could not be decoded with their registry schema (the first: {why}); they are shown as read"
+            ));
+        }
+        out
+    }
 }

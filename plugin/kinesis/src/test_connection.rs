@@ -13,6 +13,7 @@ use crate::kinesis::{Kinesis, StartAt};
 /// Runs the steps in order; a step whose input an earlier step could not give is skipped.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
     let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
+    let tagging = settings.include_tags();
     let checks = [
         Check {
             name: "AssumeRole",
@@ -33,6 +34,13 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
             permission: "kinesis:DescribeStreamSummary",
             does: "Describe a stream",
             mandatory: true,
+            service: "Kinesis",
+        },
+        Check {
+            name: "GetTags",
+            permission: "tag:GetResources, or kinesis:ListTagsForStream",
+            does: "Read stream tags (includeTags)",
+            mandatory: tagging,
             service: "Kinesis",
         },
         Check {
@@ -57,7 +65,9 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
             service: "Kinesis",
         },
     ];
-    let [_, list, describe, shards, iterator, records] = &checks;
+    let [_, list, describe, tags, shards, iterator, records] = &checks;
+    let after_listing: Vec<&Check> =
+        [describe, tags, shards, iterator, records].into_iter().filter(|c| tagging || c.name != "GetTags").collect();
     let mut steps = Vec::new();
     let skip_rest = |steps: &mut Vec<Step>, from: &[&Check], why: &str, reason: Option<&'static str>| {
         for c in from {
@@ -73,7 +83,8 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
         crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Check),
         std::sync::Arc::new(crate::budget::from_config(settings.pipeline())),
         crate::aws::endpoint_name(settings.aws()),
-    );
+    )
+    .with_tagging(crate::aws::tagging_client(&config, settings.aws(), crate::aws::Retries::Check));
 
     let stream = list
         .run(&mut steps, first_kept_stream(&client, settings), |s| match s {
@@ -82,21 +93,11 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
         })
         .await;
     let Some(stream) = stream else {
-        skip_rest(
-            &mut steps,
-            &[describe, shards, iterator, records],
-            "the streams could not be listed",
-            Some("ConnectionNotEstablished"),
-        );
+        skip_rest(&mut steps, &after_listing, "the streams could not be listed", Some("ConnectionNotEstablished"));
         return result(steps);
     };
     let Some(stream) = stream else {
-        skip_rest(
-            &mut steps,
-            &[describe, shards, iterator, records],
-            "there is no stream (kept by the filter) to test with",
-            None,
-        );
+        skip_rest(&mut steps, &after_listing, "there is no stream (kept by the filter) to test with", None);
         return result(steps);
     };
     describe
@@ -105,6 +106,10 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
             None => format!("stream '{stream}' was deleted meanwhile"),
         })
         .await;
+    // Only a run with includeTags reads tags: the step is there only then.
+    if tagging {
+        tags.run(&mut steps, tag_probe(&client, &stream), |how| how.clone()).await;
+    }
     let shard = shards
         .run(&mut steps, client.open_shards(&stream), |ids| format!("{} open shard(s)", ids.len()))
         .await
@@ -138,4 +143,19 @@ async fn first_kept_stream(client: &Kinesis, settings: &Settings) -> Result<Opti
         }
     }
     Ok(None)
+}
+
+/// Whether tags can be read, and how a run would read them: GetResources, or, where that is
+/// not permitted, ListTagsForStream (tried on `stream`).
+async fn tag_probe(client: &Kinesis, stream: &str) -> Result<String, PluginError> {
+    match client.tag_source(true).await? {
+        crate::tags::TagSource::Account(_) => Ok("tags are read with GetResources, 100 streams a call".into()),
+        crate::tags::TagSource::PerStream(why) => {
+            let tags = client.stream_tags(stream).await?;
+            Ok(format!(
+                "tags are read with ListTagsForStream, a call per stream ({} on stream '{stream}'), since {why}",
+                tags.map_or(0, |t| t.len())
+            ))
+        }
+    }
 }

@@ -14,6 +14,9 @@
 //! that answers every call 20 ms late, twice (the first run creates the topics, the second
 //! updates them): wall time, calls to OpenMetadata by kind, calls/s and topics/s.
 //!
+//! The `tags` setting measures what `includeTags` costs under AWS's limits: extra calls and
+//! extra time, with tags read by GetResources and by ListTagsForStream.
+//!
 //! Run it with `scripts/bench.sh` (release build, emulator and reference installed).
 
 use std::collections::{BTreeMap, HashMap};
@@ -58,7 +61,7 @@ struct Args {
     /// The plugin's sampleConcurrency (its default: 16).
     #[arg(long, default_value_t = 16)]
     sample_concurrency: u32,
-    /// Settings to run (plain, latency, region, throttled, sink).
+    /// Settings to run (plain, latency, region, throttled, sink, tags).
     #[arg(long, value_delimiter = ',', default_value = "plain,latency,region")]
     settings: Vec<String>,
     /// OpenMetadata's `metadata` command (from ../shared/anchor/install.sh), for `sink`.
@@ -123,6 +126,10 @@ fn main() -> Result<()> {
             sink_bench(&args, &plugin_dir, work.path(), &emulator.endpoint())?;
             continue;
         }
+        if setting == "tags" {
+            tags_bench(&args, &plugin_dir, work.path(), &rt, &client, &streams, upstream)?;
+            continue;
+        }
         let (endpoint, proxy) = match setting.as_str() {
             "plain" => (emulator.endpoint(), None),
             "latency" => {
@@ -150,6 +157,7 @@ fn main() -> Result<()> {
                 &endpoint,
                 sample,
                 setting != "plain" && setting != "latency",
+                json!({}),
             )?;
             if let (Some(p), Some((counts_before, failed_before))) = (&proxy, &before) {
                 ours.calls = diff(&counts(p), counts_before);
@@ -244,6 +252,119 @@ fn region_rule(share: f64) -> proxy::Rule {
     })
 }
 
+/// The cost of `includeTags` under AWS's limits (the region setting, the budget at 100%): the
+/// run without tags, with tags read by GetResources (answered here as the Resource Groups
+/// Tagging API would, 100 streams a page, 20 ms a call), and with GetResources denied, so
+/// that each stream is asked with ListTagsForStream (5/s per account, as AWS limits it).
+fn tags_bench(
+    args: &Args,
+    plugin_dir: &Path,
+    work: &Path,
+    rt: &tokio::runtime::Runtime,
+    client: &aws_sdk_kinesis::Client,
+    streams: &[StreamSpec],
+    upstream: std::net::SocketAddr,
+) -> Result<()> {
+    rt.block_on(async {
+        for (i, s) in streams.iter().enumerate() {
+            let tags =
+                HashMap::from([("team".to_string(), format!("team-{}", i % 7)), ("owner".into(), "alice".into())]);
+            client.add_tags_to_stream().stream_name(&s.name).set_tags(Some(tags)).send().await?;
+        }
+        anyhow::Ok(())
+    })?;
+    let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
+    println!("\n## includeTags on {} streams, AWS's limits enforced (budget at 100%)\n", names.len());
+    println!("| run | wall s | extra wall s | extra calls | calls |");
+    println!("|---|---|---|---|---|");
+    let mut baseline: Option<Figures> = None;
+    for (label, tags, serve) in [
+        ("no tags", false, false),
+        ("GetResources", true, true),
+        ("ListTagsForStream (GetResources denied)", true, false),
+    ] {
+        let region = region_rule(1.0);
+        let list_tags = region_rule_for("ListTagsForStream", 5.0);
+        let names = names.clone();
+        let rule: proxy::Rule = Arc::new(move |call: &Call| match call.operation.as_str() {
+            "GetResources" if serve => {
+                std::thread::sleep(Duration::from_millis(20));
+                let request: Value = serde_json::from_str(&call.body).unwrap_or_default();
+                let start: usize = request["PaginationToken"].as_str().and_then(|t| t.parse().ok()).unwrap_or(0);
+                let page: Vec<Value> = names
+                    .iter()
+                    .enumerate()
+                    .skip(start)
+                    .take(100)
+                    .map(|(i, n)| json!({"ResourceARN": format!("arn:aws:kinesis:{REGION}:000000000000:stream/{n}"),
+                        "Tags": [{"Key": "team", "Value": format!("team-{}", i % 7)}, {"Key": "owner", "Value": "alice"}]}))
+                    .collect();
+                let next = if start + 100 < names.len() { (start + 100).to_string() } else { String::new() };
+                Action::Answer(json!({"ResourceTagMappingList": page, "PaginationToken": next}).to_string())
+            }
+            "GetResources" => Action::Fail {
+                status: 400,
+                code: "AccessDeniedException".into(),
+                message: "not authorized to perform tag:GetResources".into(),
+            },
+            "ListTagsForStream" => list_tags(call),
+            _ => region(call),
+        });
+        let p = rt.block_on(proxy::start(upstream, rule))?;
+        let f = run_ours(
+            args,
+            plugin_dir,
+            work,
+            &p.endpoint(),
+            false,
+            true,
+            json!({"includeTags": tags, "apiBudgetShare": 1.0}),
+        )?;
+        let mut calls = BTreeMap::new();
+        for op in ["ListStreams", "DescribeStreamSummary", "GetResources", "ListTagsForStream"] {
+            let n = p.calls(op);
+            if n > 0 {
+                calls.insert(op.to_string(), n);
+            }
+        }
+        let total: u64 = calls.values().sum();
+        let (extra_wall, extra_calls) = match &baseline {
+            Some(b) => (format!("{:+.2}", f.seconds - b.seconds), format!("{:+}", total as i64 - b.topics as i64)),
+            None => ("—".into(), "—".into()),
+        };
+        let listed: Vec<String> = calls.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!(
+            "| {label} | {:.2}{} | {extra_wall} | {extra_calls} | {} |",
+            f.seconds,
+            if f.ok { "" } else { " (failed)" },
+            listed.join(", ")
+        );
+        if baseline.is_none() {
+            // The baseline's call total, kept in `topics` for the differences above.
+            baseline = Some(Figures { topics: total, ..f });
+        }
+    }
+    Ok(())
+}
+
+/// One operation limited per account at `rate` calls/s, as AWS limits it (a second's burst).
+fn region_rule_for(operation: &'static str, rate: f64) -> proxy::Rule {
+    let bucket: Arc<Mutex<(f64, Instant)>> = Arc::new(Mutex::new((rate, Instant::now())));
+    Arc::new(move |call: &Call| {
+        debug_assert_eq!(call.operation, operation);
+        let mut b = bucket.lock().unwrap();
+        let now = Instant::now();
+        b.0 = (b.0 + now.duration_since(b.1).as_secs_f64() * rate).min(rate);
+        b.1 = now;
+        if b.0 >= 1.0 {
+            b.0 -= 1.0;
+            Action::Forward { delay: Duration::from_millis(20) }
+        } else {
+            Action::Fail { status: 400, code: "LimitExceededException".into(), message: "Rate exceeded".into() }
+        }
+    })
+}
+
 fn stream_of(body: &str) -> String {
     serde_json::from_str::<Value>(body)
         .ok()
@@ -258,8 +379,12 @@ fn run_ours(
     endpoint: &str,
     sample: bool,
     full_budget: bool,
+    extra: Value,
 ) -> Result<Figures> {
     let mut config = json!({"type": "MessagingMetadata", "generateSampleData": sample, "markDeletedTopics": true});
+    if let (Some(c), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+        c.extend(extra.clone());
+    }
     // In "region", AWS's limits apply and the run uses all of them; elsewhere there are none to
     // respect (an emulator), so the budget is off.
     if full_budget {

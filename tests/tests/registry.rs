@@ -1,0 +1,131 @@
+//! Message schemas from the AWS Glue Schema Registry, end to end on moto (which serves Glue
+//! and Kinesis on one endpoint): records framed by the registry's serializer (Avro, zlib
+//! compressed or not; JSON), a stream mapped to a schema by `schemaRegistryMapping`, and a
+//! framed record naming a version the registry does not have. The topics go to the
+//! OpenMetadata stand-in, which checks every body against the contract.
+
+use e2e::openmetadata::StandIn;
+use e2e::{rest_workflow, Moto, Sandbox};
+use serde_json::{json, Value};
+
+const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.jwt-registry.signature";
+
+const ORDER_SCHEMA: &str = r#"{"type": "record", "name": "Order", "namespace": "shop", "fields": [{"name": "id", "type": "long"}, {"name": "item", "type": "string", "doc": "what was bought"}, {"name": "note", "type": ["null", "string"], "default": null}]}"#;
+const CLICK_SCHEMA: &str = r#"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {"page": {"type": "string"}, "ms": {"type": "integer"}}}"#;
+
+/// Sets up the registry and the streams; prints the Avro schema's version id.
+const SETUP: &str = r#"
+import boto3, os, json, struct, uuid, zlib
+kw = dict(endpoint_url=os.environ["MOTO"], region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
+glue = boto3.client("glue", **kw)
+glue.create_registry(RegistryName="shop")
+orders = glue.create_schema(RegistryId={"RegistryName": "shop"}, SchemaName="orders", DataFormat="AVRO",
+    Compatibility="NONE", SchemaDefinition=os.environ["ORDER_SCHEMA"])["SchemaVersionId"]
+clicks = glue.create_schema(RegistryId={"RegistryName": "shop"}, SchemaName="clicks", DataFormat="JSON",
+    Compatibility="NONE", SchemaDefinition=os.environ["CLICK_SCHEMA"])["SchemaVersionId"]
+
+def zigzag(n):
+    n = (n << 1) ^ (n >> 63)
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+def order(i):
+    item = ("item-%d" % i).encode()
+    note = b"\x02" + zigzag(len(b"gift")) + b"gift" if i % 2 else b"\x00"
+    return zigzag(i) + zigzag(len(item)) + item + note
+
+def frame(version, payload, compress):
+    body = zlib.compress(payload) if compress else payload
+    return bytes([3, 5 if compress else 0]) + uuid.UUID(version).bytes + body
+
+k = boto3.client("kinesis", **kw)
+unknown = str(uuid.uuid4())
+for name in ["orders", "clicks", "mapped", "missing"]:
+    k.create_stream(StreamName=name, ShardCount=1)
+for i in range(1, 5):
+    k.put_record(StreamName="orders", PartitionKey="k", Data=frame(orders, order(i), compress=(i % 2 == 0)))
+    k.put_record(StreamName="clicks", PartitionKey="k", Data=frame(clicks, json.dumps({"page": "/p%d" % i, "ms": i}).encode(), False))
+    k.put_record(StreamName="mapped", PartitionKey="k", Data=order(100 + i))
+    k.put_record(StreamName="missing", PartitionKey="k", Data=frame(unknown, json.dumps({"x": i}).encode(), False))
+print(orders)
+"#;
+
+#[test]
+fn registry_schemas_become_message_schemas_and_decode_the_samples() {
+    let moto = Moto::start().unwrap();
+    let python = e2e::workspace().join("tests/.venv-moto/bin/python");
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(SETUP)
+        .env("MOTO", moto.endpoint())
+        .env("ORDER_SCHEMA", ORDER_SCHEMA)
+        .env("CLICK_SCHEMA", CLICK_SCHEMA)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let config = json!({
+        "generateSampleData": true, "enforceApiBudget": false,
+        "schemaRegistryMapping": [{"streamName": "mapped", "registryName": "shop", "schemaName": "orders"}]
+    });
+    let wf = sandbox
+        .write_workflow(
+            "wf.yaml",
+            &rest_workflow(&moto.endpoint(), "kinesis_prod", config, &om.host_port(), Some(TOKEN)),
+        )
+        .unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let summary: Value = serde_json::from_str(&run.stdout).unwrap();
+    // One call per schema version, however many messages name it.
+    assert_eq!(summary["apiCalls"]["GetSchemaVersion"], 4, "{summary}");
+    let warnings = summary["warnings"].to_string();
+    assert!(warnings.contains("named for stream 'missing', is not in the Glue Schema Registry"), "{warnings}");
+
+    let state = om.state.lock().unwrap();
+    let topic = |name: &str| state.topic(&format!("kinesis_prod.{name}")).unwrap_or_else(|| panic!("no topic {name}"));
+    let messages = |name: &str| -> Vec<Value> {
+        topic(name).sample.as_ref().unwrap()["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| serde_json::from_str(m.as_str().unwrap()).unwrap_or_else(|e| panic!("{name}: {e}: {m}")))
+            .collect()
+    };
+
+    // Avro, framed (zlib for every other record): decoded to JSON, the registry's schema.
+    let orders = messages("orders");
+    assert_eq!(orders.len(), 4);
+    assert_eq!(orders[0], json!({"id": 4, "item": "item-4", "note": null}), "newest first");
+    assert_eq!(orders[1], json!({"id": 3, "item": "item-3", "note": "gift"}));
+    let schema = &topic("orders").fields["messageSchema"];
+    assert_eq!(schema["schemaType"], "Avro");
+    assert_eq!(schema["schemaText"], ORDER_SCHEMA);
+    assert_eq!(
+        schema["schemaFields"][1],
+        json!({"name": "item", "dataType": "STRING", "dataTypeDisplay": "string", "description": "what was bought"})
+    );
+
+    // JSON, framed: the registry's JSON Schema, not one inferred.
+    assert_eq!(messages("clicks")[0], json!({"page": "/p4", "ms": 4}));
+    let schema = &topic("clicks").fields["messageSchema"];
+    assert_eq!((schema["schemaType"].as_str(), schema["schemaText"].as_str()), (Some("JSON"), Some(CLICK_SCHEMA)));
+
+    // Not framed, mapped to the schema by name.
+    assert_eq!(messages("mapped")[0], json!({"id": 104, "item": "item-104", "note": null}));
+    assert_eq!(topic("mapped").fields["messageSchema"]["schemaType"], "Avro");
+
+    // A version the registry lacks: a warning, the payload as read, the inferred schema kept.
+    assert_eq!(messages("missing")[0], json!({"x": 4}));
+    let schema = &topic("missing").fields["messageSchema"];
+    assert_eq!(schema["schemaType"], "JSON");
+    assert!(schema["schemaText"].as_str().unwrap().contains("Inferred by the Kinesis plugin"), "{schema}");
+}
