@@ -90,6 +90,26 @@ fn registry_schemas_become_message_schemas_and_decode_the_samples() {
     let warnings = summary["warnings"].to_string();
     assert!(warnings.contains("named for stream 'missing', is not in the Glue Schema Registry"), "{warnings}");
 
+    // The connection test reads the mapped schema, and says when it is missing.
+    let test = sandbox.host(&["test-connection", "-c", wf.to_str().unwrap(), "--json"]).unwrap();
+    assert_eq!(test.code, 0, "{}\n{}", test.stdout, test.stderr);
+    let step = schema_step(&test.stdout);
+    assert_eq!(step["passed"], true, "{step}");
+    assert_eq!(step["resultSummary"], "shop/orders v1 (Avro), for stream 'mapped'", "{step}");
+    let mut wrong = rest_workflow(
+        &moto.endpoint(),
+        "kinesis_prod",
+        json!({"schemaRegistryMapping": [{"streamName": "mapped", "registryName": "shop", "schemaName": "nope"}]}),
+        &om.host_port(),
+        Some(TOKEN),
+    );
+    wrong["workflowConfig"]["loggerLevel"] = json!("ERROR");
+    let wrong = sandbox.write_workflow("wrong.yaml", &wrong).unwrap();
+    let test = sandbox.host(&["test-connection", "-c", wrong.to_str().unwrap(), "--json"]).unwrap();
+    let step = schema_step(&test.stdout);
+    assert_eq!(step["passed"], false, "{step}");
+    assert!(step["errorLog"].to_string().contains("shop/nope is not in the Glue Schema Registry"), "{step}");
+
     let state = om.state.lock().unwrap();
     let topic = |name: &str| state.topic(&format!("kinesis_prod.{name}")).unwrap_or_else(|| panic!("no topic {name}"));
     let messages = |name: &str| -> Vec<Value> {
@@ -128,4 +148,10 @@ fn registry_schemas_become_message_schemas_and_decode_the_samples() {
     let schema = &topic("missing").fields["messageSchema"];
     assert_eq!(schema["schemaType"], "JSON");
     assert!(schema["schemaText"].as_str().unwrap().contains("Inferred by the Kinesis plugin"), "{schema}");
+}
+
+/// The GetSchemaVersion step of a connection test's JSON report.
+fn schema_step(report: &str) -> Value {
+    let report: Value = serde_json::from_str(report).unwrap_or_else(|e| panic!("{e}: {report}"));
+    report["steps"].as_array().unwrap().iter().find(|s| s["name"] == "GetSchemaVersion").cloned().unwrap()
 }

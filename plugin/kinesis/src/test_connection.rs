@@ -8,69 +8,48 @@ use plugin_aws::check::{result, Check, Step};
 pub use plugin_aws::check::TestConnectionResult;
 
 use crate::config::Settings;
-use crate::kinesis::{Kinesis, StartAt};
+use crate::kinesis::{Kinesis, SchemaVersionRef, StartAt};
 
 /// Runs the steps in order; a step whose input an earlier step could not give is skipped.
+/// Steps for what only some runs do (tags, registry schemas) are there when the
+/// configuration asks for it.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
     let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
     let tagging = settings.include_tags();
-    let checks = [
-        Check {
-            name: "AssumeRole",
-            permission: "sts:AssumeRole",
-            does: "Assume the configured role",
-            mandatory: true,
-            service: "Kinesis",
-        },
-        Check {
-            name: "GetTopics",
-            permission: "kinesis:ListStreams",
-            does: "List the account's streams",
-            mandatory: true,
-            service: "Kinesis",
-        },
-        Check {
-            name: "DescribeTopic",
-            permission: "kinesis:DescribeStreamSummary",
-            does: "Describe a stream",
-            mandatory: true,
-            service: "Kinesis",
-        },
-        Check {
-            name: "GetTags",
-            permission: "tag:GetResources, or kinesis:ListTagsForStream",
-            does: "Read stream tags (includeTags)",
-            mandatory: tagging,
-            service: "Kinesis",
-        },
-        Check {
-            name: "ListShards",
-            permission: "kinesis:ListShards",
-            does: "List a stream's open shards",
-            mandatory: sampling,
-            service: "Kinesis",
-        },
-        Check {
-            name: "GetShardIterator",
-            permission: "kinesis:GetShardIterator",
-            does: "Open a shard for reading",
-            mandatory: sampling,
-            service: "Kinesis",
-        },
-        Check {
-            name: "GetRecords",
-            permission: "kinesis:GetRecords",
-            does: "Read records for sample data",
-            mandatory: sampling,
-            service: "Kinesis",
-        },
+    let mapped = settings.pipeline().schema_registry_mapping.first();
+    let check = |name, permission, does, mandatory| Check { name, permission, does, mandatory, service: "Kinesis" };
+    let mut checks = vec![
+        check("AssumeRole", "sts:AssumeRole", "Assume the configured role", true),
+        check("GetTopics", "kinesis:ListStreams", "List the account's streams", true),
     ];
-    let [_, list, describe, tags, shards, iterator, records] = &checks;
-    let after_listing: Vec<&Check> =
-        [describe, tags, shards, iterator, records].into_iter().filter(|c| tagging || c.name != "GetTags").collect();
+    if mapped.is_some() {
+        checks.push(check(
+            "GetSchemaVersion",
+            "glue:GetSchemaVersion",
+            "Read a schema of the Glue Schema Registry (schemaRegistryMapping)",
+            false,
+        ));
+    }
+    checks.push(check("DescribeTopic", "kinesis:DescribeStreamSummary", "Describe a stream", true));
+    if tagging {
+        checks.push(check(
+            "GetTags",
+            "tag:GetResources, or kinesis:ListTagsForStream",
+            "Read stream tags (includeTags)",
+            true,
+        ));
+    }
+    checks.extend([
+        check("ListShards", "kinesis:ListShards", "List a stream's open shards", sampling),
+        check("GetShardIterator", "kinesis:GetShardIterator", "Open a shard for reading", sampling),
+        check("GetRecords", "kinesis:GetRecords", "Read records for sample data", sampling),
+    ]);
+    let by_name = |name: &str| checks.iter().find(|c| c.name == name).expect("a check of this test");
     let mut steps = Vec::new();
-    let skip_rest = |steps: &mut Vec<Step>, from: &[&Check], why: &str, reason: Option<&'static str>| {
-        for c in from {
+    // Every check after `name`, skipped.
+    let skip_after = |steps: &mut Vec<Step>, name: &str, why: &str, reason: Option<&'static str>| {
+        let from = checks.iter().position(|c| c.name == name).map_or(checks.len(), |i| i + 1);
+        for c in &checks[from..] {
             steps.push(c.skipped(why, reason));
         }
     };
@@ -79,55 +58,80 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
     let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, &mut steps).await else {
         return result(steps);
     };
-    let client = Kinesis::new(
+    let mut client = Kinesis::new(
         crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Check),
         std::sync::Arc::new(crate::budget::from_config(settings.pipeline())),
         crate::aws::endpoint_name(settings.aws()),
-    )
-    .with_tagging(crate::aws::tagging_client(&config, settings.aws(), crate::aws::Retries::Check));
+    );
+    if tagging {
+        client = client.with_tagging(crate::aws::tagging_client(&config, settings.aws(), crate::aws::Retries::Check));
+    }
+    if mapped.is_some() {
+        client = client.with_glue(crate::aws::glue_client(&config, settings.aws(), crate::aws::Retries::Check));
+    }
 
-    let stream = list
+    let stream = by_name("GetTopics")
         .run(&mut steps, first_kept_stream(&client, settings), |s| match s {
             Some(name) => format!("found stream '{name}' (the first the filter keeps)"),
             None => "no stream kept by the filter".into(),
         })
         .await;
+    // The registry needs no stream: it is read either way.
+    let mut last = "GetTopics";
+    if let Some(m) = mapped {
+        let version = SchemaVersionRef::Latest { registry: m.registry_name.clone(), schema: m.schema_name.clone() };
+        by_name("GetSchemaVersion")
+            .run(&mut steps, mapped_schema(&client, &version), |v| {
+                format!("{} ({}), for stream '{}'", v.label, v.format.schema_type(), m.stream_name)
+            })
+            .await;
+        last = "GetSchemaVersion";
+    }
     let Some(stream) = stream else {
-        skip_rest(&mut steps, &after_listing, "the streams could not be listed", Some("ConnectionNotEstablished"));
+        skip_after(&mut steps, last, "the streams could not be listed", Some("ConnectionNotEstablished"));
         return result(steps);
     };
     let Some(stream) = stream else {
-        skip_rest(&mut steps, &after_listing, "there is no stream (kept by the filter) to test with", None);
+        skip_after(&mut steps, last, "there is no stream (kept by the filter) to test with", None);
         return result(steps);
     };
-    describe
+    by_name("DescribeTopic")
         .run(&mut steps, client.describe_stream(&stream), |d| match d {
             Some(s) => format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str()),
             None => format!("stream '{stream}' was deleted meanwhile"),
         })
         .await;
-    // Only a run with includeTags reads tags: the step is there only then.
     if tagging {
-        tags.run(&mut steps, tag_probe(&client, &stream), |how| how.clone()).await;
+        by_name("GetTags").run(&mut steps, tag_probe(&client, &stream), |how| how.clone()).await;
     }
-    let shard = shards
+    let shard = by_name("ListShards")
         .run(&mut steps, client.open_shards(&stream), |ids| format!("{} open shard(s)", ids.len()))
         .await
         .and_then(|ids| ids.into_iter().next());
     let Some(shard) = shard else {
-        skip_rest(&mut steps, &[iterator, records], "no open shard to read", None);
+        skip_after(&mut steps, "ListShards", "no open shard to read", None);
         return result(steps);
     };
-    let it = iterator
+    let it = by_name("GetShardIterator")
         .run(&mut steps, client.shard_iterator(&stream, &shard, StartAt::Latest), |_| format!("shard {shard}"))
         .await
         .flatten();
     let Some(it) = it else {
-        skip_rest(&mut steps, &[records], "no shard iterator", None);
+        skip_after(&mut steps, "GetShardIterator", "no shard iterator", None);
         return result(steps);
     };
-    records.run(&mut steps, client.records(it, Some(1)), |_| format!("read from shard {shard}")).await;
+    by_name("GetRecords").run(&mut steps, client.records(it, Some(1)), |_| format!("read from shard {shard}")).await;
     result(steps)
+}
+
+/// The schema `schemaRegistryMapping` names, which must exist.
+async fn mapped_schema(
+    client: &Kinesis,
+    version: &SchemaVersionRef,
+) -> Result<crate::registry::SchemaVersion, PluginError> {
+    client.schema_version(version).await?.ok_or_else(|| {
+        PluginError::new(plugin_abi::ErrorKind::NotFound, format!("{version} is not in the Glue Schema Registry"))
+    })
 }
 
 /// The first stream the topic filter keeps, paging as far as needed.
