@@ -4,6 +4,7 @@
 
 pub mod openmetadata;
 pub mod proxy;
+pub mod tagging;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

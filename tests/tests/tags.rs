@@ -6,11 +6,11 @@
 //! which does not serve it; an AccessDenied; moto with IAM, which denies it for real).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::time::Duration;
 
 use e2e::openmetadata::StandIn;
-use e2e::proxy::{self, Action, Call};
 use e2e::{kinesis_client, rest_workflow, seed, Emulator, Moto, Sandbox, StreamSpec};
+use e2e::{proxy, tagging};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.jwt-tags.signature";
@@ -138,30 +138,17 @@ fn tags_and_owners_reach_openmetadata_and_a_second_run_keeps_what_people_curated
     assert_eq!(om.state.lock().unwrap().calls_to("PUT", "/api/v1/classifications"), 2);
 }
 
-/// A stand-in of the Resource Groups Tagging API's GetResources, in front of the emulator:
-/// the tagged streams, `per_page` a page (fewer than asked, as AWS may answer), with
-/// PaginationToken.
-fn get_resources(per_page: usize) -> proxy::Rule {
-    Arc::new(move |call: &Call| {
-        if call.operation != "GetResources" {
-            return Action::Forward { delay: std::time::Duration::ZERO };
-        }
-        let request: Value = serde_json::from_str(&call.body).unwrap_or_default();
-        assert_eq!(request["ResourceTypeFilters"], json!(["kinesis:stream"]), "{request}");
-        let start: usize = request["PaginationToken"].as_str().and_then(|t| t.parse().ok()).unwrap_or(0);
-        let all: Vec<Value> = tagged()
-            .into_iter()
-            .filter(|(_, tags)| !tags.is_empty())
-            .chain([("gone-stream", vec![("team", "ghost")])])
-            .map(|(name, tags)| {
-                json!({"ResourceARN": format!("arn:aws:kinesis:eu-west-1:000000000000:stream/{name}"),
-                    "Tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()})
-            })
-            .collect();
-        let page: Vec<Value> = all.iter().skip(start).take(per_page).cloned().collect();
-        let next = if start + per_page < all.len() { (start + per_page).to_string() } else { String::new() };
-        Action::Answer(json!({"ResourceTagMappingList": page, "PaginationToken": next}).to_string())
-    })
+/// The tagged streams as the tagging API holds them, with one more that no longer exists.
+fn tagged_resources() -> Vec<tagging::Tagged> {
+    tagged()
+        .into_iter()
+        .filter(|(_, tags)| !tags.is_empty())
+        .chain([("gone-stream", vec![("team", "ghost")])])
+        .map(|(name, tags)| {
+            let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            (tagging::stream_arn("eu-west-1", name), tags)
+        })
+        .collect()
 }
 
 #[test]
@@ -173,7 +160,8 @@ fn get_resources_is_paged_through_and_an_access_denied_falls_back_to_list_tags_f
     om.add_owner("user", "alice");
 
     // Three tagged ARNs, one a page: three GetResources calls, no ListTagsForStream.
-    let tagging = rt.block_on(proxy::start(upstream, get_resources(1))).unwrap();
+    let tagging =
+        rt.block_on(proxy::start(upstream, tagging::get_resources(tagged_resources(), 1, Duration::ZERO))).unwrap();
     let sandbox = Sandbox::new().unwrap();
     let run = run_host(&sandbox, &tagging.endpoint(), &om, json!({}));
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -183,18 +171,10 @@ fn get_resources_is_paged_through_and_an_access_denied_falls_back_to_list_tags_f
     assert_eq!(s["labels"]["tagsAttached"], 3, "{s}");
     assert_eq!(s["labels"]["ownersSet"], 1, "{s}");
     assert!(!s["warnings"].to_string().contains("ListTagsForStream"), "{s}");
-    assert!(om.state.lock().unwrap().topic("kinesis_prod.\"gone-stream\"").is_none(), "tags make no topic");
+    assert!(om.state.lock().unwrap().topic("kinesis_prod.gone-stream").is_none(), "tags make no topic");
 
     // Denied: each stream is asked, and the run says why.
-    let denied: proxy::Rule = Arc::new(|call: &Call| match call.operation.as_str() {
-        "GetResources" => Action::Fail {
-            status: 400,
-            code: "AccessDeniedException".into(),
-            message: "User is not authorized to perform: tag:GetResources".into(),
-        },
-        _ => Action::Forward { delay: std::time::Duration::ZERO },
-    });
-    let denying = rt.block_on(proxy::start(upstream, denied)).unwrap();
+    let denying = rt.block_on(proxy::start(upstream, tagging::get_resources_denied(Duration::ZERO))).unwrap();
     let run = run_host(&Sandbox::new().unwrap(), &denying.endpoint(), &om, json!({}));
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(denying.calls("GetResources"), 1);

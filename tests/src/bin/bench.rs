@@ -285,28 +285,21 @@ fn tags_bench(
     ] {
         let region = region_rule(1.0);
         let list_tags = region_rule_for("ListTagsForStream", 5.0);
-        let names = names.clone();
+        let resources: Vec<e2e::tagging::Tagged> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let tags = vec![("team".to_string(), format!("team-{}", i % 7)), ("owner".into(), "alice".into())];
+                (e2e::tagging::stream_arn(REGION, n), tags)
+            })
+            .collect();
+        let tagging_api = if serve {
+            e2e::tagging::get_resources(resources, 100, Duration::from_millis(20))
+        } else {
+            e2e::tagging::get_resources_denied(Duration::from_millis(20))
+        };
         let rule: proxy::Rule = Arc::new(move |call: &Call| match call.operation.as_str() {
-            "GetResources" if serve => {
-                std::thread::sleep(Duration::from_millis(20));
-                let request: Value = serde_json::from_str(&call.body).unwrap_or_default();
-                let start: usize = request["PaginationToken"].as_str().and_then(|t| t.parse().ok()).unwrap_or(0);
-                let page: Vec<Value> = names
-                    .iter()
-                    .enumerate()
-                    .skip(start)
-                    .take(100)
-                    .map(|(i, n)| json!({"ResourceARN": format!("arn:aws:kinesis:{REGION}:000000000000:stream/{n}"),
-                        "Tags": [{"Key": "team", "Value": format!("team-{}", i % 7)}, {"Key": "owner", "Value": "alice"}]}))
-                    .collect();
-                let next = if start + 100 < names.len() { (start + 100).to_string() } else { String::new() };
-                Action::Answer(json!({"ResourceTagMappingList": page, "PaginationToken": next}).to_string())
-            }
-            "GetResources" => Action::Fail {
-                status: 400,
-                code: "AccessDeniedException".into(),
-                message: "not authorized to perform tag:GetResources".into(),
-            },
+            "GetResources" => tagging_api(call),
             "ListTagsForStream" => list_tags(call),
             _ => region(call),
         });
