@@ -15,6 +15,8 @@ pub const HEADER_VERSION: u8 = 3;
 pub const COMPRESSION_NONE: u8 = 0;
 pub const COMPRESSION_ZLIB: u8 = 5;
 const FRAME_LEN: usize = 18;
+/// The most Avro may allocate for one value while decoding a message.
+const MAX_AVRO_ALLOCATION: usize = 16 * 1024 * 1024;
 
 /// A record framed by the registry's serializer: its schema version and its payload
 /// (inflated).
@@ -110,6 +112,10 @@ impl SchemaVersion {
     /// A message's payload as JSON text: Avro decoded with this schema, JSON as it is.
     /// `None` for Protobuf, which needs its compiled descriptors (the message stays as bytes).
     pub fn decode(&self, payload: &[u8]) -> Option<Result<String, String>> {
+        // A corrupt length in a payload must not make Avro allocate its default 512 MB: no
+        // decoded message needs more than the bound on an inflated payload (set once, here,
+        // before the first decoding).
+        apache_avro::util::max_allocation_bytes(MAX_AVRO_ALLOCATION);
         match (self.format, &self.avro) {
             (Format::Avro, Some(schema)) => Some(
                 apache_avro::from_avro_datum(schema, &mut &payload[..], None)
@@ -137,7 +143,7 @@ impl SchemaVersion {
             Format::Json => {
                 serde_json::from_str::<Value>(&self.definition).map(|s| json_schema_fields(&s)).unwrap_or_default()
             }
-            Format::Protobuf => Vec::new(),
+            Format::Protobuf => proto::fields(&self.definition),
         };
         json!({"schemaType": self.format.schema_type(), "schemaText": self.definition, "schemaFields": fields})
     }
@@ -247,6 +253,213 @@ fn json_schema_fields(schema: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// The fields of the first message of a `.proto` definition (its nested and sibling messages
+/// as children, enums, maps, repeated fields as arrays), read with a small tokenizer: enough
+/// for the fields a catalog shows, not a Protobuf compiler.
+mod proto {
+    use std::collections::HashMap;
+
+    use serde_json::{json, Value};
+
+    /// A message's fields: (label, type, name), and the messages and enums declared in it.
+    #[derive(Default)]
+    struct Message {
+        fields: Vec<(String, String, String)>,
+    }
+
+    pub fn fields(definition: &str) -> Vec<Value> {
+        let tokens = tokenize(definition);
+        let mut messages: HashMap<String, Message> = HashMap::new();
+        let mut enums: Vec<String> = Vec::new();
+        let mut first: Option<String> = None;
+        let mut i = 0;
+        while i < tokens.len() {
+            match tokens[i].as_str() {
+                "message" if i + 1 < tokens.len() => {
+                    first.get_or_insert_with(|| tokens[i + 1].clone());
+                    i = parse_message(&tokens, i, &mut messages, &mut enums, 0);
+                }
+                "enum" if i + 1 < tokens.len() => {
+                    enums.push(tokens[i + 1].clone());
+                    i = skip_block(&tokens, i);
+                }
+                _ => i += 1,
+            }
+        }
+        first.map(|name| to_fields(&name, &messages, &enums, 0)).unwrap_or_default()
+    }
+
+    fn tokenize(text: &str) -> Vec<String> {
+        let mut without_comments = String::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix("//") {
+                rest = after.find('\n').map_or("", |n| &after[n..]);
+            } else if let Some(after) = rest.strip_prefix("/*") {
+                rest = after.find("*/").map_or("", |n| &after[n + 2..]);
+            } else {
+                let c = rest.chars().next().unwrap_or(' ');
+                without_comments.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        let mut tokens = Vec::new();
+        let mut word = String::new();
+        for c in without_comments.chars() {
+            if c.is_alphanumeric() || c == '_' || c == '.' {
+                word.push(c);
+                continue;
+            }
+            if !word.is_empty() {
+                tokens.push(std::mem::take(&mut word));
+            }
+            if "{}=;<>,".contains(c) {
+                tokens.push(c.to_string());
+            }
+        }
+        if !word.is_empty() {
+            tokens.push(word);
+        }
+        tokens
+    }
+
+    /// Past the block that starts at the first `{` after `i`.
+    fn skip_block(tokens: &[String], mut i: usize) -> usize {
+        let mut depth = 0;
+        while i < tokens.len() {
+            match tokens[i].as_str() {
+                "{" => depth += 1,
+                "}" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i + 1;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// Messages nested deeper than this are skipped (a definition is not trusted input).
+    const MAX_NESTING: usize = 32;
+
+    /// Reads `message Name { … }` at `i`; returns the index past it.
+    fn parse_message(
+        tokens: &[String],
+        i: usize,
+        messages: &mut HashMap<String, Message>,
+        enums: &mut Vec<String>,
+        depth: usize,
+    ) -> usize {
+        if depth > MAX_NESTING {
+            return skip_block(tokens, i);
+        }
+        let name = tokens.get(i + 1).cloned().unwrap_or_default();
+        let mut message = Message::default();
+        let mut j = i + 3; // past `message Name {`
+        let mut open_oneofs = 0;
+        while j < tokens.len() {
+            match tokens[j].as_str() {
+                "}" if open_oneofs > 0 => {
+                    open_oneofs -= 1;
+                    j += 1;
+                }
+                "}" => break,
+                "message" => j = parse_message(tokens, j, messages, enums, depth + 1),
+                "enum" => {
+                    if let Some(n) = tokens.get(j + 1) {
+                        enums.push(n.clone());
+                    }
+                    j = skip_block(tokens, j);
+                }
+                // Its fields are the message's.
+                "oneof" => {
+                    open_oneofs += 1;
+                    j += 3;
+                }
+                "option" | "reserved" | "extensions" => {
+                    while j < tokens.len() && tokens[j] != ";" {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                ";" => j += 1,
+                _ => {
+                    // [label] type name = number [options];  or  map<K, V> name = number;
+                    let label = if matches!(tokens[j].as_str(), "repeated" | "optional" | "required") {
+                        j += 1;
+                        tokens[j - 1].clone()
+                    } else {
+                        String::new()
+                    };
+                    let ty = if tokens.get(j).map(String::as_str) == Some("map") {
+                        let end = tokens[j..].iter().position(|t| t == ">").map_or(tokens.len(), |p| j + p);
+                        let inner: Vec<&str> = tokens
+                            .get(j + 2..end)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|t| *t != ",")
+                            .collect();
+                        j = end + 1;
+                        format!("map<{}>", inner.join(","))
+                    } else {
+                        j += 1;
+                        tokens.get(j - 1).cloned().unwrap_or_default()
+                    };
+                    if let Some(field) = tokens.get(j) {
+                        message.fields.push((label, ty, field.clone()));
+                    }
+                    while j < tokens.len() && tokens[j] != ";" && tokens[j] != "}" {
+                        j += 1;
+                    }
+                    if tokens.get(j).map(String::as_str) == Some(";") {
+                        j += 1;
+                    }
+                }
+            }
+        }
+        messages.insert(name, message);
+        j + 1
+    }
+
+    fn to_fields(name: &str, messages: &HashMap<String, Message>, enums: &[String], depth: usize) -> Vec<Value> {
+        let Some(message) = messages.get(name) else { return Vec::new() };
+        message
+            .fields
+            .iter()
+            .map(|(label, ty, field)| {
+                let short = ty.rsplit('.').next().unwrap_or(ty);
+                let (data_type, children) = match short {
+                    "double" => ("DOUBLE", None),
+                    "float" => ("FLOAT", None),
+                    "int32" | "sint32" | "uint32" | "fixed32" | "sfixed32" => ("INT", None),
+                    "int64" | "sint64" | "uint64" | "fixed64" | "sfixed64" => ("LONG", None),
+                    "bool" => ("BOOLEAN", None),
+                    "string" => ("STRING", None),
+                    "bytes" => ("BYTES", None),
+                    _ if ty.starts_with("map<") => ("MAP", None),
+                    _ if enums.iter().any(|e| e == short) => ("ENUM", None),
+                    // A message type; a recursive one stops at a few levels.
+                    _ if messages.contains_key(short) && depth < 8 => {
+                        ("RECORD", Some(to_fields(short, messages, enums, depth + 1)))
+                    }
+                    _ => ("UNKNOWN", None),
+                };
+                let (data_type, display) =
+                    if label == "repeated" { ("ARRAY", format!("array<{ty}>")) } else { (data_type, ty.clone()) };
+                let mut f = json!({"name": field, "dataType": data_type, "dataTypeDisplay": display});
+                if let Some(children) = children.filter(|_| label != "repeated") {
+                    f["children"] = Value::Array(children);
+                }
+                f
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +518,10 @@ mod tests {
         assert_eq!(json["id"], 42);
         assert_eq!(json["item"]["sku"], "A-1");
         assert!(version.decode(&[0xff, 0xff, 0xff]).unwrap().is_err());
+        // A string claiming a length of about 1 GB is refused, not allocated.
+        let mut huge = vec![0x02];
+        huge.extend([0x80, 0x80, 0x80, 0x80, 0x08]);
+        assert!(version.decode(&huge).unwrap().is_err());
 
         let ms = version.message_schema();
         assert_eq!(ms["schemaType"], "Avro");
@@ -318,6 +535,73 @@ mod tests {
         assert_eq!(fields[1]["dataTypeDisplay"], "union<null,string>");
         assert_eq!(fields[2]["dataType"], "TIMESTAMP");
         assert_eq!(fields[3]["children"][0]["name"], "sku");
+    }
+
+    #[test]
+    fn protobuf_definitions_give_the_first_messages_fields() {
+        let proto = r#"
+            syntax = "proto3";
+            package shop; // the shop
+            message Order {
+                int64 id = 1;
+                string item = 2 [deprecated = true];
+                repeated string tags = 3;
+                Address ship_to = 4;
+                Status status = 5;
+                map<string, int32> counts = 6;
+                /* a choice */
+                oneof pay { string card = 7; string iban = 8; }
+                enum Status { NEW = 0; SENT = 1; }
+                double total = 9;
+            }
+            message Address { string city = 1; }
+        "#;
+        let version = SchemaVersion::new(Format::Protobuf, proto.into(), "r/orders v1".into()).unwrap();
+        assert!(version.decode(b"\x08\x01").is_none(), "Protobuf payloads stay bytes");
+        let ms = version.message_schema();
+        assert_eq!(ms["schemaType"], "Protobuf");
+        let fields: Vec<(&str, &str)> = ms["schemaFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["name"].as_str().unwrap(), f["dataType"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("id", "LONG"),
+                ("item", "STRING"),
+                ("tags", "ARRAY"),
+                ("ship_to", "RECORD"),
+                ("status", "ENUM"),
+                ("counts", "MAP"),
+                ("card", "STRING"),
+                ("iban", "STRING"),
+                ("total", "DOUBLE")
+            ]
+        );
+        assert_eq!(ms["schemaFields"][3]["children"][0]["name"], "city");
+    }
+
+    #[test]
+    fn a_broken_proto_gives_what_it_can_and_never_panics() {
+        for text in
+            ["message", "message X", "message X { map", "message X { repeated", "}{}{", "message X { map<", "enum"]
+        {
+            let _ = proto::fields(text);
+        }
+        assert!(proto::fields("syntax = \"proto3\";").is_empty());
+    }
+
+    proptest::proptest! {
+        /// Any sequence of the tokens a definition is made of reads without a panic.
+        #[test]
+        fn any_proto_token_soup_reads_without_a_panic(tokens in proptest::collection::vec(
+            proptest::sample::select(vec!["message", "enum", "oneof", "map", "repeated", "option", "<", ">", "{", "}", ";", "=", ",", "X", "int32", "1", "//", "/*", "*/", "\n"]),
+            0..60,
+        )) {
+            let _ = proto::fields(&tokens.join(" "));
+        }
     }
 
     #[test]
