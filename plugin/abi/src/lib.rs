@@ -1,4 +1,4 @@
-//! The contract between source-connector plugins and the hosts that load them (version 2).
+//! The contract between source-connector plugins and the hosts that load them (version 2.1).
 //!
 //! # Writing a plugin
 //! A plugin is a `cdylib` crate that depends on this one and exports one [`SourcePlugin`] root
@@ -14,7 +14,8 @@
 //! - `test_connection`: one step per permission, shaped like OpenMetadata's
 //!   TestConnectionResult.
 //! - `open`: starts a run and returns a [`RecordStream`] of [`Record`]s: per entity an
-//!   `entity` record (OpenMetadata's create request), optionally `sampleData` after it,
+//!   `entity` record (OpenMetadata's create request), optionally `labels` (its tags and owners
+//!   by name, since 2.1) and `sampleData` after it,
 //!   `lineage` edges between entities named by FQN, and, last, one `listingStatus` per
 //!   (scope, entity type) saying whether the listing was complete.
 //! - `call`: the named functions of later versions; today's plugins answer [`unsupported`].
@@ -37,6 +38,8 @@
 //! JSON, read with unknown fields ignored. abi_stable refuses a plugin of another major version
 //! at load time. (Appending prefix-type fields would work only one way: abi_stable refuses a
 //! plugin whose root module has fewer fields than the host's.)
+//!
+//! Versions: 2.0, the frozen layout; 2.1, the `labels` record kind.
 
 use abi_stable::{
     declare_root_module_statics,
@@ -80,8 +83,9 @@ pub const ABI_VERSION: &str = "2.2.0";
 pub struct SourcePlugin {
     /// The plugin's [`Manifest`], as JSON.
     pub manifest: extern "C" fn() -> RResult<RString, PluginError>,
-    /// The JSON Schema (draft-07, as OpenMetadata's connection schemas and the forms rendered from them) of the configuration (the workflow's `source` block)
-    /// that the other functions accept.
+    /// The JSON Schema (draft-07, as OpenMetadata's connection schemas and the forms rendered
+    /// from them) of the configuration (the workflow's `source` block) that the other functions
+    /// accept.
     pub config_schema: extern "C" fn() -> RResult<RString, PluginError>,
     /// Every problem of the configuration (the workflow's `source` block, as JSON) that the
     /// plugin can find without connecting, all at once: a JSON array of
