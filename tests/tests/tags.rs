@@ -247,3 +247,38 @@ k.add_tags_to_stream(StreamName="orders", Tags={"team": "payments", "owner": "al
     assert_eq!(owners_of(&om, "kinesis_prod.orders"), json!([{"id": alice, "type": "user"}]));
     assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "a secret was shown");
 }
+
+#[test]
+fn a_file_sink_holds_the_tag_requests_once_and_says_it_cannot_hold_owners() {
+    let rt = runtime();
+    let emulator = tagged_emulator(&rt);
+    let sandbox = Sandbox::new().unwrap();
+    let wf =
+        e2e::workflow(&emulator.endpoint(), "kinesis_prod", json!({"includeTags": true, "enforceApiBudget": false}));
+    let path = sandbox.write_workflow("wf.yaml", &wf).unwrap();
+    let run = sandbox.host(&["ingest", "-c", path.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("a file holds none"), "{}", run.stdout);
+    assert!(run.stdout.contains("tags and owners:   2 entities labelled: 3 tags attached"), "{}", run.stdout);
+    let lines = e2e::read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    let paths: Vec<&str> = lines.iter().map(|l| l["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.iter().filter(|p| **p == "/v1/classifications").count(), 2, "{paths:?}");
+    assert_eq!(paths.iter().filter(|p| **p == "/v1/tags").count(), 3, "{paths:?}");
+    // Each tag's request comes before the first topic that carries it.
+    for (i, line) in lines.iter().enumerate().filter(|(_, l)| l["path"] == "/v1/topics") {
+        for label in line["body"]["tags"].as_array().into_iter().flatten() {
+            let made_before = lines[..i].iter().any(|l| {
+                l["path"] == "/v1/tags"
+                    && format!(
+                        "{}.{}",
+                        l["body"]["classification"].as_str().unwrap(),
+                        l["body"]["name"].as_str().unwrap()
+                    ) == label["tagFQN"].as_str().unwrap()
+            });
+            assert!(made_before, "{label} is attached before its tag is made: {paths:?}");
+        }
+    }
+    let orders = lines.iter().find(|l| l["path"] == "/v1/topics" && l["body"]["name"] == "orders.v1").unwrap();
+    assert_eq!(orders["body"]["tags"].as_array().unwrap().len(), 2);
+    assert!(orders["body"].get("owners").is_none(), "no owner without a server to look it up");
+}
