@@ -113,18 +113,21 @@ impl KnownTags {
     /// Makes sure `tag` exists on the server: reads its classification and itself, creating
     /// what is missing.
     pub fn ensure(&mut self, client: &Client, tag: &TagRef, counts: &mut LabelCounts) -> Result<(), CallError> {
+        // A classification made just now has no tags: its tag is not looked for.
+        let mut new_classification = false;
         if !self.classifications.contains(&tag.classification) {
             let path =
                 format!("{}/name/{}", endpoints::CLASSIFICATIONS, encode(&plugin_abi::fqn::quote(&tag.classification)));
             if !exists(client, &path)? {
                 client.send(&requests::put_classification(tag))?;
                 counts.classifications_created += 1;
+                new_classification = true;
             }
             self.classifications.insert(tag.classification.clone());
         }
         let fqn = tag.fqn();
         if !self.tags.contains(&fqn) {
-            if !exists(client, &format!("{}/name/{}", endpoints::TAGS, encode(&fqn)))? {
+            if new_classification || !exists(client, &format!("{}/name/{}", endpoints::TAGS, encode(&fqn)))? {
                 client.send(&requests::put_tag(tag))?;
                 counts.tags_created += 1;
             }

@@ -44,6 +44,11 @@ pub enum Action {
     },
     /// Answer 200 with this JSON body, as the service would (a malformed page, say).
     Answer(String),
+    /// [`Action::Answer`], after `delay` (a service across a network).
+    AnswerAfter {
+        delay: Duration,
+        body: String,
+    },
     /// Forward the call with this request body instead of the client's (say, a smaller page
     /// `Limit`, as a service may answer fewer names than asked; the emulator does not check
     /// signatures).
@@ -233,7 +238,8 @@ async fn serve(
         };
         let call = Call { operation, body: body_text, nth_of_operation: nth, access_key, has_session_token, shard };
         log.lock().unwrap().push(call.clone());
-        match rule(&call) {
+        let action = rule(&call);
+        match &action {
             Action::Fail { status, code, message } => {
                 failed.fetch_add(1, Ordering::Relaxed);
                 // As the service would: JSON for JSON protocols (Kinesis), XML for query ones (STS).
@@ -248,7 +254,10 @@ async fn serve(
                 );
                 client.write_all(response.as_bytes()).await?;
             }
-            Action::Answer(body) => {
+            Action::Answer(body) | Action::AnswerAfter { body, .. } => {
+                if let Action::AnswerAfter { delay, .. } = &action {
+                    tokio::time::sleep(*delay).await;
+                }
                 let response = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: proxy\r\nContent-Length: {}\r\n\r\n{body}",
                     body.len()
@@ -262,7 +271,7 @@ async fn serve(
             }
             Action::Forward { delay } => {
                 if !delay.is_zero() {
-                    tokio::time::sleep(delay).await;
+                    tokio::time::sleep(*delay).await;
                 }
                 let paged = paging.as_ref().filter(|_| call.operation == "ListStreams");
                 let response = match paged {

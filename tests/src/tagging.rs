@@ -27,7 +27,6 @@ pub fn get_resources(resources: Vec<Tagged>, per_page: usize, delay: Duration) -
         if call.operation != "GetResources" {
             return Action::Forward { delay };
         }
-        std::thread::sleep(delay);
         let request: Value = serde_json::from_str(&call.body).unwrap_or_default();
         if request["ResourceTypeFilters"] != json!(["kinesis:stream"]) {
             return Action::Fail {
@@ -49,7 +48,10 @@ pub fn get_resources(resources: Vec<Tagged>, per_page: usize, delay: Duration) -
             })
             .collect();
         let next = if start + size < resources.len() { (start + size).to_string() } else { String::new() };
-        Action::Answer(json!({"ResourceTagMappingList": page, "PaginationToken": next}).to_string())
+        Action::AnswerAfter {
+            delay,
+            body: json!({"ResourceTagMappingList": page, "PaginationToken": next}).to_string(),
+        }
     })
 }
 

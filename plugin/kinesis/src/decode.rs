@@ -43,7 +43,7 @@ pub struct Message {
     pub text: String,
     pub truncated: bool,
     /// The bytes a schema from the Glue Schema Registry may decode: a framed record's payload
-    /// (with its schema version), or a payload that is not text.
+    /// (with its schema version), or a payload that is not text and is shown whole.
     pub payload: Option<Payload>,
 }
 
@@ -54,9 +54,6 @@ pub struct Payload {
     pub version_id: Option<String>,
     pub bytes: Vec<u8>,
 }
-
-/// Bytes of a payload that is not text are kept (for a schema named for its stream) up to this.
-const MAX_KEPT_PAYLOAD: usize = 1024 * 1024;
 
 /// The messages one Kinesis record holds: one, or one per user record of a KPL aggregate.
 pub fn decode_record(data: &[u8], limits: &Limits) -> Vec<Message> {
@@ -99,7 +96,8 @@ fn decode_unframed(data: &[u8], limits: &Limits) -> Message {
                 message.text.push_str(&truncation_note(bytes.len()));
                 message.truncated = true;
             }
-            if bytes.len() <= MAX_KEPT_PAYLOAD {
+            // Kept for a schema named for the stream, when the message shows them whole.
+            if shown == bytes.len() {
                 message.payload = Some(Payload { version_id: None, bytes: bytes.into_owned() });
             }
             message

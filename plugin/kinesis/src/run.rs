@@ -399,8 +399,9 @@ impl Schemas {
             if out.message_schema.is_none() {
                 out.message_schema = Some(schema.message_schema());
             }
-            let bytes = message.payload.as_ref().map_or(message.text.as_bytes(), |p| p.bytes.as_slice()).to_vec();
-            match schema.decode(&bytes) {
+            let decoded =
+                schema.decode(message.payload.as_ref().map_or(message.text.as_bytes(), |p| p.bytes.as_slice()));
+            match decoded {
                 Some(Ok(text)) => {
                     let decoded = crate::decode::truncate_text(&text, max);
                     message.text = decoded.text;
