@@ -448,6 +448,31 @@ mod tests {
     }
 
     #[test]
+    fn tag_and_registry_settings_are_checked_with_their_paths() {
+        let mut v = minimal();
+        let c = &mut v["sourceConfig"]["config"];
+        c["ownerTagKey"] = json!("  ");
+        c["schemaRegistryMapping"] = json!([
+            {"streamName": "orders", "registryName": "shop", "schemaName": "orders"},
+            {"streamName": "orders", "registryName": "shop", "schemaName": " "},
+            {"streamName": "no spaces allowed", "registryName": "shop", "schemaName": "x"}
+        ]);
+        let problems: Vec<(String, String)> = check_all(&v.to_string())
+            .into_iter()
+            .map(|p| (p.field.map(|f| f.to_string()).unwrap_or_default(), p.message.to_string()))
+            .collect();
+        let at = |path: &str| problems.iter().find(|(f, _)| f == path).map(|(_, m)| m.as_str());
+        assert!(at("/sourceConfig/config/ownerTagKey").is_some_and(|m| m.contains("not blank")), "{problems:?}");
+        assert!(
+            at("/sourceConfig/config/schemaRegistryMapping/1/streamName").is_some_and(|m| m.contains("mapped twice"))
+        );
+        assert!(at("/sourceConfig/config/schemaRegistryMapping/1/schemaName").is_some(), "{problems:?}");
+        assert!(at("/sourceConfig/config/schemaRegistryMapping/2/streamName").is_some(), "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(!parse_value(minimal()).unwrap().include_tags(), "tags are off unless asked for");
+    }
+
+    #[test]
     fn a_missing_region_names_the_field() {
         let mut v = minimal();
         v["serviceConnection"]["config"]["awsConfig"] = json!({});
