@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark (not a test): the host with the plugin beside OpenMetadata's own Python
 # connector on the same kinesis-local, plain / 20 ms latency / AWS limits enforced.
-# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region,throttled,sink,tags]
-# (`sink`: the writes to OpenMetadata, ours against `metadata ingest`, at 20 ms per call)
+# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region,throttled,sink,tags,framework]
+# (`sink`: the writes to OpenMetadata, ours against `metadata ingest`, at 20 ms per call;
+# `framework`: the same, with `metadata ingest` running our plugin from the wheel as well)
 # The reference comes from ../shared/anchor (installed into tests/.venv-anchor); without it,
 # only the plugin's figures are printed, and this says so.
 set -euo pipefail
@@ -23,5 +24,13 @@ if [ -f "$anchor/anchor_python.py" ]; then
     --reference-metadata "$venv/bin/metadata")
 else
   echo "note: ../shared/anchor is absent: the reference connector is not run, only the plugin's figures are printed" >&2
+fi
+if [[ " $* " == *framework* ]]; then
+  # The wheel (release) in OpenMetadata's ingestion environment; that environment's own
+  # Kinesis connector is the reference when ../shared/anchor is absent.
+  wheel=$(bash scripts/wheel.sh)
+  tests/.venv-om/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel" >&2
+  reference+=(--wheel-metadata "$repo/tests/.venv-om/bin/metadata")
+  [ -f "$anchor/anchor_python.py" ] || reference+=(--reference-metadata "$repo/tests/.venv-om/bin/metadata")
 fi
 exec "$repo/target/release/bench" --host "$repo/target/release/host-example" --plugin "$repo/target/release/libkinesis_plugin.so" "${reference[@]}" "$@"

@@ -66,3 +66,17 @@ install_browser() {
       echo "note: the config-form page's packages could not be installed; the test will be skipped" >&2
   fi
 }
+
+# Installs OpenMetadata's own ingestion framework (openmetadata-ingestion 2.0.7, the pinned set
+# in tests/openmetadata-requirements.txt, installed as it is: its declared dependencies do not
+# resolve from PyPI alone) and maturin (pinned) into tests/.venv-om unless they are there.
+# A failed install fails the caller: the framework tests never pass without running.
+install_openmetadata() {
+  local venv=$repo/tests/.venv-om
+  if [ ! -x "$venv/bin/metadata" ] || [ ! -x "$venv/bin/maturin" ]; then
+    echo "installing openmetadata-ingestion 2.0.7 and maturin (pip)…" >&2
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$repo/tests/openmetadata-requirements.txt" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "maturin==1.16.0" >&2
+  fi
+}

@@ -16,13 +16,13 @@ use plugin_abi::{
 use serde_json::Value;
 
 use crate::endpoints::{self, Entity};
-use crate::failure::{self, fail, Categorize, Exit};
 use crate::pipeline_status::{Outcome, Reporter};
-use crate::plugins::Plugin;
 use crate::requests::{self, Request};
 use crate::signals::Interrupt;
 use crate::sink::{FileSink, LineageWrites, RestSink, Sink, SinkConfig, TypeWrites, Writes};
 use crate::workflow::Workflow;
+use host_core::failure::{self, fail, Categorize, Exit};
+use host_core::plugins::Plugin;
 
 /// Knobs of a run that OpenMetadata's workflow file has no place for.
 #[derive(Debug, Clone, Copy)]
@@ -491,8 +491,11 @@ fn run_source(
     let (mut sink, connection): (Box<dyn Sink>, Option<Value>) = match sink_config {
         SinkConfig::File { filename } => {
             // A file never holds a secret: the fields the plugin's schema marks secret are masked.
-            let secret_keys = requests::secret_keys(schema);
-            (Box::new(FileSink::create(filename).bad_input()?), connection.map(|c| requests::redact(&c, &secret_keys)))
+            let secret_keys = host_core::secrets::secret_keys(schema);
+            (
+                Box::new(FileSink::create(filename).bad_input()?),
+                connection.map(|c| host_core::secrets::redact(&c, &secret_keys)),
+            )
         }
         SinkConfig::Rest { server, options: rest_options } => (
             Box::new(
@@ -512,9 +515,9 @@ fn run_source(
     };
 
     // The plugin gets the secrets' values; what is sent to OpenMetadata keeps the references.
-    let source = crate::secrets::resolve(
+    let source = host_core::secrets::resolve(
         &workflow.source,
-        &requests::secret_keys(schema),
+        &host_core::secrets::secret_keys(schema),
         &workflow.workflow_config.open_metadata_server_config,
     )?;
     let config = serde_json::to_string(&source).bad_input()?;
@@ -613,32 +616,31 @@ fn run_source(
     Ok(summary)
 }
 
-/// Whether the unseen entities of a type are to be soft-deleted: `Err(seen)` to go ahead (with
-/// the FQNs seen), `Ok(why not)` otherwise. The source option that asks for it is the one the
-/// plugin's manifest names for the type.
+/// Whether the unseen entities of a type are to be soft-deleted (`host_core::deletion`): `Err(seen)`
+/// to go ahead (with the FQNs seen), `Ok(why not)` otherwise. The source option that asks for
+/// it is the one the plugin's manifest names for the type.
 fn deletion(summary: &Summary, t: &TypeSummary, plugin: &Plugin, workflow: &Workflow) -> Result<String, Vec<String>> {
-    let entity_type = t.entity.entity_type;
-    let Some(info) = plugin.manifest.entity_type(entity_type) else {
+    let Some(info) = plugin.manifest.entity_type(t.entity.entity_type) else {
         return Ok(format!("kept (the plugin does not declare {} in its manifest)", t.entity.plural));
     };
-    let Some(option) = &info.mark_deleted_option else {
-        return Ok(format!("kept (the plugin never asks for {} to be deleted)", t.entity.plural));
+    let option = info.mark_deleted_option.as_deref().map(|option| {
+        let asked = workflow
+            .source
+            .pointer(&format!("/sourceConfig/config/{option}"))
+            .and_then(Value::as_bool)
+            .unwrap_or(info.mark_deleted_default);
+        (option, asked)
+    });
+    let facts = host_core::deletion::RunFacts {
+        plural: t.entity.plural,
+        option,
+        interrupted: summary.interrupted.map(Interrupt::name),
+        listing_complete: t.complete(),
+        failures: summary.errors.len() + summary.record_errors.len() + summary.writes.failures(),
     };
-    let asked = workflow
-        .source
-        .pointer(&format!("/sourceConfig/config/{option}"))
-        .and_then(Value::as_bool)
-        .unwrap_or(info.mark_deleted_default);
-    if let Some(signal) = summary.interrupted {
-        Ok(format!("kept: the run was interrupted ({})", Interrupt::name(signal)))
-    } else if !asked {
-        Ok(format!("kept ({option} is false)"))
-    } else if !t.complete() {
-        Ok("kept: nothing is marked deleted after an incomplete listing".into())
-    } else if !summary.errors.is_empty() || !summary.record_errors.is_empty() || summary.writes.failures() > 0 {
-        Ok("kept: nothing is marked deleted after a run with errors".into())
-    } else {
-        Err(t.seen.clone())
+    match host_core::deletion::may_delete(&facts) {
+        Ok(()) => Err(t.seen.clone()),
+        Err(kept) => Ok(kept),
     }
 }
 

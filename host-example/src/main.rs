@@ -9,26 +9,23 @@ use clap::{Parser, Subcommand};
 use plugin_abi::LogLevel;
 
 mod endpoints;
-mod failure;
 mod ingest;
 mod labels;
 mod logging;
 mod openmetadata;
 mod pipeline_status;
-mod plugins;
 mod progress;
 mod requests;
-mod secrets;
 mod signals;
 mod sink;
 mod stored_connection;
 mod test_connection;
 mod tls;
-mod validate;
 mod workflow;
 
-use failure::{fail, Categorize, Exit, Result};
-use plugins::{Plugin, PluginDir};
+use host_core::failure::{fail, Categorize, Exit, Result};
+use host_core::plugins::{self, Plugin, PluginDir};
+use host_core::validate;
 use workflow::{LoggerLevel, Workflow};
 
 /// Runs OpenMetadata ingestion workflows with source-connector plugins loaded at run time.
@@ -215,9 +212,9 @@ fn run(cli: Cli) -> Result<Exit> {
             let found = plugins::load_dir(&dir).bad_input()?;
             let plugin = pick_for(&found, &workflow)?;
             let schema = prepare(plugin, &mut workflow, &config)?;
-            let source = secrets::resolve(
+            let source = host_core::secrets::resolve(
                 &workflow.source,
-                &requests::secret_keys(&schema),
+                &host_core::secrets::secret_keys(&schema),
                 &workflow.workflow_config.open_metadata_server_config,
             )?;
             let (report, raw) = test_connection::run(&source, plugin, level).run_failed()?;
@@ -322,30 +319,9 @@ fn validate_source(
     )
 }
 
-/// Every violation of `source`: the schema's and the plugin's own (`check_config`). Where both
-/// say the same thing, the plugin's message is kept: it says more ("an availability zone, not a
-/// region" rather than a pattern; "the access key without its secret" rather than a missing
-/// property). They say the same when they name the same field, or when the schema's is about
-/// the object holding the plugin's field and names that field (a missing property); an unknown
-/// property beside it is another matter, and is kept.
+/// Every violation of `source`: the schema's and the plugin's own.
 fn violations(plugin: &Plugin, workflow: &Workflow, schema: &serde_json::Value) -> Result<Vec<validate::Violation>> {
-    let schema_violations = validate::against_schema(schema, &workflow.source).run_failed()?;
-    let source = serde_json::to_string(&workflow.source).context("the source block").run_failed()?;
-    let answer =
-        plugin.module.check_config()(abi_stable::std_types::RStr::from_str(&source)).into_result().run_failed()?;
-    let mut violations = validate::plugin_problems(answer.as_str()).run_failed()?;
-    let said = |v: &validate::Violation| {
-        violations.iter().any(|p| {
-            let child = p.path.strip_prefix(v.path.trim_end_matches('/')).and_then(|rest| rest.strip_prefix('/'));
-            p.path == v.path
-                || child
-                    .and_then(|c| c.split('/').next())
-                    .is_some_and(|field| !field.is_empty() && v.message.contains(&format!("\"{field}\"")))
-        })
-    };
-    let rest: Vec<_> = schema_violations.into_iter().filter(|v| !said(v)).collect();
-    violations.extend(rest);
-    Ok(violations)
+    validate::violations(plugin, &workflow.source, schema).run_failed()
 }
 
 fn print_plugins(found: &PluginDir) {

@@ -161,76 +161,9 @@ pub fn delete_stale(entity: &Entity, service_fqn: &str, seen: Vec<String>) -> Re
     }
 }
 
-/// A copy of `value` with the values of every key in `secret_keys` replaced by `"***"`.
-pub fn redact(value: &Value, secret_keys: &[String]) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = if secret_keys.iter().any(|s| s == k) && !v.is_null() {
-                        json!("***")
-                    } else {
-                        redact(v, secret_keys)
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| redact(v, secret_keys)).collect()),
-        other => other.clone(),
-    }
-}
-
-/// The property names that a JSON Schema marks as secrets (`format: password` or `writeOnly`).
-pub fn secret_keys(schema: &Value) -> Vec<String> {
-    fn is_secret(s: &Value) -> bool {
-        s.get("format").and_then(Value::as_str) == Some("password")
-            || s.get("writeOnly").and_then(Value::as_bool) == Some(true)
-            || ["anyOf", "oneOf"]
-                .iter()
-                .any(|k| s.get(*k).and_then(Value::as_array).is_some_and(|a| a.iter().any(is_secret)))
-    }
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::Object(map) => {
-                if let Some(Value::Object(props)) = map.get("properties") {
-                    for (name, prop) in props {
-                        if is_secret(prop) && !out.contains(name) {
-                            out.push(name.clone());
-                        }
-                    }
-                }
-                map.values().for_each(|v| walk(v, out));
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(schema, &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_are_found_in_the_schema_and_redacted() {
-        let schema = json!({"$defs": {"Aws": {"properties": {
-            "key": {"type": "string"},
-            "secret": {"type": "string", "format": "password", "writeOnly": true},
-            "token": {"anyOf": [{"type": "string", "writeOnly": true}, {"type": "null"}]}
-        }}}});
-        let keys = secret_keys(&schema);
-        assert_eq!(keys, vec!["secret", "token"]);
-        let config = json!({"aws": {"key": "AKIA", "secret": "s3cr3t", "token": null}, "list": [{"token": "t0k3n"}]});
-        let redacted = redact(&config, &keys);
-        assert_eq!(
-            redacted,
-            json!({"aws": {"key": "AKIA", "secret": "***", "token": null}, "list": [{"token": "***"}]})
-        );
-    }
 
     #[test]
     fn the_service_request_leaves_out_the_connection_when_asked() {

@@ -691,24 +691,12 @@ impl Sink for RestSink {
             .client
             .list_entities(entity, service_name)
             .map_err(|e| anyhow::anyhow!("cannot list the service's {kind}: {e}"))?;
-        let seen_set: HashSet<&str> = seen.iter().map(String::as_str).collect();
+        let fqns: Vec<String> = existing.iter().map(|(_, fqn)| fqn.clone()).collect();
         let unseen: Vec<&(String, String)> =
-            existing.iter().filter(|(_, fqn)| !seen_set.contains(fqn.as_str())).collect();
-        if unseen.is_empty() {
-            return Ok(format!("none: every one of the service's {kind} was seen"));
-        }
-        let share = unseen.len() as f64 / existing.len() as f64;
-        if share > max_share {
-            return Ok(format!(
-                "kept: this run would soft-delete {} of the service's {} {kind} ({:.0}%), more than the {:.0}% allowed; \
-                 if that is intended, run again with --max-delete-share {:.2}",
-                unseen.len(),
-                existing.len(),
-                share * 100.0,
-                max_share * 100.0,
-                share.min(1.0)
-            ));
-        }
+            match host_core::deletion::stale(kind, &fqns, &seen, max_share, "--max-delete-share") {
+                Ok(indices) => indices.into_iter().map(|i| &existing[i]).collect(),
+                Err(kept) => return Ok(kept),
+            };
         let names: Vec<&str> = unseen.iter().map(|(_, fqn)| fqn.as_str()).collect();
         match self.client.send(&requests::delete_stale(entity, service_fqn, seen)) {
             Ok(_) => {}

@@ -7,11 +7,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::endpoints;
-use crate::failure::{self, fail};
 use crate::openmetadata::{encode, Client};
-use crate::plugins::Plugin;
-use crate::requests;
 use crate::workflow::Workflow;
+use host_core::failure::{self, fail};
+use host_core::plugins::Plugin;
 
 /// Fills in `source.serviceConnection` from the server when the workflow has none. A service
 /// that does not exist, one without a stored connection, or one whose secrets the server
@@ -51,7 +50,7 @@ pub fn complete(workflow: &mut Workflow, plugin: &Plugin, schema: &Value, timeou
             kind.to_lowercase()
         )
     };
-    let masked: Vec<String> = requests::secret_keys(schema)
+    let masked: Vec<String> = host_core::secrets::secret_keys(schema)
         .into_iter()
         .filter(|key| find_values(connection, key).iter().any(|v| is_masked(v)))
         .collect();

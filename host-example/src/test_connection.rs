@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use plugin_abi::LogLevel;
 use serde::Deserialize;
 
-use crate::plugins::Plugin;
+use host_core::plugins::Plugin;
 
 /// OpenMetadata's TestConnectionResult, as much of it as the table shows.
 #[derive(Debug, Deserialize)]

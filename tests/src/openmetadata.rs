@@ -300,8 +300,9 @@ impl StandIn {
                             }
                         };
                         let header = Header::from_bytes("Content-Type", "application/json").unwrap();
-                        let mut response =
-                            Response::from_string(answer.to_string()).with_status_code(status).with_header(header);
+                        // No Content has no body (the server's answer for a value that is not there).
+                        let text = if status == 204 { String::new() } else { answer.to_string() };
+                        let mut response = Response::from_string(text).with_status_code(status).with_header(header);
                         if let Some(seconds) = retry_after {
                             response =
                                 response.with_header(Header::from_bytes("Retry-After", seconds.to_string()).unwrap());
@@ -378,13 +379,21 @@ impl StandIn {
     pub fn seed(&self, collection: &str, service: &str, fqn: &str) {
         let mut state = self.state.lock().unwrap();
         state.next_id += 1;
+        // What the server's answers always hold, so that clients that read them into
+        // OpenMetadata's models (its Python client) can: the name, and a topic's partitions.
+        let mut fields = Map::new();
+        let name = fqn.rsplit('.').next().unwrap_or(fqn).trim_matches('"');
+        fields.insert("name".into(), name.into());
+        if collection == "topics" {
+            fields.insert("partitions".into(), 1.into());
+        }
         let entity = Entity {
             collection: collection.into(),
             id: format!("00000000-0000-0000-0000-{:012}", state.next_id),
             fqn: fqn.into(),
             service: quote(service),
             service_ref: service_ref(&state, collection, &quote(service)),
-            fields: Map::new(),
+            fields,
             description: None,
             deleted: false,
             sample: None,
@@ -545,8 +554,14 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
         }
         (Method::Get, ["v1", "services", "ingestionPipelines", "name", fqn]) => {
             let fqn = decode(fqn);
-            if state.ingestion_pipelines.contains(&fqn) {
-                (200, json!({"id": format!("ip-{fqn}"), "fullyQualifiedName": fqn, "pipelineType": "metadata"}))
+            if let Some(i) = state.ingestion_pipelines.iter().position(|p| *p == fqn) {
+                // As the server answers it: what OpenMetadata's own client needs to read it.
+                let name = fqn.rsplit('.').next().unwrap_or(&fqn).to_string();
+                (
+                    200,
+                    json!({"id": format!("00000000-0000-0000-0003-{i:012}"), "name": name, "fullyQualifiedName": fqn,
+                        "pipelineType": "metadata", "sourceConfig": {"config": {}}, "airflowConfig": {}}),
+                )
             } else {
                 (404, json!({"code": 404, "message": format!("ingestionPipeline instance for {fqn} not found")}))
             }
@@ -573,7 +588,8 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
             let fqn = decode(fqn);
             match state.pipeline_statuses.iter().rev().find(|(f, s)| *f == fqn && s["runId"] == *run_id) {
                 Some((_, status)) => (200, status.clone()),
-                None => (404, json!({"code": 404, "message": format!("no status of run {run_id}")})),
+                // The server has no status of that run yet: nothing, as it answers a null.
+                None => (204, Value::Null),
             }
         }
         (Method::Get, ["v1", "services", kind, "name", name]) => {
@@ -645,8 +661,11 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
             }
             match state.entities.iter_mut().find(|t| t.collection == "topics" && t.id == *id) {
                 Some(t) => {
-                    t.sample = Some(body);
-                    (200, entity_json(t))
+                    // The server answers the topic with the sample data it now holds.
+                    t.sample = Some(body.clone());
+                    let mut answer = entity_json(t);
+                    answer["sampleData"] = body;
+                    (200, answer)
                 }
                 None => (404, json!({"code": 404, "message": format!("topic instance for {id} not found")})),
             }

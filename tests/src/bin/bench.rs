@@ -67,9 +67,13 @@ struct Args {
     /// OpenMetadata's `metadata` command (from ../shared/anchor/install.sh), for `sink`.
     #[arg(long)]
     reference_metadata: Option<PathBuf>,
-    /// The stand-in's latency for `sink`, in milliseconds.
+    /// The stand-in's latency for `sink` and `framework`, in milliseconds.
     #[arg(long, default_value_t = 20)]
     om_latency_ms: u64,
+    /// `metadata` of the environment where the wheel is installed (tests/.venv-om), for
+    /// `framework`: OpenMetadata's own runner with our plugin as a custom connector.
+    #[arg(long)]
+    wheel_metadata: Option<PathBuf>,
 }
 
 /// One measured run.
@@ -122,8 +126,8 @@ fn main() -> Result<()> {
 
     let mut rows = Vec::new();
     for setting in &args.settings {
-        if setting == "sink" {
-            sink_bench(&args, &plugin_dir, work.path(), &emulator.endpoint())?;
+        if setting == "sink" || setting == "framework" {
+            sink_bench(&args, &plugin_dir, work.path(), &emulator.endpoint(), setting == "framework")?;
             continue;
         }
         if setting == "tags" {
@@ -465,22 +469,37 @@ struct SinkFigures {
     calls: BTreeMap<String, usize>,
     topics: usize,
     code: i32,
+    peak_rss_mb: f64,
 }
 
-/// The `sink` setting: ours and the reference against a slow OpenMetadata, twice each.
-fn sink_bench(args: &Args, plugin_dir: &Path, work: &Path, endpoint: &str) -> Result<()> {
+/// The `sink` setting: ours and the reference against a slow OpenMetadata, twice each. The
+/// `framework` setting adds OpenMetadata's own runner with our plugin (the wheel, as a custom
+/// connector).
+fn sink_bench(args: &Args, plugin_dir: &Path, work: &Path, endpoint: &str, framework: bool) -> Result<()> {
     const TOKEN: &str = "bench-jwt";
     let latency = Duration::from_millis(args.om_latency_ms);
-    let workflow = |om: &e2e::openmetadata::StandIn, ours: bool| {
+    let workflow = |om: &e2e::openmetadata::StandIn, name: &str| {
         let mut config = json!({"type": "MessagingMetadata", "generateSampleData": false, "markDeletedTopics": true});
-        if ours {
-            config["enforceApiBudget"] = json!(false); // an emulator: no AWS limits to share
-        }
+        let aws = json!({"awsRegion": REGION, "awsAccessKeyId": "test", "awsSecretAccessKey": "test", "endPointURL": endpoint});
+        let (source_type, connection) = match name {
+            "wheel" => {
+                // An emulator: no AWS limits to share.
+                (
+                    "customMessaging",
+                    json!({"type": "CustomMessaging", "sourcePythonClass": "openmetadata_plugins.KinesisSource",
+                    "awsConfig": aws, "enforceApiBudget": false}),
+                )
+            }
+            "host-example" => {
+                config["enforceApiBudget"] = json!(false);
+                ("kinesis", json!({"type": "Kinesis", "awsConfig": aws}))
+            }
+            _ => ("kinesis", json!({"type": "Kinesis", "awsConfig": aws})),
+        };
         json!({
             "source": {
-                "type": "kinesis", "serviceName": "bench_sink",
-                "serviceConnection": {"config": {"type": "Kinesis", "awsConfig": {
-                    "awsRegion": REGION, "awsAccessKeyId": "test", "awsSecretAccessKey": "test", "endPointURL": endpoint}}},
+                "type": source_type, "serviceName": "bench_sink",
+                "serviceConnection": {"config": connection},
                 "sourceConfig": {"config": config}
             },
             "sink": {"type": "metadata-rest", "config": {}},
@@ -499,22 +518,28 @@ fn sink_bench(args: &Args, plugin_dir: &Path, work: &Path, endpoint: &str) -> Re
             "-c".into(),
         ],
     )];
+    if framework {
+        match &args.wheel_metadata {
+            Some(metadata) => impls.push(("wheel", vec![metadata.display().to_string(), "ingest".into(), "-c".into()])),
+            None => bail!("the framework setting needs --wheel-metadata (scripts/bench.sh gives it)"),
+        }
+    }
     match &args.reference_metadata {
         Some(metadata) => {
             impls.push(("metadata ingest", vec![metadata.display().to_string(), "ingest".into(), "-c".into()]))
         }
-        None => println!("note: no --reference-metadata: OpenMetadata's own sink is not measured"),
+        None => println!("note: no --reference-metadata: OpenMetadata's own connector is not measured"),
     }
     for (name, command) in &impls {
         // 64 calls at a time: the stand-in is not what limits either side.
         let om = e2e::openmetadata::StandIn::start_with_latency(Some(TOKEN), latency, 64)?;
         let path = work.join(format!("sink-{}.yaml", name.replace(' ', "-")));
-        std::fs::write(&path, serde_json::to_string(&workflow(&om, *name == "host-example"))?)?;
+        std::fs::write(&path, serde_json::to_string(&workflow(&om, name))?)?;
         for run in ["create", "update"] {
             let before = om.state.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.calls.len();
             let mut cmd = Command::new(&command[0]);
-            cmd.args(&command[1..]).arg(&path);
-            let (wall, _, _, code) = measure(cmd)?;
+            cmd.args(&command[1..]).arg(&path).env_remove("OM_PLUGIN_DIR");
+            let (wall, peak_rss_mb, _, code) = measure(cmd)?;
             let state = om.state.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
             let times = &state.call_times[before..];
             let span = match (times.first(), times.last()) {
@@ -533,7 +558,8 @@ fn sink_bench(args: &Args, plugin_dir: &Path, work: &Path, endpoint: &str) -> Re
                 };
                 *calls.entry(kind).or_default() += 1;
             }
-            rows.push((name, run, SinkFigures { wall, span, calls, topics: state.live_topics().len(), code }));
+            let topics = state.live_topics().len();
+            rows.push((name, run, SinkFigures { wall, span, calls, topics, code, peak_rss_mb }));
         }
     }
     println!();
@@ -541,15 +567,18 @@ fn sink_bench(args: &Args, plugin_dir: &Path, work: &Path, endpoint: &str) -> Re
         "writes to OpenMetadata ({} streams, no samples; every call answered {} ms late):",
         args.streams, args.om_latency_ms
     );
-    println!("| impl | run | exit | wall s | first→last call s | calls | calls/s | topics | topics/s (span) | calls by kind |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!(
+        "| impl | run | exit | wall s | peak RSS MB | first→last call s | calls | calls/s | topics | topics/s (span) | calls by kind |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for (name, run, f) in &rows {
         let total: usize = f.calls.values().sum();
         let by_kind = f.calls.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
         println!(
-            "| {name} | {run} | {} | {:.2} | {:.2} | {total} | {:.0} | {} | {:.0} | {by_kind} |",
+            "| {name} | {run} | {} | {:.2} | {:.0} | {:.2} | {total} | {:.0} | {} | {:.0} | {by_kind} |",
             f.code,
             f.wall,
+            f.peak_rss_mb,
             f.span,
             total as f64 / f.span.max(1e-9),
             f.topics,

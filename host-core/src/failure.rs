@@ -1,4 +1,4 @@
-//! The host's one error type: what failed, and the exit code that says what kind of failure it
+//! The hosts' one error type: what failed, and the exit code that says what kind of failure it
 //! was, decided where the failure happens rather than guessed at the top.
 
 use std::fmt;
@@ -76,12 +76,19 @@ impl<T, E: Into<anyhow::Error>> Categorize<T> for std::result::Result<T, E> {
 }
 
 /// `bail!` with a category: `fail!(BadInput, "…", args)`.
+#[macro_export]
 macro_rules! fail {
     ($exit:ident, $($arg:tt)+) => {
-        return Err($crate::failure::Failure { exit: $crate::failure::Exit::$exit, error: anyhow::anyhow!($($arg)+) })
+        return Err($crate::failure::Failure {
+            exit: $crate::failure::Exit::$exit,
+            error: $crate::failure::anyhow::anyhow!($($arg)+),
+        })
     };
 }
-pub(crate) use fail;
+pub use crate::fail;
+/// For [`fail!`] in crates that do not depend on anyhow by that name.
+#[doc(hidden)]
+pub use anyhow;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,123 @@
+//! Whether a run may soft-delete the entities it did not see, and which: the same decision in
+//! every host. A run deletes only when it was asked to, was not interrupted, listed the type
+//! completely and had no failure; and never more than a share of the service's entities.
+
+use std::collections::HashSet;
+
+/// What a run knows about itself when its records have ended, for one entity type.
+#[derive(Debug, Clone)]
+pub struct RunFacts<'a> {
+    /// The type's plural, for messages (`topics`).
+    pub plural: &'a str,
+    /// The source option that asks for deletion (`markDeletedTopics`), and its value; `None`
+    /// when the plugin never asks for this type to be deleted.
+    pub option: Option<(&'a str, bool)>,
+    /// The signal or interruption that stopped the run, by name.
+    pub interrupted: Option<&'a str>,
+    /// The plugin said its listing of this type in this run's service was complete.
+    pub listing_complete: bool,
+    /// Failures of the run: of the run as a whole, of objects read, of writes.
+    pub failures: usize,
+}
+
+/// `Ok(())` when the run may go on to look for stale entities, else why it keeps them all.
+pub fn may_delete(facts: &RunFacts<'_>) -> Result<(), String> {
+    let Some((option, asked)) = facts.option else {
+        return Err(format!("kept (the plugin never asks for {} to be deleted)", facts.plural));
+    };
+    if let Some(signal) = facts.interrupted {
+        Err(format!("kept: the run was interrupted ({signal})"))
+    } else if !asked {
+        Err(format!("kept ({option} is false)"))
+    } else if !facts.listing_complete {
+        Err("kept: nothing is marked deleted after an incomplete listing".into())
+    } else if facts.failures > 0 {
+        Err("kept: nothing is marked deleted after a run with errors".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Which of the service's entities (`existing`, FQNs, as OpenMetadata lists them) were not
+/// seen: their indices in `existing`, or why none is deleted (none unseen; more than
+/// `max_share` of them). `allow` says how to allow a larger share (a flag or a setting).
+pub fn stale(
+    plural: &str,
+    existing: &[String],
+    seen: &[String],
+    max_share: f64,
+    allow: &str,
+) -> Result<Vec<usize>, String> {
+    let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
+    let unseen: Vec<usize> = (0..existing.len()).filter(|i| !seen.contains(existing[*i].as_str())).collect();
+    if unseen.is_empty() {
+        return Err(format!("none: every one of the service's {plural} was seen"));
+    }
+    let share = unseen.len() as f64 / existing.len() as f64;
+    if share > max_share {
+        return Err(format!(
+            "kept: this run would soft-delete {} of the service's {} {plural} ({:.0}%), more than the {:.0}% allowed; \
+             if that is intended, run again with {allow} {:.2}",
+            unseen.len(),
+            existing.len(),
+            share * 100.0,
+            max_share * 100.0,
+            share.min(1.0)
+        ));
+    }
+    Ok(unseen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> RunFacts<'static> {
+        RunFacts {
+            plural: "topics",
+            option: Some(("markDeletedTopics", true)),
+            interrupted: None,
+            listing_complete: true,
+            failures: 0,
+        }
+    }
+
+    #[test]
+    fn a_clean_complete_run_that_asks_may_delete() {
+        assert_eq!(may_delete(&facts()), Ok(()));
+    }
+
+    #[test]
+    fn every_doubt_keeps_the_entities_and_says_why() {
+        let cases: [(RunFacts<'static>, &str); 5] = [
+            (RunFacts { option: None, ..facts() }, "never asks for topics"),
+            (RunFacts { option: Some(("markDeletedTopics", false)), ..facts() }, "markDeletedTopics is false"),
+            (RunFacts { interrupted: Some("SIGINT"), ..facts() }, "interrupted (SIGINT)"),
+            (RunFacts { listing_complete: false, ..facts() }, "incomplete listing"),
+            (RunFacts { failures: 1, ..facts() }, "a run with errors"),
+        ];
+        for (f, why) in cases {
+            let kept = may_delete(&f).unwrap_err();
+            assert!(kept.starts_with("kept") && kept.contains(why), "{kept}");
+        }
+        // An interruption is named before anything else.
+        let f = RunFacts { interrupted: Some("SIGTERM"), listing_complete: false, failures: 3, ..facts() };
+        assert!(may_delete(&f).unwrap_err().contains("SIGTERM"));
+    }
+
+    #[test]
+    fn the_unseen_are_found_and_too_many_are_kept() {
+        let existing: Vec<String> = ["s.a", "s.b", "s.c", "s.d"].map(String::from).to_vec();
+        let seen = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(stale("topics", &existing, &seen(&["s.a", "s.c"]), 0.75, "--x"), Ok(vec![1, 3]));
+        let none = stale("topics", &existing, &existing, 0.75, "--x").unwrap_err();
+        assert!(none.starts_with("none"), "{none}");
+        let many = stale("topics", &existing, &seen(&[]), 0.75, "--max-delete-share").unwrap_err();
+        assert!(
+            many.contains("4 of the service's 4 topics (100%)") && many.contains("--max-delete-share 1.00"),
+            "{many}"
+        );
+        // At the share exactly, the deletion goes ahead.
+        assert_eq!(stale("topics", &existing, &seen(&["s.a"]), 0.75, "--x"), Ok(vec![1, 2, 3]));
+    }
+}

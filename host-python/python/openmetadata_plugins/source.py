@@ -1,0 +1,556 @@
+"""The plugins as OpenMetadata ``Source`` steps: a run's records become OpenMetadata's own request
+models, written by OpenMetadata's own sink (``metadata-rest``), counted in its status.
+
+Per entity: its create request (topics buffered and written in bulk by the sink), its tags
+(``OMetaTagAndClassification`` for those missing, labels on the request) and owner (set only on
+an entity without one), then, after a ``Barrier`` has flushed the sink's buffer, its sample data.
+After the listing: lineage between entities that exist (missing ends skipped and named), then
+stale entities soft-deleted (``DeleteEntity``), only after a complete listing, a run without
+failures, with every entity of the run found in OpenMetadata, and never more than
+``maxDeleteShare`` of the service's entities: the decision is ``host_core::deletion``'s, the one
+host-example makes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
+from metadata.generated.schema.api.classification.createTag import CreateTagRequest
+from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
+from metadata.generated.schema.entity.classification.classification import Classification
+from metadata.generated.schema.entity.classification.tag import Tag
+from metadata.generated.schema.entity.teams.team import Team
+from metadata.generated.schema.entity.teams.user import User
+from metadata.generated.schema.metadataIngestion.workflow import Source as WorkflowSource
+from metadata.generated.schema.type.entityLineage import EntitiesEdge, LineageDetails
+from metadata.generated.schema.type.entityLineage import Source as LineageSource
+from metadata.generated.schema.type.entityReference import EntityReference
+from metadata.ingestion.api.models import Either, StackTraceError
+from metadata.ingestion.api.step import WorkflowFatalError
+from metadata.ingestion.api.steps import Source
+from metadata.ingestion.models.barrier import Barrier
+from metadata.ingestion.models.delete_entity import DeleteEntity
+from metadata.ingestion.models.ometa_classification import OMetaTagAndClassification
+from metadata.ingestion.ometa.ometa_api import OpenMetadata
+from metadata.utils.logger import ingestion_logger
+
+from openmetadata_plugins import _native, config
+from openmetadata_plugins.entities import ENTITY_TYPES, SERVICE_KINDS, EntityType
+
+logger = ingestion_logger()
+
+#: Sample data waits for this many entities before a Barrier flushes the sink's buffer, so that
+#: topics are still written in bulk and samples are held for a bounded number of entities.
+SAMPLES_PER_BARRIER = 50
+
+#: Seconds between two progress lines in the log.
+PROGRESS_EVERY = 5.0
+
+#: The largest share of a service's entities of a type that one run may soft-delete.
+DEFAULT_MAX_DELETE_SHARE = 0.75
+MAX_DELETE_SHARE_FIELD = "maxDeleteShare"
+MAX_DELETE_SHARE_ENV = "OM_MAX_DELETE_SHARE"
+
+
+def quote(part: str) -> str:
+    """A name part as OpenMetadata writes it in an FQN (``plugin_abi::fqn::quote``)."""
+    if "." in part and not (len(part) > 1 and part.startswith('"') and part.endswith('"')):
+        return f'"{part}"'
+    return part
+
+
+def fqn_of(parts: Iterable[str]) -> str:
+    return ".".join(quote(p) for p in parts)
+
+
+@dataclass
+class TypeState:
+    """What a run did with one entity type."""
+
+    entity: EntityType
+    #: FQNs of the entities written this run.
+    written: list[str] = field(default_factory=list)
+    #: FQNs of entities that exist but could not be read, or are not entities yet: never deleted.
+    kept: list[str] = field(default_factory=list)
+    status: Optional[dict] = None  # noqa: UP045
+    samples: int = 0
+    deletion: str = ""
+
+
+def max_delete_share(connection: dict) -> float:
+    """``maxDeleteShare`` of the connection (a field or a connection option), else
+    ``$OM_MAX_DELETE_SHARE``, else 0.75; a value outside 0–1 is refused, naming its field."""
+    options = connection.get("connectionOptions") or {}
+    for where, value in (
+        (f"serviceConnection.config.{MAX_DELETE_SHARE_FIELD}", connection.get(MAX_DELETE_SHARE_FIELD)),
+        (f"serviceConnection.config.connectionOptions.{MAX_DELETE_SHARE_FIELD}", options.get(MAX_DELETE_SHARE_FIELD)),
+        (f"${MAX_DELETE_SHARE_ENV}", os.environ.get(MAX_DELETE_SHARE_ENV)),
+    ):
+        if value is None:
+            continue
+        try:
+            share = float(value)
+        except (TypeError, ValueError):
+            share = -1.0
+        if not 0.0 <= share <= 1.0:
+            raise config.ConfigError(f"{where}: must be a number from 0 to 1", [(where, "must be a number from 0 to 1")])
+        return share
+    return DEFAULT_MAX_DELETE_SHARE
+
+
+class PluginSource(Source):
+    """Runs the plugin that the connection's ``plugin`` field names."""
+
+    def __init__(self, config_dict: dict, metadata: OpenMetadata, pipeline_name: Optional[str] = None):  # noqa: UP045
+        super().__init__()
+        self.metadata = metadata
+        self.pipeline_name = pipeline_name
+        self.config = WorkflowSource.model_validate(config_dict)
+        self.service_connection = self.config.serviceConnection.root.config
+        connection = config.to_json(config_dict.get("serviceConnection") or {}).get("config") or {}
+        self.max_delete_share = max_delete_share(connection)
+        server = config.secrets_manager_of(metadata)
+        self.configured = config.configure(type(self).__name__, config_dict, server, logger)
+        self.plugin = self.configured.plugin
+        self.manifest = json.loads(self.plugin.manifest)
+        self.kind = SERVICE_KINDS.get(self.plugin.service_kind)
+        if self.kind is None:
+            raise config.PluginError(
+                f"the plugin's service kind '{self.plugin.service_kind}' is not one this package can write"
+            )
+        self.service_name = self.config.serviceName
+        self.types: dict[str, TypeState] = {}
+        self.pending: Optional[tuple[EntityType, str, dict]] = None  # noqa: UP045
+        self.samples: list[tuple[EntityType, str, dict]] = []
+        self.lineage: list[dict] = []
+        self.known_tags: set[str] = set()
+        #: By name: the request that leaves the classification as it is (an existing one sent
+        #: back unchanged), and whether this run made it.
+        self.classifications: dict[str, tuple[CreateClassificationRequest, bool]] = {}
+        self.skipped: dict[str, int] = {}
+        self.progress: Optional[dict] = None  # noqa: UP045
+        #: What failed the run as a whole: the plugin, a listing; the workflow fails with them.
+        self.run_errors: list[str] = []
+
+    @classmethod
+    def create(cls, config_dict: dict, metadata: OpenMetadata, pipeline_name: Optional[str] = None):  # noqa: UP045
+        return cls(config_dict, metadata, pipeline_name)
+
+    def prepare(self):
+        """Makes sure the service exists, as OpenMetadata's own sources do, with the connection
+        stored without the values of its secret fields."""
+        secret = set(self.plugin.secret_keys())
+        raw = self.config.model_dump()
+        connection = raw["serviceConnection"]["config"]
+        for key in list(connection):
+            if key in secret:
+                del connection[key]
+        options = connection.get("connectionOptions") or {}
+        for key in list(options):
+            if key in secret:
+                del options[key]
+        for value in connection.values():
+            if isinstance(value, dict):
+                for key in list(value):
+                    if key in secret:
+                        del value[key]
+        stored = WorkflowSource.model_validate(raw)
+        self.metadata.get_service_or_create(entity=self.kind.service_class, config=stored)
+
+    def test_connection(self) -> None:
+        from openmetadata_plugins.connection import run_steps
+        from metadata.ingestion.connections.test_connections import raise_test_connection_exception
+
+        raise_test_connection_exception(run_steps(self.metadata, self.service_connection))
+
+    @property
+    def name(self) -> str:
+        return self.plugin.connector_type
+
+    def close(self) -> None:
+        config.forward_logs(logger)
+
+    # ---- the run
+
+    def _iter(self) -> Iterable[Either]:
+        run = self.plugin.open(self.configured.source, config.python_level(logger))
+        last_progress = time.monotonic()
+        try:
+            while True:
+                config.forward_logs(logger)
+                try:
+                    item = run.next(0.2)
+                except StopIteration:
+                    break
+                except _native.PluginError as err:
+                    self.run_errors.append(str(err))
+                    yield Either(left=StackTraceError(name=self.name, error=str(err), stackTrace=None))
+                    break
+                if item is None:
+                    if time.monotonic() - last_progress >= PROGRESS_EVERY:
+                        self._log_progress()
+                        last_progress = time.monotonic()
+                    continue
+                yield from self._take(*item)
+            yield from self._flush()
+        finally:
+            if not run.close(5.0):
+                logger.warning("the plugin did not stop within 5 s; its work ends with this process")
+            config.forward_logs(logger)
+        yield from self._samples()
+        if not self.run_errors:
+            yield from self._lineage()
+        yield from self._finish()
+        if self.run_errors:
+            # Failed as a whole, whatever the success percentage: as host-example's exit 1.
+            raise WorkflowFatalError("; ".join(self.run_errors))
+
+    def _log_progress(self) -> None:
+        p = self.progress
+        if p:
+            done = "" if p.get("listingDone") else " so far"
+            logger.info(
+                f"{self.name}: listed {p.get('listed', 0)}{done}, filtered out {p.get('filtered', 0)}, "
+                f"described {p.get('described', 0)}, sampled {p.get('sampled', 0)}"
+            )
+
+    def _take(self, kind: str, entity_type: str, parts: list[str], body_text: str) -> Iterable[Either]:
+        entity = ENTITY_TYPES.get(entity_type)
+        known = kind in ("entity", "sampleData", "lineage", "listingStatus", "progress", "labels")
+        if not known or entity is None:
+            what = f"kind '{kind}'" if not known else f"entity type '{entity_type}'"
+            if what not in self.skipped:
+                logger.warning(f"skipping records of {what}: this package does not know it (a newer plugin?)")
+            self.skipped[what] = self.skipped.get(what, 0) + 1
+            return
+        fqn = fqn_of(parts)
+        try:
+            body = json.loads(body_text)
+        except ValueError as err:
+            yield self._left(fqn, f"the plugin sent a {kind} record for {fqn} that is not JSON: {err}")
+            return
+        if kind == "entity":
+            yield from self._flush()
+            problem = self._check_entity(parts, body)
+            if problem:
+                yield self._left(fqn, f"{entity_type} not written: {problem}")
+                return
+            self.pending = (entity, fqn, body)
+        elif kind == "labels":
+            if not self._is_pending(entity, fqn):
+                logger.warning(f"tags and owners of {fqn} came without its {entity_type}; not written")
+                return
+            yield from self._labels(entity, fqn, body)
+        elif kind == "sampleData":
+            if not self._is_pending(entity, fqn):
+                yield from self._flush()
+                logger.warning(f"sample data of {fqn} came without its {entity_type}; not written")
+                return
+            yield from self._flush()
+            if body.get("messages") and entity.sample_data is not None:
+                self.samples.append((entity, fqn, body))
+                if len(self.samples) >= SAMPLES_PER_BARRIER:
+                    yield from self._samples()
+        elif kind == "lineage":
+            self.lineage.append(body)
+        elif kind == "progress":
+            self.progress = body
+        elif kind == "listingStatus":
+            if parts == [self.service_name]:
+                self._state(entity).status = body
+            else:
+                logger.warning(
+                    f"a listing status for the scope {fqn} is not about this run's service "
+                    f"{quote(self.service_name)}; ignored"
+                )
+
+    def _left(self, name: str, error: str) -> Either:
+        return Either(left=StackTraceError(name=name, error=error, stackTrace=None))
+
+    def _state(self, entity: EntityType) -> TypeState:
+        if entity.entity_type not in self.types:
+            self.types[entity.entity_type] = TypeState(entity=entity)
+        return self.types[entity.entity_type]
+
+    def _is_pending(self, entity: EntityType, fqn: str) -> bool:
+        return self.pending is not None and self.pending[0] is entity and self.pending[1] == fqn
+
+    def _check_entity(self, parts: list[str], body: dict) -> Optional[str]:  # noqa: UP045
+        """An entity of this run's service, whose request names it as its FQN does."""
+        if len(parts) < 2 or parts[0] != self.service_name:
+            return f"it is not in this run's service '{self.service_name}'"
+        name = body.get("name")
+        if not name:
+            return "the request has no name"
+        if name != parts[-1]:
+            return f"the request's name '{name}' is not the record's '{parts[-1]}'"
+        service = body.get("service")
+        if service is not None and service != quote(self.service_name):
+            return f"the request names service '{service}', not this run's '{quote(self.service_name)}'"
+        return None
+
+    def _flush(self) -> Iterable[Either]:
+        """Sends the pending entity's create request to the sink."""
+        if self.pending is None:
+            return
+        entity, fqn, body = self.pending
+        self.pending = None
+        try:
+            request = entity.create_request.model_validate(body)
+        except ValueError as err:
+            yield self._left(fqn, f"{entity.entity_type} not written: not a valid request: {err}")
+            return
+        self._state(entity).written.append(fqn)
+        yield Either(right=request)
+
+    # ---- tags and owners
+
+    def _labels(self, entity: EntityType, fqn: str, labels: dict) -> Iterable[Either]:
+        body = self.pending[2]
+        for tag in labels.get("tags") or []:
+            classification, name = tag.get("classification"), tag.get("name")
+            if not classification or not name:
+                continue
+            tag_fqn = fqn_of([classification, name])
+            try:
+                yield from self._ensure_tag(tag, classification, name, tag_fqn)
+            except Exception as err:  # a failed look-up leaves the tag off, named
+                logger.warning(f"tag {tag_fqn} not attached to {fqn}: {err}")
+                continue
+            tags = body.setdefault("tags", [])
+            if not any(t.get("tagFQN") == tag_fqn for t in tags):
+                tags.append(
+                    {"tagFQN": tag_fqn, "source": "Classification", "labelType": "Automated", "state": "Suggested"}
+                )
+        owners = labels.get("owners") or []
+        if owners:
+            self._owner(entity, fqn, owners, body)
+
+    def _ensure_tag(self, tag: dict, classification: str, name: str, tag_fqn: str) -> Iterable[Either]:
+        """Makes the tag exist: its classification and itself created when missing, never
+        changed when present (an existing classification is sent back as it is)."""
+        if tag_fqn in self.known_tags:
+            return
+        if classification not in self.classifications:
+            existing = self.metadata.get_by_name(entity=Classification, fqn=quote(classification))
+            if existing is not None:
+                description = existing.description.root if existing.description else ""
+                request = CreateClassificationRequest(name=classification, description=description)
+            else:
+                request = CreateClassificationRequest(
+                    name=classification,
+                    description=tag.get("classificationDescription") or "Made by an ingestion run.",
+                    provider="automation",
+                )
+            self.classifications[classification] = (request, existing is None)
+        request, made_now = self.classifications[classification]
+        # A tag of a classification made by this run cannot exist yet: not looked up.
+        if not made_now and self.metadata.get_by_name(entity=Tag, fqn=tag_fqn) is not None:
+            self.known_tags.add(tag_fqn)
+            return
+        tag_request = CreateTagRequest(
+            classification=quote(classification),
+            name=name,
+            description=tag.get("description") or "Made by an ingestion run.",
+            provider="automation",
+        )
+        self.known_tags.add(tag_fqn)
+        yield Either(right=OMetaTagAndClassification(fqn=None, classification_request=request, tag_request=tag_request))
+
+    def _owner(self, entity: EntityType, fqn: str, owners: list[str], body: dict) -> None:
+        """Sets the first owner found among users, then teams, on an entity without one;
+        people's choice of owner is kept, and owners are never created."""
+        try:
+            current = self.metadata.get_by_name(entity=entity.entity_class, fqn=fqn, fields=["owners"])
+        except Exception as err:
+            logger.warning(f"the owner of {fqn} is left as it is: {err}")
+            return
+        if current is not None and current.owners and current.owners.root:
+            return
+        for name in owners:
+            for kind, model in (("user", User), ("team", Team)):
+                try:
+                    found = self.metadata.get_by_name(entity=model, fqn=quote(name))
+                except Exception as err:
+                    logger.warning(f"the owner '{name}' of {fqn} could not be looked up: {err}")
+                    return
+                if found is not None:
+                    body["owners"] = [{"id": str(found.id.root), "type": kind}]
+                    return
+        names = " or ".join(f"'{n}'" for n in owners)
+        logger.warning(
+            f"the owner {names} of {fqn} is neither a user nor a team in OpenMetadata; not set (owners are never created)"
+        )
+
+    # ---- sample data, lineage, the end of the run
+
+    def _samples(self) -> Iterable[Either]:
+        """Flushes the sink's buffer, then writes the waiting samples against the stored
+        entities."""
+        if not self.samples:
+            return
+        yield Either(right=Barrier(reason="sample data needs the stored entities"))
+        waiting, self.samples = self.samples, []
+        for entity, fqn, body in waiting:
+            stored = self.metadata.get_by_name(entity=entity.entity_class, fqn=fqn)
+            if stored is None:
+                yield self._left(fqn, f"sample data not written: the {entity.entity_type} is not in OpenMetadata")
+                continue
+            try:
+                record = entity.sample_data(stored, body)
+            except ValueError as err:
+                yield self._left(fqn, f"sample data not written: not valid sample data: {err}")
+                continue
+            self._state(entity).samples += 1
+            yield Either(right=record)
+
+    def _reference(self, end: dict) -> Optional[EntityReference]:  # noqa: UP045
+        """The first candidate of a lineage end that exists in OpenMetadata."""
+        entity = ENTITY_TYPES.get(end.get("type", ""))
+        if entity is None:
+            return None
+        for parts in end.get("fqns") or []:
+            found = self.metadata.get_by_name(entity=entity.entity_class, fqn=fqn_of(parts))
+            if found is not None:
+                return EntityReference(id=found.id, type=entity.entity_type)
+        return None
+
+    def _lineage(self) -> Iterable[Either]:
+        """Edges between entities that exist; an edge with a missing end is skipped and named
+        (a warning), never created."""
+        if not self.lineage:
+            return
+        yield Either(right=Barrier(reason="lineage needs the stored entities"))
+        added = skipped = 0
+        for edge in self.lineage:
+            ends = {}
+            for role in ("from", "to", "pipeline"):
+                if edge.get(role) is None:
+                    continue
+                ends[role] = self._reference(edge[role])
+                if ends[role] is None:
+                    candidates = " or ".join(fqn_of(p) for p in edge[role].get("fqns") or [])
+                    missing = f"{edge[role].get('type')} {candidates}"
+            if any(ref is None for ref in ends.values()):
+                skipped += 1
+                logger.warning(f"lineage edge skipped: {missing} is not in OpenMetadata")
+                continue
+            details = LineageDetails(
+                pipeline=ends.get("pipeline"),
+                description=edge.get("description"),
+                source=LineageSource(edge["source"]) if edge.get("source") else None,
+            )
+            added += 1
+            yield Either(
+                right=AddLineageRequest(
+                    edge=EntitiesEdge(fromEntity=ends["from"], toEntity=ends["to"], lineageDetails=details)
+                )
+            )
+        logger.info(f"lineage edges: {added} sent, {skipped} skipped")
+
+    def _finish(self) -> Iterable[Either]:
+        """Takes the listing statuses, then deletes what is stale where the run may."""
+        for info in self.manifest.get("entityTypes") or []:
+            entity = ENTITY_TYPES.get(info.get("entityType", ""))
+            if entity is not None:
+                self._state(entity)
+        for state in self.types.values():
+            status = state.status
+            if status is None:
+                if not self.run_errors:
+                    error = f"the plugin ended the run without a listing status for its {state.entity.plural}"
+                    self.run_errors.append(error)
+                    yield self._left(state.entity.plural, error)
+                continue
+            for warning in status.get("warnings") or []:
+                logger.warning(warning)
+            for name in status.get("unresolved") or []:
+                fqn = fqn_of([self.service_name, name])
+                state.kept.append(fqn)
+                yield self._left(fqn, "exists but could not be read (see the warnings)")
+            state.kept.extend(fqn_of([self.service_name, n]) for n in status.get("notYet") or [])
+            if status.get("reason"):
+                error = f"the listing of {state.entity.plural} is incomplete: {status['reason']}"
+                self.run_errors.append(error)
+                yield self._left(state.entity.plural, error)
+        for info in self.manifest.get("entityTypes") or []:
+            entity = ENTITY_TYPES.get(info.get("entityType", ""))
+            if entity is None:
+                continue
+            state = self._state(entity)
+            yield from self._delete_stale(state, info)
+            logger.info(self._type_summary(state))
+
+    def _type_summary(self, state: TypeState) -> str:
+        status = state.status or {}
+        plural = state.entity.plural
+        line = (
+            f"{self.name} {plural}: listed {status.get('listed', 0)}, filtered out {status.get('filtered', 0)}, "
+            f"written {len(state.written)}"
+        )
+        if state.entity.sample_data is not None:
+            line += f", samples {state.samples}"
+        return f"{line}, listing complete: {'yes' if status.get('complete') else 'no'}; unseen {plural}: {state.deletion}"
+
+    def _delete_stale(self, state: TypeState, info: dict) -> Iterable[Either]:
+        option = info.get("markDeletedOption")
+        asked = bool(info.get("markDeletedDefault", False))
+        if option:
+            source_config = json.loads(self.configured.source).get("sourceConfig", {}).get("config", {})
+            asked = bool(source_config.get(option, asked))
+        kept = _native.may_delete(
+            state.entity.plural,
+            option,
+            asked,
+            None,
+            bool(state.status and state.status.get("complete")) and not self.run_errors,
+            len(self.status.failures),
+        )
+        if kept is not None:
+            state.deletion = kept
+            return
+        # Every entity of this run must be in OpenMetadata before anything is deleted: the sink
+        # does not tell a source which writes failed, the server does.
+        yield Either(right=Barrier(reason=f"flush before looking for stale {state.entity.plural}"))
+        try:
+            existing = list(
+                self.metadata.list_all_entities(
+                    entity=state.entity.entity_class, params={"service": self.service_name}, skip_on_failure=False
+                )
+            )
+        except Exception as err:
+            state.deletion = f"kept: the service's {state.entity.plural} could not be listed: {err}"
+            yield self._left(state.entity.plural, state.deletion)
+            return
+        names = [e.fullyQualifiedName.root for e in existing]
+        missing = sorted(set(state.written) - set(names))
+        if missing:
+            state.deletion = (
+                f"kept: {len(missing)} {state.entity.plural} of this run are not in OpenMetadata "
+                f"(their writes failed?): {', '.join(missing[:10])}"
+            )
+            return
+        indices, kept = _native.stale(
+            state.entity.plural, names, state.written + state.kept, self.max_delete_share, MAX_DELETE_SHARE_FIELD
+        )
+        if kept is not None:
+            state.deletion = kept
+            if kept.startswith("kept"):
+                logger.warning(kept)
+            return
+        for i in indices:
+            yield Either(right=DeleteEntity(entity=existing[i], recursive=False))
+        state.deletion = f"soft-deleted {len(indices)}: {', '.join(names[i] for i in indices)}"
+
+
+class KinesisSource(PluginSource):
+    """Kinesis Data Streams as topics (a ``CustomMessaging`` service)."""
+
+
+class FirehoseSource(PluginSource):
+    """Firehose delivery streams as pipelines, with lineage (a ``CustomPipeline`` service)."""

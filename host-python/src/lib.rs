@@ -1,0 +1,489 @@
+//! `openmetadata_plugins._native`: the Rust core of the Python package. It loads plugins
+//! through `plugin/abi` (with `host-core`, as `host-example` does), checks configurations,
+//! runs test connections and pulls a run's records with the GIL released. The Python layer
+//! (`python/openmetadata_plugins`) turns the records into OpenMetadata's own request models.
+//! Nothing here may unwind into a plugin, and a plugin's failure comes to Python as a
+//! `PluginError` with its message.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use abi_stable::std_types::{RResult, RSome, RStr, RString};
+use host_core::plugins::PluginDir as Dir;
+use plugin_abi::{HostContext, HostContextRef, LogLevel, PluginError as AbiError, Record, RecordStreamBox};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyStopIteration, PyValueError};
+use pyo3::prelude::*;
+use serde_json::Value;
+
+create_exception!(_native, PluginError, PyException, "A plugin failed, or could not be loaded or used.");
+create_exception!(
+    _native,
+    ConfigError,
+    PyValueError,
+    "A configuration the plugin cannot run with: args are the message and the list of (field, problem)."
+);
+
+fn plugin_error(e: impl std::fmt::Display) -> PyErr {
+    PluginError::new_err(e.to_string())
+}
+
+/// Plugin directories loaded so far: a library is loaded once per process (abi_stable never
+/// unloads one), so a directory is read once too.
+static DIRS: Mutex<Vec<(PathBuf, Arc<Dir>)>> = Mutex::new(Vec::new());
+
+/// The plugins of a directory, in file-name order, and the files that are not plugins.
+#[pyclass(frozen, module = "openmetadata_plugins._native")]
+struct PluginDir {
+    dir: Arc<Dir>,
+}
+
+#[pymethods]
+impl PluginDir {
+    #[getter]
+    fn path(&self) -> String {
+        self.dir.dir.display().to_string()
+    }
+
+    /// The plugins that loaded.
+    #[getter]
+    fn plugins(&self) -> Vec<Plugin> {
+        (0..self.dir.plugins.len()).map(|index| Plugin { dir: self.dir.clone(), index }).collect()
+    }
+
+    /// (path, reason) of each file that is not a compatible plugin.
+    #[getter]
+    fn skipped(&self) -> Vec<(String, String)> {
+        self.dir.skipped.iter().map(|s| (s.path.display().to_string(), s.reason.clone())).collect()
+    }
+
+    /// The plugin for a connector type (case-insensitive), if any.
+    fn find(&self, connector_type: &str) -> Option<Plugin> {
+        let index =
+            self.dir.plugins.iter().position(|p| p.manifest.connector_type.eq_ignore_ascii_case(connector_type))?;
+        Some(Plugin { dir: self.dir.clone(), index })
+    }
+}
+
+/// Loads the plugins of `path` (once per process and directory).
+#[pyfunction]
+fn load_plugins(py: Python<'_>, path: PathBuf) -> PyResult<PluginDir> {
+    let mut dirs = DIRS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, dir)) = dirs.iter().find(|(p, _)| *p == path) {
+        return Ok(PluginDir { dir: dir.clone() });
+    }
+    let loaded =
+        py.allow_threads(|| host_core::plugins::load_dir(&path)).map_err(|e| plugin_error(format!("{e:#}")))?;
+    let dir = Arc::new(loaded);
+    dirs.push((path, dir.clone()));
+    Ok(PluginDir { dir })
+}
+
+/// One loaded plugin.
+#[pyclass(frozen, module = "openmetadata_plugins._native")]
+struct Plugin {
+    dir: Arc<Dir>,
+    index: usize,
+}
+
+impl Plugin {
+    fn inner(&self) -> &host_core::plugins::Plugin {
+        &self.dir.plugins[self.index]
+    }
+
+    fn schema_value(&self) -> PyResult<Value> {
+        let text = self.inner().module.config_schema()().into_result().map_err(plugin_error)?;
+        serde_json::from_str(text.as_str())
+            .map_err(|e| plugin_error(format!("the plugin's config schema is not JSON: {e}")))
+    }
+}
+
+fn parse(text: &str, what: &str) -> PyResult<Value> {
+    serde_json::from_str(text).map_err(|e| PyValueError::new_err(format!("{what} is not JSON: {e}")))
+}
+
+#[pymethods]
+impl Plugin {
+    /// `serviceConnection.config.type` of the plugin's own configuration, e.g. `Kinesis`.
+    #[getter]
+    fn connector_type(&self) -> String {
+        self.inner().manifest.connector_type.clone()
+    }
+
+    /// OpenMetadata's service kind: `Messaging`, `Pipeline`, …
+    #[getter]
+    fn service_kind(&self) -> String {
+        self.inner().manifest.service_kind.clone()
+    }
+
+    #[getter]
+    fn path(&self) -> String {
+        self.inner().path.display().to_string()
+    }
+
+    /// The manifest, as JSON.
+    #[getter]
+    fn manifest(&self) -> PyResult<String> {
+        serde_json::to_string(&self.inner().manifest).map_err(plugin_error)
+    }
+
+    /// The JSON Schema of the plugin's configuration (the workflow's `source` block).
+    fn schema(&self) -> PyResult<String> {
+        Ok(self.schema_value()?.to_string())
+    }
+
+    /// The property names the schema marks secret.
+    fn secret_keys(&self) -> PyResult<Vec<String>> {
+        Ok(host_core::secrets::secret_keys(&self.schema_value()?))
+    }
+
+    /// Every problem of a `source` block (JSON): the schema's and the plugin's own checks, as
+    /// (JSON pointer within `source`, message). Messages never quote a value.
+    fn check(&self, py: Python<'_>, source: &str) -> PyResult<Vec<(String, String)>> {
+        let source = parse(source, "the source block")?;
+        let schema = self.schema_value()?;
+        let plugin = self.inner();
+        let found = py.allow_threads(|| host_core::validate::violations(plugin, &source, &schema));
+        let found = found.map_err(|e| plugin_error(format!("{e:#}")))?;
+        Ok(found.into_iter().map(|v| (v.path, v.message)).collect())
+    }
+
+    /// `source` (JSON) with its `secret:` references resolved through the secrets manager that
+    /// `server` (OpenMetadata's server config, JSON) names, as host-example resolves them.
+    fn resolve_secrets(&self, py: Python<'_>, source: &str, server: &str) -> PyResult<String> {
+        let source = parse(source, "the source block")?;
+        let server = parse(server, "the server config")?;
+        let keys = host_core::secrets::secret_keys(&self.schema_value()?);
+        let resolved = py.allow_threads(|| host_core::secrets::resolve(&source, &keys, &server));
+        let resolved = resolved.map_err(|f| ConfigError::new_err((f.to_string(), Vec::<(String, String)>::new())))?;
+        remember_secrets(&resolved, &keys);
+        Ok(resolved.to_string())
+    }
+
+    /// Runs the plugin's connection steps; OpenMetadata's TestConnectionResult, as JSON.
+    #[pyo3(signature = (source, level = 3))]
+    fn test_connection(&self, py: Python<'_>, source: &str, level: u8) -> PyResult<String> {
+        let module = self.inner().module;
+        let context = host_context(level_of(level));
+        let answer = py.allow_threads(|| module.test_connection()(RStr::from_str(source), context).into_result());
+        answer.map(String::from).map_err(|e| plugin_error(format!("the connection test could not run: {e}")))
+    }
+
+    /// Starts a run of `source` (JSON, secrets resolved); its records come from [`Run::next`].
+    #[pyo3(signature = (source, level = 3))]
+    fn open(&self, py: Python<'_>, source: &str, level: u8) -> PyResult<Run> {
+        let keys = host_core::secrets::secret_keys(&self.schema_value()?);
+        remember_secrets(&parse(source, "the source block")?, &keys);
+        let module = self.inner().module;
+        let context = host_context(level_of(level));
+        let stream = py.allow_threads(|| module.open()(RStr::from_str(source), context).into_result());
+        let stream = stream.map_err(|e| plugin_error(format!("the run could not start: {e}")))?;
+        Ok(Run { puller: Mutex::new(Some(Puller::start(stream))) })
+    }
+}
+
+type Pulled = RResult<abi_stable::std_types::ROption<Record>, AbiError>;
+
+/// The plugin's stream, pulled on a thread of its own, so that Python waits for records with
+/// the GIL released and in short steps (Ctrl-C is seen between them).
+struct Puller {
+    records: Option<Receiver<Pulled>>,
+    done: Receiver<()>,
+}
+
+impl Puller {
+    fn start(mut stream: RecordStreamBox) -> Self {
+        let (tx, rx) = sync_channel(16);
+        let (done_tx, done_rx) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("plugin-records".into())
+            .spawn(move || {
+                loop {
+                    let item = stream.next();
+                    let last = !matches!(item, RResult::ROk(RSome(_)));
+                    if tx.send(item).is_err() || last {
+                        break;
+                    }
+                }
+                drop(stream);
+                let _ = done_tx.send(());
+            })
+            .expect("a thread");
+        Puller { records: Some(rx), done: done_rx }
+    }
+}
+
+/// One run of a plugin.
+#[pyclass(frozen, module = "openmetadata_plugins._native")]
+struct Run {
+    puller: Mutex<Option<Puller>>,
+}
+
+#[pymethods]
+impl Run {
+    /// The next record, as (kind, entity type, FQN parts, JSON body); `None` when none came
+    /// within `timeout` seconds. Raises StopIteration at the end of the run and PluginError when
+    /// the plugin failed.
+    #[pyo3(signature = (timeout = 0.2))]
+    fn next(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<(String, String, Vec<String>, String)>> {
+        let wait = Duration::from_secs_f64(timeout.clamp(0.0, 3600.0));
+        let received = py.allow_threads(|| {
+            let guard = self.puller.lock().unwrap_or_else(|e| e.into_inner());
+            guard.as_ref().and_then(|p| p.records.as_ref()).map(|records| records.recv_timeout(wait))
+        });
+        match received {
+            None => Err(PyStopIteration::new_err(())),
+            Some(Ok(RResult::ROk(RSome(r)))) => {
+                let fqn = r.fqn.iter().map(|p| p.to_string()).collect();
+                Ok(Some((r.kind.into(), r.entity_type.into(), fqn, r.body.into())))
+            }
+            Some(Ok(RResult::ROk(_))) => {
+                // The end: later calls say so too.
+                self.puller.lock().unwrap_or_else(|e| e.into_inner()).as_mut().map(|p| p.records.take());
+                Err(PyStopIteration::new_err(()))
+            }
+            Some(Ok(RResult::RErr(e))) => Err(plugin_error(format!("the plugin failed: {e}"))),
+            Some(Err(RecvTimeoutError::Timeout)) => Ok(None),
+            Some(Err(RecvTimeoutError::Disconnected)) => {
+                Err(plugin_error("the plugin's record stream ended without saying so"))
+            }
+        }
+    }
+
+    /// Stops the run: the plugin's stream is dropped, which cancels its work; waits up to
+    /// `grace` seconds for that. True when the plugin stopped in time.
+    #[pyo3(signature = (grace = 5.0))]
+    fn close(&self, py: Python<'_>, grace: f64) -> bool {
+        let Some(mut puller) = self.puller.lock().unwrap_or_else(|e| e.into_inner()).take() else { return true };
+        drop(puller.records.take());
+        let grace = Duration::from_secs_f64(grace.clamp(0.0, 3600.0));
+        py.allow_threads(move || puller.done.recv_timeout(grace).is_ok())
+    }
+}
+
+/// The plugin's source block as a custom connection gives it: see `host_core::custom`.
+#[pyclass(frozen, module = "openmetadata_plugins._native")]
+struct Translated {
+    inner: host_core::custom::Translated,
+}
+
+#[pymethods]
+impl Translated {
+    /// The plugin's `source` block, as JSON.
+    #[getter]
+    fn source(&self) -> String {
+        self.inner.source.to_string()
+    }
+
+    /// Where the user wrote what a JSON pointer of `source` holds.
+    fn user_path(&self, pointer: &str) -> String {
+        self.inner.user_path(pointer)
+    }
+}
+
+/// Reads the `source` block that OpenMetadata's framework hands a custom source (JSON) as the
+/// plugin's (see `host_core::custom::from_custom`). Raises ConfigError with every problem.
+#[pyfunction]
+fn translate(om_source: &str, schema: &str, om_defaults: &str) -> PyResult<Translated> {
+    let om_source = parse(om_source, "the source block")?;
+    let schema = parse(schema, "the schema")?;
+    let defaults = parse(om_defaults, "the defaults")?;
+    match host_core::custom::from_custom(&om_source, &schema, &defaults) {
+        Ok(inner) => Ok(Translated { inner }),
+        Err(problems) => {
+            let list: Vec<(String, String)> = problems.into_iter().map(|v| (v.path, v.message)).collect();
+            let text: Vec<String> = list.iter().map(|(p, m)| format!("  {p}: {m}")).collect();
+            Err(ConfigError::new_err((format!("the configuration is not valid:\n{}", text.join("\n")), list)))
+        }
+    }
+}
+
+/// Whether a run may look for stale entities of a type (`host_core::deletion::may_delete`):
+/// `None` to go on, else why it keeps them all.
+#[pyfunction]
+#[pyo3(signature = (plural, option, asked, interrupted, listing_complete, failures))]
+fn may_delete(
+    plural: &str,
+    option: Option<&str>,
+    asked: bool,
+    interrupted: Option<&str>,
+    listing_complete: bool,
+    failures: usize,
+) -> Option<String> {
+    let facts = host_core::deletion::RunFacts {
+        plural,
+        option: option.map(|o| (o, asked)),
+        interrupted,
+        listing_complete,
+        failures,
+    };
+    host_core::deletion::may_delete(&facts).err()
+}
+
+/// The indices in `existing` (FQNs) of the entities not in `seen`, or why none is deleted
+/// (`host_core::deletion::stale`).
+#[pyfunction]
+fn stale(
+    plural: &str,
+    existing: Vec<String>,
+    seen: Vec<String>,
+    max_share: f64,
+    allow: &str,
+) -> (Vec<usize>, Option<String>) {
+    match host_core::deletion::stale(plural, &existing, &seen, max_share, allow) {
+        Ok(indices) => (indices, None),
+        Err(kept) => (Vec::new(), Some(kept)),
+    }
+}
+
+// ---- Logging: the plugin's events wait in a queue that Python drains into its `logging`. A
+// plugin logs from its own threads; taking the GIL there could deadlock against a Python thread
+// waiting on that plugin, so the callback only queues.
+
+/// Events queued at most; older ones are dropped and counted when Python falls behind.
+const LOG_QUEUE: usize = 10_000;
+
+struct Logs {
+    events: VecDeque<(u8, String, String)>,
+    dropped: u64,
+}
+
+static LOGS: Mutex<Logs> = Mutex::new(Logs { events: VecDeque::new(), dropped: 0 });
+
+/// Secret values of the configurations run in this process: scrubbed from every message.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn remember_secrets(source: &Value, keys: &[String]) {
+    fn walk(v: &Value, keys: &[String], out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    match v {
+                        Value::String(s) if keys.contains(k) && s.len() >= 4 => out.push(s.clone()),
+                        _ => walk(v, keys, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, keys, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(source, keys, &mut found);
+    let mut secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    for s in found {
+        if !secrets.contains(&s) {
+            secrets.push(s);
+        }
+    }
+}
+
+fn scrub(mut text: String) -> String {
+    let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    for s in secrets.iter() {
+        if text.contains(s.as_str()) {
+            text = text.replace(s.as_str(), "***");
+        }
+    }
+    text
+}
+
+extern "C" fn plugin_log(level: LogLevel, target: RStr<'_>, message: RStr<'_>) {
+    let _ = std::panic::catch_unwind(|| {
+        let event = (level as u8, target.as_str().to_string(), scrub(message.as_str().to_string()));
+        let mut logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+        if logs.events.len() >= LOG_QUEUE {
+            logs.events.pop_front();
+            logs.dropped += 1;
+        }
+        logs.events.push_back(event);
+    });
+}
+
+extern "C" fn host_call(service: RStr<'_>, _input: RStr<'_>) -> RResult<RString, AbiError> {
+    std::panic::catch_unwind(|| match service.as_str() {
+        plugin_abi::host::HOST_INFO => {
+            let info = plugin_abi::host::HostInfo {
+                host: "openmetadata_plugins".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                contract: plugin_abi::ABI_VERSION.into(),
+            };
+            RResult::ROk(serde_json::to_string(&info).unwrap_or_default().into())
+        }
+        other => RResult::RErr(plugin_abi::unsupported(other)),
+    })
+    .unwrap_or_else(|_| RResult::RErr(AbiError::internal("the host's service panicked")))
+}
+
+fn level_of(level: u8) -> LogLevel {
+    match level {
+        0 | 1 => LogLevel::Error,
+        2 => LogLevel::Warn,
+        3 => LogLevel::Info,
+        4 => LogLevel::Debug,
+        _ => LogLevel::Trace,
+    }
+}
+
+/// One context per level for the whole process (a context crosses the boundary as a static).
+fn host_context(level: LogLevel) -> HostContextRef {
+    static CONTEXTS: Mutex<Vec<(LogLevel, HostContextRef)>> = Mutex::new(Vec::new());
+    let mut contexts = CONTEXTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, context)) = contexts.iter().find(|(l, _)| *l == level) {
+        return *context;
+    }
+    let context = HostContext { log: plugin_log, max_level: level, call: host_call }.into_ref();
+    contexts.push((level, context));
+    context
+}
+
+/// The plugins' log events since the last call: (level 1 error … 5 trace, target, message),
+/// and how many were dropped because the queue was full.
+#[pyfunction]
+fn drain_logs() -> (Vec<(u8, String, String)>, u64) {
+    let mut logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
+    let dropped = std::mem::take(&mut logs.dropped);
+    (logs.events.drain(..).collect(), dropped)
+}
+
+/// The property names a JSON Schema marks secret.
+#[pyfunction]
+fn secret_keys(schema: &str) -> PyResult<Vec<String>> {
+    Ok(host_core::secrets::secret_keys(&parse(schema, "the schema")?))
+}
+
+/// A copy of `value` (JSON) with the values of secret keys replaced by `***`.
+#[pyfunction]
+fn redact(value: &str, keys: Vec<String>) -> PyResult<String> {
+    Ok(host_core::secrets::redact(&parse(value, "the value")?, &keys).to_string())
+}
+
+/// The contract version this host speaks.
+#[pyfunction]
+fn contract_version() -> &'static str {
+    plugin_abi::ABI_VERSION
+}
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("PluginError", py.get_type::<PluginError>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add_class::<PluginDir>()?;
+    m.add_class::<Plugin>()?;
+    m.add_class::<Run>()?;
+    m.add_class::<Translated>()?;
+    m.add_function(wrap_pyfunction!(load_plugins, m)?)?;
+    m.add_function(wrap_pyfunction!(translate, m)?)?;
+    m.add_function(wrap_pyfunction!(may_delete, m)?)?;
+    m.add_function(wrap_pyfunction!(stale, m)?)?;
+    m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(secret_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(redact, m)?)?;
+    m.add_function(wrap_pyfunction!(contract_version, m)?)?;
+    Ok(())
+}

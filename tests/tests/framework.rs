@@ -1,0 +1,531 @@
+//! The wheel in OpenMetadata's own ingestion framework: the real `metadata ingest -c` of
+//! openmetadata-ingestion 2.0.7 (installed by scripts/test.sh in `tests/.venv-om`, with the wheel
+//! built from this tree) runs our plugins as custom connectors against kinesis-local / moto and
+//! the OpenMetadata stand-in, which checks every body against the contract.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use e2e::openmetadata::StandIn;
+use e2e::proxy::{self, Action, Call};
+use e2e::{kinesis_client, put_json_records, rest_workflow, seed, workspace, Emulator, Sandbox, StreamSpec};
+use serde_json::{json, Map, Value};
+
+const TOKEN: &str = "eyJ.framework-test.jwt";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
+}
+
+/// The framework's environment; it must be there (scripts/test.sh installs it), never skipped.
+fn venv() -> PathBuf {
+    let venv = workspace().join("tests/.venv-om");
+    assert!(
+        venv.join("bin/metadata").is_file(),
+        "{} has no `metadata` command: scripts/test.sh installs openmetadata-ingestion and the wheel there",
+        venv.display()
+    );
+    venv
+}
+
+struct Run {
+    code: i32,
+    output: String,
+}
+
+/// `metadata ingest -c workflow` in the framework's environment, its output (stdout and stderr)
+/// kept in a file, waited for at most `limit`.
+fn metadata_ingest(sandbox: &Sandbox, workflow: &Value, env: &[(&str, &str)], limit: Duration) -> Run {
+    let path = sandbox.write_workflow("custom.yaml", workflow).unwrap();
+    let child = spawn_ingest(sandbox, &path, env);
+    wait(sandbox, child, limit)
+}
+
+fn spawn_ingest(sandbox: &Sandbox, path: &std::path::Path, env: &[(&str, &str)]) -> std::process::Child {
+    let log = std::fs::File::create(sandbox.path("ingest.log")).unwrap();
+    let mut command = Command::new(venv().join("bin/metadata"));
+    command
+        .args(["ingest", "-c"])
+        .arg(path)
+        .current_dir(sandbox.dir.path())
+        .env_remove("OM_PLUGIN_DIR")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.spawn().unwrap()
+}
+
+fn wait(sandbox: &Sandbox, mut child: std::process::Child, limit: Duration) -> Run {
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!(
+                "metadata ingest ran longer than {limit:?}:\n{}",
+                std::fs::read_to_string(sandbox.path("ingest.log")).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = std::fs::read_to_string(sandbox.path("ingest.log")).unwrap();
+    Run { code: status.code().unwrap_or(128 + 9), output }
+}
+
+/// A CustomMessaging workflow naming `openmetadata_plugins.KinesisSource`; `connection` is
+/// merged into the connection, `source_config` into `sourceConfig.config`.
+fn custom_workflow(service: &str, connection: Value, source_config: Value, host_port: &str) -> Value {
+    let mut config = json!({"type": "CustomMessaging", "sourcePythonClass": "openmetadata_plugins.KinesisSource"});
+    config.as_object_mut().unwrap().extend(connection.as_object().unwrap().clone());
+    let mut sc = json!({"type": "MessagingMetadata"});
+    sc.as_object_mut().unwrap().extend(source_config.as_object().unwrap().clone());
+    json!({
+        "source": {"type": "customMessaging", "serviceName": service,
+            "serviceConnection": {"config": config}, "sourceConfig": {"config": sc}},
+        "sink": {"type": "metadata-rest", "config": {}},
+        "workflowConfig": {"loggerLevel": "INFO", "openMetadataServerConfig": {
+            "hostPort": host_port, "authProvider": "openmetadata", "securityConfig": {"jwtToken": TOKEN}}}
+    })
+}
+
+fn aws(endpoint: &str) -> Value {
+    json!({"awsRegion": e2e::REGION, "awsAccessKeyId": "test", "awsSecretAccessKey": "framework-secret-canary", "endPointURL": endpoint})
+}
+
+/// The create bodies of the topics written, by name: single PUTs and bulk writes alike.
+fn topic_bodies(om: &StandIn) -> std::collections::BTreeMap<String, Value> {
+    let state = om.state.lock().unwrap();
+    let mut bodies = std::collections::BTreeMap::new();
+    for (path, body) in &state.puts {
+        let items: Vec<&Value> = if path == "/api/v1/topics" || path == "/v1/topics" {
+            vec![body]
+        } else if path.contains("/v1/topics/bulk") {
+            body.as_array().map(|a| a.iter().collect()).unwrap_or_default()
+        } else {
+            continue;
+        };
+        for item in items {
+            if let Some(name) = item["name"].as_str() {
+                bodies.insert(name.to_string(), item.clone());
+            }
+        }
+    }
+    bodies
+}
+
+/// The fields in which two create bodies differ (a value or its presence).
+fn differences(a: &Value, b: &Value) -> Vec<String> {
+    let empty = Map::new();
+    let (a, b) = (a.as_object().unwrap_or(&empty), b.as_object().unwrap_or(&empty));
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k).filter(|v| !v.is_null()) != b.get(*k).filter(|v| !v.is_null()))
+        .map(|k| format!("{k}: wheel {:?}, host-example {:?}", a.get(k), b.get(k)))
+        .collect()
+}
+
+fn streams(rt: &tokio::runtime::Runtime, endpoint: &str, names: &[&str], records: usize) {
+    let client = kinesis_client(endpoint);
+    let specs: Vec<StreamSpec> = names.iter().map(|n| StreamSpec::new(*n, 2)).collect();
+    rt.block_on(async {
+        seed(&client, &specs).await.unwrap();
+        for n in names {
+            put_json_records(&client, n, records).await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn metadata_ingest_runs_the_kinesis_plugin_and_writes_what_host_example_writes() {
+    let rt = runtime();
+    let emulator = Emulator::start().unwrap();
+    streams(&rt, &emulator.endpoint(), &["orders", "payments.v2", "clicks"], 5);
+    let sandbox = Sandbox::new().unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let wf = custom_workflow(
+        "kinesis_custom",
+        json!({"awsConfig": aws(&emulator.endpoint()), "sampleSize": 3}),
+        json!({"generateSampleData": true}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    assert!(!run.output.contains("framework-secret-canary"), "a secret in the log:\n{}", run.output);
+    {
+        let state = om.state.lock().unwrap();
+        let service = &state.services["messagingServices"]["kinesis_custom"];
+        assert_eq!(service["serviceType"], "CustomMessaging", "{service}");
+        assert!(!service.to_string().contains("framework-secret-canary"), "the stored connection keeps no secret");
+        let mut names: Vec<&str> = state.live_topics().iter().map(|t| t.fqn.as_str()).collect();
+        names.sort();
+        assert_eq!(names, vec!["kinesis_custom.\"payments.v2\"", "kinesis_custom.clicks", "kinesis_custom.orders"]);
+        let orders = state.topic("kinesis_custom.orders").unwrap();
+        assert_eq!(orders.fields["partitions"], 2);
+        assert!(orders.fields["retentionTime"].as_f64().unwrap() > 0.0);
+        let sample = orders.sample.as_ref().expect("sample data");
+        assert_eq!(sample["messages"].as_array().unwrap().len(), 3, "{sample}");
+        // Topics are written in bulk by OpenMetadata's own sink.
+        assert!(state.calls_to("PUT", "/api/v1/topics/bulk") >= 1);
+    }
+    // The same streams through host-example, with the equivalent Kinesis workflow.
+    let reference = StandIn::start(Some(TOKEN)).unwrap();
+    let mut equivalent = rest_workflow(
+        &emulator.endpoint(),
+        "kinesis_custom",
+        json!({"generateSampleData": true, "sampleSize": 3}),
+        &reference.host_port(),
+        Some(TOKEN),
+    );
+    equivalent["source"]["serviceConnection"]["config"]["awsConfig"] = aws(&emulator.endpoint());
+    let path = sandbox.write_workflow("kinesis.yaml", &equivalent).unwrap();
+    let host = sandbox.host(&["ingest", "-c", path.to_str().unwrap()]).unwrap();
+    assert_eq!(host.code, 0, "{}\n{}", host.stdout, host.stderr);
+    let (ours, theirs) = (topic_bodies(&om), topic_bodies(&reference));
+    assert_eq!(ours.keys().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>());
+    let mut diff = Vec::new();
+    for (name, body) in &ours {
+        // The messages sampled differ run to run (a shard's newest records): compare the shape.
+        let strip = |v: &Value| {
+            let mut v = v.clone();
+            if let Some(schema) = v.get_mut("messageSchema") {
+                schema.as_object_mut().map(|s| s.remove("schemaText"));
+            }
+            v
+        };
+        for d in differences(&strip(body), &strip(&theirs[name])) {
+            diff.push(format!("{name}: {d}"));
+        }
+    }
+    println!("differences between the wheel's topics and host-example's: {diff:#?}");
+    assert!(diff.is_empty(), "{diff:#?}");
+    let service_types = (
+        om.state.lock().unwrap().services["messagingServices"]["kinesis_custom"]["serviceType"].clone(),
+        reference.state.lock().unwrap().services["messagingServices"]["kinesis_custom"]["serviceType"].clone(),
+    );
+    println!("service type: wheel {}, host-example {}", service_types.0, service_types.1);
+    assert_eq!(service_types, (json!("CustomMessaging"), json!("Kinesis")));
+}
+
+#[test]
+fn connection_options_as_the_ui_writes_them_give_the_same_topics() {
+    let rt = runtime();
+    let emulator = Emulator::start().unwrap();
+    streams(&rt, &emulator.endpoint(), &["alpha", "beta"], 3);
+    let sandbox = Sandbox::new().unwrap();
+    let fields = StandIn::start(Some(TOKEN)).unwrap();
+    let wf = custom_workflow(
+        "svc",
+        json!({"awsConfig": aws(&emulator.endpoint()), "sampleSize": 2, "topicFilterPattern": {"includes": ["^a"]}}),
+        json!({"generateSampleData": true}),
+        &fields.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    let options = StandIn::start(Some(TOKEN)).unwrap();
+    let wf = custom_workflow(
+        "svc",
+        json!({"connectionOptions": {"awsRegion": e2e::REGION, "awsAccessKeyId": "test",
+            "awsSecretAccessKey": "framework-secret-canary", "endPointURL": emulator.endpoint(), "sampleSize": "2",
+            "topicFilterPattern": "{\"includes\": [\"^a\"]}"}}),
+        json!({"generateSampleData": true}),
+        &options.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    let (a, b) = (topic_bodies(&fields), topic_bodies(&options));
+    assert_eq!(a.keys().collect::<Vec<_>>(), vec!["alpha"], "the filter applied");
+    assert_eq!(differences(&a["alpha"], &b["alpha"]), Vec::<String>::new());
+    let sample = |om: &StandIn| om.state.lock().unwrap().topic("svc.alpha").unwrap().sample.clone().unwrap();
+    assert_eq!(sample(&fields)["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(sample(&options)["messages"].as_array().unwrap().len(), 2);
+    let stored = options.state.lock().unwrap().services["messagingServices"]["svc"].to_string();
+    assert!(!stored.contains("framework-secret-canary"), "{stored}");
+}
+
+#[test]
+fn bad_options_are_refused_before_anything_runs_naming_each_field() {
+    let sandbox = Sandbox::new().unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let wf = custom_workflow(
+        "svc",
+        json!({"connectionOptions": {"awsRegion": "eu-west-1a", "sampleSize": "fifty", "awsRegoin": "x",
+            "awsSecretAccessKey": "framework-secret-canary", "awsAccessKeyId": "k"}}),
+        json!({}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(120));
+    assert_ne!(run.code, 0, "{}", run.output);
+    for field in [
+        "serviceConnection.config.connectionOptions.sampleSize: is not a whole number",
+        "serviceConnection.config.connectionOptions.awsRegoin: not a setting of this connector",
+    ] {
+        assert!(run.output.contains(field), "{field} not named:\n{}", run.output);
+    }
+    assert!(!run.output.contains("framework-secret-canary"), "{}", run.output);
+    // With the typo and the number mended, the availability zone is named by the plugin's check.
+    let wf = custom_workflow(
+        "svc",
+        json!({"connectionOptions": {"awsRegion": "eu-west-1a", "sampleSize": "50",
+            "awsSecretAccessKey": "framework-secret-canary", "awsAccessKeyId": "k"}}),
+        json!({}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(120));
+    assert_ne!(run.code, 0, "{}", run.output);
+    assert!(
+        run.output.contains("serviceConnection.config.connectionOptions.awsRegion: ")
+            && run.output.contains("availability zone"),
+        "{}",
+        run.output
+    );
+    assert_eq!(om.state.lock().unwrap().calls_to("PUT", "/api/v1/topics"), 0, "nothing was written");
+}
+
+#[test]
+fn stale_topics_are_soft_deleted_after_a_complete_run_and_kept_after_a_failed_listing() {
+    let rt = runtime();
+    let emulator = Emulator::start().unwrap();
+    streams(&rt, &emulator.endpoint(), &["s1", "s2", "s3", "s4"], 1);
+    let sandbox = Sandbox::new().unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let wf = custom_workflow("svc", json!({"awsConfig": aws(&emulator.endpoint())}), json!({}), &om.host_port());
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    assert_eq!(om.state.lock().unwrap().live_topics().len(), 4);
+    // A topic of the service that no stream stands for any more.
+    om.seed("topics", "svc", "svc.gone");
+    // A listing that fails: nothing is deleted, and the run says it failed.
+    let rule: proxy::Rule = Arc::new(|call: &Call| {
+        if call.operation == "ListStreams" {
+            Action::Fail { status: 500, code: "InternalFailure".into(), message: "injected".into() }
+        } else {
+            Action::Forward { delay: Duration::ZERO }
+        }
+    });
+    let failing = rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap();
+    let wf_failing = custom_workflow(
+        "svc",
+        json!({"awsConfig": aws(&failing.endpoint()), "maxDeleteShare": 1}),
+        json!({}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &wf_failing, &[], Duration::from_secs(180));
+    assert_ne!(run.code, 0, "{}", run.output);
+    assert!(run.output.contains("nothing is marked deleted after an incomplete listing"), "{}", run.output);
+    assert_eq!(om.state.lock().unwrap().calls.iter().filter(|(m, _)| m == "DELETE").count(), 0);
+    assert_eq!(om.state.lock().unwrap().live_topics().len(), 5);
+    // A complete run deletes the stale topic, and only it.
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    assert!(run.output.contains("soft-deleted 1: svc.gone"), "{}", run.output);
+    let state = om.state.lock().unwrap();
+    let live: Vec<&str> = state.live_topics().iter().map(|t| t.fqn.as_str()).collect();
+    assert_eq!(live.len(), 4, "{live:?}");
+    assert!(state.topic("svc.gone").unwrap().deleted);
+}
+
+#[test]
+fn test_connection_runs_the_plugins_steps_through_openmetadatas_own_function() {
+    let emulator = Emulator::start().unwrap();
+    let rt = runtime();
+    streams(&rt, &emulator.endpoint(), &["tc"], 1);
+    let script = r#"
+import json, sys
+from metadata.generated.schema.entity.services.connections.messaging.customMessagingConnection import CustomMessagingConnection
+from metadata.ingestion.source.connections import test_connection_common
+from metadata.ingestion.connections.test_connections import SourceConnectionException
+from openmetadata_plugins import connection
+good = CustomMessagingConnection.model_validate(json.loads(sys.argv[1]))
+result = connection.run_steps(None, good)
+print("STEPS", json.dumps([[s.name, s.passed, s.mandatory] for s in result.steps]))
+test_connection_common(None, None, good)
+print("GOOD PASSED")
+bad = CustomMessagingConnection.model_validate(json.loads(sys.argv[2]))
+try:
+    test_connection_common(None, None, bad)
+    print("BAD PASSED")
+except SourceConnectionException as err:
+    print("BAD REFUSED", err)
+"#;
+    let connection = |endpoint: &str| {
+        json!({"type": "CustomMessaging", "sourcePythonClass": "openmetadata_plugins.KinesisSource",
+            "connectionOptions": {"awsRegion": e2e::REGION, "awsAccessKeyId": "test",
+                "awsSecretAccessKey": "framework-secret-canary", "endPointURL": endpoint}})
+        .to_string()
+    };
+    let unreachable = format!("http://127.0.0.1:{}", e2e::free_port().unwrap());
+    let out = Command::new(venv().join("bin/python"))
+        .args(["-c", script, &connection(&emulator.endpoint()), &connection(&unreachable)])
+        .env_remove("OM_PLUGIN_DIR")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let steps = stdout.lines().find_map(|l| l.strip_prefix("STEPS ")).expect("steps printed");
+    let steps: Vec<(String, bool, bool)> = serde_json::from_str(steps).unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(names, vec!["GetTopics", "DescribeTopic", "ListShards", "GetShardIterator", "GetRecords"]);
+    assert!(steps.iter().all(|s| s.1), "{steps:?}");
+    assert!(stdout.contains("GOOD PASSED"), "{stdout}");
+    assert!(stdout.contains("BAD REFUSED Failed to run the test connection step: GetTopics"), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("framework-secret-canary") && !stderr.contains("framework-secret-canary"));
+}
+
+#[test]
+fn a_plugin_panic_is_a_python_exception_and_the_interpreter_goes_on() {
+    let sandbox = Sandbox::new().unwrap();
+    let script = r#"
+import json, sys
+from openmetadata_plugins import _native, PluginError
+found = _native.load_plugins(sys.argv[1])
+print("SKIPPED", len(found.skipped))
+plugin = found.find("Panicking")
+run = plugin.open(json.dumps({"serviceName": "svc"}))
+records = 0
+try:
+    while True:
+        item = run.next(1.0)
+        if item is not None:
+            records += 1
+except PluginError as err:
+    print("RAISED", records, err)
+print("STILL HERE")
+"#;
+    let out = Command::new(venv().join("bin/python"))
+        .args(["-c", script, sandbox.plugin_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("RAISED 2 the plugin failed:") && stdout.contains("broke after 2 records"), "{stdout}");
+    assert!(stdout.contains("STILL HERE"), "{stdout}");
+    // The sandbox holds a broken file, a text file, another library and older contracts: each
+    // skipped with a reason, none a crash.
+    let skipped: usize = stdout.lines().find_map(|l| l.strip_prefix("SKIPPED ")).unwrap().parse().unwrap();
+    assert!(skipped >= 4, "{stdout}");
+}
+
+#[test]
+fn sigint_stops_metadata_ingest_within_seconds_and_deletes_nothing() {
+    let rt = runtime();
+    let emulator = Emulator::start().unwrap();
+    let names: Vec<String> = (0..6).map(|i| format!("slow-{i}")).collect();
+    streams(&rt, &emulator.endpoint(), &names.iter().map(String::as_str).collect::<Vec<_>>(), 1);
+    // Every describe answers late: the run is still going when the signal comes.
+    let rule: proxy::Rule = Arc::new(|call: &Call| {
+        let delay = if call.operation == "DescribeStreamSummary" { Duration::from_secs(3) } else { Duration::ZERO };
+        Action::Forward { delay }
+    });
+    let slow = rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    om.seed("topics", "svc", "svc.stale");
+    let wf = custom_workflow(
+        "svc",
+        json!({"awsConfig": aws(&slow.endpoint()), "maxDeleteShare": 1, "describeConcurrency": 1}),
+        json!({}),
+        &om.host_port(),
+    );
+    let path = sandbox.write_workflow("custom.yaml", &wf).unwrap();
+    let child = spawn_ingest(&sandbox, &path, &[]);
+    e2e::wait_until(Duration::from_secs(120), "the plugin to describe a stream", || {
+        slow.calls("DescribeStreamSummary") >= 1
+    })
+    .unwrap();
+    let sent = Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let run = wait(&sandbox, child, Duration::from_secs(30));
+    let took = sent.elapsed();
+    assert_ne!(run.code, 0, "{}", run.output);
+    assert!(took < Duration::from_secs(15), "stopped after {took:?}:\n{}", run.output);
+    let state = om.state.lock().unwrap();
+    assert_eq!(state.calls.iter().filter(|(m, _)| m == "DELETE").count(), 0, "{:?}", state.calls);
+    assert!(!state.topic("svc.stale").unwrap().deleted);
+}
+
+#[test]
+fn a_custom_pipeline_runs_the_firehose_plugin_with_lineage_and_reports_its_pipeline_status() {
+    use e2e::{create_delivery_stream, firehose_client, Delivery, Moto};
+    let moto = Moto::start().unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let rt = runtime();
+    rt.block_on(async {
+        let kinesis = kinesis_client(&endpoint);
+        seed(&kinesis, &[StreamSpec::new("orders", 1), StreamSpec::new("audit", 1)]).await.unwrap();
+        let mut arns = std::collections::HashMap::new();
+        for name in ["orders", "audit"] {
+            let d = kinesis.describe_stream_summary().stream_name(name).send().await.unwrap();
+            arns.insert(name, d.stream_description_summary.unwrap().stream_arn);
+        }
+        let firehose = firehose_client(&endpoint);
+        for (name, delivery) in [
+            ("orders-to-lake", Delivery::KinesisToS3 { stream_arn: &arns["orders"], bucket: "lake" }),
+            ("audit-to-archive", Delivery::KinesisToS3 { stream_arn: &arns["audit"], bucket: "archive" }),
+        ] {
+            create_delivery_stream(&firehose, name, delivery).await.unwrap();
+        }
+    });
+    let sandbox = Sandbox::new().unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    om.seed("containers", "s3_prod", "s3_prod.lake");
+    om.add_ingestion_pipeline("firehose_prod.metadata_pipeline");
+    // The topics first, by the Kinesis plugin in the same framework.
+    let kinesis = custom_workflow(
+        "kinesis_prod",
+        json!({"awsConfig": aws(&endpoint), "enforceApiBudget": false}),
+        json!({}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &kinesis, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    let firehose = json!({
+        "source": {"type": "customPipeline", "serviceName": "firehose_prod",
+            "serviceConnection": {"config": {"type": "CustomPipeline", "sourcePythonClass": "openmetadata_plugins.FirehoseSource",
+                "awsConfig": aws(&endpoint), "messagingServiceName": "kinesis_prod",
+                "connectionOptions": {"enforceApiBudget": "false"}}},
+            "sourceConfig": {"config": {"type": "PipelineMetadata",
+                "lineageInformation": {"storageServiceNames": ["s3_prod"]}}}},
+        "sink": {"type": "metadata-rest", "config": {}},
+        "workflowConfig": {"loggerLevel": "INFO", "openMetadataServerConfig": {
+            "hostPort": om.host_port(), "authProvider": "openmetadata", "securityConfig": {"jwtToken": TOKEN}}},
+        "ingestionPipelineFQN": "firehose_prod.metadata_pipeline",
+    });
+    let run = metadata_ingest(&sandbox, &firehose, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    let state = om.state.lock().unwrap();
+    assert_eq!(state.services["pipelineServices"]["firehose_prod"]["serviceType"], "CustomPipeline");
+    let mut pipelines: Vec<&str> = state.of("pipelines").iter().map(|p| p.fqn.as_str()).collect();
+    pipelines.sort();
+    assert_eq!(pipelines, vec!["firehose_prod.audit-to-archive", "firehose_prod.orders-to-lake"]);
+    // Lineage exactly where both ends exist: the archive bucket is not in OpenMetadata.
+    let lineage = state.lineage_fqns();
+    assert_eq!(
+        lineage,
+        vec![(
+            "kinesis_prod.orders".to_string(),
+            "s3_prod.lake".to_string(),
+            Some("firehose_prod.orders-to-lake".to_string())
+        )],
+        "{lineage:?}"
+    );
+    assert!(run.output.contains("lineage edge skipped") && run.output.contains("archive"), "{}", run.output);
+    // OpenMetadata's own status reporting, through the framework.
+    let statuses: Vec<&Value> = state
+        .pipeline_statuses
+        .iter()
+        .filter(|(fqn, _)| fqn == "firehose_prod.metadata_pipeline")
+        .map(|(_, s)| s)
+        .collect();
+    let calls: Vec<&(String, String)> = state.calls.iter().filter(|(_, p)| p.contains("ingestionPipelines")).collect();
+    assert!(statuses.iter().any(|s| s["pipelineState"] == "running"), "{statuses:?} {calls:?}\n{}", run.output);
+    assert_eq!(statuses.last().unwrap()["pipelineState"], "success", "{statuses:?}");
+}
