@@ -10,7 +10,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo"
 install_emulator
-cargo build --release --locked -p host-example -p kinesis-plugin
+# The whole workspace (one feature set, shared with scripts/wheel.sh), then the bench binary.
+cargo build --release --locked --workspace
 cargo build --release --locked -p e2e --bin bench
 reference=()
 anchor=$repo/../shared/anchor

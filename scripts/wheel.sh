@@ -12,7 +12,9 @@ if [ "${1:-}" = "--dev" ]; then
   dir=debug
 fi
 install_openmetadata
-cargo build --locked --profile "$profile" -p kinesis-plugin -p firehose-plugin >&2
+# The whole workspace, as scripts/test.sh and scripts/bench.sh build it: one feature set, so the
+# plugins' dependencies are built once per profile, not once per command.
+cargo build --locked --profile "$profile" --workspace >&2
 plugins=host-python/python/openmetadata_plugins/plugins
 rm -rf "$plugins" && mkdir -p "$plugins"
 cp "target/$dir/libkinesis_plugin.so" "target/$dir/libfirehose_plugin.so" "$plugins/"

@@ -712,14 +712,22 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
         }
         (Method::Get, ["v1", kind @ ("classifications" | "tags" | "users" | "teams"), "name", name]) => {
             let name = decode(name);
-            let id = match *kind {
-                "classifications" => state.classifications.get(&name).map(|c| c["id"].clone()),
-                "tags" => state.tags.get(&name).map(|t| t["id"].clone()),
-                "users" => state.users.get(&name).map(|id| json!(id)),
-                _ => state.teams.get(&name).map(|id| json!(id)),
+            // As the server answers: what OpenMetadata's own client needs to read each (a
+            // classification's and a tag's description, a user's email).
+            let found = match *kind {
+                "classifications" | "tags" => {
+                    let stored = if *kind == "tags" { state.tags.get(&name) } else { state.classifications.get(&name) };
+                    stored.map(|c| {
+                        json!({"id": c["id"], "name": c["name"], "fullyQualifiedName": name, "description": c["description"]})
+                    })
+                }
+                "users" => state.users.get(&name).map(|id| {
+                    json!({"id": id, "name": name, "fullyQualifiedName": name, "email": format!("{name}@example.com")})
+                }),
+                _ => state.teams.get(&name).map(|id| json!({"id": id, "name": name, "fullyQualifiedName": name})),
             };
-            match id {
-                Some(id) => (200, json!({"id": id, "name": name, "fullyQualifiedName": name})),
+            match found {
+                Some(answer) => (200, answer),
                 None => (404, json!({"code": 404, "message": format!("{kind} instance for {name} not found")})),
             }
         }
@@ -737,18 +745,26 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
             let mut stored = body.clone();
             stored["id"] = json!(id);
             if *kind == "classifications" {
-                state.classifications.entry(quote(&name)).or_insert(stored.clone());
+                stored["fullyQualifiedName"] = json!(quote(&name));
+                let kept = state.classifications.entry(quote(&name)).or_insert(stored.clone());
+                (201, kept.clone())
             } else {
                 let classification = body["classification"].as_str().unwrap_or_default().to_string();
-                if !state.classifications.contains_key(&classification) {
+                let Some(parent) = state.classifications.get(&classification) else {
                     return (
                         404,
                         json!({"code": 404, "message": format!("classification instance for {classification} not found")}),
                     );
-                }
-                state.tags.entry(format!("{classification}.{}", quote(&name))).or_insert(stored.clone());
+                };
+                let fqn = format!("{classification}.{}", quote(&name));
+                // The server answers the tag with its classification as a reference.
+                let mut answer = stored.clone();
+                answer["classification"] = json!({"id": parent["id"], "type": "classification",
+                    "name": parent["name"], "fullyQualifiedName": classification});
+                answer["fullyQualifiedName"] = json!(fqn);
+                state.tags.entry(fqn).or_insert(stored.clone());
+                (201, answer)
             }
-            (201, stored)
         }
         (Method::Get, ["v1", collection, "name", fqn]) if collection_of(collection).is_some() => {
             let fqn = decode(fqn);

@@ -529,3 +529,112 @@ fn a_custom_pipeline_runs_the_firehose_plugin_with_lineage_and_reports_its_pipel
     assert!(statuses.iter().any(|s| s["pipelineState"] == "running"), "{statuses:?} {calls:?}\n{}", run.output);
     assert_eq!(statuses.last().unwrap()["pipelineState"], "success", "{statuses:?}");
 }
+
+/// On moto: a registry with an Avro schema, a tagged stream whose records the registry's
+/// serializer framed.
+const REGISTRY_SETUP: &str = r#"
+import boto3, os, uuid
+kw = dict(endpoint_url=os.environ["MOTO"], region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
+glue = boto3.client("glue", **kw)
+glue.create_registry(RegistryName="shop")
+schema = '{"type": "record", "name": "Order", "namespace": "shop", "fields": [{"name": "id", "type": "long"}, {"name": "item", "type": "string"}]}'
+version = glue.create_schema(RegistryId={"RegistryName": "shop"}, SchemaName="orders", DataFormat="AVRO",
+    Compatibility="NONE", SchemaDefinition=schema)["SchemaVersionId"]
+def zigzag(n):
+    n = (n << 1) ^ (n >> 63)
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+k = boto3.client("kinesis", **kw)
+k.create_stream(StreamName="orders", ShardCount=1)
+k.add_tags_to_stream(StreamName="orders", Tags={"team": "payments", "owner": "alice"})
+for i in range(1, 4):
+    item = ("item-%d" % i).encode()
+    k.put_record(StreamName="orders", PartitionKey="k", Data=bytes([3, 0]) + uuid.UUID(version).bytes + zigzag(i) + zigzag(len(item)) + item)
+"#;
+
+#[test]
+fn tags_owners_and_registry_schemas_reach_openmetadata_through_its_own_sink() {
+    use e2e::Moto;
+    // Registry schemas, on moto (which serves Glue; its GetResources does not know streams).
+    let moto = Moto::start().unwrap();
+    let out = Command::new(workspace().join("tests/.venv-moto/bin/python"))
+        .args(["-c", REGISTRY_SETUP])
+        .env("MOTO", moto.endpoint())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sandbox = Sandbox::new().unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let wf = custom_workflow(
+        "kinesis_prod",
+        json!({"awsConfig": aws(&moto.endpoint()), "enforceApiBudget": false}),
+        json!({"generateSampleData": true}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    {
+        let state = om.state.lock().unwrap();
+        let topic = state.topic("kinesis_prod.orders").expect("the topic");
+        let schema = &topic.fields["messageSchema"];
+        assert_eq!(schema["schemaType"], "Avro", "{schema}");
+        assert!(schema["schemaText"].as_str().unwrap().contains("\"Order\""), "{schema}");
+        let messages = topic.sample.as_ref().expect("sample data")["messages"].as_array().unwrap().clone();
+        assert!(messages.iter().any(|m| m.as_str().unwrap().contains("item-")), "decoded: {messages:?}");
+    }
+
+    // Tags and owners, on kinesis-local (tags read stream by stream).
+    let rt = runtime();
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("orders.v1", 1), StreamSpec::new("clicks", 1)]).await.unwrap();
+        for (name, tags) in [
+            ("orders.v1", [("team", "payments"), ("owner", "alice")]),
+            ("clicks", [("team", "web"), ("owner", "nobody")]),
+        ] {
+            let map = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            client.add_tags_to_stream().stream_name(name).set_tags(Some(map)).send().await.unwrap();
+        }
+    });
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    om.add_owner("user", "alice");
+    let wf = custom_workflow(
+        "kinesis_prod",
+        json!({"awsConfig": aws(&emulator.endpoint()), "includeTags": true, "enforceApiBudget": false}),
+        json!({}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    assert!(
+        run.output.contains("the owner 'nobody' of kinesis_prod.clicks is neither a user nor a team"),
+        "{}",
+        run.output
+    );
+    let state = om.state.lock().unwrap();
+    let tags_of = |fqn: &str| -> Vec<(String, String)> {
+        let topic = state.topic(fqn).unwrap_or_else(|| panic!("no topic {fqn}"));
+        topic
+            .fields
+            .get("tags")
+            .and_then(Value::as_array)
+            .unwrap_or_else(|| panic!("no tags on {fqn}: {:?}\n{}", topic.fields, run.output))
+            .iter()
+            .map(|t| (t["tagFQN"].as_str().unwrap().to_string(), t["labelType"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    assert_eq!(tags_of("kinesis_prod.\"orders.v1\""), vec![("team.payments".to_string(), "Automated".to_string())]);
+    assert_eq!(tags_of("kinesis_prod.clicks"), vec![("team.web".to_string(), "Automated".to_string())]);
+    assert_eq!(state.classifications["team"]["provider"], "automation");
+    assert_eq!(state.calls_to("PUT", "/api/v1/classifications"), 2, "the classification is sent back unchanged once");
+    let topic = state.topic("kinesis_prod.\"orders.v1\"").unwrap();
+    assert_eq!(topic.fields["owners"], json!([{"id": state.users["alice"], "type": "user"}]));
+    assert!(!state.topic("kinesis_prod.clicks").unwrap().fields.contains_key("owners"), "an owner is never created");
+}
