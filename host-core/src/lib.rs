@@ -4,9 +4,11 @@
 //! resolving `secret:` references, whether and what to soft-delete, and reading an OpenMetadata
 //! custom connection as a plugin's configuration.
 
+pub mod context;
 pub mod custom;
 pub mod deletion;
 pub mod failure;
 pub mod plugins;
+pub mod puller;
 pub mod secrets;
 pub mod validate;

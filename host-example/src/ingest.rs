@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 
-use abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr};
+use host_core::puller::Puller;
+
+use abi_stable::std_types::{RNone, RResult, RSome, RStr};
 use plugin_abi::{
     envelope::{Labels, LineageEdge, ListingStatus, Progress},
-    fqn, ErrorKind, LogLevel, PluginError, Record, RecordKind, RecordStreamBox,
+    fqn, ErrorKind, LogLevel, Record, RecordKind,
 };
 use serde_json::Value;
 
@@ -571,7 +573,9 @@ fn run_source(
     }
     // Dropping the receiver stops the puller, which drops the plugin's stream (its work is
     // cancelled); it gets a moment to do so.
-    records.stop(Duration::from_secs(3));
+    if !records.stop(Duration::from_secs(3)) {
+        tracing::warn!("the plugin did not stop within 3 s; its work ends with this process");
+    }
     if summary.interrupted.is_some() {
         sink.abort();
     }
@@ -641,47 +645,6 @@ fn deletion(summary: &Summary, t: &TypeSummary, plugin: &Plugin, workflow: &Work
     match host_core::deletion::may_delete(&facts) {
         Ok(()) => Err(t.seen.clone()),
         Err(kept) => Ok(kept),
-    }
-}
-
-/// The plugin's stream, pulled on a thread of its own so that the run can be interrupted while
-/// the plugin is busy: the host waits for records, or for a signal, never only for the plugin.
-struct Puller {
-    records: Option<Receiver<RResult<ROption<Record>, PluginError>>>,
-    done: Receiver<()>,
-}
-
-impl Puller {
-    fn start(mut stream: RecordStreamBox) -> Self {
-        let (tx, rx) = sync_channel(16);
-        let (done_tx, done_rx) = sync_channel(1);
-        std::thread::Builder::new()
-            .name("plugin-records".into())
-            .spawn(move || {
-                loop {
-                    let item = stream.next();
-                    let last = !matches!(item, RResult::ROk(RSome(_)));
-                    if tx.send(item).is_err() || last {
-                        break;
-                    }
-                }
-                drop(stream);
-                let _ = done_tx.send(());
-            })
-            .expect("a thread");
-        Puller { records: Some(rx), done: done_rx }
-    }
-
-    fn next(&self, wait: Duration) -> Result<RResult<ROption<Record>, PluginError>, RecvTimeoutError> {
-        self.records.as_ref().ok_or(RecvTimeoutError::Disconnected)?.recv_timeout(wait)
-    }
-
-    /// Stops pulling; waits up to `grace` for the plugin's stream to be dropped.
-    fn stop(mut self, grace: Duration) {
-        drop(self.records.take());
-        if self.done.recv_timeout(grace).is_err() {
-            tracing::warn!("the plugin did not stop within {grace:?}; its work ends with this process");
-        }
     }
 }
 

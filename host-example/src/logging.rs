@@ -1,7 +1,7 @@
 //! The host's log: `tracing` to stderr, and the callback through which plugins log into it.
 
 use abi_stable::std_types::{RResult, RStr, RString};
-use plugin_abi::{host::HostInfo, HostContext, HostContextRef, LogLevel, PluginError};
+use plugin_abi::{HostContextRef, LogLevel, PluginError};
 use tracing::Level;
 use tracing_subscriber::EnvFilter;
 
@@ -25,33 +25,14 @@ pub fn init(level: LogLevel) {
         .try_init();
 }
 
-/// What a plugin gets to log with: events at `level` and coarser reach [`plugin_log`]. One
-/// context per level for the whole process (a context crosses the boundary as a static).
+/// What a plugin gets to log with: events at `level` and coarser reach [`plugin_log`].
 pub fn host_context(level: LogLevel) -> HostContextRef {
-    static CONTEXTS: std::sync::Mutex<Vec<(LogLevel, HostContextRef)>> = std::sync::Mutex::new(Vec::new());
-    let mut contexts = CONTEXTS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, context)) = contexts.iter().find(|(l, _)| *l == level) {
-        return *context;
-    }
-    let context = HostContext { log: plugin_log, max_level: level, call: host_call }.into_ref();
-    contexts.push((level, context));
-    context
+    host_core::context::host_context(level, plugin_log, host_call)
 }
 
-/// The host's services to plugins, by name: `hostInfo`. It must not unwind into the plugin.
+/// The host's services to plugins, by name: `hostInfo`.
 extern "C" fn host_call(service: RStr<'_>, _input: RStr<'_>) -> RResult<RString, PluginError> {
-    std::panic::catch_unwind(|| match service.as_str() {
-        plugin_abi::host::HOST_INFO => {
-            let info = HostInfo {
-                host: env!("CARGO_PKG_NAME").into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-                contract: plugin_abi::ABI_VERSION.into(),
-            };
-            RResult::ROk(serde_json::to_string(&info).unwrap_or_default().into())
-        }
-        other => RResult::RErr(plugin_abi::unsupported(other)),
-    })
-    .unwrap_or_else(|_| RResult::RErr(PluginError::internal("the host's service panicked")))
+    host_core::context::answer_call(service, env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
 }
 
 /// Receives a plugin's log events. It must not unwind into the plugin.

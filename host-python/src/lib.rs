@@ -7,13 +7,14 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use abi_stable::std_types::{RResult, RSome, RStr, RString};
 use host_core::plugins::PluginDir as Dir;
-use plugin_abi::{HostContext, HostContextRef, LogLevel, PluginError as AbiError, Record, RecordStreamBox};
+use host_core::puller::Puller;
+use plugin_abi::{HostContextRef, LogLevel, PluginError as AbiError};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyStopIteration, PyValueError};
 use pyo3::prelude::*;
@@ -185,37 +186,6 @@ impl Plugin {
     }
 }
 
-type Pulled = RResult<abi_stable::std_types::ROption<Record>, AbiError>;
-
-/// The plugin's stream, pulled on a thread of its own, so that Python waits for records with
-/// the GIL released and in short steps (Ctrl-C is seen between them).
-struct Puller {
-    records: Option<Receiver<Pulled>>,
-    done: Receiver<()>,
-}
-
-impl Puller {
-    fn start(mut stream: RecordStreamBox) -> Self {
-        let (tx, rx) = sync_channel(16);
-        let (done_tx, done_rx) = sync_channel(1);
-        std::thread::Builder::new()
-            .name("plugin-records".into())
-            .spawn(move || {
-                loop {
-                    let item = stream.next();
-                    let last = !matches!(item, RResult::ROk(RSome(_)));
-                    if tx.send(item).is_err() || last {
-                        break;
-                    }
-                }
-                drop(stream);
-                let _ = done_tx.send(());
-            })
-            .expect("a thread");
-        Puller { records: Some(rx), done: done_rx }
-    }
-}
-
 /// One run of a plugin.
 #[pyclass(frozen, module = "openmetadata_plugins._native")]
 struct Run {
@@ -232,7 +202,7 @@ impl Run {
         let wait = Duration::from_secs_f64(timeout.clamp(0.0, 3600.0));
         let received = py.allow_threads(|| {
             let guard = self.puller.lock().unwrap_or_else(|e| e.into_inner());
-            guard.as_ref().and_then(|p| p.records.as_ref()).map(|records| records.recv_timeout(wait))
+            guard.as_ref().map(|puller| puller.next(wait))
         });
         match received {
             None => Err(PyStopIteration::new_err(())),
@@ -241,8 +211,11 @@ impl Run {
                 Ok(Some((r.kind.into(), r.entity_type.into(), fqn, r.body.into())))
             }
             Some(Ok(RResult::ROk(_))) => {
-                // The end: later calls say so too.
-                self.puller.lock().unwrap_or_else(|e| e.into_inner()).as_mut().map(|p| p.records.take());
+                // The end: the stream is done with, and later calls say so too.
+                let ended = self.puller.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(puller) = ended {
+                    py.allow_threads(move || puller.stop(Duration::from_secs(5)));
+                }
                 Err(PyStopIteration::new_err(()))
             }
             Some(Ok(RResult::RErr(e))) => Err(plugin_error(format!("the plugin failed: {e}"))),
@@ -257,10 +230,9 @@ impl Run {
     /// `grace` seconds for that. True when the plugin stopped in time.
     #[pyo3(signature = (grace = 5.0))]
     fn close(&self, py: Python<'_>, grace: f64) -> bool {
-        let Some(mut puller) = self.puller.lock().unwrap_or_else(|e| e.into_inner()).take() else { return true };
-        drop(puller.records.take());
+        let Some(puller) = self.puller.lock().unwrap_or_else(|e| e.into_inner()).take() else { return true };
         let grace = Duration::from_secs_f64(grace.clamp(0.0, 3600.0));
-        py.allow_threads(move || puller.done.recv_timeout(grace).is_ok())
+        py.allow_threads(move || puller.stop(grace))
     }
 }
 
@@ -404,18 +376,7 @@ extern "C" fn plugin_log(level: LogLevel, target: RStr<'_>, message: RStr<'_>) {
 }
 
 extern "C" fn host_call(service: RStr<'_>, _input: RStr<'_>) -> RResult<RString, AbiError> {
-    std::panic::catch_unwind(|| match service.as_str() {
-        plugin_abi::host::HOST_INFO => {
-            let info = plugin_abi::host::HostInfo {
-                host: "openmetadata_plugins".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-                contract: plugin_abi::ABI_VERSION.into(),
-            };
-            RResult::ROk(serde_json::to_string(&info).unwrap_or_default().into())
-        }
-        other => RResult::RErr(plugin_abi::unsupported(other)),
-    })
-    .unwrap_or_else(|_| RResult::RErr(AbiError::internal("the host's service panicked")))
+    host_core::context::answer_call(service, "openmetadata_plugins", env!("CARGO_PKG_VERSION"))
 }
 
 fn level_of(level: u8) -> LogLevel {
@@ -428,16 +389,8 @@ fn level_of(level: u8) -> LogLevel {
     }
 }
 
-/// One context per level for the whole process (a context crosses the boundary as a static).
 fn host_context(level: LogLevel) -> HostContextRef {
-    static CONTEXTS: Mutex<Vec<(LogLevel, HostContextRef)>> = Mutex::new(Vec::new());
-    let mut contexts = CONTEXTS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, context)) = contexts.iter().find(|(l, _)| *l == level) {
-        return *context;
-    }
-    let context = HostContext { log: plugin_log, max_level: level, call: host_call }.into_ref();
-    contexts.push((level, context));
-    context
+    host_core::context::host_context(level, plugin_log, host_call)
 }
 
 /// The plugins' log events since the last call: (level 1 error … 5 trace, target, message),

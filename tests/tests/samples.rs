@@ -57,13 +57,15 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
             put(&client, "old-records", "k", format!("old {i}").into_bytes()).await;
         }
         put(&client, "skipped-by-filter", "k", b"never read".to_vec()).await;
-        // A burst, a quiet quarter second, three more: aimed at the tip from the burst's rate,
-        // the first window (100 ms) holds too few and has to widen over the gap. The pause shapes
-        // the records' arrival times (the emulator stamps them); nothing waits on it.
+        // A burst, a quiet two seconds, three more: aimed at the tip from the burst's rate, the
+        // first window (twice the time the burst took for 10 records, at least 100 ms) holds too
+        // few and has to widen over the gap. The gap is long beside any put's latency (a quarter
+        // second was not, where the emulator took ~20 ms a put); the pause shapes the records'
+        // arrival times (the emulator stamps them), nothing waits on it.
         for i in 0..30 {
             put(&client, "old-busy", "k", format!("busy {i}").into_bytes()).await;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
         for i in 0..3 {
             put(&client, "old-busy", "k", format!("recent {i}").into_bytes()).await;
         }
