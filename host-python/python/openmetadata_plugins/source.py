@@ -106,10 +106,9 @@ def max_delete_share(connection: dict) -> float:
 class PluginSource(Source):
     """Runs the plugin that the connection's ``plugin`` field names."""
 
-    def __init__(self, config_dict: dict, metadata: OpenMetadata, pipeline_name: Optional[str] = None):  # noqa: UP045
+    def __init__(self, config_dict: dict, metadata: OpenMetadata, pipeline_name: Optional[str] = None):  # noqa: UP045, ARG002
         super().__init__()
         self.metadata = metadata
-        self.pipeline_name = pipeline_name
         self.config = WorkflowSource.model_validate(config_dict)
         self.service_connection = self.config.serviceConnection.root.config
         connection = config.to_json(config_dict.get("serviceConnection") or {}).get("config") or {}
