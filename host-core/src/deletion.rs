@@ -4,6 +4,9 @@
 
 use std::collections::HashSet;
 
+use plugin_abi::manifest::EntityTypeInfo;
+use serde_json::Value;
+
 /// What a run knows about itself when its records have ended, for one entity type.
 #[derive(Debug, Clone)]
 pub struct RunFacts<'a> {
@@ -18,6 +21,19 @@ pub struct RunFacts<'a> {
     pub listing_complete: bool,
     /// Failures of the run: of the run as a whole, of objects read, of writes.
     pub failures: usize,
+}
+
+/// The source option that asks for the type's unseen entities to be deleted, as the plugin's
+/// manifest names it, and its value in the run's `source` block (the manifest's default when
+/// the block does not set it); `None` when the plugin never asks for that.
+pub fn option_asked<'a>(info: &'a EntityTypeInfo, source: &Value) -> Option<(&'a str, bool)> {
+    info.mark_deleted_option.as_deref().map(|option| {
+        let asked = source
+            .pointer(&format!("/sourceConfig/config/{option}"))
+            .and_then(Value::as_bool)
+            .unwrap_or(info.mark_deleted_default);
+        (option, asked)
+    })
 }
 
 /// `Ok(())` when the run may go on to look for stale entities, else why it keeps them all.
@@ -119,5 +135,21 @@ mod tests {
         );
         // At the share exactly, the deletion goes ahead.
         assert_eq!(stale("topics", &existing, &seen(&["s.a"]), 0.75, "--x"), Ok(vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn the_option_is_the_manifests_read_from_the_source_config_else_its_default() {
+        let info = |option: Option<&str>, default| EntityTypeInfo {
+            entity_type: "topic".into(),
+            mark_deleted_option: option.map(str::to_string),
+            mark_deleted_default: default,
+        };
+        let source = serde_json::json!({"sourceConfig": {"config": {"markDeletedTopics": false}}});
+        assert_eq!(option_asked(&info(Some("markDeletedTopics"), true), &source), Some(("markDeletedTopics", false)));
+        assert_eq!(
+            option_asked(&info(Some("markDeletedPipelines"), true), &source),
+            Some(("markDeletedPipelines", true))
+        );
+        assert_eq!(option_asked(&info(None, true), &source), None);
     }
 }

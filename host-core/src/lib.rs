@@ -1,13 +1,14 @@
 //! What every host of source-connector plugins shares, so that `host-example` and the Python
 //! wheel (`host-python`) make the same decisions from the same code: loading plugins from a
 //! directory, checking a workflow's `source` block (the plugin's schema and its own checks),
-//! resolving `secret:` references, whether and what to soft-delete, and reading an OpenMetadata
-//! custom connection as a plugin's configuration.
+//! resolving `secret:` references, what a run's records mean (`plan`), whether and what to
+//! soft-delete, and reading an OpenMetadata custom connection as a plugin's configuration.
 
 pub mod context;
 pub mod custom;
 pub mod deletion;
 pub mod failure;
+pub mod plan;
 pub mod plugins;
 pub mod puller;
 pub mod secrets;

@@ -83,6 +83,11 @@ pub fn entity(entity_type: &str) -> Option<&'static Entity> {
     ENTITIES.iter().find(|e| e.entity_type == entity_type)
 }
 
+/// The entity types this host can write.
+pub fn entity_types() -> impl Iterator<Item = &'static str> {
+    ENTITIES.iter().map(|e| e.entity_type)
+}
+
 /// The kinds this host can write, for messages.
 pub fn service_kinds() -> Vec<&'static str> {
     SERVICES.iter().map(|s| s.kind).collect()

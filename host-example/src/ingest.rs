@@ -11,15 +11,13 @@ use std::sync::mpsc::RecvTimeoutError;
 use host_core::puller::Puller;
 
 use abi_stable::std_types::{RNone, RResult, RSome, RStr};
-use plugin_abi::{
-    envelope::{Labels, LineageEdge, ListingStatus, Progress},
-    fqn, ErrorKind, LogLevel, Record, RecordKind,
-};
+use host_core::plan::{Plan, Step, TypeRun};
+use plugin_abi::{envelope::ListingStatus, fqn, ErrorKind, LogLevel};
 use serde_json::Value;
 
 use crate::endpoints::{self, Entity};
 use crate::pipeline_status::{Outcome, Reporter};
-use crate::requests::{self, Request};
+use crate::requests;
 use crate::signals::Interrupt;
 use crate::sink::{FileSink, LineageWrites, RestSink, Sink, SinkConfig, TypeWrites, Writes};
 use crate::workflow::Workflow;
@@ -53,8 +51,14 @@ pub struct TypeSummary {
 }
 
 impl TypeSummary {
-    fn new(entity: &'static Entity) -> Self {
-        TypeSummary { entity, status: None, seen: Vec::new(), entities_taken: 0, deletion: String::new() }
+    fn new(entity: &'static Entity, run: &TypeRun) -> Self {
+        TypeSummary {
+            entity,
+            status: run.status.clone(),
+            seen: run.seen(),
+            entities_taken: run.written.len() as u64,
+            deletion: String::new(),
+        }
     }
 
     fn complete(&self) -> bool {
@@ -255,18 +259,6 @@ impl Summary {
             RunState::PartialSuccess if !self.raise_on_error => Exit::Success,
             RunState::PartialSuccess | RunState::Failed => Exit::RunFailed,
         }
-    }
-
-    fn of_type(&mut self, entity: &'static Entity) -> &mut TypeSummary {
-        if let Some(i) = self.types.iter().position(|t| std::ptr::eq(t.entity, entity)) {
-            return &mut self.types[i];
-        }
-        self.types.push(TypeSummary::new(entity));
-        self.types.last_mut().expect("just pushed")
-    }
-
-    fn skip(&mut self, what: String) {
-        *self.skipped_records.entry(what).or_default() += 1;
     }
 }
 
@@ -544,32 +536,20 @@ fn run_source(
         ..Default::default()
     };
     // The types the plugin says it yields come first, in its order, even when none arrives.
-    for declared in &plugin.manifest.entity_types {
-        match endpoints::entity(&declared.entity_type) {
-            Some(entity) => {
-                summary.of_type(entity);
-            }
-            None => summary.warnings.push(format!(
-                "the plugin yields entities of type '{}', which this host cannot write",
-                declared.entity_type
-            )),
-        }
+    let declared: Vec<&str> = plugin.manifest.entity_types.iter().map(|t| t.entity_type.as_str()).collect();
+    for entity_type in declared.iter().filter(|t| endpoints::entity(t).is_none()) {
+        summary
+            .warnings
+            .push(format!("the plugin yields entities of type '{entity_type}', which this host cannot write"));
     }
+    let mut plan = Plan::new(&service_name, endpoints::entity_types(), declared);
     let records = Puller::start(stream);
-    let mut lineage: Vec<LineageEdge> = Vec::new();
     let service_request =
         requests::put_service(service, &service_name, plugin.manifest.connector_type.as_str(), connection);
     if let Err(e) = sink.service(service_request) {
         summary.errors.push(format!("cannot create the {} service '{service_name}': {e:#}", service.kind));
     } else {
-        let mut pull = Pull {
-            sink: sink.as_mut(),
-            service_name: &service_name,
-            summary: &mut summary,
-            pending: None,
-            progress: None,
-        };
-        pull.run(&records, interrupt, &mut lineage);
+        Pull { sink: sink.as_mut(), plan: &mut plan, summary: &mut summary }.run(&records, interrupt);
     }
     // Dropping the receiver stops the puller, which drops the plugin's stream (its work is
     // cancelled); it gets a moment to do so.
@@ -583,6 +563,7 @@ fn run_source(
         Ok(writes) => summary.writes = writes,
         Err(e) => summary.errors.push(format!("{e:#}")),
     }
+    let lineage = plan.take_lineage();
     summary.lineage_edges = lineage.len() as u64;
     if summary.interrupted.is_none() && !lineage.is_empty() {
         match sink.lineage(lineage) {
@@ -590,7 +571,17 @@ fn run_source(
             Err(e) => summary.errors.push(format!("{e:#}")),
         }
     }
-    apply_statuses(&mut summary);
+    let finish = plan.finish(summary.errors.is_empty() && summary.interrupted.is_none());
+    summary.warnings.extend(finish.warnings);
+    summary.errors.extend(finish.errors);
+    summary.record_errors.extend(finish.failed);
+    summary.api_calls = finish.api_calls;
+    summary.skipped_records = plan.skipped().clone();
+    summary.types = plan
+        .types()
+        .iter()
+        .filter_map(|t| endpoints::entity(&t.entity_type).map(|entity| TypeSummary::new(entity, t)))
+        .collect();
     for i in 0..summary.types.len() {
         let deletion = deletion(&summary, &summary.types[i], plugin, workflow);
         let deletion = match deletion {
@@ -627,14 +618,7 @@ fn deletion(summary: &Summary, t: &TypeSummary, plugin: &Plugin, workflow: &Work
     let Some(info) = plugin.manifest.entity_type(t.entity.entity_type) else {
         return Ok(format!("kept (the plugin does not declare {} in its manifest)", t.entity.plural));
     };
-    let option = info.mark_deleted_option.as_deref().map(|option| {
-        let asked = workflow
-            .source
-            .pointer(&format!("/sourceConfig/config/{option}"))
-            .and_then(Value::as_bool)
-            .unwrap_or(info.mark_deleted_default);
-        (option, asked)
-    });
+    let option = host_core::deletion::option_asked(info, &workflow.source);
     let facts = host_core::deletion::RunFacts {
         plural: t.entity.plural,
         option,
@@ -648,23 +632,18 @@ fn deletion(summary: &Summary, t: &TypeSummary, plugin: &Plugin, workflow: &Work
     }
 }
 
-/// Pulls records into the sink until the end, an error, or a signal.
+/// Pulls records into the sink until the end, an error, or a signal, as the plan says.
 struct Pull<'a> {
     sink: &'a mut dyn Sink,
-    service_name: &'a str,
+    plan: &'a mut Plan,
     summary: &'a mut Summary,
-    /// An entity waits for the next record, which may be its sample data: both go to the sink
-    /// together.
-    pending: Option<(&'static Entity, Request)>,
-    /// The plugin's latest progress.
-    progress: Option<Progress>,
 }
 
 impl Pull<'_> {
-    fn run(&mut self, records: &Puller, interrupt: &Interrupt, lineage: &mut Vec<LineageEdge>) {
-        let noun = self.summary.types.first().map_or("entities", |t| t.entity.plural);
+    fn run(&mut self, records: &Puller, interrupt: &Interrupt) {
+        let noun =
+            self.plan.types().first().and_then(|t| endpoints::entity(&t.entity_type)).map_or("entities", |e| e.plural);
         let mut display = crate::progress::Display::start(noun);
-        let mut entities = 0u64;
         loop {
             if let Some(signal) = interrupt.received() {
                 self.summary.interrupted = Some(signal);
@@ -678,7 +657,7 @@ impl Pull<'_> {
                     break;
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    display.update(self.progress.as_ref(), entities);
+                    display.update(self.plan.progress(), self.entities());
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => {
@@ -686,196 +665,57 @@ impl Pull<'_> {
                     break;
                 }
             };
-            if !self.take(record, lineage, &mut entities) {
+            let steps = self.plan.take(&record.kind, &record.entity_type, &record.fqn_parts(), &record.body);
+            if !steps.into_iter().all(|step| self.execute(step)) {
                 break;
             }
-            display.update(self.progress.as_ref(), entities);
+            display.update(self.plan.progress(), self.entities());
         }
         display.finish();
+        // An entity cut short by a signal is not written.
         if self.summary.interrupted.is_none() {
-            self.flush(None);
+            if let Some(step) = self.plan.end() {
+                self.execute(step);
+            }
         }
     }
 
-    /// Takes one record; false when the sink cannot go on.
-    fn take(&mut self, record: Record, lineage: &mut Vec<LineageEdge>, entities: &mut u64) -> bool {
-        let Some(kind) = record.known_kind() else {
-            self.summary.skip(format!("kind '{}'", record.kind));
-            return true;
-        };
-        let Some(entity) = endpoints::entity(record.entity_type.as_str()) else {
-            self.summary.skip(format!("entity type '{}'", record.entity_type));
-            return true;
-        };
-        let fqn = record.fqn();
-        let body: Value = match serde_json::from_str(record.body.as_str()) {
-            Ok(body) => body,
-            Err(e) => {
-                self.summary
-                    .errors
-                    .push(format!("the plugin sent a {} record for {fqn} that is not JSON: {e}", record.kind));
+    fn entities(&self) -> u64 {
+        self.plan.types().iter().map(|t| t.written.len() as u64).sum()
+    }
+
+    /// Does one step of the plan; false when the sink cannot go on.
+    fn execute(&mut self, step: Step) -> bool {
+        let write = match step {
+            Step::Write(write) => write,
+            Step::Failed(name, why) => {
+                self.summary.record_errors.push((name, why));
+                return true;
+            }
+            Step::Error(error) => {
+                self.summary.errors.push(error);
+                return true;
+            }
+            Step::Warning(warning) => {
+                self.summary.warnings.push(warning);
                 return true;
             }
         };
-        match kind {
-            RecordKind::Entity => {
-                if !self.flush(None) {
-                    return false;
-                }
-                if let Err(why) = self.check_entity(&record, &body) {
-                    self.summary.record_errors.push((fqn, format!("{} not written: {why}", entity.entity_type)));
-                    return true;
-                }
-                *entities += 1;
-                let t = self.summary.of_type(entity);
-                t.seen.push(fqn.clone());
-                t.entities_taken += 1;
-                self.pending = Some((entity, requests::put_entity(entity, fqn, body)));
-            }
-            RecordKind::SampleData => {
-                let its_entity = self
-                    .pending
-                    .as_ref()
-                    .is_some_and(|(e, r)| std::ptr::eq(*e, entity) && r.entity_fqn.as_deref() == Some(&fqn));
-                let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
-                if its_entity {
-                    let sample = if has_messages { requests::put_sample_data(entity, fqn, body) } else { None };
-                    return self.flush(sample);
-                }
-                if !self.flush(None) {
-                    return false;
-                }
-                self.summary
-                    .warnings
-                    .push(format!("sample data of {fqn} came without its {}; not written", entity.entity_type));
-            }
-            RecordKind::Labels => {
-                let its_entity = self
-                    .pending
-                    .as_ref()
-                    .is_some_and(|(e, r)| std::ptr::eq(*e, entity) && r.entity_fqn.as_deref() == Some(&fqn));
-                if !its_entity {
-                    self.summary
-                        .warnings
-                        .push(format!("tags and owners of {fqn} came without its {}; not written", entity.entity_type));
-                    return true;
-                }
-                let labels = match serde_json::from_value::<Labels>(body) {
-                    Ok(labels) => labels,
-                    Err(e) => {
-                        self.summary.errors.push(format!("the plugin sent labels of {fqn} that are not readable: {e}"));
-                        return true;
-                    }
-                };
-                let labelled = self.sink.labels(entity, &fqn, &labels, &mut self.summary.labels);
-                self.summary.warnings.extend(labelled.warnings.iter().cloned());
-                if let Some((_, request)) = self.pending.as_mut() {
-                    labelled.apply(&mut request.body);
-                }
-            }
-            RecordKind::Lineage => match serde_json::from_value::<LineageEdge>(body) {
-                Ok(edge) => lineage.push(edge),
-                Err(e) => self
-                    .summary
-                    .errors
-                    .push(format!("the plugin sent a lineage edge of {fqn} that is not readable: {e}")),
-            },
-            RecordKind::Progress => match serde_json::from_value::<Progress>(body) {
-                Ok(progress) => self.progress = Some(progress),
-                Err(e) => tracing::debug!("a progress record that is not readable: {e}"),
-            },
-            RecordKind::ListingStatus => match serde_json::from_value::<ListingStatus>(body) {
-                // Only the listing of this run's service decides about its entities.
-                Ok(status) if record.fqn_parts() == [self.service_name] => {
-                    self.summary.of_type(entity).status = Some(status)
-                }
-                Ok(_) => self.summary.warnings.push(format!(
-                    "a listing status for the scope {fqn} is not about this run's service {}; ignored",
-                    fqn::quote(self.service_name)
-                )),
-                Err(e) => {
-                    self.summary.errors.push(format!("the plugin sent a listing status that is not readable: {e}"))
-                }
-            },
+        // The plan passes only types this host writes.
+        let Some(entity) = endpoints::entity(&write.entity_type) else { return true };
+        let mut request = requests::put_entity(entity, write.fqn.clone(), write.body);
+        if let Some(labels) = &write.labels {
+            let labelled = self.sink.labels(entity, &write.fqn, labels, &mut self.summary.labels);
+            self.summary.warnings.extend(labelled.warnings.iter().cloned());
+            labelled.apply(&mut request.body);
         }
-        true
-    }
-
-    /// An entity of this run's service, whose request names it as its FQN does.
-    fn check_entity(&self, record: &Record, body: &Value) -> Result<(), String> {
-        let parts = record.fqn_parts();
-        let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
-            return Err("the record has no FQN".into());
-        };
-        if parts.len() < 2 || *first != self.service_name {
-            return Err(format!("it is not in this run's service '{}'", self.service_name));
-        }
-        let name =
-            body.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or("the request has no name")?;
-        if name != *last {
-            return Err(format!("the request's name '{name}' is not the record's '{last}'"));
-        }
-        if let Some(service) = body.get("service").and_then(Value::as_str) {
-            if service != fqn::quote(self.service_name) {
-                return Err(format!(
-                    "the request names service '{service}', not this run's '{}'",
-                    fqn::quote(self.service_name)
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Sends the pending entity (with `sample`, when it is the entity's); false when the sink
-    /// cannot go on.
-    fn flush(&mut self, sample: Option<Request>) -> bool {
-        let Some((entity, request)) = self.pending.take() else { return true };
-        let fqn = request.entity_fqn.clone().unwrap_or_default();
+        let sample = write.sample.and_then(|sample| requests::put_sample_data(entity, write.fqn.clone(), sample));
         match self.sink.entity(entity, request, sample) {
             Ok(()) => true,
             Err(e) => {
-                self.summary.errors.push(format!("cannot write {} {fqn}: {e:#}", entity.entity_type));
+                self.summary.errors.push(format!("cannot write {} {}: {e:#}", entity.entity_type, write.fqn));
                 false
             }
         }
     }
-}
-
-/// Takes the plugin's listing statuses into the summary.
-fn apply_statuses(summary: &mut Summary) {
-    let service_fqn = summary.service.clone();
-    let quiet = summary.errors.is_empty() && summary.interrupted.is_none();
-    let mut errors = Vec::new();
-    let mut record_errors = Vec::new();
-    for t in &mut summary.types {
-        let Some(s) = &mut t.status else {
-            if quiet {
-                errors.push(format!("the plugin ended the run without a listing status for its {}", t.entity.plural));
-            }
-            continue;
-        };
-        summary.warnings.extend(s.warnings.iter().cloned());
-        for (op, n) in &s.api_calls {
-            *summary.api_calls.entry(op.clone()).or_default() += n;
-        }
-        // Objects that exist but could not be read, or are not entities yet, count as seen:
-        // never deleted for that.
-        let fqn_of = |name: &String| format!("{service_fqn}.{}", fqn::quote(name));
-        t.seen.extend(s.unresolved.iter().chain(&s.not_yet).map(fqn_of));
-        record_errors.extend(
-            s.unresolved
-                .iter()
-                .map(|name| (fqn_of(name), "exists but could not be read (see the warnings)".to_string())),
-        );
-        if let Some(reason) = &s.reason {
-            errors.push(format!("the listing of {} is incomplete: {reason}", t.entity.plural));
-        }
-        // A run that failed as a whole (or was stopped) did not see everything, whatever the
-        // plugin says.
-        if !quiet {
-            s.complete = false;
-        }
-    }
-    summary.errors.extend(errors);
-    summary.record_errors.extend(record_errors);
 }

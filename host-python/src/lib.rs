@@ -186,6 +186,9 @@ impl Plugin {
     }
 }
 
+/// A record as Python reads it: kind, entity type, FQN parts, JSON body.
+type PyRecord = (String, String, Vec<String>, String);
+
 /// One run of a plugin.
 #[pyclass(frozen, module = "openmetadata_plugins._native")]
 struct Run {
@@ -198,7 +201,7 @@ impl Run {
     /// within `timeout` seconds. Raises StopIteration at the end of the run and PluginError when
     /// the plugin failed.
     #[pyo3(signature = (timeout = 0.2))]
-    fn next(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<(String, String, Vec<String>, String)>> {
+    fn next(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<PyRecord>> {
         let wait = Duration::from_secs_f64(timeout.clamp(0.0, 3600.0));
         let received = py.allow_threads(|| {
             let guard = self.puller.lock().unwrap_or_else(|e| e.into_inner());
@@ -233,6 +236,90 @@ impl Run {
         let Some(puller) = self.puller.lock().unwrap_or_else(|e| e.into_inner()).take() else { return true };
         let grace = Duration::from_secs_f64(grace.clamp(0.0, 3600.0));
         py.allow_threads(move || puller.stop(grace))
+    }
+}
+
+/// What a run's records mean (`host_core::plan`): the steps the Python layer executes with
+/// OpenMetadata's own models and sink.
+#[pyclass(module = "openmetadata_plugins._native")]
+struct Plan {
+    inner: host_core::plan::Plan,
+}
+
+/// A step as Python reads it: `("write", entity type, FQN, body, labels or None, sample or
+/// None)` (JSON texts), `("failed", name, why)`, `("error", message)`, `("warning", message)`.
+type PyStep = (&'static str, String, Option<String>, Option<String>, Option<String>, Option<String>);
+
+fn py_step(step: host_core::plan::Step) -> PyStep {
+    use host_core::plan::Step;
+    match step {
+        Step::Write(w) => (
+            "write",
+            w.entity_type,
+            Some(w.fqn),
+            Some(w.body.to_string()),
+            w.labels.map(|l| serde_json::to_string(&l).unwrap_or_else(|_| "{}".into())),
+            w.sample.map(|s| s.to_string()),
+        ),
+        Step::Failed(name, why) => ("failed", name, Some(why), None, None, None),
+        Step::Error(message) => ("error", message, None, None, None, None),
+        Step::Warning(message) => ("warning", message, None, None, None, None),
+    }
+}
+
+#[pymethods]
+impl Plan {
+    /// A plan for a run in `service_name` by a host that writes the entity types `writable`;
+    /// `declared` are the plugin manifest's types.
+    #[new]
+    fn new(service_name: &str, writable: Vec<String>, declared: Vec<String>) -> Plan {
+        Plan {
+            inner: host_core::plan::Plan::new(
+                service_name,
+                writable.iter().map(String::as_str),
+                declared.iter().map(String::as_str),
+            ),
+        }
+    }
+
+    /// Takes one record, as `Run.next` gives it: the steps it completes.
+    fn take(&mut self, kind: &str, entity_type: &str, parts: Vec<String>, body: &str) -> Vec<PyStep> {
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        self.inner.take(kind, entity_type, &parts, body).into_iter().map(py_step).collect()
+    }
+
+    /// The waiting entity's write, at the end of the records.
+    fn end(&mut self) -> Vec<PyStep> {
+        self.inner.end().into_iter().map(py_step).collect()
+    }
+
+    /// The plugin's latest progress (JSON), if any.
+    fn progress(&self) -> Option<String> {
+        self.inner.progress().and_then(|p| serde_json::to_string(p).ok())
+    }
+
+    /// The lineage edges received (JSON texts), taken out of the plan.
+    fn take_lineage(&mut self) -> Vec<String> {
+        self.inner.take_lineage().iter().filter_map(|e| serde_json::to_string(e).ok()).collect()
+    }
+
+    /// Takes the listing statuses in (`quiet`: no error so far): JSON with `errors`, `failed`
+    /// ([name, why]), `warnings`, `apiCalls`, `skipped` and `types` (`entityType`, `status`,
+    /// `written`, `kept`, `complete`).
+    fn finish(&mut self, quiet: bool) -> String {
+        let finish = self.inner.finish(quiet);
+        let types: Vec<Value> = self
+            .inner
+            .types()
+            .iter()
+            .map(|t| {
+                serde_json::json!({"entityType": t.entity_type, "status": t.status, "written": t.written,
+                    "kept": t.kept, "complete": t.complete()})
+            })
+            .collect();
+        serde_json::json!({"errors": finish.errors, "failed": finish.failed, "warnings": finish.warnings,
+            "apiCalls": finish.api_calls, "skipped": self.inner.skipped(), "types": types})
+        .to_string()
     }
 }
 
@@ -273,26 +360,30 @@ fn translate(om_source: &str, schema: &str, om_defaults: &str) -> PyResult<Trans
     }
 }
 
-/// Whether a run may look for stale entities of a type (`host_core::deletion::may_delete`):
-/// `None` to go on, else why it keeps them all.
+/// Whether a run may look for stale entities of a type (`host_core::deletion::may_delete`), the
+/// type as the plugin's manifest describes it (`type_info`, JSON) and the option that asks read
+/// from the plugin's `source` block (JSON): `None` to go on, else why it keeps them all.
 #[pyfunction]
-#[pyo3(signature = (plural, option, asked, interrupted, listing_complete, failures))]
+#[pyo3(signature = (plural, type_info, source, interrupted, listing_complete, failures))]
 fn may_delete(
     plural: &str,
-    option: Option<&str>,
-    asked: bool,
+    type_info: &str,
+    source: &str,
     interrupted: Option<&str>,
     listing_complete: bool,
     failures: usize,
-) -> Option<String> {
+) -> PyResult<Option<String>> {
+    let info: plugin_abi::EntityTypeInfo = serde_json::from_str(type_info)
+        .map_err(|e| PyValueError::new_err(format!("not an entity type of a manifest: {e}")))?;
+    let source = parse(source, "the source block")?;
     let facts = host_core::deletion::RunFacts {
         plural,
-        option: option.map(|o| (o, asked)),
+        option: host_core::deletion::option_asked(&info, &source),
         interrupted,
         listing_complete,
         failures,
     };
-    host_core::deletion::may_delete(&facts).err()
+    Ok(host_core::deletion::may_delete(&facts).err())
 }
 
 /// The indices in `existing` (FQNs) of the entities not in `seen`, or why none is deleted
@@ -430,6 +521,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Plugin>()?;
     m.add_class::<Run>()?;
     m.add_class::<Translated>()?;
+    m.add_class::<Plan>()?;
     m.add_function(wrap_pyfunction!(load_plugins, m)?)?;
     m.add_function(wrap_pyfunction!(translate, m)?)?;
     m.add_function(wrap_pyfunction!(may_delete, m)?)?;

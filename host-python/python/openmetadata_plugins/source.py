@@ -70,7 +70,7 @@ def fqn_of(parts: Iterable[str]) -> str:
 
 @dataclass
 class TypeState:
-    """What a run did with one entity type."""
+    """What a run did with one entity type (the plan's figures, and the samples written)."""
 
     entity: EntityType
     #: FQNs of the entities written this run.
@@ -78,6 +78,7 @@ class TypeState:
     #: FQNs of entities that exist but could not be read, or are not entities yet: never deleted.
     kept: list[str] = field(default_factory=list)
     status: Optional[dict] = None  # noqa: UP045
+    complete: bool = False
     samples: int = 0
     deletion: str = ""
 
@@ -123,16 +124,18 @@ class PluginSource(Source):
                 f"the plugin's service kind '{self.plugin.service_kind}' is not one this package can write"
             )
         self.service_name = self.config.serviceName
+        #: What the records mean (``host_core::plan``, the plan host-example follows too).
+        self.plan = _native.Plan(
+            self.service_name,
+            list(ENTITY_TYPES),
+            [info.get("entityType", "") for info in self.manifest.get("entityTypes") or []],
+        )
         self.types: dict[str, TypeState] = {}
-        self.pending: Optional[tuple[EntityType, str, dict]] = None  # noqa: UP045
         self.samples: list[tuple[EntityType, str, dict]] = []
-        self.lineage: list[dict] = []
         self.known_tags: set[str] = set()
         #: By name: the request that leaves the classification as it is (an existing one sent
         #: back unchanged), and whether this run made it.
         self.classifications: dict[str, tuple[CreateClassificationRequest, bool]] = {}
-        self.skipped: dict[str, int] = {}
-        self.progress: Optional[dict] = None  # noqa: UP045
         #: What failed the run as a whole: the plugin, a listing; the workflow fails with them.
         self.run_errors: list[str] = []
 
@@ -195,8 +198,10 @@ class PluginSource(Source):
                         self._log_progress()
                         last_progress = time.monotonic()
                     continue
-                yield from self._take(*item)
-            yield from self._flush()
+                for step in self.plan.take(*item):
+                    yield from self._do(step)
+            for step in self.plan.end():
+                yield from self._do(step)
         finally:
             if not run.close(5.0):
                 logger.warning("the plugin did not stop within 5 s; its work ends with this process")
@@ -210,63 +215,27 @@ class PluginSource(Source):
             raise WorkflowFatalError("; ".join(self.run_errors))
 
     def _log_progress(self) -> None:
-        p = self.progress
-        if p:
+        progress = self.plan.progress()
+        if progress:
+            p = json.loads(progress)
             done = "" if p.get("listingDone") else " so far"
             logger.info(
                 f"{self.name}: listed {p.get('listed', 0)}{done}, filtered out {p.get('filtered', 0)}, "
                 f"described {p.get('described', 0)}, sampled {p.get('sampled', 0)}"
             )
 
-    def _take(self, kind: str, entity_type: str, parts: list[str], body_text: str) -> Iterable[Either]:
-        entity = ENTITY_TYPES.get(entity_type)
-        known = kind in ("entity", "sampleData", "lineage", "listingStatus", "progress", "labels")
-        if not known or entity is None:
-            what = f"kind '{kind}'" if not known else f"entity type '{entity_type}'"
-            if what not in self.skipped:
-                logger.warning(f"skipping records of {what}: this package does not know it (a newer plugin?)")
-            self.skipped[what] = self.skipped.get(what, 0) + 1
-            return
-        fqn = fqn_of(parts)
-        try:
-            body = json.loads(body_text)
-        except ValueError as err:
-            yield self._left(fqn, f"the plugin sent a {kind} record for {fqn} that is not JSON: {err}")
-            return
-        if kind == "entity":
-            yield from self._flush()
-            problem = self._check_entity(parts, body)
-            if problem:
-                yield self._left(fqn, f"{entity_type} not written: {problem}")
-                return
-            self.pending = (entity, fqn, body)
-        elif kind == "labels":
-            if not self._is_pending(entity, fqn):
-                logger.warning(f"tags and owners of {fqn} came without its {entity_type}; not written")
-                return
-            yield from self._labels(entity, fqn, body)
-        elif kind == "sampleData":
-            if not self._is_pending(entity, fqn):
-                yield from self._flush()
-                logger.warning(f"sample data of {fqn} came without its {entity_type}; not written")
-                return
-            yield from self._flush()
-            if body.get("messages") and entity.sample_data is not None:
-                self.samples.append((entity, fqn, body))
-                if len(self.samples) >= SAMPLES_PER_BARRIER:
-                    yield from self._samples()
-        elif kind == "lineage":
-            self.lineage.append(body)
-        elif kind == "progress":
-            self.progress = body
-        elif kind == "listingStatus":
-            if parts == [self.service_name]:
-                self._state(entity).status = body
-            else:
-                logger.warning(
-                    f"a listing status for the scope {fqn} is not about this run's service "
-                    f"{quote(self.service_name)}; ignored"
-                )
+    def _do(self, step: tuple) -> Iterable[Either]:
+        """Does one step of the plan."""
+        what, first, fqn, body, labels, sample = step
+        if what == "failed":
+            yield self._left(first, fqn)
+        elif what == "error":
+            self.run_errors.append(first)
+            yield self._left(self.name, first)
+        elif what == "warning":
+            logger.warning(first)
+        elif what == "write":
+            yield from self._write(ENTITY_TYPES[first], fqn, json.loads(body), labels, sample)
 
     def _left(self, name: str, error: str) -> Either:
         return Either(left=StackTraceError(name=name, error=error, stackTrace=None))
@@ -276,41 +245,27 @@ class PluginSource(Source):
             self.types[entity.entity_type] = TypeState(entity=entity)
         return self.types[entity.entity_type]
 
-    def _is_pending(self, entity: EntityType, fqn: str) -> bool:
-        return self.pending is not None and self.pending[0] is entity and self.pending[1] == fqn
-
-    def _check_entity(self, parts: list[str], body: dict) -> Optional[str]:  # noqa: UP045
-        """An entity of this run's service, whose request names it as its FQN does."""
-        if len(parts) < 2 or parts[0] != self.service_name:
-            return f"it is not in this run's service '{self.service_name}'"
-        name = body.get("name")
-        if not name:
-            return "the request has no name"
-        if name != parts[-1]:
-            return f"the request's name '{name}' is not the record's '{parts[-1]}'"
-        service = body.get("service")
-        if service is not None and service != quote(self.service_name):
-            return f"the request names service '{service}', not this run's '{quote(self.service_name)}'"
-        return None
-
-    def _flush(self) -> Iterable[Either]:
-        """Sends the pending entity's create request to the sink."""
-        if self.pending is None:
-            return
-        entity, fqn, body = self.pending
-        self.pending = None
+    def _write(
+        self, entity: EntityType, fqn: str, body: dict, labels: Optional[str], sample: Optional[str]  # noqa: UP045
+    ) -> Iterable[Either]:
+        """The entity's tags and owners onto its request, the request to the sink, its sample
+        data waiting for the next Barrier."""
+        if labels is not None:
+            yield from self._labels(entity, fqn, json.loads(labels), body)
         try:
             request = entity.create_request.model_validate(body)
         except ValueError as err:
             yield self._left(fqn, f"{entity.entity_type} not written: not a valid request: {err}")
             return
-        self._state(entity).written.append(fqn)
         yield Either(right=request)
+        if sample is not None and entity.sample_data is not None:
+            self.samples.append((entity, fqn, json.loads(sample)))
+            if len(self.samples) >= SAMPLES_PER_BARRIER:
+                yield from self._samples()
 
     # ---- tags and owners
 
-    def _labels(self, entity: EntityType, fqn: str, labels: dict) -> Iterable[Either]:
-        body = self.pending[2]
+    def _labels(self, entity: EntityType, fqn: str, labels: dict, body: dict) -> Iterable[Either]:
         for tag in labels.get("tags") or []:
             classification, name = tag.get("classification"), tag.get("name")
             if not classification or not name:
@@ -422,11 +377,12 @@ class PluginSource(Source):
     def _lineage(self) -> Iterable[Either]:
         """Edges between entities that exist; an edge with a missing end is skipped and named
         (a warning), never created."""
-        if not self.lineage:
+        edges = [json.loads(edge) for edge in self.plan.take_lineage()]
+        if not edges:
             return
         yield Either(right=Barrier(reason="lineage needs the stored entities"))
         added = skipped = 0
-        for edge in self.lineage:
+        for edge in edges:
             ends = {}
             for role in ("from", "to", "pipeline"):
                 if edge.get(role) is None:
@@ -453,30 +409,21 @@ class PluginSource(Source):
         logger.info(f"lineage edges: {added} sent, {skipped} skipped")
 
     def _finish(self) -> Iterable[Either]:
-        """Takes the listing statuses, then deletes what is stale where the run may."""
-        for info in self.manifest.get("entityTypes") or []:
-            entity = ENTITY_TYPES.get(info.get("entityType", ""))
-            if entity is not None:
-                self._state(entity)
-        for state in self.types.values():
-            status = state.status
-            if status is None:
-                if not self.run_errors:
-                    error = f"the plugin ended the run without a listing status for its {state.entity.plural}"
-                    self.run_errors.append(error)
-                    yield self._left(state.entity.plural, error)
-                continue
-            for warning in status.get("warnings") or []:
-                logger.warning(warning)
-            for name in status.get("unresolved") or []:
-                fqn = fqn_of([self.service_name, name])
-                state.kept.append(fqn)
-                yield self._left(fqn, "exists but could not be read (see the warnings)")
-            state.kept.extend(fqn_of([self.service_name, n]) for n in status.get("notYet") or [])
-            if status.get("reason"):
-                error = f"the listing of {state.entity.plural} is incomplete: {status['reason']}"
-                self.run_errors.append(error)
-                yield self._left(state.entity.plural, error)
+        """Takes the listing statuses (the plan's end), then deletes what is stale where the
+        run may."""
+        finish = json.loads(self.plan.finish(not self.run_errors))
+        for warning in finish["warnings"]:
+            logger.warning(warning)
+        for what, count in finish["skipped"].items():
+            logger.warning(f"skipped {count} record(s) of {what}: this package does not know it (a newer plugin?)")
+        for name, why in finish["failed"]:
+            yield self._left(name, why)
+        for error in finish["errors"]:
+            self.run_errors.append(error)
+            yield self._left(self.name, error)
+        for t in finish["types"]:
+            state = self._state(ENTITY_TYPES[t["entityType"]])
+            state.written, state.kept, state.status, state.complete = t["written"], t["kept"], t["status"], t["complete"]
         for info in self.manifest.get("entityTypes") or []:
             entity = ENTITY_TYPES.get(info.get("entityType", ""))
             if entity is None:
@@ -494,20 +441,15 @@ class PluginSource(Source):
         )
         if state.entity.sample_data is not None:
             line += f", samples {state.samples}"
-        return f"{line}, listing complete: {'yes' if status.get('complete') else 'no'}; unseen {plural}: {state.deletion}"
+        return f"{line}, listing complete: {'yes' if state.complete else 'no'}; unseen {plural}: {state.deletion}"
 
     def _delete_stale(self, state: TypeState, info: dict) -> Iterable[Either]:
-        option = info.get("markDeletedOption")
-        asked = bool(info.get("markDeletedDefault", False))
-        if option:
-            source_config = json.loads(self.configured.source).get("sourceConfig", {}).get("config", {})
-            asked = bool(source_config.get(option, asked))
         kept = _native.may_delete(
             state.entity.plural,
-            option,
-            asked,
+            json.dumps(info),
+            self.configured.source,
             None,
-            bool(state.status and state.status.get("complete")) and not self.run_errors,
+            state.complete and not self.run_errors,
             len(self.status.failures),
         )
         if kept is not None:

@@ -585,6 +585,44 @@ fn sink_bench(args: &Args, plugin_dir: &Path, work: &Path, endpoint: &str, frame
             f.topics as f64 / f.span.max(1e-9),
         );
     }
+    if let (true, Some(metadata)) = (framework, &args.wheel_metadata) {
+        framework_start_up(metadata, &rows)?;
+    }
+    Ok(())
+}
+
+/// What every `metadata ingest` run pays before its source starts, whatever the connector:
+/// importing OpenMetadata's package (its `__init__` loads the profiler, the workflow and the
+/// client). Printed with the wheel's wall time less it, beside host-example's.
+fn framework_start_up(metadata: &Path, rows: &[(&str, &str, SinkFigures)]) -> Result<()> {
+    let python = metadata.with_file_name("python");
+    let mut imports = Vec::new();
+    for _ in 0..2 {
+        let mut cmd = Command::new(&python);
+        cmd.args(["-c", "import metadata.cli.ingest, metadata.workflow.metadata"]);
+        let (seconds, _, _, code) = measure(cmd)?;
+        if code != 0 {
+            bail!("{} could not import OpenMetadata's framework (exit {code})", python.display());
+        }
+        imports.push(seconds);
+    }
+    let start_up = imports.iter().copied().fold(f64::INFINITY, f64::min);
+    println!();
+    println!(
+        "OpenMetadata's framework start-up (`python -c 'import metadata.cli.ingest, metadata.workflow.metadata'`, \
+         the fastest of 2): {start_up:.2} s; every `metadata ingest` run pays it before its source starts"
+    );
+    for run in ["create", "update"] {
+        let wall = |name: &str| rows.iter().find(|(n, r, _)| *n == name && *r == run).map(|(_, _, f)| f.wall);
+        if let (Some(wheel), Some(host)) = (wall("wheel"), wall("host-example")) {
+            println!(
+                "{run}: wheel {wheel:.2} s = {:.2}× host-example's {host:.2} s; less the start-up {:.2} s = {:.2}×",
+                wheel / host,
+                wheel - start_up,
+                (wheel - start_up) / host
+            );
+        }
+    }
     Ok(())
 }
 

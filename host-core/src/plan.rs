@@ -1,0 +1,450 @@
+//! What a run's records mean, whoever writes them: the plan every host follows. Records come
+//! in as the plugin yields them; out come the steps a host executes with its own writer
+//! (host-example's REST or file sink, OpenMetadata's own sink in the wheel):
+//! - an entity is written together with what follows it: its tags and owners (`labels`), then
+//!   its sample data, so a `Write` leaves when the next record shows the entity is complete;
+//! - an entity record is checked first: of this run's service, named as its FQN says;
+//! - lineage edges, the latest progress and the listing statuses (of this run's service only)
+//!   are kept for the end of the run;
+//! - records of kinds or entity types the host cannot write are counted and skipped.
+//!
+//! At the end, [`Plan::finish`] turns the listing statuses into what the run saw (entities that
+//! exist but could not be read, or are not entities yet, count as seen: never deleted for that),
+//! the objects that failed, and what failed the run as a whole.
+
+use std::collections::BTreeMap;
+
+use plugin_abi::envelope::{Labels, LineageEdge, ListingStatus, Progress};
+use plugin_abi::{fqn, RecordKind};
+use serde_json::Value;
+
+/// An entity to write: its create request, then (the host resolves them) its tags and owners
+/// onto the request, then its sample data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    pub entity_type: String,
+    /// The entity's FQN, quoted as OpenMetadata writes it.
+    pub fqn: String,
+    /// OpenMetadata's create request, as the plugin made it.
+    pub body: Value,
+    pub labels: Option<Labels>,
+    /// The entity's sample data, when it came with messages.
+    pub sample: Option<Value>,
+}
+
+/// One thing for the host to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Write(Write),
+    /// An object of the source that failed on its own (name, why): it lowers the success
+    /// percentage, and keeps the run from deleting.
+    Failed(String, String),
+    /// Something that fails the run as a whole (the plugin sent what no host can read).
+    Error(String),
+    Warning(String),
+}
+
+/// What the run did with one entity type.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TypeRun {
+    pub entity_type: String,
+    /// The plugin's listing status for this type in this run's service.
+    pub status: Option<ListingStatus>,
+    /// FQNs of the entity records taken (checked, handed to the host to write).
+    pub written: Vec<String>,
+    /// FQNs of entities that exist but could not be read, or are not entities yet (after
+    /// [`Plan::finish`]).
+    pub kept: Vec<String>,
+}
+
+impl TypeRun {
+    /// Every FQN this run saw: never deleted as stale.
+    pub fn seen(&self) -> Vec<String> {
+        self.written.iter().chain(&self.kept).cloned().collect()
+    }
+
+    pub fn complete(&self) -> bool {
+        self.status.as_ref().is_some_and(|s| s.complete)
+    }
+}
+
+/// What the listing statuses say at the end of a run, besides the types' own figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Finish {
+    /// What failed the run as a whole: a type without a listing status, an incomplete listing.
+    pub errors: Vec<String>,
+    /// Objects that exist but could not be read (FQN, why).
+    pub failed: Vec<(String, String)>,
+    /// The plugin's warnings about its listings.
+    pub warnings: Vec<String>,
+    /// Source API calls by operation, as the plugin counted them.
+    pub api_calls: BTreeMap<String, u64>,
+}
+
+/// The plan of one run of a source in the service `service_name`.
+#[derive(Debug)]
+pub struct Plan {
+    service_name: String,
+    /// The entity types the host can write.
+    writable: Vec<String>,
+    /// The entity waiting for its labels and sample data.
+    pending: Option<Write>,
+    types: Vec<TypeRun>,
+    lineage: Vec<LineageEdge>,
+    progress: Option<Progress>,
+    skipped: BTreeMap<String, u64>,
+}
+
+impl Plan {
+    /// A plan for a run in `service_name` by a host that can write entities of the types
+    /// `writable`; `declared` (the plugin manifest's types) come first in [`Plan::types`], in
+    /// that order, even when no record of theirs arrives.
+    pub fn new<'w, 'd>(
+        service_name: &str,
+        writable: impl IntoIterator<Item = &'w str>,
+        declared: impl IntoIterator<Item = &'d str>,
+    ) -> Plan {
+        let mut plan = Plan {
+            service_name: service_name.to_string(),
+            writable: writable.into_iter().map(str::to_string).collect(),
+            pending: None,
+            types: Vec::new(),
+            lineage: Vec::new(),
+            progress: None,
+            skipped: BTreeMap::new(),
+        };
+        for entity_type in declared {
+            if plan.can_write(entity_type) {
+                plan.of_type(entity_type);
+            }
+        }
+        plan
+    }
+
+    fn can_write(&self, entity_type: &str) -> bool {
+        self.writable.iter().any(|t| t == entity_type)
+    }
+
+    fn of_type(&mut self, entity_type: &str) -> &mut TypeRun {
+        let i = match self.types.iter().position(|t| t.entity_type == entity_type) {
+            Some(i) => i,
+            None => {
+                self.types.push(TypeRun { entity_type: entity_type.to_string(), ..TypeRun::default() });
+                self.types.len() - 1
+            }
+        };
+        &mut self.types[i]
+    }
+
+    /// Takes one record (its kind, entity type, name parts and JSON body, as it crossed the
+    /// boundary): the steps it completes.
+    pub fn take(&mut self, kind: &str, entity_type: &str, parts: &[&str], body: &str) -> Vec<Step> {
+        let Some(kind) = RecordKind::parse(kind) else {
+            *self.skipped.entry(format!("kind '{kind}'")).or_default() += 1;
+            return Vec::new();
+        };
+        if !self.can_write(entity_type) {
+            *self.skipped.entry(format!("entity type '{entity_type}'")).or_default() += 1;
+            return Vec::new();
+        }
+        let fqn = fqn::build(parts.iter().copied());
+        let body: Value = match serde_json::from_str(body) {
+            Ok(body) => body,
+            Err(e) => {
+                return vec![Step::Error(format!(
+                    "the plugin sent a {} record for {fqn} that is not JSON: {e}",
+                    kind.as_str()
+                ))]
+            }
+        };
+        let is_pending = self.pending.as_ref().is_some_and(|p| p.entity_type == entity_type && p.fqn == fqn);
+        let mut steps = Vec::new();
+        match kind {
+            RecordKind::Entity => {
+                steps.extend(self.end());
+                match self.check_entity(parts, &body) {
+                    Err(why) => steps.push(Step::Failed(fqn, format!("{entity_type} not written: {why}"))),
+                    Ok(()) => {
+                        self.of_type(entity_type).written.push(fqn.clone());
+                        self.pending =
+                            Some(Write { entity_type: entity_type.to_string(), fqn, body, labels: None, sample: None });
+                    }
+                }
+            }
+            RecordKind::Labels if !is_pending => steps
+                .push(Step::Warning(format!("tags and owners of {fqn} came without its {entity_type}; not written"))),
+            RecordKind::Labels => match serde_json::from_value::<Labels>(body) {
+                Ok(labels) => {
+                    if let Some(pending) = self.pending.as_mut() {
+                        pending.labels = Some(labels);
+                    }
+                }
+                Err(e) => {
+                    steps.push(Step::Error(format!("the plugin sent labels of {fqn} that are not readable: {e}")))
+                }
+            },
+            RecordKind::SampleData => {
+                let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
+                if is_pending {
+                    if let Some(pending) = self.pending.as_mut() {
+                        pending.sample = has_messages.then_some(body);
+                    }
+                    steps.extend(self.end());
+                } else {
+                    steps.extend(self.end());
+                    steps.push(Step::Warning(format!(
+                        "sample data of {fqn} came without its {entity_type}; not written"
+                    )));
+                }
+            }
+            RecordKind::Lineage => match serde_json::from_value::<LineageEdge>(body) {
+                Ok(edge) => self.lineage.push(edge),
+                Err(e) => steps
+                    .push(Step::Error(format!("the plugin sent a lineage edge of {fqn} that is not readable: {e}"))),
+            },
+            RecordKind::Progress => match serde_json::from_value::<Progress>(body) {
+                Ok(progress) => self.progress = Some(progress),
+                Err(e) => tracing::debug!("a progress record that is not readable: {e}"),
+            },
+            RecordKind::ListingStatus => match serde_json::from_value::<ListingStatus>(body) {
+                // Only the listing of this run's service decides about its entities.
+                Ok(status) if parts == [self.service_name.as_str()] => self.of_type(entity_type).status = Some(status),
+                Ok(_) => steps.push(Step::Warning(format!(
+                    "a listing status for the scope {fqn} is not about this run's service {}; ignored",
+                    fqn::quote(&self.service_name)
+                ))),
+                Err(e) => {
+                    steps.push(Step::Error(format!("the plugin sent a listing status that is not readable: {e}")))
+                }
+            },
+        }
+        steps
+    }
+
+    /// The waiting entity, when there is one: at the end of the records (not after an
+    /// interruption: an entity cut short is not written).
+    pub fn end(&mut self) -> Option<Step> {
+        self.pending.take().map(Step::Write)
+    }
+
+    /// An entity of this run's service, whose request names it as its FQN does.
+    fn check_entity(&self, parts: &[&str], body: &Value) -> Result<(), String> {
+        let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+            return Err("the record has no FQN".into());
+        };
+        if parts.len() < 2 || *first != self.service_name {
+            return Err(format!("it is not in this run's service '{}'", self.service_name));
+        }
+        let name =
+            body.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or("the request has no name")?;
+        if name != *last {
+            return Err(format!("the request's name '{name}' is not the record's '{last}'"));
+        }
+        let service = fqn::quote(&self.service_name);
+        match body.get("service").and_then(Value::as_str) {
+            Some(named) if named != service => {
+                Err(format!("the request names service '{named}', not this run's '{service}'"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes the listing statuses in. `quiet`: the run had no error and was not stopped; a run
+    /// that was not quiet did not see everything, whatever the plugin says, so its listings
+    /// count as incomplete.
+    pub fn finish(&mut self, quiet: bool) -> Finish {
+        let mut finish = Finish::default();
+        let service = fqn::quote(&self.service_name);
+        for t in &mut self.types {
+            let Some(status) = &mut t.status else {
+                if quiet {
+                    finish.errors.push(format!(
+                        "the plugin ended the run without a listing status for its {}",
+                        plural(&t.entity_type)
+                    ));
+                }
+                continue;
+            };
+            finish.warnings.extend(status.warnings.iter().cloned());
+            for (op, n) in &status.api_calls {
+                *finish.api_calls.entry(op.clone()).or_default() += n;
+            }
+            let fqn_of = |name: &String| format!("{service}.{}", fqn::quote(name));
+            t.kept.extend(status.unresolved.iter().chain(&status.not_yet).map(fqn_of));
+            finish.failed.extend(
+                status.unresolved.iter().map(|n| (fqn_of(n), "exists but could not be read (see the warnings)".into())),
+            );
+            if let Some(reason) = &status.reason {
+                finish.errors.push(format!("the listing of {} is incomplete: {reason}", plural(&t.entity_type)));
+            }
+            if !quiet {
+                status.complete = false;
+            }
+        }
+        finish
+    }
+
+    /// The entity types of the run: the declared ones first, then others as they came.
+    pub fn types(&self) -> &[TypeRun] {
+        &self.types
+    }
+
+    /// The lineage edges the plugin sent, for the host to resolve after the entities are written.
+    pub fn take_lineage(&mut self) -> Vec<LineageEdge> {
+        std::mem::take(&mut self.lineage)
+    }
+
+    /// Lineage edges received so far.
+    pub fn lineage_edges(&self) -> usize {
+        self.lineage.len()
+    }
+
+    /// The plugin's latest progress.
+    pub fn progress(&self) -> Option<&Progress> {
+        self.progress.as_ref()
+    }
+
+    /// Records skipped, by what the host does not know (`kind 'x'`, `entity type 'y'`).
+    pub fn skipped(&self) -> &BTreeMap<String, u64> {
+        &self.skipped
+    }
+}
+
+/// An entity type's plural, for messages (`topics`, `pipelines`).
+pub fn plural(entity_type: &str) -> String {
+    format!("{entity_type}s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn plan() -> Plan {
+        Plan::new("svc", ["topic", "pipeline"], ["topic"])
+    }
+
+    fn take(plan: &mut Plan, kind: &str, parts: &[&str], body: Value) -> Vec<Step> {
+        plan.take(kind, "topic", parts, &body.to_string())
+    }
+
+    fn writes(steps: &[Step]) -> Vec<&Write> {
+        steps.iter().filter_map(|s| if let Step::Write(w) = s { Some(w) } else { None }).collect()
+    }
+
+    #[test]
+    fn an_entity_leaves_with_its_labels_and_sample() {
+        let mut plan = plan();
+        assert!(take(&mut plan, "entity", &["svc", "a.b"], json!({"name": "a.b", "service": "svc"})).is_empty());
+        assert!(take(&mut plan, "labels", &["svc", "a.b"], json!({"owners": ["ann"]})).is_empty());
+        let steps = take(&mut plan, "sampleData", &["svc", "a.b"], json!({"messages": ["m"]}));
+        let w = writes(&steps);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].fqn, "svc.\"a.b\"");
+        assert_eq!(w[0].labels.as_ref().map(|l| l.owners.clone()), Some(vec!["ann".to_string()]));
+        assert_eq!(w[0].sample, Some(json!({"messages": ["m"]})));
+        assert_eq!(plan.end(), None);
+        assert_eq!(plan.types()[0].written, vec!["svc.\"a.b\"".to_string()]);
+    }
+
+    #[test]
+    fn the_next_entity_or_the_end_sends_the_waiting_one_and_an_empty_sample_is_none() {
+        let mut plan = plan();
+        take(&mut plan, "entity", &["svc", "a"], json!({"name": "a"}));
+        let steps = take(&mut plan, "entity", &["svc", "b"], json!({"name": "b"}));
+        assert_eq!(writes(&steps).iter().map(|w| w.fqn.as_str()).collect::<Vec<_>>(), ["svc.a"]);
+        let steps = take(&mut plan, "sampleData", &["svc", "b"], json!({"messages": []}));
+        assert_eq!(writes(&steps)[0].sample, None);
+        take(&mut plan, "entity", &["svc", "c"], json!({"name": "c"}));
+        assert!(matches!(plan.end(), Some(Step::Write(w)) if w.fqn == "svc.c"));
+    }
+
+    #[test]
+    fn a_sample_or_labels_of_another_entity_are_warned_and_dropped() {
+        let mut plan = plan();
+        take(&mut plan, "entity", &["svc", "a"], json!({"name": "a"}));
+        let steps = take(&mut plan, "labels", &["svc", "b"], json!({"tags": []}));
+        assert!(matches!(&steps[..], [Step::Warning(w)] if w.contains("tags and owners of svc.b")));
+        let steps = take(&mut plan, "sampleData", &["svc", "b"], json!({"messages": ["m"]}));
+        assert_eq!(writes(&steps)[0].sample, None, "a's write carries no sample");
+        assert!(matches!(steps.last(), Some(Step::Warning(w)) if w.contains("sample data of svc.b came without")));
+    }
+
+    #[test]
+    fn entities_outside_the_service_or_misnamed_fail_one_by_one() {
+        let mut plan = plan();
+        let cases = [
+            (vec!["other", "a"], json!({"name": "a"}), "not in this run's service 'svc'"),
+            (vec!["svc", "a"], json!({}), "the request has no name"),
+            (vec!["svc", "a"], json!({"name": "b"}), "the request's name 'b' is not the record's 'a'"),
+            (vec!["svc", "a"], json!({"name": "a", "service": "x"}), "names service 'x'"),
+        ];
+        for (parts, body, why) in cases {
+            let steps = take(&mut plan, "entity", &parts, body);
+            assert!(matches!(&steps[..], [Step::Failed(_, e)] if e.contains(why)), "{why}: {steps:?}");
+        }
+        assert!(plan.types()[0].written.is_empty());
+    }
+
+    #[test]
+    fn unknown_kinds_and_types_are_counted_not_json_fails_the_run() {
+        let mut plan = plan();
+        assert!(plan.take("columns", "topic", &["svc", "a"], "{}").is_empty());
+        assert!(plan.take("entity", "dashboard", &["svc", "a"], "{}").is_empty());
+        assert!(plan.take("entity", "dashboard", &["svc", "b"], "{}").is_empty());
+        assert_eq!(plan.skipped().get("kind 'columns'"), Some(&1));
+        assert_eq!(plan.skipped().get("entity type 'dashboard'"), Some(&2));
+        assert!(
+            matches!(&plan.take("entity", "topic", &["svc", "a"], "{")[..], [Step::Error(e)] if e.contains("not JSON"))
+        );
+    }
+
+    #[test]
+    fn finish_counts_unreadable_entities_as_seen_and_failed() {
+        let mut plan = plan();
+        take(&mut plan, "entity", &["svc", "a"], json!({"name": "a"}));
+        let status = json!({"complete": true, "listed": 3, "filtered": 0, "emitted": 1, "unresolved": ["u.1"], "notYet": ["n"], "warnings": ["w"],
+            "apiCalls": {"ListStreams": 2}});
+        assert!(take(&mut plan, "listingStatus", &["svc"], status).is_empty());
+        plan.end();
+        let finish = plan.finish(true);
+        assert_eq!(plan.types()[0].seen(), ["svc.a", "svc.\"u.1\"", "svc.n"]);
+        assert_eq!(
+            finish.failed,
+            [("svc.\"u.1\"".to_string(), "exists but could not be read (see the warnings)".to_string())]
+        );
+        assert_eq!(finish.warnings, ["w"]);
+        assert_eq!(finish.api_calls.get("ListStreams"), Some(&2));
+        assert!(finish.errors.is_empty());
+        assert!(plan.types()[0].complete());
+    }
+
+    #[test]
+    fn finish_fails_a_run_without_status_or_with_an_incomplete_one_and_a_loud_run_is_incomplete() {
+        let mut plan = Plan::new("svc", ["topic", "pipeline"], ["topic", "pipeline"]);
+        let steps = take(&mut plan, "listingStatus", &["other"], status(true, None));
+        assert!(matches!(&steps[..], [Step::Warning(w)] if w.contains("not about this run's service svc")));
+        take(&mut plan, "listingStatus", &["svc"], status(false, Some("throttled")));
+        let finish = plan.finish(true);
+        assert_eq!(
+            finish.errors,
+            [
+                "the listing of topics is incomplete: throttled",
+                "the plugin ended the run without a listing status for its pipelines"
+            ]
+        );
+        let mut plan = plan_with_complete_status();
+        plan.finish(false);
+        assert!(!plan.types()[0].complete());
+    }
+
+    fn plan_with_complete_status() -> Plan {
+        let mut plan = plan();
+        take(&mut plan, "listingStatus", &["svc"], status(true, None));
+        plan
+    }
+
+    fn status(complete: bool, reason: Option<&str>) -> Value {
+        json!({"complete": complete, "reason": reason, "listed": 0, "filtered": 0, "emitted": 0})
+    }
+}
