@@ -111,6 +111,28 @@ impl Emulator {
 }
 
 /// A running `moto_server` (STS for the assume-role tests), stopped when dropped.
+/// Python for set-ups on moto: `zigzag(n)` (Avro's varint) and `frame(version, payload,
+/// compress)` (the Glue Schema Registry serializer's header: magic 3, compression, version id).
+/// A set-up script is `format!("{REGISTRY_FRAMING_PY}{script}")`.
+pub const REGISTRY_FRAMING_PY: &str = r#"
+import uuid, zlib
+
+def zigzag(n):
+    n = (n << 1) ^ (n >> 63)
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+def frame(version, payload, compress=False):
+    body = zlib.compress(payload) if compress else payload
+    return bytes([3, 5 if compress else 0]) + uuid.UUID(version).bytes + body
+"#;
+
 pub struct Moto {
     _process: Process,
     pub port: u16,

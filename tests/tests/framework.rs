@@ -531,7 +531,7 @@ fn a_custom_pipeline_runs_the_firehose_plugin_with_lineage_and_reports_its_pipel
 }
 
 /// On moto: a registry with an Avro schema, a tagged stream whose records the registry's
-/// serializer framed.
+/// serializer framed (after `e2e::REGISTRY_FRAMING_PY`).
 const REGISTRY_SETUP: &str = r#"
 import boto3, os, uuid
 kw = dict(endpoint_url=os.environ["MOTO"], region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
@@ -540,22 +540,12 @@ glue.create_registry(RegistryName="shop")
 schema = '{"type": "record", "name": "Order", "namespace": "shop", "fields": [{"name": "id", "type": "long"}, {"name": "item", "type": "string"}]}'
 version = glue.create_schema(RegistryId={"RegistryName": "shop"}, SchemaName="orders", DataFormat="AVRO",
     Compatibility="NONE", SchemaDefinition=schema)["SchemaVersionId"]
-def zigzag(n):
-    n = (n << 1) ^ (n >> 63)
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
 k = boto3.client("kinesis", **kw)
 k.create_stream(StreamName="orders", ShardCount=1)
 k.add_tags_to_stream(StreamName="orders", Tags={"team": "payments", "owner": "alice"})
 for i in range(1, 4):
     item = ("item-%d" % i).encode()
-    k.put_record(StreamName="orders", PartitionKey="k", Data=bytes([3, 0]) + uuid.UUID(version).bytes + zigzag(i) + zigzag(len(item)) + item)
+    k.put_record(StreamName="orders", PartitionKey="k", Data=frame(version, zigzag(i) + zigzag(len(item)) + item))
 "#;
 
 #[test]
@@ -564,7 +554,8 @@ fn tags_owners_and_registry_schemas_reach_openmetadata_through_its_own_sink() {
     // Registry schemas, on moto (which serves Glue; its GetResources does not know streams).
     let moto = Moto::start().unwrap();
     let out = Command::new(workspace().join("tests/.venv-moto/bin/python"))
-        .args(["-c", REGISTRY_SETUP])
+        .arg("-c")
+        .arg(format!("{}{REGISTRY_SETUP}", e2e::REGISTRY_FRAMING_PY))
         .env("MOTO", moto.endpoint())
         .output()
         .unwrap();

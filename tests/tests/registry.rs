@@ -13,9 +13,10 @@ const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.jwt-registry.signature";
 const ORDER_SCHEMA: &str = r#"{"type": "record", "name": "Order", "namespace": "shop", "fields": [{"name": "id", "type": "long"}, {"name": "item", "type": "string", "doc": "what was bought"}, {"name": "note", "type": ["null", "string"], "default": null}]}"#;
 const CLICK_SCHEMA: &str = r#"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "properties": {"page": {"type": "string"}, "ms": {"type": "integer"}}}"#;
 
-/// Sets up the registry and the streams; prints the Avro schema's version id.
+/// Sets up the registry and the streams; prints the Avro schema's version id. (After
+/// `e2e::REGISTRY_FRAMING_PY`.)
 const SETUP: &str = r#"
-import boto3, os, json, struct, uuid, zlib
+import boto3, os, json, uuid
 kw = dict(endpoint_url=os.environ["MOTO"], region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
 glue = boto3.client("glue", **kw)
 glue.create_registry(RegistryName="shop")
@@ -24,25 +25,10 @@ orders = glue.create_schema(RegistryId={"RegistryName": "shop"}, SchemaName="ord
 clicks = glue.create_schema(RegistryId={"RegistryName": "shop"}, SchemaName="clicks", DataFormat="JSON",
     Compatibility="NONE", SchemaDefinition=os.environ["CLICK_SCHEMA"])["SchemaVersionId"]
 
-def zigzag(n):
-    n = (n << 1) ^ (n >> 63)
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
 def order(i):
     item = ("item-%d" % i).encode()
     note = b"\x02" + zigzag(len(b"gift")) + b"gift" if i % 2 else b"\x00"
     return zigzag(i) + zigzag(len(item)) + item + note
-
-def frame(version, payload, compress):
-    body = zlib.compress(payload) if compress else payload
-    return bytes([3, 5 if compress else 0]) + uuid.UUID(version).bytes + body
 
 k = boto3.client("kinesis", **kw)
 unknown = str(uuid.uuid4())
@@ -62,7 +48,7 @@ fn registry_schemas_become_message_schemas_and_decode_the_samples() {
     let python = e2e::workspace().join("tests/.venv-moto/bin/python");
     let out = std::process::Command::new(python)
         .arg("-c")
-        .arg(SETUP)
+        .arg(format!("{}{SETUP}", e2e::REGISTRY_FRAMING_PY))
         .env("MOTO", moto.endpoint())
         .env("ORDER_SCHEMA", ORDER_SCHEMA)
         .env("CLICK_SCHEMA", CLICK_SCHEMA)

@@ -621,6 +621,13 @@ fn framework_start_up(metadata: &Path, rows: &[(&str, &str, SinkFigures)]) -> Re
                 wheel - start_up,
                 (wheel - start_up) / host
             );
+            if let Some(reference) = wall("metadata ingest") {
+                println!(
+                    "{run}: OpenMetadata's connector {reference:.2} s = {:.1}× the wheel's; both less the start-up: {:.1}×",
+                    reference / wheel,
+                    (reference - start_up) / (wheel - start_up)
+                );
+            }
         }
     }
     Ok(())
