@@ -45,9 +45,19 @@ install_moto() {
   fi
 }
 
+# Under CI=true nothing may be skipped: what cannot be installed fails the caller.
+skip_or_fail() {
+  if [ "${CI:-}" = true ]; then
+    echo "error: $1 (CI=true: nothing is skipped)" >&2
+    return 1
+  fi
+  echo "note: $1; the test that needs it will be skipped" >&2
+}
+
 # Installs what the config-form test drives: Debian's Chromium (no browser download) and the
 # page's npm packages (pinned by tests/form/package-lock.json). Where Chromium cannot be
-# installed (not root, no package), says so: the test then skips itself with a message.
+# installed (not root, no package), says so: the test then skips itself with a message, except
+# under CI=true, where this fails.
 install_browser() {
   if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -55,15 +65,15 @@ install_browser() {
       DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 ||
         { apt-get update -q >/dev/null 2>&1 &&
           DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } ||
-        echo "note: chromium could not be installed; the config-form test will be skipped" >&2
+        skip_or_fail "chromium could not be installed"
     else
-      echo "note: chromium is not installed and this is not root; the config-form test will be skipped" >&2
+      skip_or_fail "chromium is not installed and this is not root"
     fi
   fi
   if [ ! -d "$repo/tests/form/node_modules/@rjsf/core" ]; then
     echo "installing the config-form page's packages (npm ci)…" >&2
     npm ci --prefix "$repo/tests/form" --no-audit --no-fund --loglevel=error >&2 ||
-      echo "note: the config-form page's packages could not be installed; the test will be skipped" >&2
+      skip_or_fail "the config-form page's packages could not be installed"
   fi
 }
 

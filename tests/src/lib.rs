@@ -17,6 +17,12 @@ use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 /// The region the emulator and the test workflows use.
 pub const REGION: &str = "eu-west-1";
 
+/// `CI=true` (as `.ci/run` and most CI services set it): a test never skips itself for want of
+/// a tool; it fails.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()

@@ -4,7 +4,7 @@
 //! what the form refuses the plugin refuses, case by case; the page logs no console error or
 //! warning (no schema Ajv cannot compile, no unknown format). Skipped, with a message, where
 //! Chromium, Node.js or the page's npm packages are not installed (`scripts/test.sh` installs
-//! them).
+//! them); under `CI=true` that fails instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -166,6 +166,7 @@ fn run_form(schema: &Path, cases: &[Case], work: &Path, screenshots: &Path) -> V
 fn form_and_plugin_agree(plugin_schema: &str, cases: Vec<Case>) -> Vec<String> {
     let form = e2e::workspace().join("tests/form");
     if let Some(why) = unavailable(&form) {
+        assert!(!e2e::in_ci(), "CI=true, and the config form test needs a browser: {why}");
         eprintln!("SKIPPED: the config form test needs a browser: {why}");
         return Vec::new();
     }
