@@ -18,6 +18,7 @@ mod progress;
 mod requests;
 mod signals;
 mod sink;
+mod stale;
 mod stored_connection;
 mod test_connection;
 mod tls;

@@ -187,13 +187,22 @@ impl Client {
             let failure = match result {
                 Ok(response) => {
                     let status = response.status();
-                    let text = response.into_string().unwrap_or_default();
-                    let body = if text.is_empty() {
-                        Value::Null
-                    } else {
-                        serde_json::from_str(&text).unwrap_or(Value::String(text))
-                    };
-                    return Ok(Answer { status, body });
+                    // An answer cut short is a failed call, not an empty answer.
+                    match response.into_string() {
+                        Ok(text) => {
+                            let body = if text.is_empty() {
+                                Value::Null
+                            } else {
+                                serde_json::from_str(&text).unwrap_or(Value::String(text))
+                            };
+                            return Ok(Answer { status, body });
+                        }
+                        Err(e) => CallError::Failed {
+                            method,
+                            path: path.to_string(),
+                            message: format!("the answer could not be read: {e}"),
+                        },
+                    }
                 }
                 Err(ureq::Error::Status(status, response)) => {
                     retry_after = response
@@ -240,6 +249,9 @@ impl Client {
     }
 
     /// Every entity of the type in the service, following `after` cursors: (id, fullyQualifiedName).
+    /// Deletion decides from this list, so it fails closed: a page that is not the page the API
+    /// promises (`data`, a list of entities with an id and an FQN, and `paging`) is an error,
+    /// never an empty or last page.
     pub fn list_entities(&self, entity: &Entity, service: &str) -> Result<Vec<(String, String)>, CallError> {
         let mut entities = Vec::new();
         let mut after: Option<String> = None;
@@ -249,11 +261,19 @@ impl Client {
                 path.push_str(&format!("&after={}", encode(cursor)));
             }
             let page = self.call("GET", &path, None)?.body;
-            for t in page.get("data").and_then(Value::as_array).into_iter().flatten() {
-                if let (Some(id), Some(fqn)) =
-                    (t.get("id").and_then(Value::as_str), t.get("fullyQualifiedName").and_then(Value::as_str))
-                {
-                    entities.push((id.to_string(), fqn.to_string()));
+            let not_a_page = |why: &str| CallError::Failed {
+                method: "GET",
+                path: path.clone(),
+                message: format!("the answer is not a page of {}: {why} (it begins: {})", entity.plural, begins(&page)),
+            };
+            let data = page.get("data").and_then(Value::as_array).ok_or_else(|| not_a_page("no `data` list"))?;
+            if !page.get("paging").is_some_and(Value::is_object) {
+                return Err(not_a_page("no `paging`"));
+            }
+            for t in data {
+                match (t.get("id").and_then(Value::as_str), t.get("fullyQualifiedName").and_then(Value::as_str)) {
+                    (Some(id), Some(fqn)) => entities.push((id.to_string(), fqn.to_string())),
+                    _ => return Err(not_a_page("an entity without `id` or `fullyQualifiedName`")),
                 }
             }
             match page.pointer("/paging/after").and_then(Value::as_str) {
@@ -261,6 +281,20 @@ impl Client {
                 _ => return Ok(entities),
             }
         }
+    }
+}
+
+/// The start of an answer, for messages: enough to recognise an HTML page or an error.
+fn begins(answer: &Value) -> String {
+    let text = match answer {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let start: String = text.chars().take(80).collect();
+    if start.len() < text.len() {
+        format!("{start}…")
+    } else {
+        start
     }
 }
 

@@ -686,41 +686,7 @@ impl Sink for RestSink {
         seen: Vec<String>,
         max_share: f64,
     ) -> Result<String> {
-        let kind = entity.plural;
-        let existing = self
-            .client
-            .list_entities(entity, service_name)
-            .map_err(|e| anyhow::anyhow!("cannot list the service's {kind}: {e}"))?;
-        let fqns: Vec<String> = existing.iter().map(|(_, fqn)| fqn.clone()).collect();
-        let unseen: Vec<&(String, String)> =
-            match host_core::deletion::stale(kind, &fqns, &seen, max_share, "--max-delete-share") {
-                Ok(indices) => indices.into_iter().map(|i| &existing[i]).collect(),
-                Err(kept) => return Ok(kept),
-            };
-        let names: Vec<&str> = unseen.iter().map(|(_, fqn)| fqn.as_str()).collect();
-        match self.client.send(&requests::delete_stale(entity, service_fqn, seen)) {
-            Ok(_) => {}
-            Err(e) if e.status() == Some(404) => {
-                // An older server: delete the unseen ones one by one.
-                let mut deleted: Vec<&str> = Vec::new();
-                for (i, (id, fqn)) in unseen.iter().enumerate() {
-                    let path = format!("{}/{id}?recursive=true&hardDelete=false", entity.collection);
-                    if let Err(e) = self.client.call("DELETE", &path, None) {
-                        let kept: Vec<&str> = unseen[i..].iter().map(|(_, fqn)| fqn.as_str()).collect();
-                        bail!(
-                            "soft-deleting unseen {kind} one by one failed at {fqn}: {e}; deleted {} ({}), not deleted {} ({})",
-                            deleted.len(),
-                            if deleted.is_empty() { "none".to_string() } else { deleted.join(", ") },
-                            kept.len(),
-                            kept.join(", ")
-                        );
-                    }
-                    deleted.push(fqn);
-                }
-            }
-            Err(e) => bail!("cannot soft-delete stale {kind}: {e}"),
-        }
-        Ok(format!("soft-deleted {}: {}", names.len(), names.join(", ")))
+        crate::stale::delete_stale(&self.client, entity, service_name, service_fqn, seen, max_share)
     }
 
     fn abort(&mut self) {

@@ -67,6 +67,13 @@ pub struct State {
     pub version: String,
     /// An older server: `DELETE /v1/topics/deleteStale` answers 404.
     pub legacy: bool,
+    /// The next listings of a collection (`GET /v1/{collection}?...`) are answered with these
+    /// raw answers instead: status, content type, body (what a proxy in front of the server can
+    /// send: an HTML error page with 200, JSON that is not a page).
+    pub list_answers: VecDeque<(u16, &'static str, String)>,
+    /// `deleteStale` reports this many more deletions than it made (a server that deleted
+    /// what the run did not expect).
+    pub delete_stale_extra: usize,
     /// The next this-many topic writes (`PUT /v1/topics` or its `/bulk`) answer 503.
     pub fail_topic_puts: u32,
     /// The next topic writes meet these faults, one each, in order.
@@ -281,6 +288,26 @@ impl StandIn {
                         } else {
                             None
                         };
+                        let listing = method == Method::Get
+                            && url.starts_with("/api/v1/")
+                            && url.contains("?service=")
+                            && url.split('?').next().is_some_and(|p| p.matches('/').count() == 3);
+                        let raw = if listing && fault.is_none() {
+                            let mut state = state.lock().unwrap();
+                            let raw = state.list_answers.pop_front();
+                            if raw.is_some() {
+                                state.record_call(&method, &url);
+                            }
+                            raw
+                        } else {
+                            None
+                        };
+                        if let Some((status, content_type, text)) = raw {
+                            let header = Header::from_bytes("Content-Type", content_type).unwrap();
+                            let _ = request
+                                .respond(Response::from_string(text).with_status_code(status).with_header(header));
+                            continue;
+                        }
                         let (status, answer, retry_after) = match fault {
                             Some(Fault::Status(status, retry_after)) => {
                                 (status, json!({"code": status, "message": "injected by the test"}), retry_after)
@@ -796,9 +823,10 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
                 deleted += 1;
             }
             // A BulkOperationResult, as the server answers.
+            let reported = deleted + state.delete_stale_extra;
             (
                 200,
-                json!({"status": "success", "numberOfRowsProcessed": deleted, "numberOfRowsPassed": deleted, "numberOfRowsFailed": 0}),
+                json!({"status": "success", "numberOfRowsProcessed": reported, "numberOfRowsPassed": reported, "numberOfRowsFailed": 0}),
             )
         }
         (Method::Get, ["v1", collection]) if collection_of(collection).is_some() => {

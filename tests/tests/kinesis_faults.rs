@@ -86,15 +86,24 @@ fn streams_deleted_between_calls_are_skipped_and_a_stream_being_created_is_kept(
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
     let rt = runtime();
-    let names = ["steady", "gone-at-describe", "gone-at-list-shards", "gone-at-get-records", "being-created"];
+    let names = [
+        "steady",
+        "gone-at-describe",
+        "gone-at-list-shards",
+        "gone-at-get-records",
+        "shard-not-found",
+        "being-created",
+    ];
     rt.block_on(async {
         seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 1)).collect::<Vec<_>>()).await.unwrap();
         for n in names {
             put_json_records(&client, n, 3).await.unwrap();
         }
     });
-    // What AWS answers about a stream deleted just before the call, and about one in CREATING.
-    let rule: proxy::Rule = Arc::new(|call: &Call| {
+    // What AWS answers about a stream deleted just before the call, and about one in CREATING;
+    // and a shard answering not-found while its stream exists (a shard that expired).
+    let described = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<&str, u32>::new()));
+    let rule: proxy::Rule = Arc::new(move |call: &Call| {
         let about = |name: &str| {
             call.body.contains(&format!("\"{name}\""))
                 || call.shard.as_deref().is_some_and(|s| s.starts_with(&format!("{name}/")))
@@ -107,7 +116,19 @@ fn streams_deleted_between_calls_are_skipped_and_a_stream_being_created_is_kept(
         match call.operation.as_str() {
             "DescribeStreamSummary" if about("gone-at-describe") => not_found(),
             "ListShards" if about("gone-at-list-shards") => not_found(),
-            "GetRecords" if about("gone-at-get-records") => not_found(),
+            "GetRecords" if about("gone-at-get-records") || about("shard-not-found") => not_found(),
+            // Deleted after it was described: the second look finds it gone.
+            "DescribeStreamSummary" if about("gone-at-list-shards") || about("gone-at-get-records") => {
+                let name = if about("gone-at-list-shards") { "gone-at-list-shards" } else { "gone-at-get-records" };
+                let mut described = described.lock().unwrap();
+                let looks = described.entry(name).or_default();
+                *looks += 1;
+                if *looks == 1 {
+                    Action::Forward { delay: Duration::ZERO }
+                } else {
+                    not_found()
+                }
+            }
             "DescribeStreamSummary" if about("being-created") => Action::Answer(
                 json!({"StreamDescriptionSummary": {
                     "StreamName": "being-created",
@@ -134,10 +155,17 @@ fn streams_deleted_between_calls_are_skipped_and_a_stream_being_created_is_kept(
     for gone in ["gone-at-describe", "gone-at-list-shards", "gone-at-get-records"] {
         assert!(run.stdout.contains(&format!("stream '{gone}' was deleted while the run read it")), "{}", run.stdout);
     }
+    // The stream whose shard was not found is still there: its topic is written, without a sample.
+    assert!(
+        run.stdout.contains("reading the sample of stream 'shard-not-found' was answered not-found")
+            && run.stdout.contains("yet the stream exists (the topic is kept without its sample)"),
+        "{}",
+        run.stdout
+    );
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
-    assert_eq!(topics(&lines), vec!["steady"]);
+    assert_eq!(topics(&lines), vec!["shard-not-found", "steady"]);
     // The stream being created is seen (never deleted for it); the deleted ones are not.
-    assert_eq!(seen(&lines), vec!["svc.being-created", "svc.steady"]);
+    assert_eq!(seen(&lines), vec!["svc.being-created", "svc.shard-not-found", "svc.steady"]);
 }
 
 #[test]

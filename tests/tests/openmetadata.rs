@@ -379,3 +379,57 @@ fn openmetadata_faults_are_retried_and_a_dotted_service_keeps_its_topics() {
     let deleted: Vec<&str> = state.of("topics").into_iter().filter(|t| t.deleted).map(|t| t.fqn.as_str()).collect();
     assert_eq!(deleted, vec!["\"kinesis.prod\".t-4"]);
 }
+
+/// Deletion decides from what OpenMetadata answers, so an answer that is not what the API
+/// promises stops it: a topic list that is an HTML page with 200 (a proxy's error page) or JSON
+/// without `data`, and a `deleteStale` that reports more deletions than the run asked for.
+#[test]
+fn deletion_fails_closed_on_answers_the_api_does_not_promise() {
+    let (emulator, rt, client) = seeded(&["keep-1", "keep-2", "gone"]);
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let wf = sandbox
+        .write_workflow("wf.yaml", &rest_workflow(&emulator.endpoint(), "svc", json!({}), &om.host_port(), Some(TOKEN)))
+        .unwrap();
+    let ingest = || {
+        let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
+        let summary: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+        (run.code, summary)
+    };
+    assert_eq!(ingest().0, 0);
+    rt.block_on(client.delete_stream().stream_name("gone").send()).unwrap();
+
+    let html = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+    for (content_type, answer, why) in [
+        ("text/html", html.to_string(), "the answer is not a page of topics: no `data` list (it begins: <html>"),
+        ("application/json", json!({"paging": {"total": 0}}).to_string(), "no `data` list"),
+        ("application/json", json!({"data": []}).to_string(), "no `paging`"),
+        ("application/json", json!({"data": [{"name": "gone"}], "paging": {}}).to_string(), "an entity without `id`"),
+    ] {
+        om.state.lock().unwrap().list_answers.push_back((200, content_type, answer));
+        let (code, summary) = ingest();
+        assert_eq!(code, 1, "{summary}");
+        assert_eq!(summary["state"], "failed", "{summary}");
+        let errors = summary["errors"].to_string();
+        assert!(
+            errors.contains("cannot list the service's topics: GET /v1/topics?service=svc") && errors.contains(why),
+            "{why}: {errors}"
+        );
+        assert_eq!(summary["entityTypes"][0]["deletion"], "kept: the deletion failed (see errors)");
+        let state = om.state.lock().unwrap();
+        assert!(!state.topic("svc.gone").unwrap().deleted, "{why}");
+        assert_eq!(state.calls_to("DELETE", "/api/v1/topics"), 0, "{why}");
+    }
+
+    // The server reports two deletions more than the one the run found unseen: an error, named.
+    om.state.lock().unwrap().delete_stale_extra = 2;
+    let (code, summary) = ingest();
+    assert_eq!(code, 1, "{summary}");
+    let errors = summary["errors"].to_string();
+    assert!(
+        errors.contains("the server soft-deleted 3 topics, this run found 1 unseen (svc.gone); the others were not this run's to delete"),
+        "{errors}"
+    );
+    assert_eq!(om.state.lock().unwrap().calls_to("DELETE", "/api/v1/topics/deleteStale"), 1);
+}

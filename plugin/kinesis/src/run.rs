@@ -224,7 +224,13 @@ async fn prepare(
         match tags {
             Ok(Some(tags)) => Some(crate::tags::labels(&tags, &settings.pipeline().owner_tag_key)),
             Ok(None) if source.is_err() => None,
-            Ok(None) => return Outcome::Vanished { name },
+            Ok(None) if gone(client, &name).await => return Outcome::Vanished { name },
+            Ok(None) => {
+                warnings.push(format!(
+                    "the tags of stream '{name}' were not found, yet the stream exists (the topic is kept without them)"
+                ));
+                None
+            }
             Err(e) => {
                 warnings.push(format!(
                     "could not read the tags of stream '{name}' (the topic is kept without them): {}",
@@ -275,7 +281,15 @@ async fn prepare(
             Outcome::Topic { name, request, labels, sample: Some(texts), warnings }
         }
         // Deleted since it was described: gone, like a stream that vanished before.
-        Err(e) if e.is(plugin_abi::ErrorKind::NotFound) => Outcome::Vanished { name },
+        Err(e) if e.is(plugin_abi::ErrorKind::NotFound) && gone(client, &name).await => Outcome::Vanished { name },
+        Err(e) if e.is(plugin_abi::ErrorKind::NotFound) => {
+            warnings.push(format!(
+                "reading the sample of stream '{name}' was answered not-found ({}), yet the stream exists \
+                 (the topic is kept without its sample)",
+                e.message
+            ));
+            Outcome::Topic { name, request, labels, sample: None, warnings }
+        }
         Err(e) => {
             warnings.push(format!(
                 "could not read sample data of stream '{name}' (the topic is kept without it): {}",
@@ -284,6 +298,14 @@ async fn prepare(
             Outcome::Topic { name, request, labels, sample: None, warnings }
         }
     }
+}
+
+/// Whether a described stream whose shard or tags were answered not-found is really gone: a
+/// shard's not-found (a shard that expired, an iterator that aged) says nothing about its
+/// stream, and a stream that counts as gone has its topic soft-deleted. Gone only when
+/// DescribeStreamSummary says so; a describe that fails keeps the stream.
+async fn gone(client: &Kinesis, name: &str) -> bool {
+    matches!(client.describe_stream(name).await, Ok(None))
 }
 
 /// Pages through ListStreams, sending the names the filter keeps. A failed page ends the
