@@ -20,7 +20,8 @@ tests/.venv-om/bin/pip install --quiet --disable-pip-version-check --force-reins
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
+# Every suite runs, so that one failure does not hide the next.
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 # One closing line for all the suites cargo ran (its own last line is the doc-test suite's).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 exit $status

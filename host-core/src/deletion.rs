@@ -36,6 +36,24 @@ pub fn option_asked<'a>(info: &'a EntityTypeInfo, source: &Value) -> Option<(&'a
     })
 }
 
+/// What a run does with the entities of a type that it did not see.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Look for stale ones among the service's entities ([`stale`]), never touching these, the
+    /// FQNs the run saw.
+    Delete(Vec<String>),
+    /// Keep them all, for this reason (for the summary).
+    Keep(String),
+}
+
+/// The decision for a type, from what the run knows about itself and the FQNs it saw.
+pub fn decide(facts: &RunFacts<'_>, seen: &[String]) -> Decision {
+    match may_delete(facts) {
+        Ok(()) => Decision::Delete(seen.to_vec()),
+        Err(reason) => Decision::Keep(reason),
+    }
+}
+
 /// `Ok(())` when the run may go on to look for stale entities, else why it keeps them all.
 pub fn may_delete(facts: &RunFacts<'_>) -> Result<(), String> {
     let Some((option, asked)) = facts.option else {
@@ -101,6 +119,10 @@ mod tests {
     #[test]
     fn a_clean_complete_run_that_asks_may_delete() {
         assert_eq!(may_delete(&facts()), Ok(()));
+        let seen = vec!["s.a".to_string()];
+        assert_eq!(decide(&facts(), &seen), Decision::Delete(seen.clone()));
+        let kept = decide(&RunFacts { failures: 2, ..facts() }, &seen);
+        assert_eq!(kept, Decision::Keep("kept: nothing is marked deleted after a run with errors".into()));
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::ingest::{RunState, StepCounts};
 use crate::openmetadata::{encode, Client};
+use crate::summary::{RunState, StepCounts};
 use crate::workflow::Workflow;
 
 /// At most this many failures are listed per step (OpenMetadata keeps a sample too).

@@ -373,6 +373,8 @@ pub struct Built {
     pub newer_host: PathBuf,
     /// A fixture plugin whose record stream panics (`tests/panicking-plugin`).
     pub panicking_plugin: PathBuf,
+    /// The plugin kit's minimal plugin (`tests/sdk-minimal-plugin`, StaticTopics).
+    pub sdk_minimal_plugin: PathBuf,
 }
 
 pub fn built() -> Result<Built> {
@@ -386,14 +388,16 @@ pub fn built() -> Result<Built> {
     let library = |name: &str| {
         profile_dir.join(format!("{}{name}.{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_EXTENSION))
     };
-    let (plugin, firehose_plugin, old_abi_plugin, v1_abi_plugin, panicking_plugin) = (
+    let (plugin, firehose_plugin, old_abi_plugin, v1_abi_plugin, panicking_plugin, sdk_minimal_plugin) = (
         library("kinesis_plugin"),
         library("firehose_plugin"),
         library("old_abi_plugin"),
         library("v1_abi_plugin"),
         library("panicking_plugin"),
+        library("sdk_minimal_plugin"),
     );
-    for p in [&host, &plugin, &firehose_plugin, &old_abi_plugin, &v1_abi_plugin, &panicking_plugin] {
+    for p in [&host, &plugin, &firehose_plugin, &old_abi_plugin, &v1_abi_plugin, &panicking_plugin, &sdk_minimal_plugin]
+    {
         if !p.is_file() {
             bail!("{} is not built: run `cargo build --workspace` first (scripts/test.sh does)", p.display());
         }
@@ -417,6 +421,7 @@ pub fn built() -> Result<Built> {
         newer_contract_plugin,
         newer_host,
         panicking_plugin,
+        sdk_minimal_plugin,
     })
 }
 

@@ -110,7 +110,7 @@ fn ingest_writes_every_stream_as_a_valid_topic(bench: Bench) {
         }
     }
     // The plugin's own log events reached the host's log, with their target.
-    assert!(run.stderr.contains("[plugin_aws::run] listing finished listed=108"), "{}", run.stderr);
+    assert!(run.stderr.contains("[plugin_sdk::run] listing finished listed=108"), "{}", run.stderr);
     // The plugin directory's other files were skipped with a reason, not a crash.
     assert!(run.stderr.contains("broken.so") && run.stderr.contains("not a loadable library"), "{}", run.stderr);
 

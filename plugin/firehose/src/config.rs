@@ -7,12 +7,12 @@
 //! validate against and what UIs render forms from.
 
 use plugin_abi::PluginError;
-use plugin_aws::filter::NameFilter;
+use plugin_sdk::filter::NameFilter;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use plugin_aws::config::{FilterPattern, CONNECTION_PATH, SOURCE_CONFIG_PATH};
 pub use plugin_aws::credentials::AwsCredentials;
+pub use plugin_sdk::config::{FilterPattern, CONNECTION_PATH, SOURCE_CONFIG_PATH};
 
 /// The `source` block of a KinesisFirehose ingestion workflow.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -311,9 +311,9 @@ fn dedup(names: impl IntoIterator<Item = String>) -> Vec<String> {
 /// Parses the JSON the host passes and checks what the schema cannot express.
 /// Errors name the field by its JSON path and never quote a secret.
 pub fn parse(json: &str) -> Result<Settings, PluginError> {
-    let source = plugin_aws::config::read(json, SECRET_FIELDS, problems)?;
+    let source = plugin_sdk::config::read(json, SECRET_FIELDS, problems)?;
     // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
-    let filter = plugin_aws::config::filter(
+    let filter = plugin_sdk::config::filter(
         source.source_config.config.pipeline_filter_pattern.as_ref(),
         source.service_connection.config.pipeline_filter_pattern.as_ref(),
         "pipelineFilterPattern",
@@ -325,12 +325,12 @@ pub fn parse(json: &str) -> Result<Settings, PluginError> {
 /// Every problem of the configuration the plugin can find without connecting, each naming
 /// its field: the first that keeps it from being read at all, else every check that fails.
 pub fn check_all(json: &str) -> Vec<PluginError> {
-    plugin_aws::config::check_all(json, SECRET_FIELDS, problems)
+    plugin_sdk::config::check_all(json, SECRET_FIELDS, problems)
 }
 
 /// Every problem of a configuration that deserialized: what the schema cannot express.
 fn problems(source: &SourceConfig) -> Vec<PluginError> {
-    let mut problems = plugin_aws::config::SourceChecks {
+    let mut problems = plugin_aws::source::SourceChecks {
         expected_type: "kinesisfirehose",
         service: "Kinesis Firehose",
         source_type: &source.source_type,
@@ -340,8 +340,8 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
     }
     .problems();
     let p = &source.source_config.config;
-    problems.extend(plugin_aws::config::out_of_range("describeConcurrency", p.describe_concurrency.into(), 1, 256));
-    problems.extend(plugin_aws::config::budget_problems(p.api_budget_share, p.max_calls_per_second));
+    problems.extend(plugin_sdk::config::out_of_range("describeConcurrency", p.describe_concurrency.into(), 1, 256));
+    problems.extend(plugin_aws::source::budget_problems(p.api_budget_share, p.max_calls_per_second));
     let unsupported = [
         ("overrideLineage", p.override_lineage, "lineage edges are added, existing ones are kept"),
         ("includeTags", p.include_tags, "delivery stream tags are not read yet"),
@@ -354,7 +354,7 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
             ));
         }
     }
-    problems.extend(plugin_aws::config::filter_problems(
+    problems.extend(plugin_sdk::config::filter_problems(
         p.pipeline_filter_pattern.as_ref(),
         source.service_connection.config.pipeline_filter_pattern.as_ref(),
         "pipelineFilterPattern",
@@ -439,15 +439,11 @@ mod tests {
     /// `schema/firehose-plugin-config.schema.json` is what the code generates.
     #[test]
     fn the_checked_in_schema_matches_the_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/firehose-plugin-config.schema.json");
-        let generated = serde_json::to_string_pretty(&schema()).unwrap() + "\n";
-        if std::env::var_os("UPDATE_SCHEMA").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            on_disk == generated,
-            "schema/firehose-plugin-config.schema.json differs from the code; regenerate it with `UPDATE_SCHEMA=1 cargo test -p firehose-plugin`"
+        plugin_sdk::schema_file::assert_current(
+            env!("CARGO_MANIFEST_DIR"),
+            "schema/firehose-plugin-config.schema.json",
+            &schema(),
+            "firehose-plugin",
         );
     }
 }

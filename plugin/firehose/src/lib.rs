@@ -1,21 +1,13 @@
 //! Amazon Data Firehose delivery streams as OpenMetadata pipelines, with lineage from their
 //! source topics (Kinesis streams, MSK topics) to their destinations (S3 buckets, Redshift and
 //! Snowflake tables), built as a stable-ABI plugin (`cdylib`): a drop-in for OpenMetadata's
-//! `KinesisFirehose` connector. The exported root module is at the bottom of this file; each
-//! function runs inside [`plugin_abi::guard`] so that no panic crosses the boundary.
+//! `KinesisFirehose` connector: a [`Connector`] exported as the root module by
+//! `plugin_sdk::export_plugin!` (every function behind the panic guard).
 
-use abi_stable::{
-    export_root_module,
-    prefix_type::PrefixTypeTrait,
-    std_types::{RResult, RStr, RString},
-};
-use plugin_abi::{
-    entity_type, guard, EntityTypeInfo, HostContextRef, Manifest, PluginError, RecordStreamBox, SourcePlugin,
-    SourcePluginRef,
-};
-use plugin_aws::check::TestConnectionResult;
-use plugin_aws::connector::{self, Connector};
-use plugin_aws::run::Run;
+use plugin_abi::{entity_type, EntityTypeInfo, Manifest, PluginError};
+use plugin_sdk::check::TestConnectionResult;
+use plugin_sdk::connector::Connector;
+use plugin_sdk::run::Run;
 
 pub mod aws;
 pub mod budget;
@@ -44,19 +36,19 @@ pub fn manifest() -> Manifest {
     }
 }
 
-extern "C" fn ffi_manifest() -> RResult<RString, PluginError> {
-    guard(|| RResult::ROk(manifest().to_json().into()))
-}
-
-extern "C" fn ffi_config_schema() -> RResult<RString, PluginError> {
-    guard(|| RResult::ROk(RString::from(serde_json::to_string_pretty(&config::schema()).expect("JSON"))))
-}
-
-/// The plugin as `plugin_aws::connector` runs it.
+/// The plugin as `plugin_sdk::connector` runs it.
 pub struct Firehose;
 
 impl Connector for Firehose {
     type Settings = config::Settings;
+
+    fn manifest() -> Manifest {
+        manifest()
+    }
+
+    fn schema() -> serde_json::Value {
+        config::schema()
+    }
 
     fn parse(json: &str) -> Result<config::Settings, PluginError> {
         config::parse(json)
@@ -79,32 +71,4 @@ impl Connector for Firehose {
     }
 }
 
-extern "C" fn ffi_check_config(config: RStr<'_>) -> RResult<RString, PluginError> {
-    connector::check_config::<Firehose>(config)
-}
-
-extern "C" fn ffi_test_connection(config: RStr<'_>, host: HostContextRef) -> RResult<RString, PluginError> {
-    connector::test_connection::<Firehose>(config, host)
-}
-
-extern "C" fn ffi_open(config: RStr<'_>, host: HostContextRef) -> RResult<RecordStreamBox, PluginError> {
-    connector::open::<Firehose>(config, host)
-}
-
-extern "C" fn ffi_call(function: RStr<'_>, _: RStr<'_>, _: HostContextRef) -> RResult<RString, PluginError> {
-    connector::call(function)
-}
-
-/// The plugin's root module, found by hosts through abi_stable's exported header.
-#[export_root_module]
-pub fn root_module() -> SourcePluginRef {
-    SourcePlugin {
-        manifest: ffi_manifest,
-        config_schema: ffi_config_schema,
-        check_config: ffi_check_config,
-        test_connection: ffi_test_connection,
-        open: ffi_open,
-        call: ffi_call,
-    }
-    .leak_into_prefix()
-}
+plugin_sdk::export_plugin!(Firehose);

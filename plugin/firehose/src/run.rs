@@ -10,7 +10,7 @@ use plugin_abi::{
     envelope::{LineageEdge, ListingStatus},
     PluginError, Record, RecordKind,
 };
-use plugin_aws::run::{Counters, Item, Listing, ProgressTicker, Run};
+use plugin_sdk::run::{Counters, Item, Listing, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
 use crate::config::Settings;
@@ -22,7 +22,7 @@ const MAX_PAGES: u32 = 100_000;
 
 /// Starts a run in the background and returns at once. `log` is where the run's events go.
 pub fn start(settings: Settings, log: tracing::Dispatch) -> Result<Run, PluginError> {
-    plugin_aws::run::start("firehose-plugin", log, move |out| produce(Arc::new(settings), out))
+    plugin_sdk::run::start("firehose-plugin", log, move |out| produce(Arc::new(settings), out))
 }
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {

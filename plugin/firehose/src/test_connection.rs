@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use plugin_abi::PluginError;
-use plugin_aws::check::{result, Check, Step};
+use plugin_sdk::check::{result, Check, Step};
 
-pub use plugin_aws::check::TestConnectionResult;
+pub use plugin_sdk::check::TestConnectionResult;
 
 use crate::config::Settings;
 use crate::firehose::Firehose;

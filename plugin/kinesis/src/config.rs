@@ -9,10 +9,10 @@ use plugin_abi::PluginError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use plugin_aws::filter::NameFilter;
+use plugin_sdk::filter::NameFilter;
 
-pub use plugin_aws::config::{FilterPattern, CONNECTION_PATH, SOURCE_CONFIG_PATH};
 pub use plugin_aws::credentials::{AwsCredentials, Secret};
+pub use plugin_sdk::config::{FilterPattern, CONNECTION_PATH, SOURCE_CONFIG_PATH};
 
 /// The `source` block of a Kinesis ingestion workflow.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -319,9 +319,9 @@ impl Settings {
 /// Parses the JSON the host passes and checks what the schema cannot express.
 /// Errors name the field by its JSON path and never quote a secret.
 pub fn parse(json: &str) -> Result<Settings, PluginError> {
-    let source = plugin_aws::config::read(json, SECRET_FIELDS, problems)?;
+    let source = plugin_sdk::config::read(json, SECRET_FIELDS, problems)?;
     // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
-    let filter = plugin_aws::config::filter(
+    let filter = plugin_sdk::config::filter(
         source.source_config.config.topic_filter_pattern.as_ref(),
         source.service_connection.config.topic_filter_pattern.as_ref(),
         "topicFilterPattern",
@@ -333,12 +333,12 @@ pub fn parse(json: &str) -> Result<Settings, PluginError> {
 /// Every problem of the configuration the plugin can find without connecting, each naming
 /// its field: the first that keeps it from being read at all, else every check that fails.
 pub fn check_all(json: &str) -> Vec<PluginError> {
-    plugin_aws::config::check_all(json, SECRET_FIELDS, problems)
+    plugin_sdk::config::check_all(json, SECRET_FIELDS, problems)
 }
 
 /// Every problem of a configuration that deserialized: what the schema cannot express.
 fn problems(source: &SourceConfig) -> Vec<PluginError> {
-    let mut problems = plugin_aws::config::SourceChecks {
+    let mut problems = plugin_aws::source::SourceChecks {
         expected_type: "kinesis",
         service: "Kinesis",
         source_type: &source.source_type,
@@ -358,7 +358,7 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
         ("sampleMaxMessageBytes", p.sample_max_message_bytes.into(), 64, 10_485_760),
         ("sampleConcurrency", p.sample_concurrency.into(), 1, 256),
     ];
-    problems.extend(plugin_aws::config::budget_problems(p.api_budget_share, p.max_calls_per_second));
+    problems.extend(plugin_aws::source::budget_problems(p.api_budget_share, p.max_calls_per_second));
     let mut mapped = std::collections::HashSet::new();
     for (i, m) in p.schema_registry_mapping.iter().enumerate() {
         let at = |field: &str| format!("{SOURCE_CONFIG_PATH}/schemaRegistryMapping/{i}/{field}");
@@ -388,10 +388,10 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
     problems.extend(
         ranges
             .into_iter()
-            .filter_map(|(field, value, min, max)| plugin_aws::config::out_of_range(field, value, min, max)),
+            .filter_map(|(field, value, min, max)| plugin_sdk::config::out_of_range(field, value, min, max)),
     );
     // Every filter pattern, the connection's default too.
-    problems.extend(plugin_aws::config::filter_problems(
+    problems.extend(plugin_sdk::config::filter_problems(
         source.source_config.config.topic_filter_pattern.as_ref(),
         source.service_connection.config.topic_filter_pattern.as_ref(),
         "topicFilterPattern",
@@ -550,15 +550,11 @@ mod tests {
     /// `schema/kinesis-plugin-config.schema.json` is what the code generates.
     #[test]
     fn the_checked_in_config_schema_matches_the_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/kinesis-plugin-config.schema.json");
-        let generated = serde_json::to_string_pretty(&schema()).unwrap() + "\n";
-        if std::env::var_os("UPDATE_SCHEMA").is_some() {
-            std::fs::write(path, &generated).unwrap();
-        }
-        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            on_disk == generated,
-            "schema/kinesis-plugin-config.schema.json differs from the code; regenerate it with `UPDATE_SCHEMA=1 cargo test -p kinesis-plugin`"
+        plugin_sdk::schema_file::assert_current(
+            env!("CARGO_MANIFEST_DIR"),
+            "schema/kinesis-plugin-config.schema.json",
+            &schema(),
+            "kinesis-plugin",
         );
     }
 

@@ -1,5 +1,5 @@
 //! One ingestion run: list the streams, filter them, describe the kept ones concurrently, and
-//! hand the host one record at a time (through `plugin_aws::run`, which owns the runtime).
+//! hand the host one record at a time (through `plugin_sdk::run`, which owns the runtime).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use plugin_abi::{
     envelope::{Labels, ListingStatus},
     fqn, PluginError, Record, RecordKind,
 };
-use plugin_aws::run::{Counters, Item, Listing, ProgressTicker, Run};
+use plugin_sdk::run::{Counters, Item, Listing, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
@@ -28,7 +28,7 @@ use crate::topic::{create_topic_request, CreateTopicRequest};
 
 /// Starts a run in the background and returns at once. `log` is where the run's events go.
 pub fn start(settings: Settings, log: tracing::Dispatch) -> Result<Run, PluginError> {
-    plugin_aws::run::start("kinesis-plugin", log, move |out| produce(Arc::new(settings), out))
+    plugin_sdk::run::start("kinesis-plugin", log, move |out| produce(Arc::new(settings), out))
 }
 
 /// A record about a topic of the run's service (or, for a listing status, about the service).

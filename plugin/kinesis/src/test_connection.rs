@@ -3,9 +3,9 @@
 //! saying which permission it checked and, when it failed, which one is missing.
 
 use plugin_abi::PluginError;
-use plugin_aws::check::{result, Check, Step};
+use plugin_sdk::check::{result, Check, Step};
 
-pub use plugin_aws::check::TestConnectionResult;
+pub use plugin_sdk::check::TestConnectionResult;
 
 use crate::config::Settings;
 use crate::kinesis::{Kinesis, SchemaVersionRef, StartAt};

@@ -4,8 +4,24 @@
 //! includes) and matches no exclude.
 
 use fancy_regex::{Regex, RegexBuilder};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use crate::config::FilterPattern;
+/// OpenMetadata's `FilterPattern`: regular expressions (Python syntax) matched at the start of
+/// a name, case-insensitively.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "FilterPattern", description = "Regex to only fetch entities that matches the pattern.")]
+pub struct FilterPattern {
+    /// List of strings/regex patterns to match and include only database entities that match.
+    #[serde(default)]
+    #[schemars(title = "Includes")]
+    pub includes: Option<Vec<String>>,
+    /// List of strings/regex patterns to match and exclude only database entities that match.
+    #[serde(default)]
+    #[schemars(title = "Excludes")]
+    pub excludes: Option<Vec<String>>,
+}
 
 /// A compiled [`FilterPattern`].
 #[derive(Debug, Clone, Default)]

@@ -1,32 +1,16 @@
-//! Reading a workflow's `source` block: OpenMetadata's `FilterPattern`, and deserializing with
+//! Reading a workflow's `source` block: its filter patterns, and deserializing with
 //! errors that name the field by its JSON path and never quote a secret.
 
 use plugin_abi::PluginError;
-use schemars::JsonSchema;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::de::DeserializeOwned;
 
+pub use crate::filter::FilterPattern;
 use crate::filter::NameFilter;
 
 /// Where the pipeline settings live in the workflow, for error messages.
 pub const SOURCE_CONFIG_PATH: &str = "/sourceConfig/config";
 /// Where the connection lives in the workflow, for error messages.
 pub const CONNECTION_PATH: &str = "/serviceConnection/config";
-
-/// OpenMetadata's `FilterPattern`: regular expressions (Python syntax) matched at the start of
-/// a name, case-insensitively.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "FilterPattern", description = "Regex to only fetch entities that matches the pattern.")]
-pub struct FilterPattern {
-    /// List of strings/regex patterns to match and include only database entities that match.
-    #[serde(default)]
-    #[schemars(title = "Includes")]
-    pub includes: Option<Vec<String>>,
-    /// List of strings/regex patterns to match and exclude only database entities that match.
-    #[serde(default)]
-    #[schemars(title = "Excludes")]
-    pub excludes: Option<Vec<String>>,
-}
 
 /// The filter a run applies, from the pipeline's own pattern (`sourceConfig.config.{option}`),
 /// else the connection's default one (`serviceConnection.config.{option}`), else none; an
@@ -129,52 +113,6 @@ pub fn check_all<T: DeserializeOwned>(
         Ok(source) => problems(&source),
         Err(e) => vec![e],
     }
-}
-
-/// What every AWS plugin's `source` block must be, beyond its schema.
-pub struct SourceChecks<'a> {
-    /// The `source.type` this plugin reads (`kinesis`) and what to call it in messages.
-    pub expected_type: &'a str,
-    pub service: &'a str,
-    pub source_type: &'a str,
-    pub service_name: &'a str,
-    pub aws: &'a crate::credentials::AwsCredentials,
-    pub override_metadata: Option<bool>,
-}
-
-impl SourceChecks<'_> {
-    /// The source type, the service name, the credentials, `overrideMetadata`.
-    pub fn problems(&self) -> Vec<PluginError> {
-        let mut problems = Vec::new();
-        if !self.source_type.eq_ignore_ascii_case(self.expected_type) {
-            problems.push(PluginError::config(
-                "/type",
-                format!("this plugin reads {}; the source type is '{}'", self.service, self.source_type),
-            ));
-        }
-        if self.service_name.trim().is_empty() {
-            problems.push(PluginError::config("/serviceName", "the service name is empty"));
-        }
-        problems.extend(self.aws.problems());
-        problems.extend(override_metadata_problem(self.override_metadata));
-        problems
-    }
-}
-
-/// `apiBudgetShare` (0.01–1) and `maxCallsPerSecond` (at least 0.1), the API budget settings of
-/// `sourceConfig.config`.
-pub fn budget_problems(api_budget_share: f64, max_calls_per_second: Option<f64>) -> Vec<PluginError> {
-    let mut problems = Vec::new();
-    if !(0.01..=1.0).contains(&api_budget_share) {
-        problems.push(PluginError::config(
-            format!("{SOURCE_CONFIG_PATH}/apiBudgetShare"),
-            format!("{api_budget_share} is out of range: must be between 0.01 and 1"),
-        ));
-    }
-    if max_calls_per_second.is_some_and(|m| m.is_nan() || m < 0.1) {
-        problems.push(PluginError::config(format!("{SOURCE_CONFIG_PATH}/maxCallsPerSecond"), "must be at least 0.1"));
-    }
-    problems
 }
 
 /// `overrideMetadata: true` asks OpenMetadata to replace what people curated (description,

@@ -1,11 +1,12 @@
-//! The root-module functions every AWS plugin exports, written once: each plugin says how to
-//! read its configuration, test its connection and start a run ([`Connector`]), and its
-//! `extern "C"` functions call these, inside the panic guard.
+//! The root-module functions every plugin exports, written once: each plugin says what it is,
+//! how to read its configuration, test its connection and start a run ([`Connector`]), and
+//! [`crate::export_plugin!`] makes the `extern "C"` functions that call these, inside the panic
+//! guard.
 
 use std::future::Future;
 
 use abi_stable::std_types::{RResult, RStr, RString};
-use plugin_abi::{guard, HostContextRef, PluginError, RecordStreamBox, RecordStream_TO};
+use plugin_abi::{guard, HostContextRef, Manifest, PluginError, RecordStreamBox, RecordStream_TO};
 
 use crate::check::TestConnectionResult;
 use crate::run::Run;
@@ -14,16 +15,33 @@ use crate::run::Run;
 pub trait Connector {
     /// A parsed and checked configuration.
     type Settings;
+    /// What the plugin is: its connector type, service kind, entity types.
+    fn manifest() -> Manifest;
+    /// The JSON Schema of the workflow's `source` block, as the plugin reads it.
+    fn schema() -> serde_json::Value;
     /// Reads the workflow's `source` block (JSON); the first problem is the error.
     fn parse(config: &str) -> Result<Self::Settings, PluginError>;
-    /// Every problem of the `source` block that can be found without connecting.
-    fn check_all(config: &str) -> Vec<PluginError>;
+    /// Every problem of the `source` block that can be found without connecting (by default,
+    /// what keeps [`Connector::parse`] from reading it).
+    fn check_all(config: &str) -> Vec<PluginError> {
+        Self::parse(config).err().into_iter().collect()
+    }
     /// The secret values of a configuration, scrubbed from every log line.
     fn secrets(settings: &Self::Settings) -> Vec<String>;
     /// The connection test's steps.
     fn test_connection(settings: &Self::Settings) -> impl Future<Output = TestConnectionResult>;
     /// Starts a run.
     fn start(settings: Self::Settings, log: tracing::Dispatch) -> Result<Run, PluginError>;
+}
+
+/// `manifest`: the manifest as JSON.
+pub fn manifest<C: Connector>() -> RResult<RString, PluginError> {
+    guard(|| RResult::ROk(C::manifest().to_json().into()))
+}
+
+/// `config_schema`: the schema, pretty-printed.
+pub fn config_schema<C: Connector>() -> RResult<RString, PluginError> {
+    guard(|| RResult::ROk(RString::from(serde_json::to_string_pretty(&C::schema()).expect("a schema is JSON"))))
 }
 
 /// `check_config`: a JSON array of `{path, message}`.
