@@ -301,8 +301,7 @@ fn begins(answer: &Value) -> String {
 /// Between half and all of `d`, so that the retries of many workers (or hosts) do not arrive
 /// at the server together.
 fn jitter(d: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |t| t.subsec_nanos());
-    d / 2 + d.mul_f64(f64::from(nanos % 1000) / 2000.0)
+    d / 2 + d.mul_f64(fastrand::f64() / 2.0)
 }
 
 /// The `message` of an OpenMetadata error body, else the body itself (shortened).
@@ -315,14 +314,13 @@ fn error_message(response: ureq::Response) -> String {
     message.chars().take(500).collect()
 }
 
-/// Percent-encodes a query value.
+/// What a path segment or query value keeps as it is: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Percent-encodes a path segment or query value (an FQN's quotes and dots included).
 pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

@@ -60,6 +60,10 @@ impl Process {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        // The port answers: it must be this process that listens, not one that was there before.
+        if let Some(status) = process.child.try_wait()? {
+            bail!("{name} exited at start ({status}); another process answers on port {port}");
+        }
         Ok(process)
     }
 }
@@ -116,7 +120,6 @@ impl Emulator {
     }
 }
 
-/// A running `moto_server` (STS for the assume-role tests), stopped when dropped.
 /// Python for set-ups on moto: `zigzag(n)` (Avro's varint) and `frame(version, payload,
 /// compress)` (the Glue Schema Registry serializer's header: magic 3, compression, version id).
 /// A set-up script is `format!("{REGISTRY_FRAMING_PY}{script}")`.
@@ -139,6 +142,7 @@ def frame(version, payload, compress=False):
     return bytes([3, 5 if compress else 0]) + uuid.UUID(version).bytes + body
 "#;
 
+/// A running `moto_server` (STS for the assume-role tests), stopped when dropped.
 pub struct Moto {
     _process: Process,
     pub port: u16,
@@ -237,8 +241,19 @@ boto3.client("kinesis", **user).create_stream(StreamName="orders", ShardCount=1)
 }
 
 /// A port nobody listens on right now.
+/// A free loopback port, never one handed out before in this process: the tests of a binary
+/// start their emulators at once, and a port released by one check could otherwise go to two
+/// emulators (the second fails to bind, and its test talks to the first).
 pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    for _ in 0..1000 {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        if HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner()).insert(port) {
+            return Ok(port);
+        }
+    }
+    bail!("no free loopback port that was not handed out already")
 }
 
 /// A Kinesis client for an emulator (any credentials work there).

@@ -338,3 +338,57 @@ fn a_busy_shard_is_sampled_from_its_newest_records_within_its_byte_bound() {
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
     assert!(lines.iter().any(|l| l["path"] == "/v1/topics" && l["body"]["name"] == "busy"));
 }
+
+#[test]
+fn a_wide_streams_sample_costs_at_most_its_bytes_per_stream() {
+    // 16 shards holding about 12 records of 8 KB each (1.5 MB in all), on moto.
+    const SHARDS: i32 = 16;
+    const RECORDS: u32 = 192;
+    const RECORD_BYTES: usize = 8 * 1024;
+    let moto = e2e::Moto::start().unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let client = kinesis_client(&endpoint);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let pad = "w".repeat(RECORD_BYTES - 40);
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("wide", SHARDS)]).await.unwrap();
+        for batch in 0..(RECORDS / 96) {
+            let entries = (0..96)
+                .map(|i| {
+                    let n = batch * 96 + i;
+                    aws_sdk_kinesis::types::PutRecordsRequestEntry::builder()
+                        .partition_key(format!("key-{n}"))
+                        .data(Blob::new(format!(r#"{{"n":{n:05},"pad":"{pad}"}}"#)))
+                        .build()
+                        .unwrap()
+                })
+                .collect::<Vec<_>>();
+            client.put_records().stream_name("wide").set_records(Some(entries)).send().await.unwrap();
+        }
+    });
+    let sandbox = Sandbox::new().unwrap();
+    let (size, budget, concurrency) = (10u64, 65_536u64, 2u64);
+    let config = json!({"generateSampleData": true, "sampleSize": size, "sampleMaxBytesPerStream": budget,
+        "sampleConcurrency": concurrency});
+    let wf = sandbox.write_workflow("wf.yaml", &workflow(&endpoint, "svc", config)).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--log-level", "debug"]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!("sampleMaxBytesPerStream ({budget} bytes) reached across the stream's shards")),
+        "{}",
+        run.stdout
+    );
+    let read: u64 = run.stderr.lines().filter(|l| l.contains("shard sampled")).map(|l| field(l, "bytes")).sum();
+    // The bound is checked before each call: past it, at most the calls already under way (one
+    // per shard read at once, each of at most a sample's records) add to what was read.
+    let most = budget + concurrency * size * RECORD_BYTES as u64;
+    assert!(read >= budget && read <= most, "{read} bytes read; the bound allows {budget} + {}", most - budget);
+    assert!(read < u64::from(RECORDS) * RECORD_BYTES as u64 / 4, "{read} bytes: not the whole stream");
+    let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    let sample = lines.iter().find(|l| l["path"] == "/v1/topics/{id}/sampleData").expect("a sample");
+    assert!(!sample["body"]["messages"].as_array().unwrap().is_empty());
+    println!(
+        "wide stream of {SHARDS} shards, {} bytes: {read} bytes read for the sample",
+        RECORDS as usize * RECORD_BYTES
+    );
+}

@@ -172,6 +172,13 @@ pub struct MessagingMetadata {
     #[serde(default = "default_sample_max_bytes_per_shard")]
     #[schemars(title = "Sample Bytes per Shard", range(min = 1024, max = 104857600))]
     pub sample_max_bytes_per_shard: u64,
+    /// Plugin setting (not part of OpenMetadata's schema): the most bytes read from all the
+    /// shards of one stream for its sample, so that a wide stream costs what a sample needs, not
+    /// its shard count times the per-shard bound; a read stopped here keeps what it read, with a
+    /// warning.
+    #[serde(default = "default_sample_max_bytes_per_stream")]
+    #[schemars(title = "Sample Bytes per Stream", range(min = 1024, max = 1073741824))]
+    pub sample_max_bytes_per_stream: u64,
     /// Plugin setting (not part of OpenMetadata's schema): the most time, in seconds, spent
     /// reading one shard of a topic's sample, from when it gets its turn; a shard not read in
     /// time keeps what was read.
@@ -269,6 +276,9 @@ fn default_sample_topic_budget_seconds() -> u64 {
 fn default_sample_max_bytes_per_shard() -> u64 {
     1024 * 1024
 }
+fn default_sample_max_bytes_per_stream() -> u64 {
+    8 * 1024 * 1024
+}
 fn default_sample_max_message_bytes() -> u32 {
     64 * 1024
 }
@@ -348,12 +358,13 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
     }
     .problems();
     let p = &source.source_config.config;
-    let ranges: [(&str, u64, u64, u64); 8] = [
+    let ranges: [(&str, u64, u64, u64); 9] = [
         ("describeConcurrency", p.describe_concurrency.into(), 1, 256),
         ("sampleSize", p.sample_size.into(), 1, 1000),
         ("sampleLookbackSeconds", p.sample_lookback_seconds, 1, u64::MAX),
         ("sampleMaxCallsPerShard", p.sample_max_calls_per_shard.into(), 1, 10_000),
         ("sampleMaxBytesPerShard", p.sample_max_bytes_per_shard, 1024, 104_857_600),
+        ("sampleMaxBytesPerStream", p.sample_max_bytes_per_stream, 1024, 1_073_741_824),
         ("sampleTopicBudgetSeconds", p.sample_topic_budget_seconds, 1, 3600),
         ("sampleMaxMessageBytes", p.sample_max_message_bytes.into(), 64, 10_485_760),
         ("sampleConcurrency", p.sample_concurrency.into(), 1, 256),

@@ -47,9 +47,9 @@ pub fn unframe(data: &[u8], max_inflated: usize) -> Option<Result<Framed, String
     })
 }
 
+/// The version id as the registry writes it (hyphenated, lower case); `bytes` is 16 long.
 fn uuid_text(bytes: &[u8]) -> String {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    uuid::Uuid::from_slice(bytes).map(|u| u.to_string()).unwrap_or_default()
 }
 
 /// The data formats the registry holds schemas in.

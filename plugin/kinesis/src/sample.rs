@@ -4,7 +4,9 @@
 //! AWS lets a shard serve 5 reads and 2 MB per second, shared by every consumer of the stream,
 //! so a sample reads as little as it can: each GetRecords asks for about what is needed (twice
 //! the sample, fewer when the bytes left allow fewer), each shard stops at
-//! `sampleMaxBytesPerShard` and `sampleMaxCallsPerShard`, its calls and bytes are paced at the
+//! `sampleMaxBytesPerShard` and `sampleMaxCallsPerShard`, all the shards of a stream together at
+//! `sampleMaxBytesPerStream` (so a wide stream costs what a sample needs, not its shard count
+//! times the per-shard bound), its calls and bytes are paced at the
 //! run's share of the shard's limits, and no more than `sampleConcurrency` shards are read at
 //! once across the run.
 //!
@@ -22,6 +24,7 @@
 //! When a bound stops a shard's read, the sample keeps what was read and says which bound.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -56,6 +59,8 @@ pub struct SampleSettings {
     pub lookback: Duration,
     pub max_calls_per_shard: u32,
     pub max_bytes_per_shard: u64,
+    /// The most bytes read from all the shards of one stream.
+    pub max_bytes_per_stream: u64,
     /// The most time spent on one shard, from when it gets its turn.
     pub shard_budget: Duration,
     pub limits: Limits,
@@ -68,6 +73,7 @@ impl SampleSettings {
             lookback: Duration::from_secs(p.sample_lookback_seconds),
             max_calls_per_shard: p.sample_max_calls_per_shard,
             max_bytes_per_shard: p.sample_max_bytes_per_shard,
+            max_bytes_per_stream: p.sample_max_bytes_per_stream,
             shard_budget: Duration::from_secs(p.sample_topic_budget_seconds),
             limits: Limits { max_message_bytes: p.sample_max_message_bytes as usize, ..Limits::default() },
         }
@@ -115,7 +121,12 @@ impl Sampler {
     /// Reads the newest `size` messages of `stream` across its open shards.
     pub async fn read(&self, kinesis: &Kinesis, stream: &str, retention: Duration) -> Result<Sample, PluginError> {
         let shards = kinesis.open_shards(stream).await?;
-        let reads = shards.iter().enumerate().map(|(i, shard)| self.read_shard(kinesis, stream, shard, i, retention));
+        // Bytes read from this stream's shards so far, against `sampleMaxBytesPerStream`.
+        let stream_bytes = AtomicU64::new(0);
+        let reads = shards
+            .iter()
+            .enumerate()
+            .map(|(i, shard)| self.read_shard(kinesis, stream, shard, i, retention, &stream_bytes));
         let results = futures::future::join_all(reads).await;
 
         let mut sample = Sample { shards: shards.len(), ..Default::default() };
@@ -157,6 +168,7 @@ impl Sampler {
         shard: &str,
         shard_index: usize,
         retention: Duration,
+        stream_bytes: &AtomicU64,
     ) -> Result<ShardRead, PluginError> {
         let _turn =
             self.shard_turns.acquire().await.map_err(|_| PluginError::internal("the run's shard reads were closed"))?;
@@ -168,6 +180,7 @@ impl Sampler {
             shard,
             shard_index,
             settings,
+            stream_bytes,
             deadline: Instant::now() + settings.shard_budget,
             calls: 0,
             bytes: 0,
@@ -307,6 +320,8 @@ struct ShardReader<'a> {
     shard: &'a str,
     shard_index: usize,
     settings: &'a SampleSettings,
+    /// Bytes read from all the stream's shards.
+    stream_bytes: &'a AtomicU64,
     deadline: Instant,
     calls: u32,
     bytes: u64,
@@ -421,7 +436,8 @@ impl ShardReader<'_> {
     async fn get(&mut self, iterator: String, want: usize) -> Result<(Batch, Option<String>), Stop> {
         self.check_bounds()?;
         let n = self.settings.size;
-        let left = self.settings.max_bytes_per_shard.saturating_sub(self.bytes);
+        let stream_left = self.settings.max_bytes_per_stream.saturating_sub(self.stream_bytes.load(Ordering::Relaxed));
+        let left = self.settings.max_bytes_per_shard.saturating_sub(self.bytes).min(stream_left);
         let by_bytes = left.checked_div(self.largest_record).map_or(usize::MAX, |n| n.max(1) as usize);
         let asked = want.min(by_bytes).clamp(1, MAX_RECORDS_PER_CALL);
         self.pace.wait().await;
@@ -451,6 +467,7 @@ impl ShardReader<'_> {
             }
         }
         self.bytes += bytes;
+        self.stream_bytes.fetch_add(bytes, Ordering::Relaxed);
         self.pace.read(bytes).await;
         Ok((batch, out.next_shard_iterator))
     }
@@ -458,6 +475,13 @@ impl ShardReader<'_> {
     /// Stops the read at a bound, naming it.
     fn check_bounds(&self) -> Result<(), Stop> {
         let s = self.settings;
+        if self.stream_bytes.load(Ordering::Relaxed) >= s.max_bytes_per_stream {
+            return Err(Stop::Bound(format!(
+                "sampleMaxBytesPerStream ({} bytes) reached across the stream's shards before this shard's newest \
+                 record; the sample keeps what was read",
+                s.max_bytes_per_stream
+            )));
+        }
         if self.bytes >= s.max_bytes_per_shard {
             return Err(Stop::Bound(format!(
                 "sampleMaxBytesPerShard ({} bytes) reached before the newest record; the sample keeps what was read",
