@@ -21,7 +21,8 @@
 //!    again rather than reading on; one that reaches the tip with fewer than N widens its
 //!    window (×8) up to the stream's retention, where it starts at the oldest record.
 //!
-//! When a bound stops a shard's read, the sample keeps what was read and says which bound.
+//! When a bound stops a shard's read, the sample keeps what was read and says which bound. Each
+//! shard's newest N are merged into the stream's newest N as soon as that shard's read ends.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -123,32 +124,43 @@ impl Sampler {
         let shards = kinesis.open_shards(stream).await?;
         // Bytes read from this stream's shards so far, against `sampleMaxBytesPerStream`.
         let stream_bytes = AtomicU64::new(0);
-        let reads = shards
+        let mut reads: futures::stream::FuturesUnordered<_> = shards
             .iter()
             .enumerate()
-            .map(|(i, shard)| self.read_shard(kinesis, stream, shard, i, retention, &stream_bytes));
-        let results = futures::future::join_all(reads).await;
+            .map(|(i, shard)| {
+                let read = self.read_shard(kinesis, stream, shard, i, retention, &stream_bytes);
+                async move { (i, shard, read.await) }
+            })
+            .collect();
 
         let mut sample = Sample { shards: shards.len(), ..Default::default() };
-        let mut records = Vec::new();
+        // The newest records so far, merged as each shard's read ends: a topic holds no more than
+        // a sample's worth beside the shards still being read, whatever its shard count.
+        let mut records = Newest::new(self.settings.size);
+        let mut warnings = Vec::new();
         let mut failures = 0;
-        for (shard, result) in shards.iter().zip(results) {
+        while let Some((i, shard, result)) = futures::StreamExt::next(&mut reads).await {
+            let mut warn = |text: String| warnings.push((i, format!("stream '{stream}', shard {shard}: {text}")));
             match result {
                 Ok(read) => {
                     sample.get_records_calls += u64::from(read.calls);
                     sample.bytes_read += read.bytes;
                     if let Some(bound) = read.stopped_by {
-                        sample.warnings.push(format!("stream '{stream}', shard {shard}: {bound}"));
+                        warn(bound);
                     }
                     records.extend(read.records);
                 }
                 Err(e) if e.is(ErrorKind::NotFound) => return Err(e),
                 Err(e) => {
                     failures += 1;
-                    sample.warnings.push(format!("stream '{stream}', shard {shard}: {}", e.message));
+                    warn(e.message.to_string());
                 }
             }
         }
+        // In shard order, however the reads ended.
+        warnings.sort_by_key(|(i, _)| *i);
+        sample.warnings = warnings.into_iter().map(|(_, w)| w).collect();
+        let records = records.into_vec();
         if failures > 0 && failures == shards.len() {
             return Err(PluginError::new(ErrorKind::Connection, sample.warnings.join("; ")));
         }
@@ -217,6 +229,59 @@ fn budget_warning(settings: &SampleSettings) -> String {
         "sampleTopicBudgetSeconds ({} s) ran out before the newest record; the sample keeps what was read",
         settings.shard_budget.as_secs()
     )
+}
+
+/// The newest `size` records seen, by arrival time, then shard and position (what orders
+/// records across shards); older ones are dropped as newer ones come.
+struct Newest {
+    size: usize,
+    /// A min-heap: the oldest kept record on top, the first to go.
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<ByAge>>,
+}
+
+/// A kept record, ordered by age.
+struct ByAge(Kept);
+
+impl ByAge {
+    fn key(&self) -> (i64, usize, u64) {
+        (self.0.arrival_ms, self.0.shard, self.0.position)
+    }
+}
+
+impl PartialEq for ByAge {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for ByAge {}
+impl PartialOrd for ByAge {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ByAge {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl Newest {
+    fn new(size: usize) -> Self {
+        Newest { size, heap: std::collections::BinaryHeap::with_capacity(size + 1) }
+    }
+
+    fn extend(&mut self, records: impl IntoIterator<Item = Kept>) {
+        for record in records {
+            self.heap.push(std::cmp::Reverse(ByAge(record)));
+            if self.heap.len() > self.size {
+                self.heap.pop();
+            }
+        }
+    }
+
+    fn into_vec(self) -> Vec<Kept> {
+        self.heap.into_iter().map(|std::cmp::Reverse(ByAge(k))| k).collect()
+    }
 }
 
 /// The newest `size` messages of the kept records of all shards, newest first. A KPL record
@@ -516,6 +581,20 @@ fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_newest_records_of_all_shards_are_kept_as_they_come_and_no_more() {
+        let kept = |arrival_ms, shard, position| Kept { arrival_ms, shard, position, data: Vec::new() };
+        let mut newest = Newest::new(3);
+        newest.extend([kept(5, 0, 0), kept(1, 0, 1), kept(9, 0, 2)]);
+        newest.extend([kept(7, 1, 0), kept(9, 1, 1), kept(2, 1, 2)]);
+        assert_eq!(newest.heap.len(), 3, "never more than the sample's size");
+        let mut keys: Vec<(i64, usize, u64)> =
+            newest.into_vec().iter().map(|k| (k.arrival_ms, k.shard, k.position)).collect();
+        keys.sort();
+        // Same arrival time: the shard and position decide, as when the sample is ordered.
+        assert_eq!(keys, [(7, 1, 0), (9, 0, 2), (9, 1, 1)]);
+    }
 
     fn batch(count: usize, asked: usize, first: i64, last: i64, behind: i64) -> Batch {
         Batch { count, asked, first_ms: Some(first), last_ms: Some(last), behind_ms: behind, closed: false }
