@@ -286,8 +286,13 @@ mod proto {
                 _ => i += 1,
             }
         }
-        first.map(|name| to_fields(&name, &messages, &enums, 0)).unwrap_or_default()
+        let mut budget = MAX_FIELDS;
+        first.map(|name| to_fields(&name, &messages, &enums, 0, &mut budget)).unwrap_or_default()
     }
+
+    /// The most fields of a message schema, at every level together: depth alone does not
+    /// bound a definition whose k fields are each of its own type (k^depth fields).
+    pub const MAX_FIELDS: usize = 2000;
 
     fn tokenize(text: &str) -> Vec<String> {
         let mut without_comments = String::new();
@@ -425,12 +430,22 @@ mod proto {
         j + 1
     }
 
-    fn to_fields(name: &str, messages: &HashMap<String, Message>, enums: &[String], depth: usize) -> Vec<Value> {
+    /// The fields of message `name`, within `budget` fields in all (what is past it is left out).
+    /// A message's own fields are counted before any is expanded, so that each level shown is
+    /// whole and the budget runs out in the depths.
+    fn to_fields(
+        name: &str,
+        messages: &HashMap<String, Message>,
+        enums: &[String],
+        depth: usize,
+        budget: &mut usize,
+    ) -> Vec<Value> {
         let Some(message) = messages.get(name) else { return Vec::new() };
-        message
-            .fields
-            .iter()
-            .map(|(label, ty, field)| {
+        let take = message.fields.len().min(*budget);
+        *budget -= take;
+        let mut out = Vec::with_capacity(take);
+        for (label, ty, field) in message.fields.iter().take(take) {
+            out.push({
                 let short = ty.rsplit('.').next().unwrap_or(ty);
                 let (data_type, children) = match short {
                     "double" => ("DOUBLE", None),
@@ -443,8 +458,9 @@ mod proto {
                     _ if ty.starts_with("map<") => ("MAP", None),
                     _ if enums.iter().any(|e| e == short) => ("ENUM", None),
                     // A message type; a recursive one stops at a few levels.
-                    _ if messages.contains_key(short) && depth < 8 => {
-                        ("RECORD", Some(to_fields(short, messages, enums, depth + 1)))
+                    // (A repeated one is an array: its element's fields are not listed.)
+                    _ if messages.contains_key(short) && depth < 8 && label != "repeated" => {
+                        ("RECORD", Some(to_fields(short, messages, enums, depth + 1, budget)))
                     }
                     _ => ("UNKNOWN", None),
                 };
@@ -455,8 +471,9 @@ mod proto {
                     f["children"] = Value::Array(children);
                 }
                 f
-            })
-            .collect()
+            });
+        }
+        out
     }
 }
 
@@ -591,6 +608,18 @@ mod tests {
             let _ = proto::fields(text);
         }
         assert!(proto::fields("syntax = \"proto3\";").is_empty());
+    }
+
+    #[test]
+    fn a_wide_self_referencing_message_is_bounded_in_fields_not_only_in_depth() {
+        // 12 fields of its own type: 12^8 fields by depth alone.
+        let fields: String = (1..=12).map(|i| format!("Node f{i} = {i}; ")).collect();
+        let tree = proto::fields(&format!("message Node {{ {fields} }}"));
+        fn count(fields: &[Value]) -> usize {
+            fields.iter().map(|f| 1 + f["children"].as_array().map_or(0, |c| count(c))).sum()
+        }
+        assert_eq!(count(&tree), proto::MAX_FIELDS);
+        assert_eq!(tree.len(), 12, "the top level is whole");
     }
 
     proptest::proptest! {
