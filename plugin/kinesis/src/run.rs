@@ -250,8 +250,7 @@ async fn prepare(
     match sampler.read(client, &name, retention).await {
         Ok(sample) => {
             tracing::debug!(stream = %name, messages = sample.messages.len(), shards = sample.shards, calls = sample.get_records_calls, bytes = sample.bytes_read, "sample read");
-            let mut messages = sample.messages;
-            let registered = schemas.apply(client, settings, &name, &mut messages).await;
+            let (registered, mut messages) = schemas.apply(client, settings, &name, sample.messages).await;
             warnings.extend(registered.warnings);
             if let Some(schema) = registered.message_schema {
                 // The producers' own schema wins over one inferred from a few messages.
@@ -383,8 +382,16 @@ impl Schemas {
 
     /// Decodes the sampled messages of `stream` with their registry schemas (the version a
     /// framed record names, else the one `schemaRegistryMapping` names for the stream); the
-    /// schema of the newest message that has one is the topic's.
-    async fn apply(&self, client: &Kinesis, settings: &Settings, stream: &str, messages: &mut [Message]) -> Registered {
+    /// schema of the newest message that has one is the topic's. The schemas are fetched here;
+    /// decoding and building the message schema are CPU work, done off the workers that drive
+    /// the AWS calls (the messages go and come back).
+    async fn apply(
+        &self,
+        client: &Kinesis,
+        settings: &Settings,
+        stream: &str,
+        mut messages: Vec<Message>,
+    ) -> (Registered, Vec<Message>) {
         let mapped = settings
             .pipeline()
             .schema_registry_mapping
@@ -394,53 +401,73 @@ impl Schemas {
         let max = settings.pipeline().sample_max_message_bytes as usize;
         let mut out = Registered::default();
         let mut unreadable: Vec<SchemaVersionRef> = Vec::new();
-        let mut undecodable: Option<(usize, String)> = None;
-        for message in messages.iter_mut() {
+        // Each message's schema, when it has one that could be read.
+        let mut schemas: Vec<Option<Arc<SchemaVersion>>> = Vec::with_capacity(messages.len());
+        for message in &messages {
             let named = message.payload.as_ref().and_then(|p| p.version_id.clone()).map(SchemaVersionRef::Id);
-            let Some(version) = named.or_else(|| mapped.clone()) else { continue };
-            if unreadable.contains(&version) {
+            let Some(version) = named.or_else(|| mapped.clone()).filter(|v| !unreadable.contains(v)) else {
+                schemas.push(None);
                 continue;
-            }
-            let schema = match self.get(client, &version).await {
-                Ok(Some(schema)) => schema,
+            };
+            match self.get(client, &version).await {
+                Ok(Some(schema)) => schemas.push(Some(schema)),
                 Ok(None) => {
                     out.warnings.push(format!(
                         "{version}, named for stream '{stream}', is not in the Glue Schema Registry; its messages are shown as read and the inferred schema is kept"
                     ));
                     unreadable.push(version);
-                    continue;
+                    schemas.push(None);
                 }
                 Err(why) => {
                     out.warnings.push(format!(
                         "{version}, named for stream '{stream}', could not be read from the Glue Schema Registry ({why}); the inferred schema is kept"
                     ));
                     unreadable.push(version);
-                    continue;
+                    schemas.push(None);
                 }
-            };
-            if out.message_schema.is_none() {
-                out.message_schema = Some(schema.message_schema());
-            }
-            let decoded =
-                schema.decode(message.payload.as_ref().map_or(message.text.as_bytes(), |p| p.bytes.as_slice()));
-            match decoded {
-                Some(Ok(text)) => {
-                    let decoded = crate::decode::truncate_text(&text, max);
-                    message.text = decoded.text;
-                    message.truncated = decoded.truncated;
-                }
-                Some(Err(why)) => {
-                    let (count, _) = undecodable.get_or_insert((0, why));
-                    *count += 1;
-                }
-                None => {}
             }
         }
-        if let Some((count, why)) = undecodable {
-            out.warnings.push(format!(
-                "{count} sampled message(s) of stream '{stream}' could not be decoded with their registry schema (the first: {why}); they are shown as read"
-            ));
+        if schemas.iter().all(Option::is_none) {
+            return (out, messages);
         }
-        out
+        let topic = stream.to_string();
+        let decoded = tokio::task::spawn_blocking(move || {
+            let message_schema = schemas.iter().flatten().next().map(|schema| schema.message_schema());
+            let mut undecodable: Option<(usize, String)> = None;
+            for (message, schema) in messages.iter_mut().zip(&schemas) {
+                let Some(schema) = schema else { continue };
+                let bytes = message.payload.as_ref().map_or(message.text.as_bytes(), |p| p.bytes.as_slice());
+                match schema.decode(bytes) {
+                    Some(Ok(text)) => {
+                        let decoded = crate::decode::truncate_text(&text, max);
+                        message.text = decoded.text;
+                        message.truncated = decoded.truncated;
+                    }
+                    Some(Err(why)) => {
+                        let (count, _) = undecodable.get_or_insert((0, why));
+                        *count += 1;
+                    }
+                    None => {}
+                }
+            }
+            (message_schema, undecodable, messages)
+        })
+        .await;
+        match decoded {
+            Ok((message_schema, undecodable, back)) => {
+                out.message_schema = message_schema;
+                if let Some((count, why)) = undecodable {
+                    out.warnings.push(format!(
+                        "{count} sampled message(s) of stream '{topic}' could not be decoded with their registry schema (the first: {why}); they are shown as read"
+                    ));
+                }
+                (out, back)
+            }
+            Err(e) => {
+                out.warnings
+                    .push(format!("decoding the sample of stream '{topic}' with its registry schema failed: {e}"));
+                (out, Vec::new())
+            }
+        }
     }
 }
