@@ -378,6 +378,10 @@ fn a_wide_streams_sample_costs_at_most_its_bytes_per_stream() {
         "{}",
         run.stdout
     );
+    // The shards stopped by the bound are listed up to five, the rest counted.
+    let listed = run.stdout.lines().filter(|l| l.contains("stream 'wide', shard shardId-")).count();
+    assert_eq!(listed, 5, "{}", run.stdout);
+    assert!(run.stdout.contains("more shard(s) with a warning, not listed"), "{}", run.stdout);
     let read: u64 = run.stderr.lines().filter(|l| l.contains("shard sampled")).map(|l| field(l, "bytes")).sum();
     // The bound is checked before each call: past it, at most the calls already under way (one
     // per shard read at once, each of at most a sample's records) add to what was read.

@@ -38,6 +38,8 @@ use crate::config::MessagingMetadata;
 use crate::decode::{decode_record, Limits, Message};
 use crate::kinesis::{Kinesis, StartAt};
 
+/// The most shard warnings listed for one stream; the rest are counted.
+const SHARD_WARNINGS: usize = 5;
 /// AWS's most records per GetRecords call.
 const MAX_RECORDS_PER_CALL: usize = 10_000;
 /// How much the look-back window grows each time it holds too few messages.
@@ -157,9 +159,15 @@ impl Sampler {
                 }
             }
         }
-        // In shard order, however the reads ended.
+        // In shard order, however the reads ended; a wide stream's list is cut, with a count.
         warnings.sort_by_key(|(i, _)| *i);
-        sample.warnings = warnings.into_iter().map(|(_, w)| w).collect();
+        let rest = warnings.len().saturating_sub(SHARD_WARNINGS);
+        sample.warnings = warnings.into_iter().take(SHARD_WARNINGS).map(|(_, w)| w).collect();
+        if rest > 0 {
+            sample.warnings.push(format!(
+                "stream '{stream}': {rest} more shard(s) with a warning, not listed (the debug log has each shard)"
+            ));
+        }
         let records = records.into_vec();
         if failures > 0 && failures == shards.len() {
             return Err(PluginError::new(ErrorKind::Connection, sample.warnings.join("; ")));
