@@ -16,6 +16,11 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
 }
 
+/// The run's summary, as `ingest --output json` prints it.
+fn summary(run: &e2e::HostRun) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
+}
+
 fn no_token_shown(run: &e2e::HostRun) {
     assert!(
         !run.stdout.contains("jwt-canary") && !run.stderr.contains("jwt-canary"),
@@ -55,14 +60,22 @@ fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
             &rest_workflow(&emulator.endpoint(), "kinesis_prod", config.clone(), &om.host_port(), None),
         )
         .unwrap();
-    let run =
-        sandbox.host_with_env(&["ingest", "-c", wf.to_str().unwrap()], &[("OPENMETADATA_JWT_TOKEN", TOKEN)]).unwrap();
+    let run = sandbox
+        .host_with_env(
+            &["ingest", "-c", wf.to_str().unwrap(), "--output", "json"],
+            &[("OPENMETADATA_JWT_TOKEN", TOKEN)],
+        )
+        .unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     no_token_shown(&run);
     // The two with samples are written one by one (their sample needs the id the answer
     // carries), the other four in one bulk write, as OpenMetadata's own sink writes topics.
-    assert!(run.stdout.contains("topics written:    6 (in bulk 4, created 2, updated 0)"), "{}", run.stdout);
-    assert!(run.stdout.contains("samples written:   2"), "{}", run.stdout);
+    let topics = &summary(&run)["entityTypes"][0];
+    assert_eq!(
+        (&topics["writtenInBulk"], &topics["created"], &topics["updated"], &topics["samples"]),
+        (&json!(4), &json!(2), &json!(0), &json!(2)),
+        "{topics}"
+    );
     {
         let state = om.state.lock().unwrap();
         let service = &state.services["messagingServices"]["kinesis_prod"];
@@ -102,11 +115,16 @@ fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
             &rest_workflow(&emulator.endpoint(), "kinesis_prod", config.clone(), &om.host_port(), Some(TOKEN)),
         )
         .unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     no_token_shown(&run);
-    assert!(run.stdout.contains("topics written:    6 (in bulk 4, created 0, updated 2)"), "{}", run.stdout);
-    assert!(run.stdout.contains("soft-deleted 1: kinesis_prod.clicks"), "{}", run.stdout);
+    let topics = &summary(&run)["entityTypes"][0];
+    assert_eq!(
+        (&topics["writtenInBulk"], &topics["created"], &topics["updated"]),
+        (&json!(4), &json!(0), &json!(2)),
+        "{topics}"
+    );
+    assert_eq!(topics["deletion"], "soft-deleted 1: kinesis_prod.clicks", "{topics}");
     {
         let state = om.state.lock().unwrap();
         assert!(state.topic("kinesis_prod.clicks").unwrap().deleted);
@@ -141,9 +159,9 @@ fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
     // Run 3, against an older server without deleteStale: the unseen topic is soft-deleted by id.
     om.state.lock().unwrap().legacy = true;
     rt.block_on(client.delete_stream().stream_name("audit").send()).unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("soft-deleted 1: kinesis_prod.audit"), "{}", run.stdout);
+    assert_eq!(summary(&run)["entityTypes"][0]["deletion"], "soft-deleted 1: kinesis_prod.audit");
     {
         let state = om.state.lock().unwrap();
         assert!(state.topic("kinesis_prod.audit").unwrap().deleted);
@@ -158,9 +176,10 @@ fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
             client.delete_stream().stream_name(n).send().await.unwrap();
         }
     });
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
-    assert!(run.stdout.contains("would soft-delete 4 of the service's 5 topics (80%)"), "{}", run.stdout);
-    assert!(run.stdout.contains("--max-delete-share 0.80"), "{}", run.stdout);
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
+    let deletion = summary(&run)["entityTypes"][0]["deletion"].as_str().unwrap().to_string();
+    assert!(deletion.contains("would soft-delete 4 of the service's 5 topics (80%)"), "{deletion}");
+    assert!(deletion.contains("--max-delete-share 0.80"), "{deletion}");
     assert_eq!(om.state.lock().unwrap().live_topics().len(), 5);
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--max-delete-share", "0.8"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
