@@ -305,7 +305,7 @@ impl Plan {
 
     /// Takes the listing statuses in (`quiet`: no error so far): JSON with `errors`, `failed`
     /// ([name, why]), `warnings`, `apiCalls`, `skipped` and `types` (`entityType`, `status`,
-    /// `written`, `kept`, `complete`).
+    /// `written`, `kept`; a listing counts as complete when its status says so).
     fn finish(&mut self, quiet: bool) -> String {
         let finish = self.inner.finish(quiet);
         let types: Vec<Value> = self
@@ -314,7 +314,7 @@ impl Plan {
             .iter()
             .map(|t| {
                 serde_json::json!({"entityType": t.entity_type, "status": t.status, "written": t.written,
-                    "kept": t.kept, "complete": t.complete()})
+                    "kept": t.kept})
             })
             .collect();
         serde_json::json!({"errors": finish.errors, "failed": finish.failed, "warnings": finish.warnings,

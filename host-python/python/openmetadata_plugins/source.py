@@ -78,9 +78,13 @@ class TypeState:
     #: FQNs of entities that exist but could not be read, or are not entities yet: never deleted.
     kept: list[str] = field(default_factory=list)
     status: Optional[dict] = None  # noqa: UP045
-    complete: bool = False
     samples: int = 0
     deletion: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """The plugin listed this type completely (a run with errors never counts as complete)."""
+        return bool(self.status and self.status.get("complete"))
 
 
 def max_delete_share(connection: dict) -> float:
@@ -226,16 +230,19 @@ class PluginSource(Source):
 
     def _do(self, step: tuple) -> Iterable[Either]:
         """Does one step of the plan."""
-        what, first, fqn, body, labels, sample = step
+        what = step[0]
         if what == "failed":
-            yield self._left(first, fqn)
+            _, name, why, *_ = step
+            yield self._left(name, why)
         elif what == "error":
-            self.run_errors.append(first)
-            yield self._left(self.name, first)
+            message = step[1]
+            self.run_errors.append(message)
+            yield self._left(self.name, message)
         elif what == "warning":
-            logger.warning(first)
+            logger.warning(step[1])
         elif what == "write":
-            yield from self._write(ENTITY_TYPES[first], fqn, json.loads(body), labels, sample)
+            _, entity_type, fqn, body, labels, sample = step
+            yield from self._write(ENTITY_TYPES[entity_type], fqn, json.loads(body), labels, sample)
 
     def _left(self, name: str, error: str) -> Either:
         return Either(left=StackTraceError(name=name, error=error, stackTrace=None))
@@ -423,7 +430,7 @@ class PluginSource(Source):
             yield self._left(self.name, error)
         for t in finish["types"]:
             state = self._state(ENTITY_TYPES[t["entityType"]])
-            state.written, state.kept, state.status, state.complete = t["written"], t["kept"], t["status"], t["complete"]
+            state.written, state.kept, state.status = t["written"], t["kept"], t["status"]
         for info in self.manifest.get("entityTypes") or []:
             entity = ENTITY_TYPES.get(info.get("entityType", ""))
             if entity is None:
