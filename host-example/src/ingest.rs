@@ -226,7 +226,7 @@ fn run_source(
     summary.types = plan
         .types()
         .iter()
-        .filter_map(|t| endpoints::entity(&t.entity_type).map(|entity| TypeSummary::new(entity, t)))
+        .filter_map(|t| endpoints::entity(&t.entity_type).map(|entity| TypeSummary::new(entity, t.clone())))
         .collect();
     for i in 0..summary.types.len() {
         let deletion = match deletion(&summary, &summary.types[i], plugin, workflow) {
@@ -270,5 +270,5 @@ fn deletion(summary: &Summary, t: &TypeSummary, plugin: &Plugin, workflow: &Work
         listing_complete: t.complete(),
         failures: summary.errors.len() + summary.record_errors.len() + summary.writes.failures(),
     };
-    host_core::deletion::decide(&facts, &t.seen)
+    host_core::deletion::decide(&facts, &t.run.seen())
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use host_core::failure::Exit;
 use host_core::plan::TypeRun;
-use plugin_abi::envelope::ListingStatus;
 use serde_json::Value;
 
 use crate::endpoints::Entity;
@@ -18,29 +17,20 @@ use crate::sink::{LineageWrites, TypeWrites, Writes};
 #[derive(Debug)]
 pub struct TypeSummary {
     pub entity: &'static Entity,
-    /// The plugin's listing status for this type in this run's service.
-    pub status: Option<ListingStatus>,
-    /// FQNs of the entities seen (written, or existing but unreadable): never deleted.
-    pub seen: Vec<String>,
-    /// Entity records taken from the plugin.
-    pub entities_taken: u64,
+    /// What the plan made of the type's records: its listing status, the entities written and
+    /// those kept (seen: never deleted).
+    pub run: TypeRun,
     /// What happened to entities that were not seen: deleted, or why not.
     pub deletion: String,
 }
 
 impl TypeSummary {
-    pub fn new(entity: &'static Entity, run: &TypeRun) -> Self {
-        TypeSummary {
-            entity,
-            status: run.status.clone(),
-            seen: run.seen(),
-            entities_taken: run.written.len() as u64,
-            deletion: String::new(),
-        }
+    pub fn new(entity: &'static Entity, run: TypeRun) -> Self {
+        TypeSummary { entity, run, deletion: String::new() }
     }
 
     pub fn complete(&self) -> bool {
-        self.status.as_ref().is_some_and(|s| s.complete)
+        self.run.complete()
     }
 }
 
@@ -99,7 +89,7 @@ impl Summary {
             .iter()
             .map(|t| {
                 let w = self.writes.by_type.get(t.entity.entity_type).unwrap_or(&empty);
-                let status = t.status.clone().unwrap_or_default();
+                let status = t.run.status.clone().unwrap_or_default();
                 serde_json::json!({
                     "entityType": t.entity.entity_type, "listed": status.listed, "filtered": status.filtered,
                     "created": w.created, "updated": w.updated, "writtenInBulk": w.upserted, "samples": w.samples,
@@ -178,9 +168,9 @@ impl StepCounts {
 impl Summary {
     /// The source step: entities read, objects that failed, filtered, warnings.
     pub fn source_step(&self) -> StepCounts {
-        let statuses = self.types.iter().filter_map(|t| t.status.as_ref());
+        let statuses = self.types.iter().filter_map(|t| t.run.status.as_ref());
         StepCounts {
-            records: self.types.iter().map(|t| t.entities_taken).sum(),
+            records: self.types.iter().map(|t| t.run.written.len() as u64).sum(),
             updated_records: 0,
             warnings: self.warnings.len() as u64,
             errors: self.record_errors.len() as u64,
@@ -248,7 +238,7 @@ impl fmt::Display for Summary {
         for t in &self.types {
             let plural = t.entity.plural;
             let w = self.writes.by_type.get(t.entity.entity_type).unwrap_or(&empty);
-            let status = t.status.clone().unwrap_or_default();
+            let status = t.run.status.clone().unwrap_or_default();
             if self.types.len() > 1 {
                 writeln!(f, "  [{plural}]")?;
             }
@@ -371,16 +361,16 @@ mod tests {
     use super::*;
 
     fn topics(complete: bool) -> TypeSummary {
-        let status = ListingStatus { complete, ..ListingStatus::default() };
+        let status = plugin_abi::envelope::ListingStatus { complete, ..Default::default() };
         let run = TypeRun { entity_type: "topic".into(), status: Some(status), ..TypeRun::default() };
-        TypeSummary::new(crate::endpoints::entity("topic").expect("topics are written"), &run)
+        TypeSummary::new(crate::endpoints::entity("topic").expect("topics are written"), run)
     }
 
     /// A run that read 10 topics, with `failed` objects that failed one by one.
     fn summary(failed: usize) -> Summary {
         let mut summary =
             Summary { types: vec![topics(true)], success_threshold: 90, raise_on_error: true, ..Summary::default() };
-        summary.types[0].entities_taken = 10;
+        summary.types[0].run.written = (0..10).map(|i| format!("svc.w{i}")).collect();
         summary.record_errors = (0..failed).map(|i| (format!("svc.t{i}"), "could not be read".to_string())).collect();
         summary
     }
@@ -412,7 +402,7 @@ mod tests {
         s.types[0] = topics(false);
         assert_eq!(s.state(), RunState::Failed);
         let mut s = summary(0);
-        s.types[0].status = None;
+        s.types[0].run.status = None;
         assert_eq!(s.state(), RunState::Failed, "no listing status at all");
     }
 
