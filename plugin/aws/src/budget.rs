@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use plugin_abi::PluginError;
+use plugin_sdk::config::SOURCE_CONFIG_PATH;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -111,6 +113,46 @@ impl Slowdown {
     }
 }
 
+/// The API budget settings every AWS connector's pipeline settings hold (declared by
+/// [`crate::pipeline_settings!`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetSettings {
+    /// `apiBudgetShare`: the share (0.01–1) of each published limit this run may use.
+    pub share: f64,
+    /// `maxCallsPerSecond`: a cap on all calls, on top of the per-API limits.
+    pub max_calls_per_second: Option<f64>,
+    /// `enforceApiBudget`: false (emulators only) leaves the cap alone.
+    pub enforce: bool,
+}
+
+/// Pipeline settings that hold [`BudgetSettings`].
+pub trait HasBudgetSettings {
+    fn budget_settings(&self) -> BudgetSettings;
+}
+
+/// Serde's default of `apiBudgetShare`.
+pub fn default_share() -> f64 {
+    0.8
+}
+
+impl BudgetSettings {
+    /// `apiBudgetShare` out of 0.01–1, `maxCallsPerSecond` below 0.1.
+    pub fn problems(&self) -> Vec<PluginError> {
+        let mut problems = Vec::new();
+        if !(0.01..=1.0).contains(&self.share) {
+            problems.push(PluginError::config(
+                format!("{SOURCE_CONFIG_PATH}/apiBudgetShare"),
+                format!("{} is out of range: must be between 0.01 and 1", self.share),
+            ));
+        }
+        if self.max_calls_per_second.is_some_and(|m| m.is_nan() || m < 0.1) {
+            problems
+                .push(PluginError::config(format!("{SOURCE_CONFIG_PATH}/maxCallsPerSecond"), "must be at least 0.1"));
+        }
+        problems
+    }
+}
+
 /// The pacers of one run.
 #[derive(Debug)]
 pub struct Budget {
@@ -122,6 +164,16 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// The run's budget: `apiBudgetShare` of each published limit and `maxCallsPerSecond` over
+    /// all calls, or, with `enforceApiBudget: false` (emulators), the cap alone.
+    pub fn configured<A: Api>(apis: &[A], settings: BudgetSettings) -> Self {
+        if settings.enforce {
+            Budget::new(apis, settings.share, settings.max_calls_per_second)
+        } else {
+            Budget::unlimited(apis, settings.max_calls_per_second)
+        }
+    }
+
     /// `share` (0–1) of each operation's published limit, and `max_calls_per_second` over all.
     pub fn new<A: Api>(apis: &[A], share: f64, max_calls_per_second: Option<f64>) -> Self {
         let pacer = |a: &A| a.per_second().map_or_else(Pacer::unpaced, |limit| Pacer::per_second(limit * share));

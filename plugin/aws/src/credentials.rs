@@ -22,8 +22,12 @@ use aws_credential_types::provider::{self, error::CredentialsError, ProvideCrede
 use aws_credential_types::Credentials;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use plugin_abi::{ErrorKind, PluginError};
+use plugin_sdk::config::some_false;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
+
+/// The names of `awsConfig`'s fields that hold secrets: an error about one never quotes it.
+pub const SECRET_FIELDS: &[&str] = &["awsSecretAccessKey", "awsSessionToken"];
 
 /// Where `awsConfig` sits in a workflow's `source`, for the paths errors name.
 pub const AWS_CONFIG_PATH: &str = "/serviceConnection/config/awsConfig";
@@ -179,10 +183,6 @@ impl AwsCredentials {
             .map(|s| s.expose().to_string())
             .collect()
     }
-}
-
-fn some_false() -> Option<bool> {
-    Some(false)
 }
 
 fn default_session_name() -> Option<String> {

@@ -1,51 +1,98 @@
-//! What every AWS plugin's `source` block must be beyond its schema, and its API budget
-//! settings (the generic reading is `plugin_sdk::config`).
+//! What every AWS plugin's `source` block holds beyond OpenMetadata's envelope (read by
+//! `plugin_sdk::source`): its credentials, which its connection holds as `awsConfig`, and its API
+//! budget settings.
 
 use plugin_abi::PluginError;
-use plugin_sdk::config::{override_metadata_problem, SOURCE_CONFIG_PATH};
+use plugin_sdk::config::override_metadata_problem;
+use plugin_sdk::source::{Settings, SourceKind};
 
-/// What every AWS plugin's `source` block must be, beyond its schema.
-pub struct SourceChecks<'a> {
-    /// The `source.type` this plugin reads (`kinesis`) and what to call it in messages.
-    pub expected_type: &'a str,
-    pub service: &'a str,
-    pub source_type: &'a str,
-    pub service_name: &'a str,
-    pub aws: &'a crate::credentials::AwsCredentials,
-    pub override_metadata: Option<bool>,
+use crate::credentials::AwsCredentials;
+
+/// The connection of an AWS connector: it holds `awsConfig`.
+pub trait AwsConnection {
+    fn aws(&self) -> &AwsCredentials;
 }
 
-impl SourceChecks<'_> {
-    /// The source type, the service name, the credentials, `overrideMetadata`.
-    pub fn problems(&self) -> Vec<PluginError> {
-        let mut problems = Vec::new();
-        if !self.source_type.eq_ignore_ascii_case(self.expected_type) {
-            problems.push(PluginError::config(
-                "/type",
-                format!("this plugin reads {}; the source type is '{}'", self.service, self.source_type),
-            ));
-        }
-        if self.service_name.trim().is_empty() {
-            problems.push(PluginError::config("/serviceName", "the service name is empty"));
-        }
-        problems.extend(self.aws.problems());
-        problems.extend(override_metadata_problem(self.override_metadata));
-        problems
+/// `settings.aws()`: the credentials of an AWS connector's settings.
+pub trait AwsSettings {
+    fn aws(&self) -> &AwsCredentials;
+}
+
+impl<K: SourceKind> AwsSettings for Settings<K>
+where
+    K::Connection: AwsConnection,
+{
+    fn aws(&self) -> &AwsCredentials {
+        self.connection().aws()
     }
 }
 
-/// `apiBudgetShare` (0.01–1) and `maxCallsPerSecond` (at least 0.1), the API budget settings of
-/// `sourceConfig.config`.
-pub fn budget_problems(api_budget_share: f64, max_calls_per_second: Option<f64>) -> Vec<PluginError> {
-    let mut problems = Vec::new();
-    if !(0.01..=1.0).contains(&api_budget_share) {
-        problems.push(PluginError::config(
-            format!("{SOURCE_CONFIG_PATH}/apiBudgetShare"),
-            format!("{api_budget_share} is out of range: must be between 0.01 and 1"),
-        ));
-    }
-    if max_calls_per_second.is_some_and(|m| m.is_nan() || m < 0.1) {
-        problems.push(PluginError::config(format!("{SOURCE_CONFIG_PATH}/maxCallsPerSecond"), "must be at least 0.1"));
-    }
+/// What every AWS connector checks beyond the schema: the credentials and `overrideMetadata`.
+pub fn problems(aws: &AwsCredentials, override_metadata: Option<bool>) -> Vec<PluginError> {
+    let mut problems = aws.problems();
+    problems.extend(override_metadata_problem(override_metadata));
     problems
+}
+
+/// Declares an AWS connector's pipeline settings (`sourceConfig.config`): the struct as written,
+/// its last field followed by a comma, then the API budget settings every AWS connector has
+/// (`apiBudgetShare`, `maxCallsPerSecond`, `enforceApiBudget`) and their
+/// [`crate::budget::HasBudgetSettings`]. A macro because OpenMetadata's settings are flat and
+/// serde cannot flatten a struct into one that denies unknown fields.
+#[macro_export]
+macro_rules! pipeline_settings {
+    ($(#[$attr:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$attr])*
+        pub struct $name {
+            $($fields)*
+            /// Plugin setting (not part of OpenMetadata's schema): the share (0.01–1) of AWS's
+            /// published limits this run may use for each call it makes (per account, and per
+            /// shard where AWS sets them); the rest is left to the account's other users.
+            #[serde(default = "plugin_aws::budget::default_share")]
+            #[schemars(title = "API Budget Share", range(min = 0.01, max = 1.0))]
+            pub api_budget_share: f64,
+            /// Plugin setting (not part of OpenMetadata's schema): a cap on all the run's calls
+            /// to the service, per second, on top of the per-API budget. Unset: no cap beyond
+            /// the budget.
+            #[serde(default)]
+            #[schemars(title = "Max Calls per Second", range(min = 0.1))]
+            pub max_calls_per_second: Option<f64>,
+            /// Plugin setting (not part of OpenMetadata's schema): pace calls under AWS's
+            /// published limits (on by default). Turn it off only for an emulator, never for an
+            /// AWS account: its limits are shared with the account's other users.
+            #[serde(default = "plugin_sdk::config::default_true")]
+            #[schemars(title = "Enforce API Budget")]
+            pub enforce_api_budget: bool,
+        }
+
+        impl $crate::budget::HasBudgetSettings for $name {
+            fn budget_settings(&self) -> $crate::budget::BudgetSettings {
+                $crate::budget::BudgetSettings {
+                    share: self.api_budget_share,
+                    max_calls_per_second: self.max_calls_per_second,
+                    enforce: self.enforce_api_budget,
+                }
+            }
+        }
+    };
+}
+
+/// Declares that an AWS connector's connection holds its credentials as `aws_config`
+/// (`awsConfig`): [`AwsConnection`], and the connection's secrets for `plugin_sdk`.
+#[macro_export]
+macro_rules! aws_connection {
+    ($connection:ty) => {
+        impl $crate::source::AwsConnection for $connection {
+            fn aws(&self) -> &$crate::credentials::AwsCredentials {
+                &self.aws_config
+            }
+        }
+
+        impl plugin_sdk::source::ConnectionSecrets for $connection {
+            const SECRET_FIELDS: &'static [&'static str] = $crate::credentials::SECRET_FIELDS;
+            fn secrets(&self) -> Vec<String> {
+                self.aws_config.secrets()
+            }
+        }
+    };
 }

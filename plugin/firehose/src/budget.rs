@@ -4,6 +4,8 @@
 
 pub use plugin_aws::budget::Budget;
 
+use plugin_aws::budget::HasBudgetSettings as _;
+
 use crate::config::PipelineMetadata;
 
 pub const LIST_DELIVERY_STREAMS_PER_SECOND: f64 = 5.0;
@@ -40,12 +42,7 @@ impl plugin_aws::budget::Api for Api {
     }
 }
 
-/// The run's budget: `apiBudgetShare` of each published limit and `maxCallsPerSecond` over all
-/// calls, or, with `enforceApiBudget: false` (emulators), the cap alone.
+/// The run's budget, as its settings ask (see [`Budget::configured`]).
 pub fn from_config(p: &PipelineMetadata) -> Budget {
-    if p.enforce_api_budget {
-        Budget::new(&Api::ALL, p.api_budget_share, p.max_calls_per_second)
-    } else {
-        Budget::unlimited(&Api::ALL, p.max_calls_per_second)
-    }
+    Budget::configured(&Api::ALL, p.budget_settings())
 }

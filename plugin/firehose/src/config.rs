@@ -7,55 +7,42 @@
 //! validate against and what UIs render forms from.
 
 use plugin_abi::PluginError;
-use plugin_sdk::filter::NameFilter;
+use plugin_aws::budget::HasBudgetSettings as _;
+use plugin_sdk::config::{some_false, some_true};
+use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use plugin_aws::credentials::AwsCredentials;
-pub use plugin_sdk::config::{FilterPattern, CONNECTION_PATH, SOURCE_CONFIG_PATH};
+use plugin_sdk::config::{FilterPattern, SOURCE_CONFIG_PATH};
 
-/// The `source` block of a KinesisFirehose ingestion workflow.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(
-    title = "Kinesis Firehose source",
-    description = "The `source` block of an OpenMetadata ingestion workflow for Amazon Data Firehose delivery streams."
-)]
-pub struct SourceConfig {
-    /// Source type: `kinesisfirehose`.
-    #[serde(rename = "type")]
-    #[schemars(title = "Source Type", extend("enum" = ["kinesisfirehose"], "default" = "kinesisfirehose"))]
-    pub source_type: String,
-    /// Name of the pipeline service in OpenMetadata that the pipelines belong to (not blank).
-    #[schemars(title = "Service Name", length(min = 1, max = 256), regex(pattern = r"\S"))]
-    pub service_name: String,
-    /// Connection to Firehose.
-    #[schemars(title = "Service Connection")]
-    pub service_connection: ServiceConnection,
-    /// What the ingestion does.
-    #[schemars(title = "Source Config")]
-    pub source_config: SourceConfigWrapper,
+/// A KinesisFirehose workflow's `source` block, parsed and checked.
+pub type Settings = plugin_sdk::source::Settings<FirehoseSource>;
+
+/// What a KinesisFirehose workflow's `source` block is.
+pub struct FirehoseSource;
+
+impl SourceKind for FirehoseSource {
+    type Connection = KinesisFirehoseConnection;
+    type Pipeline = PipelineMetadata;
+    const SOURCE_TYPE: &'static str = "kinesisfirehose";
+    const TITLE: &'static str = "Kinesis Firehose source";
+    const DESCRIPTION: &'static str =
+        "The `source` block of an OpenMetadata ingestion workflow for Amazon Data Firehose delivery streams.";
+    // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
+    const FILTER: FilterOption = FilterOption { option: "pipelineFilterPattern", noun: "delivery stream" };
+
+    fn filter_patterns(source: &Source<KinesisFirehoseConnection, PipelineMetadata>) -> [Option<&FilterPattern>; 2] {
+        let connection = &source.service_connection.config;
+        [source.source_config.config.pipeline_filter_pattern.as_ref(), connection.pipeline_filter_pattern.as_ref()]
+    }
+
+    fn problems(source: &Source<KinesisFirehoseConnection, PipelineMetadata>) -> Vec<PluginError> {
+        problems(&source.service_connection.config, &source.source_config.config)
+    }
 }
 
-/// `serviceConnection`: wraps the connection config.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "Service Connection", description = "Connection to the pipeline service.")]
-pub struct ServiceConnection {
-    /// The Kinesis Firehose connection.
-    #[schemars(title = "Kinesis Firehose Connection")]
-    pub config: KinesisFirehoseConnection,
-}
-
-/// `sourceConfig`: wraps the pipeline config.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "Source Config", description = "Settings of the metadata ingestion pipeline.")]
-pub struct SourceConfigWrapper {
-    /// The pipeline metadata settings.
-    #[schemars(title = "Pipeline Metadata Pipeline")]
-    pub config: PipelineMetadata,
-}
+plugin_aws::aws_connection!(KinesisFirehoseConnection);
 
 /// OpenMetadata's `KinesisFirehoseConnection`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -112,7 +99,9 @@ pub struct LineageInformation {
     pub messaging_service_names: Option<Vec<String>>,
 }
 
-/// OpenMetadata's `PipelineServiceMetadataPipeline`, plus the plugin's optional settings.
+plugin_aws::pipeline_settings! {
+/// OpenMetadata's `PipelineServiceMetadataPipeline`, plus the plugin's optional settings (and,
+/// after them, the API budget settings of every AWS connector).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(title = "PipelineServiceMetadataPipeline", description = "PipelineService Metadata Pipeline Configuration.")]
@@ -181,22 +170,7 @@ pub struct PipelineMetadata {
     #[serde(default = "default_describe_concurrency")]
     #[schemars(title = "Describe Concurrency", range(min = 1, max = 256))]
     pub describe_concurrency: u32,
-    /// Plugin setting (not part of OpenMetadata's schema): the share (0.01–1) of AWS's published
-    /// per-account Firehose limits this run may use (ListDeliveryStreams 5/s,
-    /// DescribeDeliveryStream 20/s); the rest is left to the account's other users.
-    #[serde(default = "default_api_budget_share")]
-    #[schemars(title = "API Budget Share", range(min = 0.01, max = 1.0))]
-    pub api_budget_share: f64,
-    /// Plugin setting (not part of OpenMetadata's schema): a cap on all Firehose calls of the
-    /// run, per second, on top of the per-API budget. Unset: no cap beyond the budget.
-    #[serde(default)]
-    #[schemars(title = "Max Calls per Second", range(min = 0.1))]
-    pub max_calls_per_second: Option<f64>,
-    /// Plugin setting (not part of OpenMetadata's schema): pace calls under AWS's published
-    /// limits (on by default). Turn it off only for an emulator, never for an AWS account.
-    #[serde(default = "default_true")]
-    #[schemars(title = "Enforce API Budget")]
-    pub enforce_api_budget: bool,
+}
 }
 
 /// The only pipeline type this plugin takes.
@@ -221,78 +195,22 @@ fn firehose_type() -> Option<KinesisFirehoseType> {
 fn pipeline_metadata_type() -> Option<PipelineMetadataConfigType> {
     Some(PipelineMetadataConfigType::PipelineMetadata)
 }
-fn some_true() -> Option<bool> {
-    Some(true)
-}
-fn some_false() -> Option<bool> {
-    Some(false)
-}
 fn some_one() -> Option<i64> {
     Some(1)
-}
-fn default_true() -> bool {
-    true
 }
 fn default_describe_concurrency() -> u32 {
     8
 }
-fn default_api_budget_share() -> f64 {
-    0.8
-}
 
-/// The JSON Schema of [`SourceConfig`].
-pub fn schema() -> serde_json::Value {
-    plugin_abi::config_schema::config_schema::<SourceConfig>()
-}
-
-/// The names of the fields that hold secrets, wherever they appear.
-pub const SECRET_FIELDS: &[&str] = &["awsSecretAccessKey", "awsSessionToken"];
-
-/// A parsed and checked configuration, ready to run.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub source: SourceConfig,
-    pub filter: NameFilter,
-}
-
-impl Settings {
-    pub fn aws(&self) -> &AwsCredentials {
-        &self.source.service_connection.config.aws_config
-    }
-
-    pub fn pipeline(&self) -> &PipelineMetadata {
-        &self.source.source_config.config
-    }
-
-    /// Every secret value in the configuration, for redaction of anything the plugin emits.
-    pub fn secrets(&self) -> Vec<String> {
-        self.aws().secrets()
-    }
-
-    pub fn include_lineage(&self) -> bool {
-        self.pipeline().include_lineage.unwrap_or(true)
-    }
-
-    /// The messaging services where a source topic is looked up: the connection's
-    /// `messagingServiceName`, then `lineageInformation.messagingServiceNames`.
-    pub fn messaging_services(&self) -> Vec<String> {
-        let first = self.source.service_connection.config.messaging_service_name.iter().cloned();
-        let more = self.lineage().and_then(|l| l.messaging_service_names.clone()).unwrap_or_default();
-        dedup(first.chain(more))
-    }
-
-    /// Where an S3 destination's bucket is looked up.
-    pub fn storage_services(&self) -> Vec<String> {
-        dedup(self.lineage().and_then(|l| l.storage_service_names.clone()).unwrap_or_default())
-    }
-
-    /// Where a Redshift or Snowflake destination's table is looked up.
-    pub fn db_services(&self) -> Vec<String> {
-        dedup(self.lineage().and_then(|l| l.db_service_names.clone()).unwrap_or_default())
-    }
-
-    fn lineage(&self) -> Option<&LineageInformation> {
-        self.pipeline().lineage_information.as_ref()
+/// Where a delivery stream's lineage ends are looked up, from the connection's
+/// `messagingServiceName` and the pipeline's `lineageInformation`: non-empty names, each once.
+pub fn lineage_services(settings: &Settings) -> crate::pipeline::LineageServices {
+    let lineage = settings.pipeline().lineage_information.clone().unwrap_or_default();
+    let first = settings.connection().messaging_service_name.iter().cloned();
+    crate::pipeline::LineageServices {
+        messaging: dedup(first.chain(lineage.messaging_service_names.unwrap_or_default())),
+        storage: dedup(lineage.storage_service_names.unwrap_or_default()),
+        database: dedup(lineage.db_service_names.unwrap_or_default()),
     }
 }
 
@@ -308,40 +226,11 @@ fn dedup(names: impl IntoIterator<Item = String>) -> Vec<String> {
     out
 }
 
-/// Parses the JSON the host passes and checks what the schema cannot express.
-/// Errors name the field by its JSON path and never quote a secret.
-pub fn parse(json: &str) -> Result<Settings, PluginError> {
-    let source = plugin_sdk::config::read(json, SECRET_FIELDS, problems)?;
-    // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
-    let filter = plugin_sdk::config::filter(
-        source.source_config.config.pipeline_filter_pattern.as_ref(),
-        source.service_connection.config.pipeline_filter_pattern.as_ref(),
-        "pipelineFilterPattern",
-        "delivery stream",
-    )?;
-    Ok(Settings { source, filter })
-}
-
-/// Every problem of the configuration the plugin can find without connecting, each naming
-/// its field: the first that keeps it from being read at all, else every check that fails.
-pub fn check_all(json: &str) -> Vec<PluginError> {
-    plugin_sdk::config::check_all(json, SECRET_FIELDS, problems)
-}
-
 /// Every problem of a configuration that deserialized: what the schema cannot express.
-fn problems(source: &SourceConfig) -> Vec<PluginError> {
-    let mut problems = plugin_aws::source::SourceChecks {
-        expected_type: "kinesisfirehose",
-        service: "Kinesis Firehose",
-        source_type: &source.source_type,
-        service_name: &source.service_name,
-        aws: &source.service_connection.config.aws_config,
-        override_metadata: source.source_config.config.override_metadata,
-    }
-    .problems();
-    let p = &source.source_config.config;
+fn problems(connection: &KinesisFirehoseConnection, p: &PipelineMetadata) -> Vec<PluginError> {
+    let mut problems = plugin_aws::source::problems(&connection.aws_config, p.override_metadata);
     problems.extend(plugin_sdk::config::out_of_range("describeConcurrency", p.describe_concurrency.into(), 1, 256));
-    problems.extend(plugin_aws::source::budget_problems(p.api_budget_share, p.max_calls_per_second));
+    problems.extend(p.budget_settings().problems());
     let unsupported = [
         ("overrideLineage", p.override_lineage, "lineage edges are added, existing ones are kept"),
         ("includeTags", p.include_tags, "delivery stream tags are not read yet"),
@@ -354,11 +243,6 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
             ));
         }
     }
-    problems.extend(plugin_sdk::config::filter_problems(
-        p.pipeline_filter_pattern.as_ref(),
-        source.service_connection.config.pipeline_filter_pattern.as_ref(),
-        "pipelineFilterPattern",
-    ));
     problems
 }
 
@@ -378,11 +262,11 @@ mod tests {
 
     #[test]
     fn the_example_workflow_source_parses_with_openmetadata_defaults() {
-        let s = parse(&minimal().to_string()).unwrap();
+        let s = Settings::parse(&minimal().to_string()).unwrap();
         assert_eq!(s.pipeline().include_lineage, Some(true));
+        assert!(lineage_services(&s).messaging.is_empty());
         assert_eq!(s.pipeline().mark_deleted_pipelines, Some(true));
         assert_eq!(s.pipeline().status_lookback_days, Some(1));
-        assert!(s.messaging_services().is_empty());
         assert!(s.filter.keeps("anything").unwrap());
     }
 
@@ -395,10 +279,11 @@ mod tests {
             "storageServiceNames": ["s3_prod"],
             "dbServiceNames": ["redshift_prod"]
         });
-        let s = parse(&v.to_string()).unwrap();
-        assert_eq!(s.messaging_services(), ["kinesis_prod", "kinesis_dev"]);
-        assert_eq!(s.storage_services(), ["s3_prod"]);
-        assert_eq!(s.db_services(), ["redshift_prod"]);
+        let s = Settings::parse(&v.to_string()).unwrap();
+        let services = lineage_services(&s);
+        assert_eq!(services.messaging, ["kinesis_prod", "kinesis_dev"]);
+        assert_eq!(services.storage, ["s3_prod"]);
+        assert_eq!(services.database, ["redshift_prod"]);
     }
 
     #[test]
@@ -410,7 +295,8 @@ mod tests {
         v["sourceConfig"]["config"]["describeConcurrency"] = json!(0);
         v["sourceConfig"]["config"]["overrideMetadata"] = json!(true);
         v["sourceConfig"]["config"]["includeTags"] = json!(true);
-        let paths: Vec<String> = check_all(&v.to_string()).into_iter().map(|e| e.field.unwrap().to_string()).collect();
+        let paths: Vec<String> =
+            Settings::check_all(&v.to_string()).into_iter().map(|e| e.field.unwrap().to_string()).collect();
         assert_eq!(
             paths,
             [
@@ -428,11 +314,11 @@ mod tests {
     fn unknown_fields_are_rejected_and_secrets_never_shown() {
         let mut v = minimal();
         v["sourceConfig"]["config"]["includeLineages"] = json!(true);
-        let e = parse(&v.to_string()).unwrap_err();
+        let e = Settings::parse(&v.to_string()).unwrap_err();
         assert_eq!(e.field.unwrap().as_str(), "/sourceConfig/config/includeLineages");
         let mut v = minimal();
         v["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] = json!(12345);
-        let e = parse(&v.to_string()).unwrap_err();
+        let e = Settings::parse(&v.to_string()).unwrap_err();
         assert!(!e.message.contains("12345"), "{}", e.message);
     }
 
@@ -442,7 +328,7 @@ mod tests {
         plugin_sdk::schema_file::assert_current(
             env!("CARGO_MANIFEST_DIR"),
             "schema/firehose-plugin-config.schema.json",
-            &schema(),
+            &Settings::schema(),
             "firehose-plugin",
         );
     }

@@ -13,9 +13,11 @@ use plugin_abi::{
 use plugin_sdk::run::{Counters, Item, Listing, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
+use plugin_aws::source::AwsSettings as _;
+
 use crate::config::Settings;
 use crate::firehose::{DeliveryStream, Firehose};
-use crate::pipeline::{create_pipeline_request, lineage_edges, LineageServices};
+use crate::pipeline::{create_pipeline_request, lineage_edges};
 
 /// Pages a listing may take before it is judged to be going round in circles.
 const MAX_PAGES: u32 = 100_000;
@@ -34,7 +36,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             return;
         }
     };
-    let service = settings.source.service_name.clone();
+    let service = settings.service_name().to_string();
     let mut status = ListingStatus::default();
     let (names_tx, names_rx) = mpsc::unbounded_channel::<String>();
     let counters = Arc::new(Counters::default());
@@ -57,11 +59,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         })
         .buffer_unordered(settings.pipeline().describe_concurrency as usize);
     let mut described = std::pin::pin!(described);
-    let services = LineageServices {
-        messaging: settings.messaging_services(),
-        storage: settings.storage_services(),
-        database: settings.db_services(),
-    };
+    let services = crate::config::lineage_services(&settings);
     let region = settings.aws().aws_region.clone();
     let mut ticker = ProgressTicker::new();
     while let Some((name, result)) = described.next().await {
@@ -88,7 +86,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
                 continue;
             }
         };
-        let edges = if settings.include_lineage() {
+        let edges = if settings.pipeline().include_lineage.unwrap_or(true) {
             lineage_edges(&service, &ds, &services, &mut status.warnings)
         } else {
             Vec::new()

@@ -8,6 +8,8 @@ use plugin_sdk::check::{result, Check, Step};
 
 pub use plugin_sdk::check::TestConnectionResult;
 
+use plugin_aws::source::AwsSettings as _;
+
 use crate::config::Settings;
 use crate::firehose::Firehose;
 
@@ -81,7 +83,10 @@ async fn first_kept(client: &Firehose, settings: &Settings) -> Result<Option<Str
         let (names, more) = client.list_page(after.as_deref()).await?;
         for name in &names {
             let keeps = settings.filter.keeps(name).map_err(|e| {
-                PluginError::config(format!("{}/pipelineFilterPattern", crate::config::SOURCE_CONFIG_PATH), e.message)
+                PluginError::config(
+                    format!("{}/pipelineFilterPattern", plugin_sdk::config::SOURCE_CONFIG_PATH),
+                    e.message,
+                )
             })?;
             if keeps {
                 return Ok(Some(name.clone()));

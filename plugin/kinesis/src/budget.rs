@@ -9,6 +9,8 @@
 
 pub use plugin_aws::budget::{Budget, Pacer, ShardPacer};
 
+use plugin_aws::budget::HasBudgetSettings as _;
+
 use crate::config::MessagingMetadata;
 
 pub const LIST_STREAMS_PER_SECOND: f64 = 5.0;
@@ -84,14 +86,9 @@ impl plugin_aws::budget::Api for Api {
     }
 }
 
-/// The run's budget: `apiBudgetShare` of each published limit and `maxCallsPerSecond` over all
-/// calls, or, with `enforceApiBudget: false` (emulators), the cap alone.
+/// The run's budget, as its settings ask (see [`Budget::configured`]).
 pub fn from_config(p: &MessagingMetadata) -> Budget {
-    if p.enforce_api_budget {
-        Budget::new(&Api::ALL, p.api_budget_share, p.max_calls_per_second)
-    } else {
-        Budget::unlimited(&Api::ALL, p.max_calls_per_second)
-    }
+    Budget::configured(&Api::ALL, p.budget_settings())
 }
 
 /// A pacer for the GetShardIterator and GetRecords calls of one shard.

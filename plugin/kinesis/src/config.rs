@@ -6,56 +6,43 @@
 //! validate against and what UIs render forms from, so every field has a title and description.
 
 use plugin_abi::PluginError;
+use plugin_aws::budget::HasBudgetSettings as _;
+use plugin_sdk::config::{default_true, some_false, some_true};
+use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use plugin_sdk::filter::NameFilter;
-
 pub use plugin_aws::credentials::{AwsCredentials, Secret};
-pub use plugin_sdk::config::{FilterPattern, CONNECTION_PATH, SOURCE_CONFIG_PATH};
+use plugin_sdk::config::{FilterPattern, SOURCE_CONFIG_PATH};
 
-/// The `source` block of a Kinesis ingestion workflow.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(
-    title = "Kinesis source",
-    description = "The `source` block of an OpenMetadata ingestion workflow for Amazon Kinesis Data Streams."
-)]
-pub struct SourceConfig {
-    /// Source type: `kinesis`.
-    #[serde(rename = "type")]
-    #[schemars(title = "Source Type", extend("enum" = ["kinesis"], "default" = "kinesis"))]
-    pub source_type: String,
-    /// Name of the messaging service in OpenMetadata that the topics belong to (not blank).
-    #[schemars(title = "Service Name", length(min = 1, max = 256), regex(pattern = r"\S"))]
-    pub service_name: String,
-    /// Connection to Kinesis.
-    #[schemars(title = "Service Connection")]
-    pub service_connection: ServiceConnection,
-    /// What the ingestion does.
-    #[schemars(title = "Source Config")]
-    pub source_config: SourceConfigWrapper,
+/// A Kinesis workflow's `source` block, parsed and checked.
+pub type Settings = plugin_sdk::source::Settings<KinesisSource>;
+
+/// What a Kinesis workflow's `source` block is.
+pub struct KinesisSource;
+
+impl SourceKind for KinesisSource {
+    type Connection = KinesisConnection;
+    type Pipeline = MessagingMetadata;
+    const SOURCE_TYPE: &'static str = "kinesis";
+    const TITLE: &'static str = "Kinesis source";
+    const DESCRIPTION: &'static str =
+        "The `source` block of an OpenMetadata ingestion workflow for Amazon Kinesis Data Streams.";
+    const FILTER: FilterOption = FilterOption { option: "topicFilterPattern", noun: "stream" };
+
+    fn filter_patterns(source: &Source<KinesisConnection, MessagingMetadata>) -> [Option<&FilterPattern>; 2] {
+        [
+            source.source_config.config.topic_filter_pattern.as_ref(),
+            source.service_connection.config.topic_filter_pattern.as_ref(),
+        ]
+    }
+
+    fn problems(source: &Source<KinesisConnection, MessagingMetadata>) -> Vec<PluginError> {
+        problems(source)
+    }
 }
 
-/// `serviceConnection`: wraps the connection config.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "Service Connection", description = "Connection to the messaging service.")]
-pub struct ServiceConnection {
-    /// The Kinesis connection.
-    #[schemars(title = "Kinesis Connection")]
-    pub config: KinesisConnection,
-}
-
-/// `sourceConfig`: wraps the pipeline config.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "Source Config", description = "Settings of the metadata ingestion pipeline.")]
-pub struct SourceConfigWrapper {
-    /// The messaging metadata pipeline settings.
-    #[schemars(title = "Messaging Metadata Pipeline")]
-    pub config: MessagingMetadata,
-}
+plugin_aws::aws_connection!(KinesisConnection);
 
 /// OpenMetadata's `KinesisConnection`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -91,7 +78,9 @@ pub enum KinesisType {
     Kinesis,
 }
 
-/// OpenMetadata's `MessagingServiceMetadataPipeline`, plus the plugin's optional settings.
+plugin_aws::pipeline_settings! {
+/// OpenMetadata's `MessagingServiceMetadataPipeline`, plus the plugin's optional settings (and,
+/// after them, the API budget settings of every AWS connector).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(
@@ -200,24 +189,7 @@ pub struct MessagingMetadata {
     #[serde(default = "default_true")]
     #[schemars(title = "Infer Message Schema")]
     pub infer_message_schema: bool,
-    /// Plugin setting (not part of OpenMetadata's schema): the share (0.01–1) of AWS's published
-    /// per-account and per-shard Kinesis limits this run may use (ListStreams 5/s,
-    /// DescribeStreamSummary 20/s, GetShardIterator and GetRecords 5/s per shard); the rest is
-    /// left to the account's other users.
-    #[serde(default = "default_api_budget_share")]
-    #[schemars(title = "API Budget Share", range(min = 0.01, max = 1.0))]
-    pub api_budget_share: f64,
-    /// Plugin setting (not part of OpenMetadata's schema): a cap on all Kinesis calls of the
-    /// run, per second, on top of the per-API budget. Unset: no cap beyond the budget.
-    #[serde(default)]
-    #[schemars(title = "Max Calls per Second", range(min = 0.1))]
-    pub max_calls_per_second: Option<f64>,
-    /// Plugin setting (not part of OpenMetadata's schema): pace calls under AWS's published
-    /// limits (on by default). Turn it off only for an emulator such as LocalStack, never for
-    /// an AWS account: its limits are shared with the account's other users.
-    #[serde(default = "default_true")]
-    #[schemars(title = "Enforce API Budget")]
-    pub enforce_api_budget: bool,
+}
 }
 
 /// A schema of the AWS Glue Schema Registry named for a stream.
@@ -249,12 +221,6 @@ fn kinesis_type() -> Option<KinesisType> {
 fn messaging_metadata_type() -> Option<MessagingMetadataConfigType> {
     Some(MessagingMetadataConfigType::MessagingMetadata)
 }
-fn some_true() -> Option<bool> {
-    Some(true)
-}
-fn some_false() -> Option<bool> {
-    Some(false)
-}
 fn default_owner_tag_key() -> String {
     "owner".into()
 }
@@ -285,79 +251,18 @@ fn default_sample_max_message_bytes() -> u32 {
 fn default_sample_concurrency() -> u32 {
     32
 }
-fn default_true() -> bool {
-    true
-}
-fn default_api_budget_share() -> f64 {
-    0.8
-}
 
-/// The JSON Schema of [`SourceConfig`].
-pub fn schema() -> serde_json::Value {
-    plugin_abi::config_schema::config_schema::<SourceConfig>()
-}
-
-/// The names of the fields that hold secrets, wherever they appear.
-pub const SECRET_FIELDS: &[&str] = &["awsSecretAccessKey", "awsSessionToken"];
-
-/// A parsed and checked configuration, ready to run.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub source: SourceConfig,
-    pub filter: NameFilter,
-}
-
-impl Settings {
-    pub fn aws(&self) -> &AwsCredentials {
-        &self.source.service_connection.config.aws_config
-    }
-
-    pub fn pipeline(&self) -> &MessagingMetadata {
-        &self.source.source_config.config
-    }
-
+impl MessagingMetadata {
+    /// Whether AWS tags are brought to topics (off unless asked for).
     pub fn include_tags(&self) -> bool {
-        self.pipeline().include_tags.unwrap_or(false)
+        self.include_tags.unwrap_or(false)
     }
-
-    /// Every secret value in the configuration, for redaction of anything the plugin emits.
-    pub fn secrets(&self) -> Vec<String> {
-        self.aws().secrets()
-    }
-}
-
-/// Parses the JSON the host passes and checks what the schema cannot express.
-/// Errors name the field by its JSON path and never quote a secret.
-pub fn parse(json: &str) -> Result<Settings, PluginError> {
-    let source = plugin_sdk::config::read(json, SECRET_FIELDS, problems)?;
-    // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
-    let filter = plugin_sdk::config::filter(
-        source.source_config.config.topic_filter_pattern.as_ref(),
-        source.service_connection.config.topic_filter_pattern.as_ref(),
-        "topicFilterPattern",
-        "stream",
-    )?;
-    Ok(Settings { source, filter })
-}
-
-/// Every problem of the configuration the plugin can find without connecting, each naming
-/// its field: the first that keeps it from being read at all, else every check that fails.
-pub fn check_all(json: &str) -> Vec<PluginError> {
-    plugin_sdk::config::check_all(json, SECRET_FIELDS, problems)
 }
 
 /// Every problem of a configuration that deserialized: what the schema cannot express.
-fn problems(source: &SourceConfig) -> Vec<PluginError> {
-    let mut problems = plugin_aws::source::SourceChecks {
-        expected_type: "kinesis",
-        service: "Kinesis",
-        source_type: &source.source_type,
-        service_name: &source.service_name,
-        aws: &source.service_connection.config.aws_config,
-        override_metadata: source.source_config.config.override_metadata,
-    }
-    .problems();
+fn problems(source: &Source<KinesisConnection, MessagingMetadata>) -> Vec<PluginError> {
     let p = &source.source_config.config;
+    let mut problems = plugin_aws::source::problems(&source.service_connection.config.aws_config, p.override_metadata);
     let ranges: [(&str, u64, u64, u64); 9] = [
         ("describeConcurrency", p.describe_concurrency.into(), 1, 256),
         ("sampleSize", p.sample_size.into(), 1, 1000),
@@ -369,7 +274,7 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
         ("sampleMaxMessageBytes", p.sample_max_message_bytes.into(), 64, 10_485_760),
         ("sampleConcurrency", p.sample_concurrency.into(), 1, 256),
     ];
-    problems.extend(plugin_aws::source::budget_problems(p.api_budget_share, p.max_calls_per_second));
+    problems.extend(p.budget_settings().problems());
     let mut mapped = std::collections::HashSet::new();
     for (i, m) in p.schema_registry_mapping.iter().enumerate() {
         let at = |field: &str| format!("{SOURCE_CONFIG_PATH}/schemaRegistryMapping/{i}/{field}");
@@ -401,18 +306,13 @@ fn problems(source: &SourceConfig) -> Vec<PluginError> {
             .into_iter()
             .filter_map(|(field, value, min, max)| plugin_sdk::config::out_of_range(field, value, min, max)),
     );
-    // Every filter pattern, the connection's default too.
-    problems.extend(plugin_sdk::config::filter_problems(
-        source.source_config.config.topic_filter_pattern.as_ref(),
-        source.service_connection.config.topic_filter_pattern.as_ref(),
-        "topicFilterPattern",
-    ));
     problems
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plugin_aws::source::AwsSettings as _;
     use serde_json::json;
 
     fn minimal() -> serde_json::Value {
@@ -425,7 +325,7 @@ mod tests {
     }
 
     fn parse_value(v: serde_json::Value) -> Result<Settings, PluginError> {
-        parse(&v.to_string())
+        Settings::parse(&v.to_string())
     }
 
     #[test]
@@ -468,7 +368,7 @@ mod tests {
             {"streamName": "orders", "registryName": "shop", "schemaName": " "},
             {"streamName": "no spaces allowed", "registryName": "shop", "schemaName": "x"}
         ]);
-        let problems: Vec<(String, String)> = check_all(&v.to_string())
+        let problems: Vec<(String, String)> = Settings::check_all(&v.to_string())
             .into_iter()
             .map(|p| (p.field.map(|f| f.to_string()).unwrap_or_default(), p.message.to_string()))
             .collect();
@@ -480,7 +380,7 @@ mod tests {
         assert!(at("/sourceConfig/config/schemaRegistryMapping/1/schemaName").is_some(), "{problems:?}");
         assert!(at("/sourceConfig/config/schemaRegistryMapping/2/streamName").is_some(), "{problems:?}");
         assert_eq!(problems.len(), 4, "{problems:?}");
-        assert!(!parse_value(minimal()).unwrap().include_tags(), "tags are off unless asked for");
+        assert!(!parse_value(minimal()).unwrap().pipeline().include_tags(), "tags are off unless asked for");
     }
 
     #[test]
@@ -564,14 +464,14 @@ mod tests {
         plugin_sdk::schema_file::assert_current(
             env!("CARGO_MANIFEST_DIR"),
             "schema/kinesis-plugin-config.schema.json",
-            &schema(),
+            &Settings::schema(),
             "kinesis-plugin",
         );
     }
 
     #[test]
     fn the_schema_marks_secrets_and_titles_every_property_in_a_forms_order() {
-        let schema = schema();
+        let schema = Settings::schema();
         let text = schema.to_string();
         assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
         let keys = |v: &serde_json::Value| v["properties"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();

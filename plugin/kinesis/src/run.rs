@@ -16,6 +16,8 @@ use tokio::sync::mpsc;
 
 use aws_sdk_kinesis::types::StreamDescriptionSummary;
 
+use plugin_aws::source::AwsSettings as _;
+
 use crate::config::Settings;
 use crate::decode::Message;
 use crate::infer;
@@ -52,7 +54,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             } else {
                 kinesis
             };
-            if settings.include_tags() {
+            if settings.pipeline().include_tags() {
                 kinesis.with_tagging(crate::aws::tagging_client(&config, settings.aws(), retries))
             } else {
                 kinesis
@@ -98,7 +100,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let mut outcomes = std::pin::pin!(outcomes);
 
     let mut status = ListingStatus::default();
-    let service = settings.source.service_name.as_str();
+    let service = settings.service_name();
     let mut ticker = ProgressTicker::new();
     while let Some(outcome) = outcomes.next().await {
         Counters::add(&counters.described);
@@ -207,13 +209,13 @@ async fn prepare(
             return Outcome::Unreadable { warning: format!("could not describe stream '{name}': {}", e.message), name }
         }
     };
-    let service_fqn = fqn::quote(&settings.source.service_name);
+    let service_fqn = fqn::quote(settings.service_name());
     let mut request = match create_topic_request(&summary, &service_fqn, &settings.aws().aws_region) {
         Ok(request) => Box::new(request),
         Err(not_a_topic) => return Outcome::NotATopic { name, warning: not_a_topic.0 },
     };
     let mut warnings = Vec::new();
-    let labels = if settings.include_tags() {
+    let labels = if settings.pipeline().include_tags() {
         let source =
             tag_source.get_or_init(|| async { client.tag_source(false).await.map_err(|e| e.message.into()) }).await;
         let tags = match source {

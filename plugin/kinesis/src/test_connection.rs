@@ -7,6 +7,8 @@ use plugin_sdk::check::{result, Check, Step};
 
 pub use plugin_sdk::check::TestConnectionResult;
 
+use plugin_aws::source::AwsSettings as _;
+
 use crate::config::Settings;
 use crate::kinesis::{Kinesis, SchemaVersionRef, StartAt};
 
@@ -15,7 +17,7 @@ use crate::kinesis::{Kinesis, SchemaVersionRef, StartAt};
 /// configuration asks for it.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
     let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
-    let tagging = settings.include_tags();
+    let tagging = settings.pipeline().include_tags();
     let mapped = settings.pipeline().schema_registry_mapping.first();
     let check = |name, permission, does, mandatory| Check { name, permission, does, mandatory, service: "Kinesis" };
     let mut checks = vec![
@@ -140,7 +142,7 @@ async fn first_kept_stream(client: &Kinesis, settings: &Settings) -> Result<Opti
     while let Some(page) = pages.next().await {
         for name in page? {
             if settings.filter.keeps(&name).map_err(|e| {
-                PluginError::config(format!("{}/topicFilterPattern", crate::config::SOURCE_CONFIG_PATH), e.message)
+                PluginError::config(format!("{}/topicFilterPattern", plugin_sdk::config::SOURCE_CONFIG_PATH), e.message)
             })? {
                 return Ok(Some(name));
             }

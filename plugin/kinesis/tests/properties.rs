@@ -167,12 +167,12 @@ proptest! {
 
     #[test]
     fn config_parsing_takes_any_text(text in "\\PC{0,400}") {
-        let _ = config::parse(&text);
+        let _ = config::Settings::parse(&text);
     }
 
     #[test]
     fn config_parsing_takes_any_json_and_names_a_field(value in json_value()) {
-        if let Err(e) = config::parse(&value.to_string()) {
+        if let Err(e) = config::Settings::parse(&value.to_string()) {
             prop_assert!(e.field.is_some(), "{e}");
         }
     }
@@ -192,7 +192,7 @@ proptest! {
         ][field];
         let (parent, key) = at.rsplit_once('/').unwrap();
         source.pointer_mut(parent).unwrap()[key] = value.clone();
-        match config::parse(&source.to_string()) {
+        match config::Settings::parse(&source.to_string()) {
             Ok(_) => {}
             Err(e) => {
                 prop_assert!(e.field.is_some(), "{e}");

@@ -78,6 +78,17 @@ pub fn json_pointer(serde_path: &str) -> String {
         .collect()
 }
 
+/// Serde defaults of OpenMetadata's optional flags.
+pub fn some_true() -> Option<bool> {
+    Some(true)
+}
+pub fn some_false() -> Option<bool> {
+    Some(false)
+}
+pub fn default_true() -> bool {
+    true
+}
+
 /// A range check on a numeric setting of `sourceConfig.config`.
 pub fn out_of_range(field: &str, value: u64, min: u64, max: u64) -> Option<PluginError> {
     (value < min || value > max).then(|| {

@@ -3,7 +3,7 @@
 //! [`connector::Connector`], every function behind the panic guard), the run's own runtime and
 //! bounded record channel ([`run`]), log forwarding to the host with secrets scrubbed
 //! ([`logging`]), OpenMetadata's filter patterns ([`filter`]), reading a workflow's `source`
-//! block with errors that name the field ([`config`]), test-connection reports ([`check`]) and
+//! block once for every connector ([`source`]) with errors that name the field ([`config`]), test-connection reports ([`check`]) and
 //! the checked-in schema file test ([`schema_file`]). What is AWS's is in `plugin-aws`.
 //!
 //! A complete plugin (the `tests/sdk-minimal-plugin` fixture, which the end-to-end tests load
@@ -18,6 +18,7 @@ pub mod filter;
 pub mod logging;
 pub mod run;
 pub mod schema_file;
+pub mod source;
 
 /// For [`export_plugin!`]'s expansion in the plugin's crate.
 #[doc(hidden)]

@@ -3,14 +3,15 @@
 //! run's service, with the listing status a host needs before it deletes anything.
 
 use plugin_abi::envelope::ListingStatus;
-use plugin_abi::{entity_type, EntityTypeInfo, Manifest, PluginError, Record, RecordKind};
+use plugin_abi::{entity_type, Manifest, PluginError, Record, RecordKind};
 use plugin_sdk::check::{Check, TestConnectionResult};
-use plugin_sdk::connector::Connector;
+use plugin_sdk::connector::{self, Configuration, Connector};
 use plugin_sdk::run::{self, Run};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// The workflow's `source` block, as this plugin reads it (`check_all`: the trait's default).
+/// The workflow's `source` block, as this plugin reads it. (A connector whose block has
+/// OpenMetadata's full shape uses `plugin_sdk::source::Settings` instead.)
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Source {
@@ -33,27 +34,8 @@ pub struct Config {
     pub topics: Vec<String>,
 }
 
-pub struct StaticTopics;
-
-impl Connector for StaticTopics {
-    type Settings = Source;
-
-    fn manifest() -> Manifest {
-        Manifest {
-            connector_type: "StaticTopics".into(),
-            service_kind: "Messaging".into(),
-            plugin_version: env!("CARGO_PKG_VERSION").into(),
-            contract_version: plugin_abi::ABI_VERSION.into(),
-            payload_format_version: plugin_abi::envelope::PAYLOAD_FORMAT_VERSION.into(),
-            features: vec!["Topics".into()],
-            entity_types: vec![EntityTypeInfo {
-                entity_type: entity_type::TOPIC.into(),
-                mark_deleted_option: Some("markDeletedTopics".into()),
-                mark_deleted_default: true,
-            }],
-        }
-    }
-
+/// How the block is read (`check_all`: the trait's default, the error of `parse`).
+impl Configuration for Source {
     fn schema() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(Source)).expect("a schema is JSON")
     }
@@ -62,8 +44,19 @@ impl Connector for StaticTopics {
         plugin_sdk::config::deserialize(config, &[])
     }
 
-    fn secrets(_: &Source) -> Vec<String> {
+    fn secrets(&self) -> Vec<String> {
         Vec::new()
+    }
+}
+
+pub struct StaticTopics;
+
+impl Connector for StaticTopics {
+    type Settings = Source;
+
+    fn manifest() -> Manifest {
+        let entity_types = [(entity_type::TOPIC, "markDeletedTopics")];
+        connector::manifest_of(env!("CARGO_PKG_VERSION"), "StaticTopics", "Messaging", &["Topics"], &entity_types)
     }
 
     async fn test_connection(_: &Source) -> TestConnectionResult {
