@@ -382,7 +382,12 @@ fn a_wide_streams_sample_costs_at_most_its_bytes_per_stream() {
     let listed = run.stdout.lines().filter(|l| l.contains("stream 'wide', shard shardId-")).count();
     assert_eq!(listed, 5, "{}", run.stdout);
     assert!(run.stdout.contains("more shard(s) with a warning, not listed"), "{}", run.stdout);
-    let read: u64 = run.stderr.lines().filter(|l| l.contains("shard sampled")).map(|l| field(l, "bytes")).sum();
+    let read: u64 = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("shard sampled") || l.contains("shard probed"))
+        .map(|l| field(l, "bytes"))
+        .sum();
     // The bound is checked before each call: past it, at most the calls already under way (one
     // per shard read at once, each of at most a sample's records) add to what was read.
     let most = budget + concurrency * size * RECORD_BYTES as u64;
@@ -395,4 +400,66 @@ fn a_wide_streams_sample_costs_at_most_its_bytes_per_stream() {
         "wide stream of {SHARDS} shards, {} bytes: {read} bytes read for the sample",
         RECORDS as usize * RECORD_BYTES
     );
+}
+
+#[test]
+fn a_wide_streams_sample_reads_about_a_record_a_shard_and_the_newest() {
+    // 20 shards, 5 records of 8 KB each, written one at a time round the shards (3 ms apart, so
+    // that arrival times order them), on moto: 100 records, the newest 10 sampled.
+    const SHARDS: u32 = 20;
+    const ROUNDS: u32 = 5;
+    const RECORD_BYTES: usize = 8 * 1024;
+    let moto = e2e::Moto::start().unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let client = kinesis_client(&endpoint);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let pad = "w".repeat(RECORD_BYTES - 40);
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("wide", SHARDS as i32)]).await.unwrap();
+        for n in 0..SHARDS * ROUNDS {
+            // The middle of the shard's hash key range: shards split the range evenly.
+            let key = (u128::MAX / u128::from(SHARDS)) * u128::from(n % SHARDS) + (1 << 64);
+            client
+                .put_record()
+                .stream_name("wide")
+                .partition_key("k")
+                .explicit_hash_key(key.to_string())
+                .data(Blob::new(format!(r#"{{"n":{n},"pad":"{pad}"}}"#)))
+                .send()
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(3)).await; // distinct arrival times, not a wait
+        }
+    });
+    let sandbox = Sandbox::new().unwrap();
+    let size = 10u64;
+    let config = json!({"generateSampleData": true, "sampleSize": size});
+    let wf = sandbox.write_workflow("wf.yaml", &workflow(&endpoint, "svc", config)).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--log-level", "debug"]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+    let sample = lines.iter().find(|l| l["path"] == "/v1/topics/{id}/sampleData").expect("a sample");
+    let ns: Vec<u64> = sample["body"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| serde_json::from_str::<Value>(m.as_str().unwrap()).unwrap()["n"].as_u64().unwrap())
+        .collect();
+    let total = u64::from(SHARDS * ROUNDS);
+    assert_eq!(ns, (total - size..total).rev().collect::<Vec<u64>>(), "exactly the newest {size}, newest first");
+    // Every shard probed at one record; then only the 10 shards whose tip is among the 10 newest,
+    // from the 10th newest tip on: one record each. Read shard by shard, as a narrow stream's
+    // are, the sample would cost the whole stream (each shard holds fewer records than N).
+    let probed = run.stderr.lines().filter(|l| l.contains("shard probed")).count();
+    let sampled = run.stderr.lines().filter(|l| l.contains("shard sampled")).count();
+    assert_eq!((probed, sampled), (SHARDS as usize, size as usize), "{}", run.stderr);
+    let read: u64 = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("shard sampled") || l.contains("shard probed"))
+        .map(|l| field(l, "bytes"))
+        .sum();
+    let records_read = read.div_ceil(RECORD_BYTES as u64);
+    assert!(records_read <= u64::from(SHARDS) + size, "{records_read} records read of {total}");
+    println!("wide stream of {SHARDS} shards × {ROUNDS} records: {read} bytes ({records_read} records) read for a sample of {size}");
 }

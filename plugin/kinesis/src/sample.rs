@@ -21,6 +21,12 @@
 //!    again rather than reading on; one that reaches the tip with fewer than N widens its
 //!    window (×8) up to the stream's retention, where it starts at the oldest record.
 //!
+//! A wide stream (at least N shards) is probed first, at one record a shard: the probe tells
+//! when each shard's newest record arrived. The N newest tips are N records, so nothing older
+//! than the N-th newest tip can be in the sample: shards whose tip is older are not read, the
+//! others are read as above but never from before that floor, newest tips first. A 100-shard
+//! stream then costs about a record a shard plus a sample's worth, not a sample a shard.
+//!
 //! When a bound stops a shard's read, the sample keeps what was read and says which bound. Each
 //! shard's newest N are merged into the stream's newest N as soon as that shard's read ends.
 
@@ -126,21 +132,32 @@ impl Sampler {
         let shards = kinesis.open_shards(stream).await?;
         // Bytes read from this stream's shards so far, against `sampleMaxBytesPerStream`.
         let stream_bytes = AtomicU64::new(0);
-        let mut reads: futures::stream::FuturesUnordered<_> = shards
-            .iter()
-            .enumerate()
-            .map(|(i, shard)| {
-                let read = self.read_shard(kinesis, stream, shard, i, retention, &stream_bytes);
+        let mut sample = Sample { shards: shards.len(), ..Default::default() };
+        let mut warnings = Vec::new();
+        let mut failures = 0;
+        // A wide stream's probes: the record each read, for the shards whose own read keeps none.
+        let mut probed: Vec<Option<Kept>> = Vec::new();
+        let plans = if shards.len() >= self.settings.size.max(2) {
+            let wide =
+                self.plan_wide(kinesis, stream, &shards, &stream_bytes, &mut sample, &mut warnings, &mut failures);
+            let (plans, records) = wide.await?;
+            probed = records;
+            plans
+        } else {
+            (0..shards.len()).map(|i| (i, None)).collect()
+        };
+        let mut reads: futures::stream::FuturesUnordered<_> = plans
+            .into_iter()
+            .map(|(i, floor_ms)| {
+                let shard = &shards[i];
+                let read = self.read_shard(kinesis, stream, shard, i, retention, floor_ms, &stream_bytes);
                 async move { (i, shard, read.await) }
             })
             .collect();
 
-        let mut sample = Sample { shards: shards.len(), ..Default::default() };
         // The newest records so far, merged as each shard's read ends: a topic holds no more than
         // a sample's worth beside the shards still being read, whatever its shard count.
         let mut records = Newest::new(self.settings.size);
-        let mut warnings = Vec::new();
-        let mut failures = 0;
         while let Some((i, shard, result)) = futures::StreamExt::next(&mut reads).await {
             let mut warn = |text: String| warnings.push((i, format!("stream '{stream}', shard {shard}: {text}")));
             match result {
@@ -149,6 +166,10 @@ impl Sampler {
                     sample.bytes_read += read.bytes;
                     if let Some(bound) = read.stopped_by {
                         warn(bound);
+                    }
+                    if !read.records.is_empty() {
+                        // It read the probe's record again, or newer ones.
+                        probed.get_mut(i).map(Option::take);
                     }
                     records.extend(read.records);
                 }
@@ -159,8 +180,13 @@ impl Sampler {
                 }
             }
         }
-        // In shard order, however the reads ended; a wide stream's list is cut, with a count.
+        // A shard's oldest record beats none when its read kept nothing (a bound stopped it, or
+        // its tip is older than the floor: then the sample has newer ones unless cut short).
+        records.extend(probed.into_iter().flatten());
+        // In shard order, however the reads ended, one a shard (a wide stream's probe and read
+        // may both warn); a wide stream's list is cut, with a count.
         warnings.sort_by_key(|(i, _)| *i);
+        warnings.dedup_by_key(|(i, _)| *i);
         let rest = warnings.len().saturating_sub(SHARD_WARNINGS);
         sample.warnings = warnings.into_iter().take(SHARD_WARNINGS).map(|(_, w)| w).collect();
         if rest > 0 {
@@ -180,7 +206,88 @@ impl Sampler {
         Ok(sample)
     }
 
-    /// One shard, once it has its turn; bounded in time should a call hang.
+    /// A wide stream (at least N shards): each shard's tip first, at one record a shard; then
+    /// the shards to read and the floor of each read. The N newest tips are N records at or
+    /// after the N-th newest tip, so no record older than that can be among the stream's newest
+    /// N: a shard whose tip is older is not read at all, the others only from there, the
+    /// newest tips first (they get the stream's byte budget first). A shard whose tip the probe
+    /// could not tell is read as a narrow stream's are.
+    #[allow(clippy::too_many_arguments)]
+    async fn plan_wide(
+        &self,
+        kinesis: &Kinesis,
+        stream: &str,
+        shards: &[String],
+        stream_bytes: &AtomicU64,
+        sample: &mut Sample,
+        warnings: &mut Vec<(usize, String)>,
+        failures: &mut usize,
+    ) -> Result<(Vec<(usize, Option<i64>)>, Vec<Option<Kept>>), PluginError> {
+        let probes = shards.iter().enumerate().map(|(i, shard)| async move {
+            let _turn = self.turn().await?;
+            let mut reader = self.reader(kinesis, stream, shard, i, stream_bytes);
+            let tip = reader.tip().await;
+            let record = reader.kept.pop_back();
+            let at = tip.as_ref().ok().and_then(|t| t.at());
+            tracing::debug!(stream, shard, calls = reader.calls, bytes = reader.bytes, tip_ms = at, "shard probed");
+            Ok::<_, PluginError>((i, tip, record, reader.calls, reader.bytes))
+        });
+        let mut tips = Vec::with_capacity(shards.len());
+        let mut records: Vec<Option<Kept>> = (0..shards.len()).map(|_| None).collect();
+        for probe in futures::future::join_all(probes).await {
+            let (i, tip, record, calls, bytes) = probe?;
+            records[i] = record;
+            sample.get_records_calls += u64::from(calls);
+            sample.bytes_read += bytes;
+            match tip {
+                Ok(tip) => tips.push((i, tip)),
+                Err(Stop::Failed(e)) if e.is(ErrorKind::NotFound) => return Err(e),
+                Err(Stop::Failed(e)) => {
+                    *failures += 1;
+                    warnings.push((i, format!("stream '{stream}', shard {}: {}", shards[i], e.message)));
+                }
+                Err(Stop::Bound(why)) => warnings.push((i, format!("stream '{stream}', shard {}: {why}", shards[i]))),
+            }
+        }
+        let (plans, floor) = plan_reads(tips, self.settings.size);
+        tracing::debug!(stream, shards = shards.len(), read = plans.len(), floor_ms = floor, "wide stream probed");
+        Ok((plans, records))
+    }
+
+    /// A turn to read a shard, among the run's `sampleConcurrency`.
+    async fn turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, PluginError> {
+        self.shard_turns.acquire().await.map_err(|_| PluginError::internal("the run's shard reads were closed"))
+    }
+
+    fn reader<'a>(
+        &'a self,
+        kinesis: &'a Kinesis,
+        stream: &'a str,
+        shard: &'a str,
+        shard_index: usize,
+        stream_bytes: &'a AtomicU64,
+    ) -> ShardReader<'a> {
+        ShardReader {
+            kinesis,
+            pace: kinesis.shard_pacer(),
+            stream,
+            shard,
+            shard_index,
+            settings: &self.settings,
+            stream_bytes,
+            deadline: Instant::now() + self.settings.shard_budget,
+            calls: 0,
+            bytes: 0,
+            largest_record: 0,
+            position: 0,
+            jumps: 0,
+            kept: VecDeque::new(),
+        }
+    }
+
+    /// One shard, once it has its turn (from `floor_ms` on, when a wide stream's probe set one);
+    /// bounded in time should a call hang.
+    #[allow(clippy::too_many_arguments)]
     async fn read_shard(
         &self,
         kinesis: &Kinesis,
@@ -188,30 +295,16 @@ impl Sampler {
         shard: &str,
         shard_index: usize,
         retention: Duration,
+        floor_ms: Option<i64>,
         stream_bytes: &AtomicU64,
     ) -> Result<ShardRead, PluginError> {
-        let _turn =
-            self.shard_turns.acquire().await.map_err(|_| PluginError::internal("the run's shard reads were closed"))?;
+        let _turn = self.turn().await?;
         let settings = &self.settings;
-        let mut reader = ShardReader {
-            kinesis,
-            pace: kinesis.shard_pacer(),
-            stream,
-            shard,
-            shard_index,
-            settings,
-            stream_bytes,
-            deadline: Instant::now() + settings.shard_budget,
-            calls: 0,
-            bytes: 0,
-            largest_record: 0,
-            position: 0,
-            jumps: 0,
-            kept: VecDeque::new(),
-        };
-        let outcome = tokio::time::timeout(settings.shard_budget + Duration::from_secs(10), reader.run(retention))
-            .await
-            .unwrap_or_else(|_| Err(Stop::Bound(budget_warning(settings))));
+        let mut reader = self.reader(kinesis, stream, shard, shard_index, stream_bytes);
+        let outcome =
+            tokio::time::timeout(settings.shard_budget + Duration::from_secs(10), reader.run(retention, floor_ms))
+                .await
+                .unwrap_or_else(|_| Err(Stop::Bound(budget_warning(settings))));
         let stopped_by = match outcome {
             Ok(()) => None,
             Err(Stop::Failed(e)) => return Err(e),
@@ -237,6 +330,25 @@ fn budget_warning(settings: &SampleSettings) -> String {
         "sampleTopicBudgetSeconds ({} s) ran out before the newest record; the sample keeps what was read",
         settings.shard_budget.as_secs()
     )
+}
+
+/// Which shards of a wide stream to read, and from when (see [`Sampler::plan_wide`]): the
+/// reads in the order to start them, and the floor.
+fn plan_reads(tips: Vec<(usize, Tip)>, size: usize) -> (Vec<(usize, Option<i64>)>, Option<i64>) {
+    let mut known: Vec<i64> = tips.iter().filter_map(|(_, t)| t.at()).collect();
+    known.sort_unstable_by(|a, b| b.cmp(a));
+    let floor = size.checked_sub(1).and_then(|i| known.get(i)).copied();
+    let mut plans: Vec<(usize, Option<i64>, i64)> = tips
+        .into_iter()
+        .filter_map(|(i, tip)| match (tip, floor) {
+            (Tip::Empty, _) => None,
+            (Tip::At(t), Some(floor)) if t < floor => None,
+            (Tip::At(t), floor) => Some((i, floor, t)),
+            (Tip::Unknown, _) => Some((i, None, i64::MAX)),
+        })
+        .collect();
+    plans.sort_by_key(|(i, _, tip)| (std::cmp::Reverse(*tip), *i));
+    (plans.into_iter().map(|(i, floor, _)| (i, floor)).collect(), floor)
 }
 
 /// The newest `size` records seen, by arrival time, then shard and position (what orders
@@ -408,35 +520,43 @@ struct ShardReader<'a> {
 impl ShardReader<'_> {
     /// Finds and reads the shard's newest N records into [`Self::kept`] (which also holds what
     /// was read when a bound stops it).
-    async fn run(&mut self, retention: Duration) -> Result<(), Stop> {
+    async fn run(&mut self, retention: Duration, floor_ms: Option<i64>) -> Result<(), Stop> {
         let n = self.settings.size;
-        let iterator = self.iterator(StartAt::TrimHorizon).await?;
-        let Some(iterator) = iterator else { return Ok(()) };
-        let (probe, _) = self.get(iterator, n).await?;
-        if probe.at_tip() {
-            return Ok(());
-        }
-        // Cut short later with less than the probe found, its older messages beat none.
-        let probe_records = std::mem::take(&mut self.kept);
-        let mut estimate = probe.estimate();
-        let mut window = estimate.map_or(self.settings.lookback, |e| e.window_for(n));
+        let (mut estimate, mut window, probe_records) = match floor_ms {
+            // A wide stream's shard: from the floor, its rate unknown (a first batch tells).
+            Some(floor) => (None, Duration::from_millis(now_ms().saturating_sub(floor).max(0) as u64), VecDeque::new()),
+            None => {
+                let iterator = self.iterator(StartAt::TrimHorizon).await?;
+                let Some(iterator) = iterator else { return Ok(()) };
+                let (probe, _) = self.get(iterator, n).await?;
+                if probe.at_tip() {
+                    return Ok(());
+                }
+                let estimate = probe.estimate();
+                let window = estimate.map_or(self.settings.lookback, |e| e.window_for(n));
+                // Cut short later with less than the probe found, its older messages beat none.
+                (estimate, window, std::mem::take(&mut self.kept))
+            }
+        };
         // The widest window known to hold fewer than N records up to the tip.
         let mut too_short = Duration::ZERO;
         loop {
-            let from_oldest = window >= retention;
-            let start = if from_oldest {
-                StartAt::TrimHorizon
-            } else {
-                let tip = estimate.map_or_else(now_ms, |e| e.tip_ms.min(now_ms()));
-                StartAt::Timestamp(DateTime::from_millis(tip - window.as_millis() as i64))
+            let tip = estimate.map_or_else(now_ms, |e| e.tip_ms.min(now_ms()));
+            let from = tip - window.as_millis() as i64;
+            // Where reading may start at the earliest: a window reaching it is the last one.
+            let (start, last) = match floor_ms {
+                Some(floor) if from <= floor => (StartAt::Timestamp(DateTime::from_millis(floor)), true),
+                None if window >= retention => (StartAt::TrimHorizon, true),
+                _ => (StartAt::Timestamp(DateTime::from_millis(from)), false),
             };
             // Once a window proved too short, the tip's neighbourhood is sparser than the rates
-            // seen further back: widening, not jumping, finds it.
-            let may_jump = !from_oldest && too_short.is_zero();
+            // seen further back: widening, not jumping, finds it. From the oldest record nothing
+            // is gained by jumping; from a floor, the rate there is not known yet.
+            let may_jump = too_short.is_zero() && !matches!(start, StartAt::TrimHorizon);
             let span = self.span(start, may_jump).await;
             match span {
                 Ok(Span::Tip) => {
-                    if self.kept.len() >= n || from_oldest {
+                    if self.kept.len() >= n || last {
                         return Ok(());
                     }
                     too_short = too_short.max(window);
@@ -455,6 +575,20 @@ impl ShardReader<'_> {
                 Err(failed) => return Err(failed),
             }
         }
+    }
+
+    /// A wide stream's first look at a shard: its oldest record (one, left in
+    /// [`Self::kept`]), and how far behind the tip that is, which says when the newest record
+    /// arrived.
+    async fn tip(&mut self) -> Result<Tip, Stop> {
+        let Some(iterator) = self.iterator(StartAt::TrimHorizon).await? else { return Ok(Tip::Empty) };
+        let (batch, _) = self.get(iterator, 1).await?;
+        Ok(match batch.last_ms {
+            Some(last) => Tip::At(last + batch.behind_ms.max(0)),
+            None if batch.behind_ms == 0 => Tip::Empty,
+            // Nothing returned yet behind the tip (trimmed records): where the tip is is unknown.
+            None => Tip::Unknown,
+        })
     }
 
     /// Reads forward from `start` until the tip, or (when `may_jump`) until it is clear that the
@@ -574,6 +708,25 @@ impl ShardReader<'_> {
     }
 }
 
+/// A shard's tip, as a wide stream's probe found it.
+#[derive(Debug, Clone, Copy)]
+enum Tip {
+    /// The shard holds no record.
+    Empty,
+    /// The newest record arrived then (ms since the epoch).
+    At(i64),
+    Unknown,
+}
+
+impl Tip {
+    fn at(self) -> Option<i64> {
+        match self {
+            Tip::At(ms) => Some(ms),
+            _ => None,
+        }
+    }
+}
+
 /// How a span ended.
 enum Span {
     /// At the tip: [`ShardReader::kept`] holds the newest records of the span.
@@ -602,6 +755,19 @@ mod tests {
         keys.sort();
         // Same arrival time: the shard and position decide, as when the sample is ordered.
         assert_eq!(keys, [(7, 1, 0), (9, 0, 2), (9, 1, 1)]);
+    }
+
+    #[test]
+    fn a_wide_stream_reads_only_the_shards_whose_tip_is_among_the_newest_and_from_the_floor() {
+        let tips = vec![(0, Tip::At(10)), (1, Tip::Empty), (2, Tip::At(40)), (3, Tip::At(30)), (4, Tip::Unknown)];
+        let (plans, floor) = plan_reads(tips.clone(), 2);
+        // The 2 newest tips are 40 and 30: nothing older than 30 can be among the newest 2.
+        assert_eq!(floor, Some(30));
+        assert_eq!(plans, [(4, None), (2, Some(30)), (3, Some(30))]);
+        // Fewer known tips than the sample: no floor, every shard that holds records is read.
+        let (plans, floor) = plan_reads(tips, 4);
+        assert_eq!(floor, None);
+        assert_eq!(plans, [(4, None), (2, None), (3, None), (0, None)]);
     }
 
     fn batch(count: usize, asked: usize, first: i64, last: i64, behind: i64) -> Batch {
