@@ -457,6 +457,26 @@ pub struct HostRun {
     pub stderr: String,
 }
 
+/// The summaries of an `ingest --output json` run: a JSON line per workflow.
+pub fn summaries(run: &HostRun) -> Vec<serde_json::Value> {
+    run.stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON summary ({e}): {line}\n{}", run.stderr))
+        })
+        .collect()
+}
+
+/// What an `ingest --output json` run says of one entity type (`topic`): the first of its
+/// workflows that yields it.
+pub fn summary_of(run: &HostRun, entity_type: &str) -> serde_json::Value {
+    summaries(run)
+        .iter()
+        .flat_map(|s| s["entityTypes"].as_array().cloned().unwrap_or_default())
+        .find(|t| t["entityType"] == entity_type)
+        .unwrap_or_else(|| panic!("no {entity_type} in the summary: {}\n{}", run.stdout, run.stderr))
+}
+
 impl Sandbox {
     pub fn new() -> Result<Self> {
         let built = built()?;

@@ -69,6 +69,8 @@ pub struct Proxy {
     counts: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
     log: Arc<std::sync::Mutex<Vec<Call>>>,
     pub failed: Arc<AtomicU64>,
+    /// Record bytes (decoded `Data`) the GetRecords answers carried.
+    pub record_bytes: Arc<AtomicU64>,
 }
 
 impl Proxy {
@@ -106,6 +108,7 @@ pub async fn start_with(upstream: SocketAddr, rule: Rule, by_token: bool) -> Res
     let addr = listener.local_addr()?;
     let counts = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
     let failed = Arc::new(AtomicU64::new(0));
+    let record_bytes = Arc::new(AtomicU64::new(0));
     let log = Arc::new(std::sync::Mutex::new(Vec::new()));
     let iterators: Iterators = Arc::default();
     let paging = by_token.then(|| Paging { tokens: Arc::default(), names: Arc::default() });
@@ -114,6 +117,7 @@ pub async fn start_with(upstream: SocketAddr, rule: Rule, by_token: bool) -> Res
         counts: counts.clone(),
         log: log.clone(),
         failed: failed.clone(),
+        record_bytes: record_bytes.clone(),
         tokens_followed: paging.as_ref().map_or_else(Arc::default, |p| p.tokens.clone()),
         names_followed: paging.as_ref().map_or_else(Arc::default, |p| p.names.clone()),
     };
@@ -122,8 +126,9 @@ pub async fn start_with(upstream: SocketAddr, rule: Rule, by_token: bool) -> Res
             let _ = client.set_nodelay(true);
             let (rule, counts, log, failed, iterators, paging) =
                 (rule.clone(), counts.clone(), log.clone(), failed.clone(), iterators.clone(), paging.clone());
+            let record_bytes = record_bytes.clone();
             tokio::spawn(async move {
-                let _ = serve(client, upstream, rule, counts, log, failed, iterators, paging).await;
+                let _ = serve(client, upstream, rule, counts, log, failed, iterators, paging, record_bytes).await;
             });
         }
     });
@@ -198,6 +203,7 @@ async fn serve(
     failed: Arc<AtomicU64>,
     iterators: Iterators,
     paging: Option<Paging>,
+    record_bytes: Arc<AtomicU64>,
 ) -> Result<()> {
     let mut buffer = Vec::new();
     let mut upstream_conn: Option<TcpStream> = None;
@@ -297,6 +303,9 @@ async fn serve(
                             iterators.lock().unwrap().insert(it.to_string(), shard.clone());
                         }
                     }
+                    let records = answer["Records"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    let data = records.iter().filter_map(|r| r["Data"].as_str()).map(base64_decoded_len).sum::<u64>();
+                    record_bytes.fetch_add(data, Ordering::Relaxed);
                 }
                 client.write_all(&response).await?;
             }
@@ -305,6 +314,12 @@ async fn serve(
             return Ok(()); // the client reads to the end (a proxy in front of this one does)
         }
     }
+}
+
+/// The length of what a base64 text decodes to.
+fn base64_decoded_len(text: &str) -> u64 {
+    let padding = text.bytes().rev().take_while(|b| *b == b'=').count();
+    (text.len() / 4 * 3).saturating_sub(padding) as u64
 }
 
 /// Reads one request (head and Content-Length body); `None` when the client closed.

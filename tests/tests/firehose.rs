@@ -107,7 +107,8 @@ fn kinesis_then_firehose_in_one_ingest_write_topics_pipelines_and_the_lineage_be
         sandbox.write_workflow("kinesis.yaml", &kinesis).unwrap(),
         sandbox.write_workflow("firehose.yaml", &firehose).unwrap(),
     );
-    let run = sandbox.host(&["ingest", "-c", k.to_str().unwrap(), "-c", f.to_str().unwrap()]).unwrap();
+    let run =
+        sandbox.host(&["ingest", "-c", k.to_str().unwrap(), "-c", f.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
     let state = server.state.lock().unwrap();
@@ -151,19 +152,18 @@ fn kinesis_then_firehose_in_one_ingest_write_topics_pipelines_and_the_lineage_be
     );
     assert!(state.lineage.iter().all(|b| b["edge"]["lineageDetails"]["source"] == "PipelineLineage"));
     assert!(state.of("containers").len() == 1, "a missing end is never created");
-    // Topics first, then the pipelines whose lineage points at them.
-    let (topics_at, pipelines_at) =
-        (run.stdout.find("topics written").unwrap(), run.stdout.find("pipelines written").unwrap());
-    assert!(topics_at < pipelines_at, "{}", run.stdout);
-    assert!(run.stdout.contains("listed:            45"), "{}", run.stdout);
-    assert!(run.stdout.contains("filtered out:      41"), "{}", run.stdout);
-    assert!(run.stdout.contains("pipelines written: 4 (created 4, updated 0)"), "{}", run.stdout);
-    assert!(run.stdout.contains("lineage edges:     2 added, 1 skipped, 0 failed"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains(
-            "skipped: topic kinesis_prod.audit → container s3_prod.archive by pipeline firehose_prod.audit-to-archive: \
-             container s3_prod.archive not in OpenMetadata"
-        ),
+    // Topics first (the first workflow's run), then the pipelines whose lineage points at them.
+    let summaries = e2e::summaries(&run);
+    assert_eq!(summaries[0]["entityTypes"][0]["entityType"], "topic", "{}", run.stdout);
+    let (firehose, pipelines) = (&summaries[1], e2e::summary_of(&run, "pipeline"));
+    assert_eq!((&pipelines["listed"], &pipelines["filtered"]), (&json!(45), &json!(41)), "{}", run.stdout);
+    assert_eq!((&pipelines["created"], &pipelines["updated"]), (&json!(4), &json!(0)), "{}", run.stdout);
+    let lineage = &firehose["lineage"];
+    assert_eq!((&lineage["added"], &lineage["failed"]), (&json!(2), &json!([])), "{}", run.stdout);
+    assert_eq!(
+        lineage["skipped"],
+        json!(["topic kinesis_prod.audit → container s3_prod.archive by pipeline firehose_prod.audit-to-archive: \
+             container s3_prod.archive not in OpenMetadata"]),
         "the skipped edge is named: {}",
         run.stdout
     );
@@ -177,7 +177,7 @@ fn kinesis_then_firehose_in_one_ingest_write_topics_pipelines_and_the_lineage_be
         .collect();
     assert_eq!(starts[0], Value::Null);
     assert!(starts[1..].iter().all(Value::is_string), "{starts:?}");
-    assert!(run.stdout.contains("DescribeDeliveryStream 4, ListDeliveryStreams 5"), "{}", run.stdout);
+    assert_eq!(firehose["apiCalls"], json!({"DescribeDeliveryStream": 4, "ListDeliveryStreams": 5}), "{}", run.stdout);
 }
 
 #[test]

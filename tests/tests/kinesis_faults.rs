@@ -67,8 +67,11 @@ fn a_throttling_storm_at_every_api_slows_the_run_but_loses_nothing() {
             &workflow(&proxy.endpoint(), "svc", json!({"generateSampleData": true, "sampleSize": 5})),
         )
         .unwrap();
-    let run =
-        sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap().wait(Duration::from_secs(120)).unwrap();
+    let run = sandbox
+        .spawn_host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"])
+        .unwrap()
+        .wait(Duration::from_secs(120))
+        .unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     for op in ["ListStreams", "DescribeStreamSummary", "ListShards", "GetShardIterator", "GetRecords"] {
         assert!(proxy.calls(op) >= 2, "{op} was called {} times", proxy.calls(op));
@@ -78,7 +81,7 @@ fn a_throttling_storm_at_every_api_slows_the_run_but_loses_nothing() {
     assert_eq!(topics(&lines).len(), 12);
     let samples = lines.iter().filter(|l| l["path"] == "/v1/topics/{id}/sampleData").count();
     assert_eq!(samples, 12, "every stream's sample, throttled or not");
-    assert!(run.stdout.contains("samples written:   12"), "{}", run.stdout);
+    assert_eq!(e2e::summary_of(&run, "topic")["samples"], 12, "{}", run.stdout);
 }
 
 #[test]
@@ -146,11 +149,14 @@ fn streams_deleted_between_calls_are_skipped_and_a_stream_being_created_is_kept(
     let wf = sandbox
         .write_workflow("wf.yaml", &workflow(&proxy.endpoint(), "svc", json!({"generateSampleData": true})))
         .unwrap();
-    let run =
-        sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap().wait(Duration::from_secs(60)).unwrap();
+    let run = sandbox
+        .spawn_host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"])
+        .unwrap()
+        .wait(Duration::from_secs(60))
+        .unwrap();
     // A complete listing: the deleted streams are gone, which is what a run should find.
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("not topics yet:    1"), "{}", run.stdout);
+    assert_eq!(e2e::summary_of(&run, "topic")["notYet"], json!(["being-created"]), "{}", run.stdout);
     assert!(run.stdout.contains("stream 'being-created' has no open shard (status CREATING)"), "{}", run.stdout);
     for gone in ["gone-at-describe", "gone-at-list-shards", "gone-at-get-records"] {
         assert!(run.stdout.contains(&format!("stream '{gone}' was deleted while the run read it")), "{}", run.stdout);

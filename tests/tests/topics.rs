@@ -95,10 +95,10 @@ fn ingest_writes_every_stream_as_a_valid_topic(bench: Bench) {
 
     let sandbox = Sandbox::new().unwrap();
     let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "kinesis.prod", json!({}))).unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("topics written:    108"), "{}", run.stdout);
-    assert!(run.stdout.contains("listed:            108"), "{}", run.stdout);
+    let topics = e2e::summary_of(&run, "topic");
+    assert_eq!((&topics["created"], &topics["listed"]), (&json!(108), &json!(108)), "{}", run.stdout);
     // Every page was followed, the way this bench pages.
     match bench {
         Bench::KinesisLocal => assert_eq!(proxy.calls("ListStreams"), 2),
@@ -186,7 +186,7 @@ fn the_topic_filter_keeps_what_openmetadata_would_keep() {
     let sandbox = Sandbox::new().unwrap();
     let filter = json!({"topicFilterPattern": {"includes": ["orders", "pay"], "excludes": [".*test"]}});
     let wf = sandbox.write_workflow("workflow.yaml", &workflow(&emulator.endpoint(), "svc", filter)).unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
     let mut kept: Vec<&str> =
@@ -194,7 +194,7 @@ fn the_topic_filter_keeps_what_openmetadata_would_keep() {
     kept.sort();
     // Anchored at the start only, case-insensitive; excludes win.
     assert_eq!(kept, vec!["Orders_archive", "orders.v1", "payments"]);
-    assert!(run.stdout.contains("filtered out:      2"), "{}", run.stdout);
+    assert_eq!(e2e::summary_of(&run, "topic")["filtered"], 2, "{}", run.stdout);
 }
 
 #[test]
@@ -281,7 +281,7 @@ impl Listing {
             std::fs::write(sandbox.path("out.jsonl"), previous).unwrap();
         }
         let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "svc", json!({}))).unwrap();
-        let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+        let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
         (run, proxy, sandbox)
     }
 }
@@ -316,7 +316,7 @@ fn a_listing_that_fails_part_way_deletes_nothing_keeps_the_last_output_and_fails
     let rule = expired_token_on(|nth| nth >= 2);
     let (run, proxy, sandbox) = Listing::seeded().run(rule, Some(PREVIOUS));
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("listing complete:  no"), "{}", run.stdout);
+    assert_eq!(e2e::summary_of(&run, "topic")["listingComplete"], false, "{}", run.stdout);
     assert!(run.stdout.contains("ExpiredNextTokenException"), "{}", run.stdout);
     assert!(run.stdout.contains("nothing is marked deleted"), "{}", run.stdout);
     assert!(run.stdout.contains("not written: the previous file"), "{}", run.stdout);
@@ -331,7 +331,7 @@ fn an_expired_token_is_resumed_after_the_last_name_read() {
     let rule = expired_token_on(|nth| nth == 2);
     let (run, proxy, sandbox) = Listing::seeded().run(rule, None);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("topics written:    210"), "{}", run.stdout);
+    assert_eq!(e2e::summary_of(&run, "topic")["created"], 210, "{}", run.stdout);
     assert!(run.stderr.contains("expired; resuming after 's-099'"), "{}", run.stderr);
     // Page 2 by name after the expiry, page 3 by the token page 2 gave.
     assert_eq!(proxy.calls("ListStreams"), 4);

@@ -19,7 +19,7 @@ enum Job {
 /// edges.
 pub struct RestSink {
     client: Client,
-    jobs: Option<SyncSender<Job>>,
+    jobs: Option<crossbeam_channel::Sender<Job>>,
     workers: Vec<JoinHandle<()>>,
     writes: Arc<Mutex<Writes>>,
     /// Set when the run is interrupted: queued entities and lineage edges are skipped.
@@ -54,8 +54,8 @@ impl RestSink {
             client.check_access(service, service_name)?;
         }
         let cancelled = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = sync_channel::<Job>(concurrency * 2);
-        let rx = Arc::new(Mutex::new(rx));
+        // Bounded: a slow server holds the record loop back rather than queueing the run.
+        let (tx, rx) = crossbeam_channel::bounded::<Job>(concurrency * 2);
         let writes = Arc::new(Mutex::new(Writes::default()));
         // Set by the first worker to learn that the server has no bulk endpoint (an older one).
         let no_bulk = Arc::new(AtomicBool::new(false));
@@ -65,19 +65,19 @@ impl RestSink {
                     (client.clone(), rx.clone(), writes.clone(), cancelled.clone(), no_bulk.clone());
                 std::thread::Builder::new()
                     .name(format!("om-sink-{i}"))
-                    .spawn(move || loop {
-                        let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
-                            Ok(job) => job,
-                            Err(_) => return,
-                        };
-                        if cancelled.load(Ordering::SeqCst) {
-                            continue; // drain the queue without writing
-                        }
-                        match job {
-                            Job::One { entity, request, sample } => {
-                                write_entity(&client, entity, *request, sample, &writes)
+                    .spawn(move || {
+                        for job in rx {
+                            if cancelled.load(Ordering::SeqCst) {
+                                continue; // drain the queue without writing
                             }
-                            Job::Bulk { entity, requests } => write_bulk(&client, entity, requests, &writes, &no_bulk),
+                            match job {
+                                Job::One { entity, request, sample } => {
+                                    write_entity(&client, entity, *request, sample, &writes)
+                                }
+                                Job::Bulk { entity, requests } => {
+                                    write_bulk(&client, entity, requests, &writes, &no_bulk)
+                                }
+                            }
                         }
                     })
                     .expect("a thread")

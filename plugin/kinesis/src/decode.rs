@@ -12,7 +12,6 @@ use std::io::Read;
 use std::borrow::Cow;
 
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
-use md5::{Digest, Md5};
 
 /// The first bytes of a KPL-aggregated record.
 pub const KPL_MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
@@ -163,7 +162,10 @@ fn gunzip(data: &[u8], max: usize) -> Gunzip {
 
 /// The KPL aggregation format, read and (for tests, demos and benchmarks) written.
 pub mod kpl {
-    use super::*;
+    use md5::{Digest, Md5};
+    use prost::Message as _;
+
+    use super::KPL_MAGIC;
 
     /// A user record inside an aggregate.
     #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +173,38 @@ pub mod kpl {
         pub partition_key: String,
         pub explicit_hash_key: Option<String>,
         pub data: Vec<u8>,
+    }
+
+    /// The KPL's `AggregatedRecord` (its `messages.proto`, proto2), which follows the magic
+    /// bytes and precedes the MD5 of its encoding.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct AggregatedRecord {
+        #[prost(string, repeated, tag = "1")]
+        partition_key_table: Vec<String>,
+        #[prost(string, repeated, tag = "2")]
+        explicit_hash_key_table: Vec<String>,
+        #[prost(message, repeated, tag = "3")]
+        records: Vec<Record>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Record {
+        #[prost(uint64, required, tag = "1")]
+        partition_key_index: u64,
+        #[prost(uint64, optional, tag = "2")]
+        explicit_hash_key_index: Option<u64>,
+        #[prost(bytes = "vec", required, tag = "3")]
+        data: Vec<u8>,
+        #[prost(message, repeated, tag = "4")]
+        tags: Vec<Tag>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Tag {
+        #[prost(string, required, tag = "1")]
+        key: String,
+        #[prost(string, optional, tag = "2")]
+        value: Option<String>,
     }
 
     /// The user records' payloads, or `None` when `data` is not a valid aggregate (no magic,
@@ -189,162 +223,53 @@ pub mod kpl {
         if Md5::digest(message).as_slice() != checksum {
             return None;
         }
-        let mut partition_keys = Vec::new();
-        let mut hash_keys = Vec::new();
-        let mut records = Vec::new();
-        let mut reader = Reader(message);
-        while !reader.0.is_empty() {
-            let (field, value) = reader.field()?;
-            match (field, value) {
-                (1, Value::Bytes(b)) => partition_keys.push(String::from_utf8(b.to_vec()).ok()?),
-                (2, Value::Bytes(b)) => hash_keys.push(String::from_utf8(b.to_vec()).ok()?),
-                (3, Value::Bytes(b)) => records.push(parse_record(b)?),
-                _ => {} // unknown fields are skipped, as protobuf readers do
-            }
-        }
-        records
+        let aggregate = AggregatedRecord::decode(message).ok()?;
+        let key = |table: &[String], i: u64| table.get(usize::try_from(i).ok()?).cloned();
+        aggregate
+            .records
             .into_iter()
-            .map(|(pk, ehk, data)| {
+            .map(|r| {
                 Some(UserRecord {
-                    partition_key: partition_keys.get(usize::try_from(pk).ok()?)?.clone(),
-                    explicit_hash_key: match ehk {
-                        Some(i) => Some(hash_keys.get(usize::try_from(i).ok()?)?.clone()),
+                    partition_key: key(&aggregate.partition_key_table, r.partition_key_index)?,
+                    explicit_hash_key: match r.explicit_hash_key_index {
+                        Some(i) => Some(key(&aggregate.explicit_hash_key_table, i)?),
                         None => None,
                     },
-                    data,
+                    data: r.data,
                 })
             })
             .collect()
     }
 
-    fn parse_record(mut bytes: &[u8]) -> Option<(u64, Option<u64>, Vec<u8>)> {
-        let (mut pk, mut ehk, mut data) = (None, None, None);
-        while !bytes.is_empty() {
-            let mut reader = Reader(bytes);
-            let (field, value) = reader.field()?;
-            bytes = reader.0;
-            match (field, value) {
-                (1, Value::Varint(v)) => pk = Some(v),
-                (2, Value::Varint(v)) => ehk = Some(v),
-                (3, Value::Bytes(b)) => data = Some(b.to_vec()),
-                _ => {} // tags (field 4) and unknown fields
-            }
-        }
-        Some((pk?, ehk, data?))
-    }
-
     /// Builds an aggregate of `records` as the KPL writes it.
     pub fn aggregate(records: &[UserRecord]) -> Vec<u8> {
-        let mut partition_keys: Vec<&str> = Vec::new();
-        let mut hash_keys: Vec<&str> = Vec::new();
-        let mut message = Vec::new();
-        let mut bodies = Vec::new();
+        let mut aggregate = AggregatedRecord::default();
         for r in records {
-            let pk = position(&mut partition_keys, &r.partition_key);
-            let mut body = Vec::new();
-            put_varint_field(&mut body, 1, pk);
-            if let Some(h) = &r.explicit_hash_key {
-                let i = position(&mut hash_keys, h);
-                put_varint_field(&mut body, 2, i);
-            }
-            put_bytes_field(&mut body, 3, &r.data);
-            bodies.push(body);
+            let partition_key_index = position(&mut aggregate.partition_key_table, &r.partition_key);
+            let explicit_hash_key_index =
+                r.explicit_hash_key.as_ref().map(|h| position(&mut aggregate.explicit_hash_key_table, h));
+            aggregate.records.push(Record {
+                partition_key_index,
+                explicit_hash_key_index,
+                data: r.data.clone(),
+                tags: Vec::new(),
+            });
         }
-        for k in &partition_keys {
-            put_bytes_field(&mut message, 1, k.as_bytes());
-        }
-        for k in &hash_keys {
-            put_bytes_field(&mut message, 2, k.as_bytes());
-        }
-        for b in &bodies {
-            put_bytes_field(&mut message, 3, b);
-        }
+        let message = aggregate.encode_to_vec();
         let mut out = KPL_MAGIC.to_vec();
         out.extend_from_slice(&message);
         out.extend_from_slice(Md5::digest(&message).as_slice());
         out
     }
 
-    fn position<'a>(table: &mut Vec<&'a str>, key: &'a str) -> u64 {
-        match table.iter().position(|k| *k == key) {
+    /// The index of `key` in a key table, added if new.
+    fn position(table: &mut Vec<String>, key: &str) -> u64 {
+        match table.iter().position(|k| k == key) {
             Some(i) => i as u64,
             None => {
-                table.push(key);
+                table.push(key.to_string());
                 (table.len() - 1) as u64
             }
-        }
-    }
-
-    fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-        while v >= 0x80 {
-            out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-
-    fn put_varint_field(out: &mut Vec<u8>, field: u64, v: u64) {
-        put_varint(out, field << 3);
-        put_varint(out, v);
-    }
-
-    fn put_bytes_field(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
-        put_varint(out, (field << 3) | 2);
-        put_varint(out, bytes.len() as u64);
-        out.extend_from_slice(bytes);
-    }
-
-    enum Value<'a> {
-        Varint(u64),
-        Bytes(&'a [u8]),
-        Other,
-    }
-
-    /// A protobuf wire-format reader over a byte slice.
-    struct Reader<'a>(&'a [u8]);
-
-    impl<'a> Reader<'a> {
-        fn varint(&mut self) -> Option<u64> {
-            let mut v = 0u64;
-            for shift in (0..64).step_by(7) {
-                let (&b, rest) = self.0.split_first()?;
-                self.0 = rest;
-                v |= u64::from(b & 0x7F) << shift;
-                if b & 0x80 == 0 {
-                    return Some(v);
-                }
-            }
-            None
-        }
-
-        fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-            if self.0.len() < n {
-                return None;
-            }
-            let (head, rest) = self.0.split_at(n);
-            self.0 = rest;
-            Some(head)
-        }
-
-        fn field(&mut self) -> Option<(u64, Value<'a>)> {
-            let key = self.varint()?;
-            let value = match key & 7 {
-                0 => Value::Varint(self.varint()?),
-                1 => {
-                    self.take(8)?;
-                    Value::Other
-                }
-                2 => {
-                    let n = usize::try_from(self.varint()?).ok()?;
-                    Value::Bytes(self.take(n)?)
-                }
-                5 => {
-                    self.take(4)?;
-                    Value::Other
-                }
-                _ => return None, // groups and invalid wire types
-            };
-            Some((key >> 3, value))
         }
     }
 }
@@ -353,6 +278,7 @@ pub mod kpl {
 mod tests {
     use super::kpl::{aggregate, parse, UserRecord};
     use super::*;
+    use md5::{Digest, Md5};
     use std::io::Write;
 
     fn gzip(data: &[u8]) -> Vec<u8> {

@@ -255,7 +255,12 @@ fn json_schema_fields(schema: &Value) -> Vec<Value> {
 
 /// The fields of the first message of a `.proto` definition (its nested and sibling messages
 /// as children, enums, maps, repeated fields as arrays), read with a small tokenizer: enough
-/// for the fields a catalog shows, not a Protobuf compiler.
+/// for the fields a catalog shows, not a Protobuf compiler. Hand-written because
+/// `protobuf-parse`, the pure-Rust parser, cannot do this job: its only entry point for text in
+/// memory (`pure::parse_and_typecheck_custom`, "to be refactored") type-checks the whole file,
+/// so a definition that imports what the plugin cannot fetch (another registry schema, a
+/// company's common types) yields no field at all, where this lists every field it can and
+/// types the rest UNKNOWN.
 mod proto {
     use std::collections::HashMap;
 

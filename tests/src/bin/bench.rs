@@ -17,7 +17,12 @@
 //! The `tags` setting measures what `includeTags` costs under AWS's limits: extra calls and
 //! extra time, with tags read by GetResources and by ListTagsForStream.
 //!
+//! The `scale` setting measures memory and bytes as an account grows (see `bench/scale.rs`).
+//!
 //! Run it with `scripts/bench.sh` (release build, emulator and reference installed).
+
+#[path = "bench/scale.rs"]
+mod scale;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -61,7 +66,7 @@ struct Args {
     /// The plugin's sampleConcurrency (its default: 16).
     #[arg(long, default_value_t = 16)]
     sample_concurrency: u32,
-    /// Settings to run (plain, latency, region, throttled, sink, tags).
+    /// Settings to run (plain, latency, region, throttled, sink, tags, framework, scale).
     #[arg(long, value_delimiter = ',', default_value = "plain,latency,region")]
     settings: Vec<String>,
     /// OpenMetadata's `metadata` command (from ../shared/anchor/install.sh), for `sink`.
@@ -93,9 +98,19 @@ fn main() -> Result<()> {
     let args = Args::parse();
     abi_figures(&args.plugin)?;
 
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let work = tempfile::tempdir()?;
+    let plugin_dir = work.path().join("plugins");
+    std::fs::create_dir(&plugin_dir)?;
+    std::fs::copy(&args.plugin, plugin_dir.join(args.plugin.file_name().context("plugin file name")?))?;
+    if args.settings.iter().any(|s| s == "scale") {
+        scale::run(&args, &plugin_dir, work.path(), &rt)?;
+        if args.settings.iter().all(|s| s == "scale") {
+            return Ok(());
+        }
+    }
     let emulator = Emulator::start_in(REGION)?;
     let client = kinesis_client_in(&emulator.endpoint(), REGION);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let started = Instant::now();
     let streams: Vec<StreamSpec> =
         (0..args.streams).map(|i| StreamSpec::new(format!("bench-{i:05}"), args.shards)).collect();
@@ -116,10 +131,6 @@ fn main() -> Result<()> {
     );
     let capacity = rt.block_on(emulator_capacity(&client, &streams))?;
     println!("emulator capacity (pure load generator, 32 in flight): {capacity:.0} calls/s");
-    let work = tempfile::tempdir()?;
-    let plugin_dir = work.path().join("plugins");
-    std::fs::create_dir(&plugin_dir)?;
-    std::fs::copy(&args.plugin, plugin_dir.join(args.plugin.file_name().context("plugin file name")?))?;
     let upstream = format!("127.0.0.1:{}", emulator.port).parse()?;
     let pages = args.streams.div_ceil(100) as f64;
     let floor = args.streams as f64 / 20.0 + pages / 5.0;
@@ -129,6 +140,9 @@ fn main() -> Result<()> {
         if setting == "sink" || setting == "framework" {
             sink_bench(&args, &plugin_dir, work.path(), &emulator.endpoint(), setting == "framework")?;
             continue;
+        }
+        if setting == "scale" {
+            continue; // measured first, on an emulator of its own
         }
         if setting == "tags" {
             tags_bench(&args, &plugin_dir, work.path(), &rt, &client, &streams, upstream)?;
