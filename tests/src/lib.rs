@@ -467,6 +467,21 @@ pub fn summaries(run: &HostRun) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Whether any text of a JSON summary (a warning, an error, a deletion) contains `text`.
+pub fn says(summary: &serde_json::Value, text: &str) -> bool {
+    match summary {
+        serde_json::Value::String(s) => s.contains(text),
+        serde_json::Value::Array(items) => items.iter().any(|v| says(v, text)),
+        serde_json::Value::Object(map) => map.values().any(|v| says(v, text)),
+        _ => false,
+    }
+}
+
+/// How many entities of a type a summary says were written (created, updated, or in bulk).
+pub fn written(entity_type: &serde_json::Value) -> u64 {
+    ["created", "updated", "writtenInBulk"].iter().map(|k| entity_type[k].as_u64().unwrap_or(0)).sum()
+}
+
 /// What an `ingest --output json` run says of one entity type (`topic`): the first of its
 /// workflows that yields it.
 pub fn summary_of(run: &HostRun, entity_type: &str) -> serde_json::Value {

@@ -65,9 +65,9 @@ fn a_workflow_as_the_server_deploys_it_runs_unchanged() {
         ("AWS_DEFAULT_REGION", "eu-west-1"),
         ("AWS_ENDPOINT_URL", &moto.endpoint()),
     ];
-    let run = sandbox.host_with_env(&["ingest", "-c", wf.to_str().unwrap()], &env).unwrap();
+    let run = sandbox.host_with_env(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"], &env).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("topics written:    1 (in bulk)"), "{}", run.stdout);
+    assert_eq!(e2e::summary_of(&run, "topic")["writtenInBulk"], 1, "{}", run.stdout);
     assert!(!run.stdout.contains(&secret) && !run.stderr.contains(&secret), "the secret was shown");
 
     let state = om.state.lock().unwrap();

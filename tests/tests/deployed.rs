@@ -49,10 +49,11 @@ fn a_deployed_run_reports_running_then_success_with_a_summary_per_step() {
     om.add_ingestion_pipeline(PIPELINE);
     let sandbox = Sandbox::new().unwrap();
     let wf = sandbox.write_workflow("wf.yaml", &deployed(&emulator.endpoint(), &om, json!({}))).unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains("pipeline status:   success (run 3f2b6c1e-0000-4000-8000-000000000001)"),
+    assert_eq!(
+        e2e::summaries(&run)[0]["pipelineStatus"],
+        "success (run 3f2b6c1e-0000-4000-8000-000000000001)",
         "{}",
         run.stdout
     );
@@ -86,10 +87,10 @@ fn the_success_threshold_and_raise_on_error_decide_the_state_and_the_exit_code()
     ];
     for (config, code, state) in cases {
         let wf = sandbox.write_workflow("wf.yaml", &deployed(&emulator.endpoint(), &om, config.clone())).unwrap();
-        let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+        let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
         assert_eq!(run.code, code, "{config}: {}\n{}", run.stdout, run.stderr);
         assert_eq!(last_state(&om), state, "{config}");
-        assert!(run.stdout.contains("success:           75.0%"), "{}", run.stdout);
+        assert_eq!(e2e::summaries(&run)[0]["successPercent"], 75.0, "{}", run.stdout);
     }
     let s = statuses(&om);
     let failures = &s.last().unwrap()["status"][1]["failures"];
@@ -140,9 +141,9 @@ fn a_workflow_without_a_connection_uses_the_one_stored_in_openmetadata() {
     let mut wf = rest_workflow(&emulator.endpoint(), "kinesis_prod", json!({}), &om.host_port(), Some(TOKEN));
     wf["source"].as_object_mut().unwrap().remove("serviceConnection");
     let path = sandbox.write_workflow("wf.yaml", &wf).unwrap();
-    let run = sandbox.host(&["ingest", "-c", path.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", path.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("topics written:    2"), "{}", run.stdout);
+    assert_eq!(e2e::written(&e2e::summary_of(&run, "topic")), 2, "{}", run.stdout);
     assert!(!run.stdout.contains("stored-secret-value") && !run.stderr.contains("stored-secret-value"));
     {
         let state = om.state.lock().unwrap();

@@ -205,14 +205,15 @@ fn faults_are_survived_and_an_incomplete_listing_deletes_nothing() {
     let wf = sandbox
         .write_workflow("wf.yaml", &rest_workflow(&emulator.endpoint(), "svc", json!({}), &om.host_port(), Some(TOKEN)))
         .unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     // Two bulk writes (100 and 5); the first met the 503s and was retried; the server refused
     // one topic within it, which the summary names.
-    assert!(run.stdout.contains("topics written:    104 (in bulk)"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("failed topics:     1")
-            && run.stdout.contains("svc.s-007: PUT /v1/topics/bulk: the server answered 400: topic \"s-007\" rejected"),
+    let topics = e2e::summary_of(&run, "topic");
+    assert_eq!(topics["writtenInBulk"], 104, "{}", run.stdout);
+    assert_eq!(
+        topics["failures"],
+        json!([{"name": "svc.s-007", "error": "PUT /v1/topics/bulk: the server answered 400: topic \"s-007\" rejected by the test"}]),
         "{}",
         run.stdout
     );
@@ -349,10 +350,10 @@ fn openmetadata_faults_are_retried_and_a_dotted_service_keeps_its_topics() {
             &rest_workflow(&emulator.endpoint(), service, json!({}), &front.host_port(), Some(TOKEN)),
         )
         .unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf_front.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf_front.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(front.resets_done.load(std::sync::atomic::Ordering::SeqCst), 2);
-    assert!(run.stdout.contains("topics written:    6 (in bulk)"), "{}", run.stdout);
+    assert_eq!(e2e::summary_of(&run, "topic")["writtenInBulk"], 6, "{}", run.stdout);
 
     // A topic that exists and whose update is refused: the run fails, and nothing is deleted,
     // least of all that topic.
@@ -384,15 +385,18 @@ fn openmetadata_faults_are_retried_and_a_dotted_service_keeps_its_topics() {
             client.delete_stream().stream_name(n).send().await.unwrap();
         }
     });
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout
-            .contains("deleted 1 (\"kinesis.prod\".t-4), not deleted 2 (\"kinesis.prod\".t-5, \"kinesis.prod\".t-6)"),
+        e2e::says(
+            &e2e::summaries(&run)[0],
+            "deleted 1 (\"kinesis.prod\".t-4), not deleted 2 (\"kinesis.prod\".t-5, \"kinesis.prod\".t-6)"
+        ),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("topics written:    3 (created 0, updated 3)"), "{}", run.stdout);
+    let topics = e2e::summary_of(&run, "topic");
+    assert_eq!((&topics["created"], &topics["updated"]), (&json!(0), &json!(3)), "{}", run.stdout);
     let state = om.state.lock().unwrap();
     assert_eq!(state.calls_to("PUT", "/api/v1/topics/bulk"), 1, "asked once, then one by one");
     let deleted: Vec<&str> = state.of("topics").into_iter().filter(|t| t.deleted).map(|t| t.fqn.as_str()).collect();

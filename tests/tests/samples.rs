@@ -94,9 +94,9 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     let sandbox = Sandbox::new().unwrap();
     let config = json!({"generateSampleData": true, "sampleLookbackSeconds": 1, "topicFilterPattern": {"excludes": ["skipped", "old-busy"]}});
     let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("samples written:   5"), "{}", run.stdout);
+    assert_eq!(e2e::summary_of(&run, "topic")["samples"], 5, "{}", run.stdout);
 
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
     let sample_validator = contract("topicSampleData.json").unwrap();

@@ -32,9 +32,9 @@ fn secret_references_are_resolved_from_secrets_manager_and_parameter_store_and_n
         server["secretsManagerProvider"] = provider.into();
         server["secretsManagerLoader"] = "env".into();
         let path = sandbox.write_workflow("wf.yaml", &wf).unwrap();
-        let run = sandbox.host_with_env(&["ingest", "-c", path.to_str().unwrap()], &env).unwrap();
+        let run = sandbox.host_with_env(&["ingest", "-c", path.to_str().unwrap(), "--output", "json"], &env).unwrap();
         assert_eq!(run.code, 0, "{provider}: {}\n{}", run.stdout, run.stderr);
-        assert!(run.stdout.contains("topics written:    1"), "{}", run.stdout);
+        assert_eq!(e2e::written(&e2e::summary_of(&run, "topic")), 1, "{}", run.stdout);
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "the value was shown");
         // OpenMetadata keeps the reference.
         let state = om.state.lock().unwrap();
@@ -48,10 +48,11 @@ fn secret_references_are_resolved_from_secrets_manager_and_parameter_store_and_n
     wf["source"]["serviceConnection"]["config"]["awsConfig"]["awsAccessKeyId"] = key_id.into();
     wf["source"]["serviceConnection"]["config"]["awsConfig"]["awsSecretAccessKey"] = "not-the-secret".into();
     let path = sandbox.write_workflow("wf.yaml", &wf).unwrap();
-    let run = sandbox.host_with_env(&["ingest", "-c", path.to_str().unwrap()], &env).unwrap();
+    let run = sandbox.host_with_env(&["ingest", "-c", path.to_str().unwrap(), "--output", "json"], &env).unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     // (moto answers a bad signature with an XML body the JSON protocol cannot read.)
-    assert!(run.stdout.contains("ListStreams failed") && run.stdout.contains("topics written:    0"), "{}", run.stdout);
+    assert!(run.stdout.contains("ListStreams failed"), "{}", run.stdout);
+    assert_eq!(e2e::written(&e2e::summary_of(&run, "topic")), 0, "{}", run.stdout);
 
     // A reference that does not exist is named, not guessed.
     let mut wf = rest_workflow(&moto.endpoint(), "kinesis_prod", json!({}), &om.host_port(), Some(TOKEN));

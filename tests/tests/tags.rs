@@ -256,10 +256,11 @@ fn a_file_sink_holds_the_tag_requests_once_and_says_it_cannot_hold_owners() {
     let wf =
         e2e::workflow(&emulator.endpoint(), "kinesis_prod", json!({"includeTags": true, "enforceApiBudget": false}));
     let path = sandbox.write_workflow("wf.yaml", &wf).unwrap();
-    let run = sandbox.host(&["ingest", "-c", path.to_str().unwrap()]).unwrap();
+    let run = sandbox.host(&["ingest", "-c", path.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("a file holds none"), "{}", run.stdout);
-    assert!(run.stdout.contains("tags and owners:   2 entities labelled: 3 tags attached"), "{}", run.stdout);
+    let labels = &e2e::summaries(&run)[0]["labels"];
+    assert_eq!((&labels["entities"], &labels["tagsAttached"]), (&json!(2), &json!(3)), "{}", run.stdout);
     let lines = e2e::read_jsonl(&sandbox.path("out.jsonl")).unwrap();
     let paths: Vec<&str> = lines.iter().map(|l| l["path"].as_str().unwrap()).collect();
     assert_eq!(paths.iter().filter(|p| **p == "/v1/classifications").count(), 2, "{paths:?}");
