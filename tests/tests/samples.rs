@@ -272,10 +272,7 @@ fn field(line: &str, key: &str) -> u64 {
 fn a_busy_shard_is_sampled_from_its_newest_records_within_its_byte_bound() {
     // 20,000 records of 1 KB in one shard, written just now (moto keeps each record's arrival
     // time; kinesis-local slows down on a shard this size).
-    let moto = e2e::Moto::start().unwrap();
-    let endpoint = format!("http://127.0.0.1:{}", moto.port);
-    let client = kinesis_client(&endpoint);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (moto, _, client, rt) = on_moto();
     let pad = "x".repeat(1000);
     rt.block_on(async {
         seed(&client, &[StreamSpec::new("busy", 1)]).await.unwrap();
@@ -339,16 +336,28 @@ fn a_busy_shard_is_sampled_from_its_newest_records_within_its_byte_bound() {
     assert!(lines.iter().any(|l| l["path"] == "/v1/topics" && l["body"]["name"] == "busy"));
 }
 
+/// moto, its endpoint, a client of it and a runtime for the client.
+fn on_moto() -> (e2e::Moto, String, aws_sdk_kinesis::Client, tokio::runtime::Runtime) {
+    let moto = e2e::Moto::start().unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let client = kinesis_client(&endpoint);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    (moto, endpoint, client, rt)
+}
+
+/// The record bytes a debug-logged run read for its samples: its shards' probes and reads.
+fn bytes_read(run: &e2e::HostRun) -> u64 {
+    let lines = run.stderr.lines();
+    lines.filter(|l| l.contains("shard sampled") || l.contains("shard probed")).map(|l| field(l, "bytes")).sum()
+}
+
 #[test]
 fn a_wide_streams_sample_costs_at_most_its_bytes_per_stream() {
     // 16 shards holding about 12 records of 8 KB each (1.5 MB in all), on moto.
     const SHARDS: i32 = 16;
     const RECORDS: u32 = 192;
     const RECORD_BYTES: usize = 8 * 1024;
-    let moto = e2e::Moto::start().unwrap();
-    let endpoint = format!("http://127.0.0.1:{}", moto.port);
-    let client = kinesis_client(&endpoint);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (_moto, endpoint, client, rt) = on_moto();
     let pad = "w".repeat(RECORD_BYTES - 40);
     rt.block_on(async {
         seed(&client, &[StreamSpec::new("wide", SHARDS)]).await.unwrap();
@@ -382,12 +391,7 @@ fn a_wide_streams_sample_costs_at_most_its_bytes_per_stream() {
     let listed = run.stdout.lines().filter(|l| l.contains("stream 'wide', shard shardId-")).count();
     assert_eq!(listed, 5, "{}", run.stdout);
     assert!(run.stdout.contains("more shard(s) with a warning, not listed"), "{}", run.stdout);
-    let read: u64 = run
-        .stderr
-        .lines()
-        .filter(|l| l.contains("shard sampled") || l.contains("shard probed"))
-        .map(|l| field(l, "bytes"))
-        .sum();
+    let read = bytes_read(&run);
     // The bound is checked before each call: past it, at most the calls already under way (one
     // per shard read at once, each of at most a sample's records) add to what was read.
     let most = budget + concurrency * size * RECORD_BYTES as u64;
@@ -409,10 +413,7 @@ fn a_wide_streams_sample_reads_about_a_record_a_shard_and_the_newest() {
     const SHARDS: u32 = 20;
     const ROUNDS: u32 = 5;
     const RECORD_BYTES: usize = 8 * 1024;
-    let moto = e2e::Moto::start().unwrap();
-    let endpoint = format!("http://127.0.0.1:{}", moto.port);
-    let client = kinesis_client(&endpoint);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (_moto, endpoint, client, rt) = on_moto();
     let pad = "w".repeat(RECORD_BYTES - 40);
     rt.block_on(async {
         seed(&client, &[StreamSpec::new("wide", SHARDS as i32)]).await.unwrap();
@@ -453,12 +454,7 @@ fn a_wide_streams_sample_reads_about_a_record_a_shard_and_the_newest() {
     let probed = run.stderr.lines().filter(|l| l.contains("shard probed")).count();
     let sampled = run.stderr.lines().filter(|l| l.contains("shard sampled")).count();
     assert_eq!((probed, sampled), (SHARDS as usize, size as usize), "{}", run.stderr);
-    let read: u64 = run
-        .stderr
-        .lines()
-        .filter(|l| l.contains("shard sampled") || l.contains("shard probed"))
-        .map(|l| field(l, "bytes"))
-        .sum();
+    let read = bytes_read(&run);
     let records_read = read.div_ceil(RECORD_BYTES as u64);
     assert!(records_read <= u64::from(SHARDS) + size, "{records_read} records read of {total}");
     println!("wide stream of {SHARDS} shards × {ROUNDS} records: {read} bytes ({records_read} records) read for a sample of {size}");
