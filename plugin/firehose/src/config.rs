@@ -9,6 +9,7 @@
 use plugin_abi::PluginError;
 use plugin_aws::budget::HasBudgetSettings as _;
 use plugin_sdk::config::{some_false, some_true};
+use plugin_sdk::lineage::LineageInformation;
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -77,26 +78,6 @@ pub struct KinesisFirehoseConnection {
 #[schemars(title = "KinesisFirehoseType", description = "Service type.")]
 pub enum KinesisFirehoseType {
     KinesisFirehose,
-}
-
-/// OpenMetadata's `LineageInformation`: the services where lineage ends are looked up.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(title = "LineageInformation", description = "Details required to generate Lineage")]
-pub struct LineageInformation {
-    /// Database services (e.g. Redshift, Snowflake) whose tables may be destinations.
-    #[serde(default)]
-    #[schemars(title = "Database Service Names List")]
-    pub db_service_names: Option<Vec<String>>,
-    /// Storage services (S3) whose containers (buckets) may be destinations.
-    #[serde(default)]
-    #[schemars(title = "Storage Service Names List")]
-    pub storage_service_names: Option<Vec<String>>,
-    /// Messaging services (Kinesis, Kafka) whose topics may be sources, after the connection's
-    /// `messagingServiceName`.
-    #[serde(default)]
-    #[schemars(title = "Messaging Service Names List")]
-    pub messaging_service_names: Option<Vec<String>>,
 }
 
 plugin_aws::pipeline_settings! {
@@ -203,27 +184,12 @@ fn default_describe_concurrency() -> u32 {
 }
 
 /// Where a delivery stream's lineage ends are looked up, from the connection's
-/// `messagingServiceName` and the pipeline's `lineageInformation`: non-empty names, each once.
-pub fn lineage_services(settings: &Settings) -> crate::pipeline::LineageServices {
-    let lineage = settings.pipeline().lineage_information.clone().unwrap_or_default();
-    let first = settings.connection().messaging_service_name.iter().cloned();
-    crate::pipeline::LineageServices {
-        messaging: dedup(first.chain(lineage.messaging_service_names.unwrap_or_default())),
-        storage: dedup(lineage.storage_service_names.unwrap_or_default()),
-        database: dedup(lineage.db_service_names.unwrap_or_default()),
-    }
-}
-
-/// Non-empty names, each once, in order.
-fn dedup(names: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for name in names {
-        let name = name.trim().to_string();
-        if !name.is_empty() && !out.contains(&name) {
-            out.push(name);
-        }
-    }
-    out
+/// `messagingServiceName` and the pipeline's `lineageInformation`.
+pub fn lineage_services(settings: &Settings) -> plugin_sdk::lineage::LineageServices {
+    plugin_sdk::lineage::LineageServices::new(
+        settings.connection().messaging_service_name.as_ref(),
+        settings.pipeline().lineage_information.as_ref(),
+    )
 }
 
 /// Every problem of a configuration that deserialized: what the schema cannot express.

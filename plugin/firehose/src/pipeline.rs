@@ -4,46 +4,11 @@
 //! delivery stream as the pipeline that carries the data.
 
 use plugin_abi::envelope::{EntityRef, LineageEdge};
-use plugin_abi::{entity_type, fqn};
-use serde::Serialize;
+use plugin_abi::fqn;
+pub use plugin_sdk::lineage::LineageServices;
+pub use plugin_sdk::pipeline::{CreatePipelineRequest, Task};
 
 use crate::firehose::{DeliveryStream, Destination, Source, Target};
-
-/// OpenMetadata's CreatePipelineRequest: only what the source knows.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatePipelineRequest {
-    pub name: String,
-    /// The service's fully qualified name.
-    pub service: String,
-    pub description: String,
-    pub source_url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<String>,
-    /// `Active` for an ACTIVE delivery stream, else `Inactive`.
-    pub state: &'static str,
-    pub tasks: Vec<Task>,
-}
-
-/// OpenMetadata's pipeline Task.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Task {
-    pub name: String,
-    pub display_name: String,
-    pub description: String,
-    pub task_type: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub downstream_tasks: Vec<String>,
-}
-
-/// Where lineage ends are looked up.
-#[derive(Debug, Clone, Default)]
-pub struct LineageServices {
-    pub messaging: Vec<String>,
-    pub storage: Vec<String>,
-    pub database: Vec<String>,
-}
 
 /// The console page of a delivery stream.
 pub fn console_url(region: &str, name: &str) -> String {
@@ -109,12 +74,8 @@ pub fn lineage_edges(
         ));
         return Vec::new();
     }
-    let from = EntityRef {
-        entity_type: entity_type::TOPIC.into(),
-        fqns: services.messaging.iter().map(|svc| vec![svc.clone(), topic.clone()]).collect(),
-    };
-    let pipeline =
-        EntityRef { entity_type: entity_type::PIPELINE.into(), fqns: vec![vec![service_name.into(), ds.name.clone()]] };
+    let Some(from) = services.topic(topic) else { return Vec::new() };
+    let pipeline = plugin_sdk::lineage::pipeline(service_name, &ds.name);
     ds.destinations
         .iter()
         .filter_map(|d| {
@@ -137,28 +98,24 @@ fn destination_ref(
     services: &LineageServices,
     warnings: &mut Vec<String>,
 ) -> Option<EntityRef> {
-    let (entity, parts, option): (&str, Vec<String>, &str) = match &d.target {
-        Target::S3 { bucket, .. } => (entity_type::CONTAINER, vec![bucket.clone()], "storageServiceNames"),
+    let (end, option) = match &d.target {
+        Target::S3 { bucket, .. } => (services.container(bucket), "storageServiceNames"),
         Target::Redshift { database: Some(database), schema, table, .. } if !table.is_empty() => {
-            (entity_type::TABLE, vec![database.clone(), schema.clone(), table.clone()], "dbServiceNames")
+            (services.table(database, schema, table), "dbServiceNames")
         }
         Target::Snowflake { database, schema, table } if !table.is_empty() => {
-            (entity_type::TABLE, vec![database.clone(), schema.clone(), table.clone()], "dbServiceNames")
+            (services.table(database, schema, table), "dbServiceNames")
         }
         _ => return None,
     };
-    let candidates = if entity == entity_type::CONTAINER { &services.storage } else { &services.database };
-    if candidates.is_empty() {
+    if end.is_none() {
         warnings.push(format!(
             "delivery stream '{}': no lineage to {}: set lineageInformation.{option}",
             ds.name,
             target_label(&d.target)
         ));
-        return None;
     }
-    let fqns =
-        candidates.iter().map(|svc| std::iter::once(svc.clone()).chain(parts.iter().cloned()).collect()).collect();
-    Some(EntityRef { entity_type: entity.into(), fqns })
+    end
 }
 
 fn source_label(source: &Source) -> String {

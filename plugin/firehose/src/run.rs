@@ -153,26 +153,8 @@ async fn list(
             return listing;
         }
         tracing::debug!(delivery_streams = names.len(), "ListDeliveryStreams page");
-        for name in &names {
-            listing.listed += 1;
-            Counters::add(&counters.listed);
-            match settings.filter.keeps(name) {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::debug!(delivery_stream = %name, "filtered out");
-                    listing.filtered += 1;
-                    Counters::add(&counters.filtered);
-                    continue;
-                }
-                Err(e) => {
-                    listing.failure = Some(e.message);
-                    return listing;
-                }
-            }
-            if kept.send(name.clone()).is_err() {
-                listing.failure = Some("the run was stopped".into());
-                return listing;
-            }
+        if !listing.take_page(names.clone(), &settings.filter, counters, &kept) {
+            return listing;
         }
         if !more {
             return listing;

@@ -330,27 +330,8 @@ async fn list_streams(
             }
         };
         tracing::debug!(streams = names.len(), "ListStreams page");
-        for name in names {
-            listing.listed += 1;
-            Counters::add(&counters.listed);
-            match settings.filter.keeps(&name) {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::debug!(stream = %name, "filtered out");
-                    listing.filtered += 1;
-                    Counters::add(&counters.filtered);
-                    continue;
-                }
-                Err(e) => {
-                    tracing::error!("{}", e.message);
-                    listing.failure = Some(e.message);
-                    return listing;
-                }
-            }
-            if kept.send(name).is_err() {
-                listing.failure = Some("the run was stopped".into());
-                return listing;
-            }
+        if !listing.take_page(names, &settings.filter, counters, &kept) {
+            break;
         }
     }
     listing

@@ -2,7 +2,8 @@
 //! nothing from the last: the exported root module ([`export_plugin!`] over a
 //! [`connector::Connector`], every function behind the panic guard), the run's own runtime and
 //! bounded record channel ([`run`]), log forwarding to the host with secrets scrubbed
-//! ([`logging`]), OpenMetadata's filter patterns ([`filter`]), reading a workflow's `source`
+//! ([`logging`]), OpenMetadata's filter patterns ([`filter`]), pipeline requests and where their lineage ends are
+//! looked up ([`pipeline`], [`lineage`]), reading a workflow's `source`
 //! block once for every connector ([`source`]) with errors that name the field ([`config`]), test-connection reports ([`check`]) and
 //! the checked-in schema file test ([`schema_file`]). What is AWS's is in `plugin-aws`.
 //!
@@ -15,7 +16,9 @@ pub mod check;
 pub mod config;
 pub mod connector;
 pub mod filter;
+pub mod lineage;
 pub mod logging;
+pub mod pipeline;
 pub mod run;
 pub mod schema_file;
 pub mod source;

@@ -113,6 +113,41 @@ impl Listing {
         })
     }
 
+    /// Takes one page of listed names: counts them, drops those the filter leaves out and sends
+    /// the others on (to be described). False when the listing must end: a filter pattern that
+    /// cannot decide about a name, or a run that was stopped ([`Listing::failure`] says which).
+    pub fn take_page(
+        &mut self,
+        names: Vec<String>,
+        filter: &crate::filter::NameFilter,
+        counters: &Counters,
+        kept: &mpsc::UnboundedSender<String>,
+    ) -> bool {
+        for name in names {
+            self.listed += 1;
+            Counters::add(&counters.listed);
+            match filter.keeps(&name) {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!(name = %name, "filtered out");
+                    self.filtered += 1;
+                    Counters::add(&counters.filtered);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!("{}", e.message);
+                    self.failure = Some(e.message);
+                    return false;
+                }
+            }
+            if kept.send(name).is_err() {
+                self.failure = Some("the run was stopped".into());
+                return false;
+            }
+        }
+        true
+    }
+
     /// Completes the run's status with the listing and the calls made, and logs it.
     pub fn finish(self, status: &mut ListingStatus, api_calls: std::collections::BTreeMap<String, u64>) {
         status.api_calls = api_calls;
