@@ -10,7 +10,57 @@ pub struct Service {
     pub kind: &'static str,
     /// `PUT` creates or updates; `GET {collection}/name/{name}` reads one.
     pub collection: &'static str,
+    /// OpenMetadata's service types of this kind (its `…ServiceType` enum; empty: not checked)
+    /// and the custom one, which a connector type it does not know is registered as.
+    pub types: &'static [&'static str],
+    pub custom: Option<&'static str>,
 }
+
+impl Service {
+    /// The service type to register a connector as: its own when OpenMetadata knows it, else the
+    /// kind's custom type (`CustomPipeline`).
+    pub fn service_type<'a>(&self, connector_type: &'a str) -> &'a str
+    where
+        'static: 'a,
+    {
+        match self.custom {
+            Some(custom) if !self.types.is_empty() && !self.types.contains(&connector_type) => custom,
+            _ => connector_type,
+        }
+    }
+}
+
+/// `contract/createMessagingService.json`'s `MessagingServiceType`.
+const MESSAGING_TYPES: &[&str] = &["Kafka", "Redpanda", "Kinesis", "PubSub", "CustomMessaging"];
+/// `contract/createPipelineService.json`'s `PipelineServiceType`.
+const PIPELINE_TYPES: &[&str] = &[
+    "Airflow",
+    "GluePipeline",
+    "KinesisFirehose",
+    "Airbyte",
+    "Fivetran",
+    "Flink",
+    "Dagster",
+    "Nifi",
+    "DomoPipeline",
+    "CustomPipeline",
+    "DatabricksPipeline",
+    "Spline",
+    "Spark",
+    "OpenLineage",
+    "Prefect",
+    "KafkaConnect",
+    "DBTCloud",
+    "Matillion",
+    "Stitch",
+    "DataFactory",
+    "Wherescape",
+    "SSIS",
+    "Snowplow",
+    "Mulesoft",
+    "MicrosoftFabricPipeline",
+    "SapBw4HanaPipeline",
+];
 
 /// A type of entity, its collection and what goes with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +80,20 @@ pub struct Entity {
 }
 
 const SERVICES: &[Service] = &[
-    Service { kind: "Messaging", collection: "/v1/services/messagingServices" },
-    Service { kind: "Pipeline", collection: "/v1/services/pipelineServices" },
-    Service { kind: "Storage", collection: "/v1/services/storageServices" },
-    Service { kind: "Database", collection: "/v1/services/databaseServices" },
+    Service {
+        kind: "Messaging",
+        collection: "/v1/services/messagingServices",
+        types: MESSAGING_TYPES,
+        custom: Some("CustomMessaging"),
+    },
+    Service {
+        kind: "Pipeline",
+        collection: "/v1/services/pipelineServices",
+        types: PIPELINE_TYPES,
+        custom: Some("CustomPipeline"),
+    },
+    Service { kind: "Storage", collection: "/v1/services/storageServices", types: &[], custom: None },
+    Service { kind: "Database", collection: "/v1/services/databaseServices", types: &[], custom: None },
 ];
 
 const ENTITIES: &[Entity] = &[
@@ -96,6 +156,15 @@ pub fn service_kinds() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connector_type_openmetadata_does_not_know_is_registered_as_its_kinds_custom_type() {
+        let pipeline = service("Pipeline").unwrap();
+        assert_eq!(pipeline.service_type("KinesisFirehose"), "KinesisFirehose");
+        assert_eq!(pipeline.service_type("KinesisIntegrations"), "CustomPipeline");
+        assert_eq!(service("Messaging").unwrap().service_type("StaticTopics"), "CustomMessaging");
+        assert_eq!(service("Storage").unwrap().service_type("S3"), "S3");
+    }
 
     #[test]
     fn services_and_entities_are_found_by_their_names() {

@@ -190,8 +190,18 @@ fn run_source(
     }
     let mut plan = Plan::new(&service_name, endpoints::entity_types(), declared);
     let records = Puller::start(stream);
-    let service_request =
-        requests::put_service(service, &service_name, plugin.manifest.connector_type.as_str(), connection);
+    let connector_type = plugin.manifest.connector_type.as_str();
+    let service_type = service.service_type(connector_type);
+    // OpenMetadata's custom connection holds a Python class and string options, not this
+    // plugin's configuration: a custom service is registered without it.
+    let connection = connection.filter(|_| service_type == connector_type);
+    if service_type != connector_type {
+        tracing::info!(
+            "OpenMetadata has no {connector_type} service type: '{service_name}' is registered as a {service_type} \
+             service, without its connection (OpenMetadata runs it through the wheel's PluginSource)"
+        );
+    }
+    let service_request = requests::put_service(service, &service_name, service_type, connection);
     if let Err(e) = sink.service(service_request) {
         summary.errors.push(format!("cannot create the {} service '{service_name}': {e:#}", service.kind));
     } else {

@@ -378,6 +378,8 @@ pub struct Built {
     pub plugin: PathBuf,
     /// The Firehose plugin.
     pub firehose_plugin: PathBuf,
+    /// The third connector (`plugin/kinesis-integrations`).
+    pub integrations_plugin: PathBuf,
     /// A fixture plugin built against an older contract (`tests/old-abi-plugin`, 0.9).
     pub old_abi_plugin: PathBuf,
     /// A fixture plugin of contract 1.1 (`tests/v1-abi-plugin`).
@@ -417,6 +419,13 @@ pub fn built() -> Result<Built> {
             bail!("{} is not built: run `cargo build --workspace` first (scripts/test.sh does)", p.display());
         }
     }
+    let integrations_plugin = library("kinesis_integrations_plugin");
+    if !integrations_plugin.is_file() {
+        bail!(
+            "{} is not built: run `cargo build --workspace` first (scripts/test.sh does)",
+            integrations_plugin.display()
+        );
+    }
     let (newer_contract_plugin, newer_host) = (library("newer_contract_plugin"), profile_dir.join("newer-host"));
     for p in [&newer_contract_plugin, &newer_host] {
         if !p.is_file() {
@@ -431,6 +440,7 @@ pub fn built() -> Result<Built> {
         host,
         plugin,
         firehose_plugin,
+        integrations_plugin,
         old_abi_plugin,
         v1_abi_plugin,
         newer_contract_plugin,
@@ -505,6 +515,7 @@ impl Sandbox {
         }
         for fixture in [
             &built.firehose_plugin,
+            &built.integrations_plugin,
             &built.old_abi_plugin,
             &built.v1_abi_plugin,
             &built.newer_contract_plugin,
@@ -662,7 +673,11 @@ pub fn rest_workflow(
     host_port: &str,
     token: Option<&str>,
 ) -> serde_json::Value {
-    let mut wf = workflow(endpoint, service, source_config);
+    to_rest(workflow(endpoint, service, source_config), host_port, token)
+}
+
+/// A workflow whose sink is `metadata-rest`, to an OpenMetadata server at `host_port`.
+pub fn to_rest(mut wf: serde_json::Value, host_port: &str, token: Option<&str>) -> serde_json::Value {
     wf["sink"] = serde_json::json!({"type": "metadata-rest", "config": {}});
     wf["workflowConfig"]["openMetadataServerConfig"] = match token {
         Some(t) => {
@@ -682,12 +697,23 @@ pub fn firehose_workflow(
     connection: serde_json::Value,
     source_config: serde_json::Value,
 ) -> serde_json::Value {
+    pipeline_workflow("KinesisFirehose", endpoint, service, connection, source_config)
+}
+
+/// [`firehose_workflow`] for any pipeline connector (`KinesisIntegrations`).
+pub fn pipeline_workflow(
+    connector_type: &str,
+    endpoint: &str,
+    service: &str,
+    connection: serde_json::Value,
+    source_config: serde_json::Value,
+) -> serde_json::Value {
     let mut config = serde_json::json!({"type": "PipelineMetadata", "enforceApiBudget": false});
     if let (Some(c), Some(extra)) = (config.as_object_mut(), source_config.as_object()) {
         c.extend(extra.clone());
     }
     let mut conn = serde_json::json!({
-        "type": "KinesisFirehose",
+        "type": connector_type,
         "awsConfig": {"awsRegion": REGION, "awsAccessKeyId": "test", "awsSecretAccessKey": "test-secret-key", "endPointURL": endpoint}
     });
     if let (Some(c), Some(extra)) = (conn.as_object_mut(), connection.as_object()) {
@@ -695,7 +721,7 @@ pub fn firehose_workflow(
     }
     serde_json::json!({
         "source": {
-            "type": "kinesisfirehose",
+            "type": connector_type.to_lowercase(),
             "serviceName": service,
             "serviceConnection": {"config": conn},
             "sourceConfig": {"config": config}

@@ -38,11 +38,8 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Points a workflow at the stand-in, with the token.
-fn to_rest(mut wf: Value, server: &StandIn) -> Value {
-    wf["sink"] = json!({"type": "metadata-rest", "config": {}});
-    wf["workflowConfig"]["openMetadataServerConfig"] =
-        json!({"hostPort": server.host_port(), "authProvider": "openmetadata", "securityConfig": {"jwtToken": TOKEN}});
-    wf
+fn to_rest(wf: Value, server: &StandIn) -> Value {
+    e2e::to_rest(wf, &server.host_port(), Some(TOKEN))
 }
 
 /// Kinesis streams and the delivery streams that read them, and 41 filler delivery streams

@@ -4,6 +4,7 @@
 //! an AWS test connection. What every plugin shares, AWS or not, is `plugin-sdk`. Each plugin
 //! stays its own `cdylib` with its own runtime and links these in.
 
+pub mod arn;
 pub mod budget;
 pub mod check;
 pub mod credentials;

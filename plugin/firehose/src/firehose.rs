@@ -172,7 +172,10 @@ impl Source {
         let kinesis = source.and_then(|s| s.kinesis_stream_source_description.as_ref());
         let msk = source.and_then(|s| s.msk_source_description.as_ref());
         if let Some(arn) = kinesis.and_then(|k| k.kinesis_stream_arn.as_deref()) {
-            return Source::KinesisStream { stream: arn_resource(arn, "stream/").to_string(), arn: arn.to_string() };
+            return Source::KinesisStream {
+                stream: plugin_aws::arn::resource(arn, "stream/").to_string(),
+                arn: arn.to_string(),
+            };
         }
         if let Some(topic) = msk.and_then(|m| m.topic_name.as_deref()) {
             let cluster_arn = msk.and_then(|m| m.msk_cluster_arn.clone()).unwrap_or_default();
@@ -206,13 +209,13 @@ impl Destination {
             }
         } else if let Some(s) = &d.extended_s3_destination_description {
             Target::S3 {
-                bucket: arn_resource(&s.bucket_arn, "").to_string(),
+                bucket: plugin_aws::arn::resource(&s.bucket_arn, "").to_string(),
                 prefix: s.prefix.clone().filter(|p| !p.is_empty()),
                 compression: s.compression_format.as_str().to_string(),
             }
         } else if let Some(s) = &d.s3_destination_description {
             Target::S3 {
-                bucket: arn_resource(&s.bucket_arn, "").to_string(),
+                bucket: plugin_aws::arn::resource(&s.bucket_arn, "").to_string(),
                 prefix: s.prefix.clone().filter(|p| !p.is_empty()),
                 compression: s.compression_format.as_str().to_string(),
             }
@@ -235,13 +238,6 @@ impl Destination {
     }
 }
 
-/// The resource part of an ARN: `arn:aws:kinesis:r:a:stream/orders` → `orders` (with
-/// `prefix` `stream/`); `arn:aws:s3:::bucket` → `bucket`.
-fn arn_resource<'a>(arn: &'a str, prefix: &str) -> &'a str {
-    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
-    resource.strip_prefix(prefix).unwrap_or(resource)
-}
-
 /// `jdbc:redshift://host:5439/analytics?ssl=true` → `analytics`.
 fn jdbc_database(url: &str) -> Option<String> {
     let after_scheme = url.split("://").nth(1)?;
@@ -261,12 +257,6 @@ fn split_table(name: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arns_give_their_resource() {
-        assert_eq!(arn_resource("arn:aws:kinesis:us-east-1:123456789012:stream/orders.v1", "stream/"), "orders.v1");
-        assert_eq!(arn_resource("arn:aws:s3:::my.bucket", ""), "my.bucket");
-    }
 
     #[test]
     fn a_redshift_url_gives_its_database_and_a_table_its_schema() {

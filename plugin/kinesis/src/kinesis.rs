@@ -20,7 +20,7 @@ use plugin_abi::{ErrorKind, PluginError};
 use plugin_aws::metered::Metered;
 
 use crate::budget::{Api, Budget, ShardPacer};
-use crate::tags::{falls_back, stream_name, TagSource, Tags};
+use crate::tags::{falls_back, TagSource, Tags};
 
 /// A run's Kinesis: the client (and the Resource Groups Tagging API's, when tags are read),
 /// and its calls metered (budget, reachability, counts).
@@ -182,7 +182,9 @@ impl Kinesis {
             };
             page_number += 1;
             for mapping in page.resource_tag_mapping_list.unwrap_or_default() {
-                let Some(name) = mapping.resource_arn.as_deref().and_then(stream_name) else { continue };
+                let Some(name) = mapping.resource_arn.as_deref().and_then(plugin_aws::arn::kinesis_stream) else {
+                    continue;
+                };
                 let tags: Tags = mapping.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect();
                 streams.insert(name.to_string(), tags);
             }

@@ -40,12 +40,6 @@ pub fn falls_back(code: &str) -> bool {
     )
 }
 
-/// The stream name of a Kinesis stream ARN (`arn:aws:kinesis:region:account:stream/NAME`).
-pub fn stream_name(arn: &str) -> Option<&str> {
-    let (prefix, name) = arn.split_once(":stream/")?;
-    (prefix.starts_with("arn:") && prefix.contains(":kinesis:") && !name.is_empty()).then_some(name)
-}
-
 /// The labels of a topic from its stream's tags: each tag (but the owner's) as a tag of the
 /// classification named by its key; the owner tag's value as a candidate owner. A tag with an
 /// empty value has no tag to be, and is left out.
@@ -92,14 +86,6 @@ mod tests {
     fn dotted_keys_and_values_are_quoted_in_the_tag_fqn() {
         let l = labels(&tags(&[("cost.center", "4.2")]), "owner");
         assert_eq!(l.tags[0].fqn(), "\"cost.center\".\"4.2\"");
-    }
-
-    #[test]
-    fn stream_names_come_from_arns() {
-        assert_eq!(stream_name("arn:aws:kinesis:eu-west-1:123456789012:stream/orders.v1"), Some("orders.v1"));
-        assert_eq!(stream_name("arn:aws-cn:kinesis:cn-north-1:1:stream/a"), Some("a"));
-        assert_eq!(stream_name("arn:aws:firehose:eu-west-1:1:deliverystream/a"), None);
-        assert_eq!(stream_name("arn:aws:kinesis:eu-west-1:1:stream/"), None);
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub struct Step {
 }
 
 /// What a step checks.
+#[derive(Debug, Clone, Copy)]
 pub struct Check {
     /// OpenMetadata's step name, e.g. `GetTopics`.
     pub name: &'static str,

@@ -108,6 +108,6 @@ mod tests {
         assert!(services.database.is_empty() && services.table("d", "s", "t").is_none());
         let topic = services.topic("orders").unwrap();
         assert_eq!(topic.fqn_candidates(), ["kinesis_prod.orders", "kinesis_dev.orders"]);
-        assert_eq!(pipeline("svc", "lambda.f").fqn_candidates(), ["svc.\"lambda.f\""]);
+        assert_eq!(pipeline("svc", "consumer:clicks.v1/a").fqn_candidates(), ["svc.\"consumer:clicks.v1/a\""]);
     }
 }

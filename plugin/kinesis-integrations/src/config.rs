@@ -1,0 +1,271 @@
+//! The configuration the plugin accepts: the `source` block of an OpenMetadata workflow for a
+//! Custom Pipeline service (`KinesisIntegrations`), shaped as OpenMetadata's pipeline
+//! connectors' are (`PipelineServiceMetadataPipeline`: same names, same defaults, unknown fields
+//! rejected), plus which integrations to read and the API budget settings of every AWS plugin.
+
+use plugin_abi::PluginError;
+use plugin_aws::budget::HasBudgetSettings as _;
+use plugin_sdk::config::{some_false, some_true, FilterPattern, SOURCE_CONFIG_PATH};
+use plugin_sdk::lineage::LineageInformation;
+use plugin_sdk::source::{FilterOption, Source, SourceKind};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use plugin_aws::credentials::AwsCredentials;
+
+/// A KinesisIntegrations workflow's `source` block, parsed and checked.
+pub type Settings = plugin_sdk::source::Settings<IntegrationsSource>;
+
+/// What a KinesisIntegrations workflow's `source` block is.
+pub struct IntegrationsSource;
+
+impl SourceKind for IntegrationsSource {
+    type Connection = KinesisIntegrationsConnection;
+    type Pipeline = IntegrationsMetadata;
+    const SOURCE_TYPE: &'static str = "kinesisintegrations";
+    const TITLE: &'static str = "Kinesis integrations source";
+    const DESCRIPTION: &'static str =
+        "The `source` block of an OpenMetadata ingestion workflow for what reads and writes \
+         Amazon Kinesis data streams: Lambda event source mappings, EventBridge Pipes and rules, IoT rules and \
+         enhanced fan-out consumers.";
+    const FILTER: FilterOption = FilterOption { option: "pipelineFilterPattern", noun: "integration" };
+
+    fn filter_patterns(
+        source: &Source<KinesisIntegrationsConnection, IntegrationsMetadata>,
+    ) -> [Option<&FilterPattern>; 2] {
+        let connection = &source.service_connection.config;
+        [source.source_config.config.pipeline_filter_pattern.as_ref(), connection.pipeline_filter_pattern.as_ref()]
+    }
+
+    fn problems(source: &Source<KinesisIntegrationsConnection, IntegrationsMetadata>) -> Vec<PluginError> {
+        let p = &source.source_config.config;
+        let mut problems =
+            plugin_aws::source::problems(&source.service_connection.config.aws_config, p.override_metadata);
+        problems.extend(p.budget_settings().problems());
+        if p.override_lineage == Some(true) {
+            problems.push(PluginError::config(
+                format!("{SOURCE_CONFIG_PATH}/overrideLineage"),
+                "true is not supported: lineage edges are added, existing ones are kept; leave it out or set it to false",
+            ));
+        }
+        if p.integrations.is_empty() {
+            problems.push(PluginError::config(
+                format!("{SOURCE_CONFIG_PATH}/integrations"),
+                "name at least one kind of integration to read, or leave it out to read every kind",
+            ));
+        }
+        problems
+    }
+}
+
+plugin_aws::aws_connection!(KinesisIntegrationsConnection);
+
+/// The connection (`serviceConnection.config`) of a Custom Pipeline service whose connector is
+/// this plugin.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "KinesisIntegrationsConnection", description = "Kinesis Integrations Connection Config")]
+pub struct KinesisIntegrationsConnection {
+    /// Service Type
+    #[serde(rename = "type", default = "integrations_type")]
+    #[schemars(title = "Service Type")]
+    pub connection_type: Option<KinesisIntegrationsType>,
+    /// AWS credentials and region.
+    #[schemars(title = "AWS Credentials Configuration")]
+    pub aws_config: AwsCredentials,
+    /// Name of the messaging service (the Kinesis service) whose topics the integrations read
+    /// and write: lineage ends are looked up there first.
+    #[serde(default)]
+    #[schemars(title = "Messaging Service Name")]
+    pub messaging_service_name: Option<String>,
+    /// Regex to only fetch integrations whose pipeline name (`lambda:orders-handler`) matches.
+    /// Used when the pipeline's own `sourceConfig.config.pipelineFilterPattern` is not set.
+    #[serde(default)]
+    #[schemars(title = "Default Pipeline Filter Pattern")]
+    pub pipeline_filter_pattern: Option<FilterPattern>,
+    /// Supports Metadata Extraction.
+    #[serde(default = "some_true")]
+    #[schemars(title = "Supports Metadata Extraction")]
+    pub supports_metadata_extraction: Option<bool>,
+}
+
+/// The only connection type this plugin takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "KinesisIntegrationsType", description = "Service type.")]
+pub enum KinesisIntegrationsType {
+    KinesisIntegrations,
+}
+
+/// A kind of integration the plugin reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "Integration kind")]
+pub enum Kind {
+    /// Lambda functions that read a stream (event source mappings).
+    Lambda,
+    /// EventBridge Pipes with a stream as source or target.
+    Pipes,
+    /// EventBridge rules with a stream as a target.
+    EventBridgeRules,
+    /// IoT rules with a Kinesis action.
+    IotRules,
+    /// Enhanced fan-out consumers of the messaging service's streams.
+    FanOutConsumers,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] =
+        [Kind::Lambda, Kind::Pipes, Kind::EventBridgeRules, Kind::IotRules, Kind::FanOutConsumers];
+
+    /// As `integrations` names it, for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Lambda => "lambda",
+            Kind::Pipes => "pipes",
+            Kind::EventBridgeRules => "eventBridgeRules",
+            Kind::IotRules => "iotRules",
+            Kind::FanOutConsumers => "fanOutConsumers",
+        }
+    }
+}
+
+plugin_aws::pipeline_settings! {
+    /// OpenMetadata's `PipelineServiceMetadataPipeline`, plus which integrations to read (and,
+    /// after them, the API budget settings of every AWS connector).
+    #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[schemars(title = "PipelineServiceMetadataPipeline", description = "PipelineService Metadata Pipeline Configuration.")]
+    pub struct IntegrationsMetadata {
+        /// Pipeline type
+        #[serde(rename = "type", default = "pipeline_metadata_type")]
+        #[schemars(title = "Pipeline Type")]
+        pub pipeline_type: Option<PipelineMetadataConfigType>,
+        /// Add lineage edges between the streams' topics and the integrations, as AWS's
+        /// configuration states them (never guessed from names).
+        #[serde(default = "some_true")]
+        #[schemars(title = "Include Lineage")]
+        pub include_lineage: Option<bool>,
+        /// Regex to only fetch integrations whose pipeline name (`lambda:orders-handler`) matches.
+        #[serde(default)]
+        #[schemars(title = "Pipeline Filter Pattern")]
+        pub pipeline_filter_pattern: Option<FilterPattern>,
+        /// Where lineage ends are looked up.
+        #[serde(default)]
+        #[schemars(title = "Lineage Information")]
+        pub lineage_information: Option<LineageInformation>,
+        /// Replacing lineage is not supported: edges are added and existing ones kept; a run with
+        /// this set to true is refused.
+        #[serde(default = "some_false")]
+        #[schemars(title = "Override Lineage", extend("enum" = [false], "readOnly" = true))]
+        pub override_lineage: Option<bool>,
+        /// Optional configuration to soft delete pipelines in OpenMetadata whose integration is
+        /// gone (only after a complete listing of every kind read, in a run without errors).
+        #[serde(default = "some_true")]
+        #[schemars(title = "Mark Deleted Pipelines")]
+        pub mark_deleted_pipelines: Option<bool>,
+        /// Whether metadata from the source overrides what people curated in OpenMetadata. Only
+        /// false is supported: runs keep what people curated; a run with true is refused.
+        #[serde(default = "some_false")]
+        #[schemars(title = "Override Metadata", extend("enum" = [false], "readOnly" = true))]
+        pub override_metadata: Option<bool>,
+        /// Plugin setting (not part of OpenMetadata's schema): the kinds of integration to read
+        /// (every kind unless set).
+        #[serde(default = "all_kinds")]
+        #[schemars(title = "Integrations", extend("uniqueItems" = true))]
+        pub integrations: Vec<Kind>,
+    }
+}
+
+/// The only pipeline type this plugin takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "PipelineMetadataConfigType", description = "Pipeline Source Config Metadata Pipeline type")]
+pub enum PipelineMetadataConfigType {
+    PipelineMetadata,
+}
+
+fn integrations_type() -> Option<KinesisIntegrationsType> {
+    Some(KinesisIntegrationsType::KinesisIntegrations)
+}
+fn pipeline_metadata_type() -> Option<PipelineMetadataConfigType> {
+    Some(PipelineMetadataConfigType::PipelineMetadata)
+}
+fn all_kinds() -> Vec<Kind> {
+    Kind::ALL.to_vec()
+}
+
+impl IntegrationsMetadata {
+    /// Whether `kind` is read.
+    pub fn reads(&self, kind: Kind) -> bool {
+        self.integrations.contains(&kind)
+    }
+}
+
+/// Where lineage ends are looked up.
+pub fn lineage_services(settings: &Settings) -> plugin_sdk::lineage::LineageServices {
+    plugin_sdk::lineage::LineageServices::new(
+        settings.connection().messaging_service_name.as_ref(),
+        settings.pipeline().lineage_information.as_ref(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal() -> serde_json::Value {
+        json!({
+            "type": "kinesisintegrations",
+            "serviceName": "kinesis_integrations",
+            "serviceConnection": {"config": {"type": "KinesisIntegrations", "awsConfig": {"awsRegion": "us-east-1"},
+                "messagingServiceName": "kinesis_prod"}},
+            "sourceConfig": {"config": {"type": "PipelineMetadata"}}
+        })
+    }
+
+    #[test]
+    fn every_kind_is_read_unless_told_otherwise() {
+        let s = Settings::parse(&minimal().to_string()).unwrap();
+        assert!(Kind::ALL.iter().all(|k| s.pipeline().reads(*k)));
+        assert_eq!(lineage_services(&s).messaging, ["kinesis_prod"]);
+        let mut v = minimal();
+        v["sourceConfig"]["config"]["integrations"] = json!(["lambda", "iotRules"]);
+        let s = Settings::parse(&v.to_string()).unwrap();
+        assert!(s.pipeline().reads(Kind::Lambda) && !s.pipeline().reads(Kind::Pipes));
+    }
+
+    #[test]
+    fn every_problem_is_named_by_its_path() {
+        let mut v = minimal();
+        v["sourceConfig"]["config"]["integrations"] = json!([]);
+        v["sourceConfig"]["config"]["overrideLineage"] = json!(true);
+        v["sourceConfig"]["config"]["apiBudgetShare"] = json!(2);
+        let paths: Vec<String> =
+            Settings::check_all(&v.to_string()).into_iter().map(|e| e.field.unwrap().to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/sourceConfig/config/apiBudgetShare",
+                "/sourceConfig/config/overrideLineage",
+                "/sourceConfig/config/integrations"
+            ]
+        );
+        let mut v = minimal();
+        v["sourceConfig"]["config"]["integrations"] = json!(["kafka"]);
+        assert_eq!(
+            Settings::parse(&v.to_string()).unwrap_err().field.unwrap().as_str(),
+            "/sourceConfig/config/integrations/0"
+        );
+    }
+
+    /// `schema/kinesis-integrations-plugin-config.schema.json` is what the code generates.
+    #[test]
+    fn the_checked_in_schema_matches_the_code() {
+        plugin_sdk::schema_file::assert_current(
+            env!("CARGO_MANIFEST_DIR"),
+            "schema/kinesis-integrations-plugin-config.schema.json",
+            &Settings::schema(),
+            "kinesis-integrations-plugin",
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! Enhanced fan-out consumers of the account's streams (`kinesis:ListStreams`, then
+//! `ListStreamConsumers` per stream): a pipeline per consumer.
+
+use plugin_abi::PluginError;
+use plugin_sdk::pipeline::Task;
+
+use super::{pages, rfc3339, Integration};
+use crate::aws::Clients;
+use crate::budget::Api;
+use crate::config::Kind;
+
+pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
+    let mut integrations = Vec::new();
+    for (stream, stream_arn) in streams(clients).await? {
+        let consumers = pages("ListStreamConsumers", |token| {
+            let stream_arn = stream_arn.clone();
+            async move {
+                clients.metered.turn(Api::ListStreamConsumers).await?;
+                let out = clients
+                    .kinesis
+                    .list_stream_consumers()
+                    .stream_arn(stream_arn)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| clients.metered.failed("ListStreamConsumers", &e))?;
+                Ok((out.consumers().to_vec(), out.next_token().map(str::to_string)))
+            }
+        })
+        .await?;
+        for c in consumers {
+            let name = c.consumer_name();
+            let status = c.consumer_status().as_str();
+            let region = &clients.region;
+            integrations.push(Integration {
+                kind: Kind::FanOutConsumers,
+                name: format!("consumer:{stream}/{name}"),
+                description: format!(
+                    "Enhanced fan-out consumer `{name}` of Kinesis stream `{stream}`. Status: {status}. ARN: `{}`.",
+                    c.consumer_arn()
+                ),
+                arn: c.consumer_arn().to_string(),
+                active: status == "ACTIVE",
+                created: rfc3339(c.consumer_creation_timestamp()),
+                console_url: format!(
+                    "https://{region}.console.aws.amazon.com/kinesis/home?region={region}#/streams/details/{stream}/\
+                     enhancedFanOut"
+                ),
+                tasks: vec![Task {
+                    name: name.to_string(),
+                    display_name: format!("{stream} (fan-out)"),
+                    description: format!("Reads Kinesis stream `{stream}` through its own 2 MB/s per shard."),
+                    task_type: "FanOutConsumer".into(),
+                    downstream_tasks: Vec::new(),
+                }],
+                reads: vec![stream.clone()],
+                writes: Vec::new(),
+            });
+        }
+    }
+    Ok(integrations)
+}
+
+/// Every stream of the account with its ARN, paged by NextToken, or as emulators page (by the
+/// last name, while `HasMoreStreams`).
+async fn streams(clients: &Clients) -> Result<Vec<(String, String)>, PluginError> {
+    let mut streams: Vec<(String, String)> = Vec::new();
+    let mut token: Option<String> = None;
+    let mut after: Option<String> = None;
+    for _ in 0..super::MAX_PAGES {
+        clients.metered.turn(Api::ListStreams).await?;
+        let request = clients.kinesis.list_streams().limit(100);
+        let request = match (&token, &after) {
+            (Some(t), _) => request.next_token(t),
+            (None, Some(a)) => request.exclusive_start_stream_name(a),
+            (None, None) => request,
+        };
+        let out = request.send().await.map_err(|e| clients.metered.failed("ListStreams", &e))?;
+        for s in out.stream_summaries() {
+            let (name, arn) = (s.stream_name(), s.stream_arn());
+            if !streams.iter().any(|(n, _)| n == name) {
+                streams.push((name.to_string(), arn.to_string()));
+            }
+        }
+        let last = out.stream_names().last().cloned();
+        match (out.next_token(), out.has_more_streams()) {
+            (Some(t), true) => token = Some(t.to_string()),
+            (None, true) if last.is_some() && last != after => after = last,
+            (None, true) => {
+                return Err(PluginError::new(
+                    plugin_abi::ErrorKind::Connection,
+                    "ListStreams promised more streams but gave no way to them",
+                ))
+            }
+            (_, false) => return Ok(streams),
+        }
+    }
+    Err(PluginError::new(plugin_abi::ErrorKind::Connection, "ListStreams went on for too many pages"))
+}

@@ -1,0 +1,125 @@
+//! What the plugin reads of an account: each integration that reads or writes a Kinesis
+//! stream, in the plugin's own terms (so that turning it into requests is tested without AWS),
+//! listed kind by kind from AWS's own configuration (never guessed from names).
+
+mod consumers;
+mod iot;
+mod lambda;
+mod pipes;
+mod rules;
+
+use plugin_abi::PluginError;
+use plugin_sdk::pipeline::Task;
+
+use crate::aws::Clients;
+use crate::config::Kind;
+
+/// Pages a listing may take before it is judged to be going round in circles.
+const MAX_PAGES: u32 = 100_000;
+
+/// One integration: a pipeline in OpenMetadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Integration {
+    pub kind: Kind,
+    /// The pipeline's name, its kind first so that a function and a pipe of the same name do
+    /// not collide: `lambda:orders-handler`, `pipe:orders-to-audit`, `rule:default/orders`,
+    /// `iot:telemetry`, `consumer:orders/analytics`.
+    pub name: String,
+    pub arn: String,
+    pub description: String,
+    pub active: bool,
+    pub created: Option<String>,
+    pub console_url: String,
+    pub tasks: Vec<Task>,
+    /// The streams it reads (topic → pipeline).
+    pub reads: Vec<String>,
+    /// The streams it writes (pipeline → topic).
+    pub writes: Vec<String>,
+}
+
+/// The integrations of one kind, every page read; an error when any call fails (the listing of
+/// that kind is then incomplete, and nothing is deleted).
+pub async fn list(clients: &Clients, kind: Kind) -> Result<Vec<Integration>, PluginError> {
+    match kind {
+        Kind::Lambda => lambda::list(clients).await,
+        Kind::Pipes => pipes::list(clients).await,
+        Kind::EventBridgeRules => rules::list(clients).await,
+        Kind::IotRules => iot::list(clients).await,
+        Kind::FanOutConsumers => consumers::list(clients).await,
+    }
+}
+
+/// Follows a listing's page tokens: `page(token)` is one call, answering its items and the
+/// next token. A page that repeats its token, or more than [`MAX_PAGES`] of them, ends the
+/// listing with an error rather than a loop.
+async fn pages<T, F, Fut>(operation: &str, mut page: F) -> Result<Vec<T>, PluginError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), PluginError>>,
+{
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let (mut page_items, next) = page(token.clone()).await?;
+        items.append(&mut page_items);
+        match next.filter(|t| !t.is_empty()) {
+            None => return Ok(items),
+            Some(next) if Some(&next) == token.as_ref() => {
+                return Err(PluginError::new(
+                    plugin_abi::ErrorKind::Connection,
+                    format!("{operation} answered the same page token twice; the listing cannot be followed"),
+                ))
+            }
+            Some(next) => token = Some(next),
+        }
+    }
+    Err(PluginError::new(
+        plugin_abi::ErrorKind::Connection,
+        format!("{operation} went on for more than {MAX_PAGES} pages"),
+    ))
+}
+
+/// A `DateTime` as RFC 3339.
+fn rfc3339(t: &aws_smithy_types::DateTime) -> Option<String> {
+    t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
+}
+
+/// The last part of an ARN's resource, after `kind` (`arn:…:function:NAME:qualifier`,
+/// `kind` `function:` → `NAME`).
+fn named<'a>(arn: &'a str, kind: &str) -> &'a str {
+    let resource = plugin_aws::arn::resource(arn, kind);
+    resource.split([':', '/']).next().unwrap_or(resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_function_is_named_without_its_qualifier() {
+        assert_eq!(
+            named("arn:aws:lambda:us-east-1:123456789012:function:orders-handler:live", "function:"),
+            "orders-handler"
+        );
+        assert_eq!(
+            named("arn:aws:lambda:us-east-1:123456789012:function:orders-handler", "function:"),
+            "orders-handler"
+        );
+    }
+
+    #[tokio::test]
+    async fn pages_are_followed_to_the_end_and_a_repeated_token_is_an_error() {
+        let listed = pages("List", |token| async move {
+            Ok(match token.as_deref() {
+                None => (vec![1, 2], Some("a".to_string())),
+                Some("a") => (vec![3], Some(String::new())),
+                _ => unreachable!(),
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(listed, [1, 2, 3]);
+        let stuck = pages("List", |_| async { Ok((vec![1], Some("same".to_string()))) }).await.unwrap_err();
+        assert!(stuck.message.contains("List answered the same page token twice"), "{}", stuck.message);
+    }
+}

@@ -1,0 +1,139 @@
+//! The test-connection report, shaped like OpenMetadata's TestConnectionResult: one step per
+//! permission the kinds of integration the settings read need (and the AssumeRole step when a
+//! role is configured), each one call.
+
+use std::sync::Arc;
+
+use plugin_abi::PluginError;
+use plugin_aws::source::AwsSettings as _;
+use plugin_sdk::check::{result, Check, Step};
+
+pub use plugin_sdk::check::TestConnectionResult;
+
+use crate::aws::{Clients, Retries};
+use crate::budget::Api;
+use crate::config::{Kind, Settings};
+
+/// What each kind's step calls.
+const CHECKS: [(Option<Kind>, Check); 6] = [
+    (
+        None,
+        Check {
+            name: "AssumeRole",
+            permission: "sts:AssumeRole",
+            does: "Assume the configured role",
+            mandatory: true,
+            service: "AWS",
+        },
+    ),
+    (
+        Some(Kind::Lambda),
+        Check {
+            name: "ListEventSourceMappings",
+            permission: "lambda:ListEventSourceMappings",
+            does: "List the Lambda event source mappings",
+            mandatory: true,
+            service: "Lambda",
+        },
+    ),
+    (
+        Some(Kind::Pipes),
+        Check {
+            name: "ListPipes",
+            permission: "pipes:ListPipes",
+            does: "List the EventBridge Pipes",
+            mandatory: true,
+            service: "EventBridge Pipes",
+        },
+    ),
+    (
+        Some(Kind::EventBridgeRules),
+        Check {
+            name: "ListEventBuses",
+            permission: "events:ListEventBuses, events:ListRules, events:ListTargetsByRule",
+            does: "List the event buses, their rules and targets",
+            mandatory: true,
+            service: "EventBridge",
+        },
+    ),
+    (
+        Some(Kind::IotRules),
+        Check {
+            name: "ListTopicRules",
+            permission: "iot:ListTopicRules, iot:GetTopicRule",
+            does: "List the IoT rules and read their actions",
+            mandatory: true,
+            service: "IoT",
+        },
+    ),
+    (
+        Some(Kind::FanOutConsumers),
+        Check {
+            name: "ListStreamConsumers",
+            permission: "kinesis:ListStreams, kinesis:ListStreamConsumers",
+            does: "List the streams and their fan-out consumers",
+            mandatory: true,
+            service: "Kinesis",
+        },
+    ),
+];
+
+/// Runs the steps in order; a step whose input an earlier step could not give is skipped.
+pub async fn run(settings: &Settings) -> TestConnectionResult {
+    let checks: Vec<Check> = CHECKS.iter().map(|(_, c)| *c).collect();
+    let mut steps: Vec<Step> = Vec::new();
+    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, &mut steps).await else {
+        return result(steps);
+    };
+    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
+    let clients = Clients::new(&config, settings.aws(), budget, Retries::Check);
+    for (kind, check) in CHECKS.iter().filter_map(|(k, c)| k.map(|k| (k, c))) {
+        if !settings.pipeline().reads(kind) {
+            steps.push(check.skipped(&format!("`{}` is not read (integrations)", kind.label()), None));
+            continue;
+        }
+        check
+            .run(&mut steps, first_page(&clients, kind), |found: &usize| format!("{found} found on the first page"))
+            .await;
+    }
+    result(steps)
+}
+
+/// One call of the kind's listing: how many the first page holds.
+async fn first_page(c: &Clients, kind: Kind) -> Result<usize, PluginError> {
+    let m = &c.metered;
+    Ok(match kind {
+        Kind::Lambda => {
+            m.turn(Api::ListEventSourceMappings).await?;
+            let out = c.lambda.list_event_source_mappings().max_items(10).send().await;
+            out.map_err(|e| m.failed("ListEventSourceMappings", &e))?.event_source_mappings().len()
+        }
+        Kind::Pipes => {
+            m.turn(Api::ListPipes).await?;
+            let out = c.pipes.list_pipes().limit(10).send().await;
+            out.map_err(|e| m.failed("ListPipes", &e))?.pipes().len()
+        }
+        Kind::EventBridgeRules => {
+            m.turn(Api::ListEventBuses).await?;
+            let out = c.events.list_event_buses().send().await;
+            out.map_err(|e| m.failed("ListEventBuses", &e))?.event_buses().len()
+        }
+        Kind::IotRules => {
+            m.turn(Api::ListTopicRules).await?;
+            let out = c.iot.list_topic_rules().max_results(10).send().await;
+            out.map_err(|e| m.failed("ListTopicRules", &e))?.rules().len()
+        }
+        Kind::FanOutConsumers => {
+            m.turn(Api::ListStreams).await?;
+            let out = c.kinesis.list_streams().limit(1).send().await.map_err(|e| m.failed("ListStreams", &e))?;
+            match out.stream_summaries().first() {
+                Some(stream) => {
+                    m.turn(Api::ListStreamConsumers).await?;
+                    let consumers = c.kinesis.list_stream_consumers().stream_arn(stream.stream_arn()).send().await;
+                    consumers.map_err(|e| m.failed("ListStreamConsumers", &e))?.consumers().len()
+                }
+                None => 0,
+            }
+        }
+    })
+}

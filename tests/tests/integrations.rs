@@ -1,0 +1,162 @@
+//! The third plugin end to end, on moto (Kinesis, Lambda, EventBridge Pipes and rules, IoT and
+//! IAM on one port): an account's wiring (`tests/fixtures/integrations_seed.py`) read by the
+//! Kinesis plugin and the integrations plugin in one `ingest` run, written to the OpenMetadata
+//! stand-in, which checks every body: who reads and who writes each stream, as lineage.
+
+use std::sync::Arc;
+
+use e2e::openmetadata::StandIn;
+use e2e::proxy::{self, Action, Call};
+use e2e::{pipeline_workflow, rest_workflow, to_rest, Moto, Sandbox};
+use serde_json::{json, Value};
+
+const TOKEN: &str = "test-jwt";
+const SEED: &str = include_str!("../fixtures/integrations_seed.py");
+
+fn integrations(endpoint: &str, server: &StandIn) -> Value {
+    let connection = json!({"messagingServiceName": "kinesis_prod"});
+    let wf = pipeline_workflow("KinesisIntegrations", endpoint, "kinesis_integrations", connection, json!({}));
+    to_rest(wf, &server.host_port(), Some(TOKEN))
+}
+
+/// A proxy in front of moto that refuses `ListEventBuses` while `refuse` says so.
+fn proxy_refusing(
+    rt: &tokio::runtime::Runtime,
+    moto: &Moto,
+    refuse: Arc<std::sync::atomic::AtomicBool>,
+) -> proxy::Proxy {
+    let rule: proxy::Rule = Arc::new(move |call: &Call| {
+        if call.operation == "ListEventBuses" && refuse.load(std::sync::atomic::Ordering::SeqCst) {
+            Action::Fail { status: 400, code: "AccessDeniedException".into(), message: "not allowed".into() }
+        } else {
+            Action::Forward { delay: std::time::Duration::ZERO }
+        }
+    });
+    rt.block_on(proxy::start(format!("127.0.0.1:{}", moto.port).parse().unwrap(), rule)).unwrap()
+}
+
+#[test]
+fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_states() {
+    let moto = Moto::start().unwrap();
+    moto.python(SEED).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let refuse = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let proxy = proxy_refusing(&rt, &moto, refuse.clone());
+    let server = StandIn::start(Some(TOKEN)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    // The Kinesis service leaves `ghost` out: the rule that writes it has no topic to point at.
+    let kinesis = rest_workflow(
+        &moto.endpoint(),
+        "kinesis_prod",
+        json!({"topicFilterPattern": {"excludes": ["ghost"]}}),
+        &server.host_port(),
+        Some(TOKEN),
+    );
+    let (k, i) = (
+        sandbox.write_workflow("kinesis.yaml", &kinesis).unwrap(),
+        sandbox.write_workflow("integrations.yaml", &integrations(&proxy.endpoint(), &server)).unwrap(),
+    );
+    let ingest = |extra: &[&str]| {
+        let mut args = vec!["ingest", "-c", k.to_str().unwrap(), "-c", i.to_str().unwrap(), "--output", "json"];
+        args.extend_from_slice(extra);
+        sandbox.host(&args).unwrap()
+    };
+    let run = ingest(&[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    let state = server.state.lock().unwrap();
+    let service = &state.services["pipelineServices"]["kinesis_integrations"];
+    assert_eq!(service["serviceType"], "CustomPipeline", "OpenMetadata has no KinesisIntegrations type");
+    let mut pipelines: Vec<&str> = state.of("pipelines").iter().map(|p| p.fqn.as_str()).collect();
+    pipelines.sort();
+    assert_eq!(
+        pipelines,
+        [
+            "kinesis_integrations.\"consumer:clicks.v1/analytics\"",
+            "kinesis_integrations.iot:telemetry",
+            "kinesis_integrations.iot:to_ghost",
+            "kinesis_integrations.lambda:orders-handler",
+            "kinesis_integrations.pipe:orders-to-audit",
+            "kinesis_integrations.pipe:orders-to-queue",
+            "kinesis_integrations.rule:default/telemetry-in",
+        ],
+        "a pipeline for each integration with a stream; none for the rule that writes a queue: {}",
+        run.stdout
+    );
+    let lambda = state.entity("pipelines", "kinesis_integrations.lambda:orders-handler").unwrap();
+    assert_eq!(lambda.fields["tasks"][0]["taskType"], "EventSourceMapping");
+    assert!(lambda.fields["tasks"][0]["description"].as_str().unwrap().contains("in batches of up to 50"));
+    let mut edges = state.lineage_fqns();
+    edges.sort();
+    let p = |name: &str| plugin_abi::fqn::build(["kinesis_integrations", name]);
+    let mut stated: Vec<(String, String, Option<String>)> = vec![
+        ("kinesis_prod.\"clicks.v1\"".into(), p("consumer:clicks.v1/analytics"), None),
+        ("kinesis_prod.orders".into(), "kinesis_prod.audit".into(), Some(p("pipe:orders-to-audit"))),
+        ("kinesis_prod.orders".into(), p("lambda:orders-handler"), None),
+        ("kinesis_prod.orders".into(), p("pipe:orders-to-queue"), None),
+        (p("iot:telemetry"), "kinesis_prod.telemetry".into(), None),
+        (p("rule:default/telemetry-in"), "kinesis_prod.telemetry".into(), None),
+    ];
+    stated.sort();
+    assert_eq!(edges, stated, "exactly the wiring AWS states");
+    drop(state);
+    // The stream the Kinesis service left out: skipped and named, never created.
+    let summaries = e2e::summaries(&run);
+    let skipped = &summaries[1]["lineage"]["skipped"];
+    assert_eq!(skipped.as_array().unwrap().len(), 1, "{}", run.stdout);
+    assert!(e2e::says(skipped, "kinesis_prod.ghost"), "{}", run.stdout);
+    let calls = &summaries[1]["apiCalls"];
+    for op in ["ListEventSourceMappings", "ListPipes", "ListEventBuses", "ListRules", "ListTargetsByRule"] {
+        assert!(calls[op].as_u64().unwrap() >= 1, "{op}: {calls}");
+    }
+
+    // A pipe deleted, and EventBridge refusing its listing: nothing is deleted.
+    moto.python(
+        "import boto3, os\nboto3.client('pipes', endpoint_url=os.environ['MOTO'], region_name='eu-west-1', \
+         aws_access_key_id='test', aws_secret_access_key='test').delete_pipe(Name='orders-to-queue')",
+    )
+    .unwrap();
+    refuse.store(true, std::sync::atomic::Ordering::SeqCst);
+    let run = ingest(&[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let pipelines = e2e::summary_of(&run, "pipeline");
+    assert_eq!(pipelines["listingComplete"], false, "{}", run.stdout);
+    let said = &e2e::summaries(&run)[1]["errors"];
+    assert!(e2e::says(said, "eventBridgeRules: ListEventBuses failed: AccessDeniedException"), "{}", run.stdout);
+    assert!(server.state.lock().unwrap().of("pipelines").iter().all(|p| !p.deleted), "nothing deleted");
+
+    // Listed in full again: the deleted pipe's pipeline, and only it, is soft-deleted.
+    refuse.store(false, std::sync::atomic::Ordering::SeqCst);
+    let run = ingest(&[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let state = server.state.lock().unwrap();
+    let deleted: Vec<&str> = state.of("pipelines").iter().filter(|p| p.deleted).map(|p| p.fqn.as_str()).collect();
+    assert_eq!(deleted, [p("pipe:orders-to-queue").as_str()]);
+}
+
+#[test]
+fn test_connection_checks_each_kinds_permission() {
+    let moto = Moto::start().unwrap();
+    let server = StandIn::start(Some(TOKEN)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let wf = sandbox.write_workflow("integrations.yaml", &integrations(&moto.endpoint(), &server)).unwrap();
+    let run = sandbox.host(&["test-connection", "-c", wf.to_str().unwrap(), "--json"]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let steps: Vec<(&str, &str)> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("ListEventSourceMappings", "Passed"),
+            ("ListPipes", "Passed"),
+            ("ListEventBuses", "Passed"),
+            ("ListTopicRules", "Passed"),
+            ("ListStreamConsumers", "Passed")
+        ]
+    );
+}
