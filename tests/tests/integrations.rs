@@ -135,10 +135,15 @@ fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_state
 }
 
 #[test]
-fn test_connection_checks_each_kinds_permission() {
+fn the_shipped_example_validates_and_test_connection_checks_each_kinds_permission() {
     let moto = Moto::start().unwrap();
     let server = StandIn::start(Some(TOKEN)).unwrap();
     let sandbox = Sandbox::new().unwrap();
+    let example = e2e::workspace().join("examples/kinesis-integrations.yaml");
+    let run = sandbox.host(&["validate", "-c", example.to_str().unwrap()]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("is a valid KinesisIntegrations workflow"), "{}", run.stdout);
+
     let wf = sandbox.write_workflow("integrations.yaml", &integrations(&moto.endpoint(), &server)).unwrap();
     let run = sandbox.host(&["test-connection", "-c", wf.to_str().unwrap(), "--json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
