@@ -69,10 +69,11 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
         for i in 0..3 {
             put(&client, "old-busy", "k", format!("recent {i}").into_bytes()).await;
         }
-        // 60 orders over 3 shards, 2 ms apart so that arrival times order them; 50 are sampled.
+        // 60 orders over 3 shards, each in a later millisecond so that arrival times order them;
+        // 50 are sampled.
         for n in 1..=60u32 {
             put(&client, "json-orders", &format!("key-{n}"), order(n).into_bytes()).await;
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            past_this_millisecond().await;
         }
         for batch in 0..3u32 {
             let users: Vec<UserRecord> = (0..4u32)
@@ -408,8 +409,8 @@ fn a_wide_streams_sample_costs_at_most_its_bytes_per_stream() {
 
 #[test]
 fn a_wide_streams_sample_reads_about_a_record_a_shard_and_the_newest() {
-    // 20 shards, 5 records of 8 KB each, written one at a time round the shards (3 ms apart, so
-    // that arrival times order them), on moto: 100 records, the newest 10 sampled.
+    // 20 shards, 5 records of 8 KB each, written one at a time round the shards (each in a later
+    // millisecond, so that arrival times order them), on moto: 100 records, the newest 10 sampled.
     const SHARDS: u32 = 20;
     const ROUNDS: u32 = 5;
     const RECORD_BYTES: usize = 8 * 1024;
@@ -429,7 +430,7 @@ fn a_wide_streams_sample_reads_about_a_record_a_shard_and_the_newest() {
                 .send()
                 .await
                 .unwrap();
-            tokio::time::sleep(Duration::from_millis(3)).await; // distinct arrival times, not a wait
+            past_this_millisecond().await;
         }
     });
     let sandbox = Sandbox::new().unwrap();
@@ -458,4 +459,15 @@ fn a_wide_streams_sample_reads_about_a_record_a_shard_and_the_newest() {
     let records_read = read.div_ceil(RECORD_BYTES as u64);
     assert!(records_read <= u64::from(SHARDS) + size, "{records_read} records read of {total}");
     println!("wide stream of {SHARDS} shards × {ROUNDS} records: {read} bytes ({records_read} records) read for a sample of {size}");
+}
+
+/// Returns once the clock has moved at least a millisecond past the call: the next put arrives in
+/// a later millisecond than the last one (the emulator stamps arrivals with this machine's clock),
+/// so that arrival times order records. Yields rather than sleeps: it waits for the clock, not for
+/// anything to happen.
+async fn past_this_millisecond() {
+    let start = std::time::SystemTime::now();
+    while std::time::SystemTime::now().duration_since(start).unwrap_or_default() < Duration::from_millis(1) {
+        tokio::task::yield_now().await;
+    }
 }

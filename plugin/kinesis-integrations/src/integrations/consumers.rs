@@ -64,7 +64,8 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
 /// Every stream of the account with its ARN, paged by NextToken, or as emulators page (by the
 /// last name, while `HasMoreStreams`).
 async fn streams(clients: &Clients) -> Result<Vec<(String, String)>, PluginError> {
-    let mut streams: Vec<(String, String)> = Vec::new();
+    // By name: an emulator repeats every summary on every page.
+    let mut streams: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
     let mut token: Option<String> = None;
     let mut after: Option<String> = None;
     for _ in 0..super::MAX_PAGES {
@@ -77,10 +78,7 @@ async fn streams(clients: &Clients) -> Result<Vec<(String, String)>, PluginError
         };
         let out = request.send().await.map_err(|e| clients.metered.failed("ListStreams", &e))?;
         for s in out.stream_summaries() {
-            let (name, arn) = (s.stream_name(), s.stream_arn());
-            if !streams.iter().any(|(n, _)| n == name) {
-                streams.push((name.to_string(), arn.to_string()));
-            }
+            streams.entry(s.stream_name().to_string()).or_insert_with(|| s.stream_arn().to_string());
         }
         let last = out.stream_names().last().cloned();
         match (out.next_token(), out.has_more_streams()) {
@@ -92,7 +90,7 @@ async fn streams(clients: &Clients) -> Result<Vec<(String, String)>, PluginError
                     "ListStreams promised more streams but gave no way to them",
                 ))
             }
-            (_, false) => return Ok(streams),
+            (_, false) => return Ok(streams.into_iter().collect()),
         }
     }
     Err(PluginError::new(plugin_abi::ErrorKind::Connection, "ListStreams went on for too many pages"))

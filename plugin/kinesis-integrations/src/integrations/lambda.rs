@@ -8,7 +8,7 @@ use aws_sdk_lambda::types::EventSourceMappingConfiguration;
 use plugin_abi::PluginError;
 use plugin_sdk::pipeline::Task;
 
-use super::{named, pages, Integration};
+use super::{named, pages, quoted, Integration};
 use crate::aws::Clients;
 use crate::budget::Api;
 use crate::config::Kind;
@@ -82,9 +82,4 @@ fn integration(region: &str, function: &str, mappings: &[EventSourceMappingConfi
         reads,
         writes: Vec::new(),
     }
-}
-
-/// `a`, `b` as `` `a`, `b` ``.
-pub(super) fn quoted(names: &[String]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }

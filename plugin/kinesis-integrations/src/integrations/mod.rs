@@ -79,6 +79,11 @@ where
     ))
 }
 
+/// `a`, `b` as `` `a`, `b` ``, for descriptions.
+fn quoted(names: &[String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
 /// A `DateTime` as RFC 3339.
 fn rfc3339(t: &aws_smithy_types::DateTime) -> Option<String> {
     t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()

@@ -4,8 +4,7 @@
 use plugin_abi::PluginError;
 use plugin_sdk::pipeline::Task;
 
-use super::lambda::quoted;
-use super::{pages, Integration};
+use super::{pages, quoted, Integration};
 use crate::aws::Clients;
 use crate::budget::Api;
 use crate::config::Kind;
