@@ -8,14 +8,14 @@
 
 use plugin_abi::PluginError;
 use plugin_aws::budget::HasBudgetSettings as _;
-use plugin_sdk::config::{some_false, some_true};
-use plugin_sdk::lineage::LineageInformation;
+use plugin_sdk::config::some_true;
+use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use plugin_aws::credentials::AwsCredentials;
-use plugin_sdk::config::{FilterPattern, SOURCE_CONFIG_PATH};
+use plugin_sdk::config::FilterPattern;
 
 /// A KinesisFirehose workflow's `source` block, parsed and checked.
 pub type Settings = plugin_sdk::source::Settings<FirehoseSource>;
@@ -80,72 +80,14 @@ pub enum KinesisFirehoseType {
     KinesisFirehose,
 }
 
+plugin_sdk::pipeline_service_metadata! {
 plugin_aws::pipeline_settings! {
-/// OpenMetadata's `PipelineServiceMetadataPipeline`, plus the plugin's optional settings (and,
-/// after them, the API budget settings of every AWS connector).
+/// OpenMetadata's `PipelineServiceMetadataPipeline` (every option it writes), plus the plugin's
+/// optional settings (and, after them, the API budget settings of every AWS connector).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(title = "PipelineServiceMetadataPipeline", description = "PipelineService Metadata Pipeline Configuration.")]
 pub struct PipelineMetadata {
-    /// Pipeline type
-    #[serde(rename = "type", default = "pipeline_metadata_type")]
-    #[schemars(title = "Pipeline Type")]
-    pub pipeline_type: Option<PipelineMetadataConfigType>,
-    /// Add lineage edges from each delivery stream's source topic to its destinations, with the
-    /// delivery stream as the pipeline that carries the data.
-    #[serde(default = "some_true")]
-    #[schemars(title = "Include Lineage")]
-    pub include_lineage: Option<bool>,
-    /// Accepted for OpenMetadata's workflows; delivery streams have no owners, so it changes
-    /// nothing.
-    #[serde(default = "some_true")]
-    #[schemars(title = "Include Owners")]
-    pub include_owners: Option<bool>,
-    /// Accepted for OpenMetadata's workflows; delivery streams have no owners, so it changes
-    /// nothing.
-    #[serde(default)]
-    #[schemars(title = "Ownership Update Mode")]
-    pub ownership_update_mode: Option<OwnershipUpdateMode>,
-    /// Regex to only fetch delivery streams that match the pattern.
-    #[serde(default)]
-    #[schemars(title = "Pipeline Filter Pattern")]
-    pub pipeline_filter_pattern: Option<FilterPattern>,
-    /// Where lineage ends are looked up.
-    #[serde(default)]
-    #[schemars(title = "Lineage Information")]
-    pub lineage_information: Option<LineageInformation>,
-    /// Replacing lineage is not supported: edges are added and existing ones kept; a run with
-    /// this set to true is refused.
-    #[serde(default = "some_false")]
-    #[schemars(title = "Override Lineage", extend("enum" = [false], "readOnly" = true))]
-    pub override_lineage: Option<bool>,
-    /// Optional configuration to soft delete pipelines in OpenMetadata if the source delivery
-    /// streams are deleted (only after a complete listing, in a run without errors).
-    #[serde(default = "some_true")]
-    #[schemars(title = "Mark Deleted Pipelines")]
-    pub mark_deleted_pipelines: Option<bool>,
-    /// Delivery stream tags are not read yet: left out (OpenMetadata's default, true) no tags
-    /// are written; set to true explicitly, the run is refused rather than ignoring it.
-    #[serde(default)]
-    #[schemars(title = "Include Tags", extend("enum" = [false], "readOnly" = true))]
-    pub include_tags: Option<bool>,
-    /// Accepted for OpenMetadata's workflows; every delivery stream is deployed, so it changes
-    /// nothing.
-    #[serde(default = "some_true")]
-    #[schemars(title = "Include Un-Deployed Pipelines")]
-    pub include_un_deployed_pipelines: Option<bool>,
-    /// Accepted for OpenMetadata's workflows; delivery streams have no run history, so it
-    /// changes nothing.
-    #[serde(default = "some_one")]
-    #[schemars(title = "Status Lookback Days")]
-    pub status_lookback_days: Option<i64>,
-    /// Whether metadata from the source overrides what people curated in OpenMetadata
-    /// (description, tags, owners). Only false is supported: runs keep what people curated
-    /// (OpenMetadata keeps a description a person wrote when a bot sends another); a run with
-    /// true is refused.
-    #[serde(default = "some_false")]
-    #[schemars(title = "Override Metadata", extend("enum" = [false], "readOnly" = true))]
-    pub override_metadata: Option<bool>,
     /// Plugin setting (not part of OpenMetadata's schema): how many DescribeDeliveryStream calls
     /// may be in flight at once.
     #[serde(default = "default_describe_concurrency")]
@@ -153,31 +95,10 @@ pub struct PipelineMetadata {
     pub describe_concurrency: u32,
 }
 }
-
-/// The only pipeline type this plugin takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "PipelineMetadataConfigType", description = "Pipeline Source Config Metadata Pipeline type")]
-pub enum PipelineMetadataConfigType {
-    PipelineMetadata,
-}
-
-/// OpenMetadata's `OwnershipUpdateMode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(title = "OwnershipUpdateMode")]
-pub enum OwnershipUpdateMode {
-    Replace,
-    Append,
 }
 
 fn firehose_type() -> Option<KinesisFirehoseType> {
     Some(KinesisFirehoseType::KinesisFirehose)
-}
-fn pipeline_metadata_type() -> Option<PipelineMetadataConfigType> {
-    Some(PipelineMetadataConfigType::PipelineMetadata)
-}
-fn some_one() -> Option<i64> {
-    Some(1)
 }
 fn default_describe_concurrency() -> u32 {
     8
@@ -188,27 +109,16 @@ fn default_describe_concurrency() -> u32 {
 pub fn lineage_services(settings: &Settings) -> plugin_sdk::lineage::LineageServices {
     plugin_sdk::lineage::LineageServices::new(
         settings.connection().messaging_service_name.as_ref(),
-        settings.pipeline().lineage_information.as_ref(),
+        settings.pipeline().lineage_information(),
     )
 }
 
 /// Every problem of a configuration that deserialized: what the schema cannot express.
 fn problems(connection: &KinesisFirehoseConnection, p: &PipelineMetadata) -> Vec<PluginError> {
-    let mut problems = plugin_aws::source::problems(&connection.aws_config, p.override_metadata);
+    let mut problems = connection.aws_config.problems();
+    problems.extend(p.problems());
     problems.extend(plugin_sdk::config::out_of_range("describeConcurrency", p.describe_concurrency.into(), 1, 256));
     problems.extend(p.budget_settings().problems());
-    let unsupported = [
-        ("overrideLineage", p.override_lineage, "lineage edges are added, existing ones are kept"),
-        ("includeTags", p.include_tags, "delivery stream tags are not read yet"),
-    ];
-    for (field, value, why) in unsupported {
-        if value == Some(true) {
-            problems.push(PluginError::config(
-                format!("{SOURCE_CONFIG_PATH}/{field}"),
-                format!("true is not supported: {why}; leave it out or set it to false"),
-            ));
-        }
-    }
     problems
 }
 
@@ -229,7 +139,7 @@ mod tests {
     #[test]
     fn the_example_workflow_source_parses_with_openmetadata_defaults() {
         let s = Settings::parse(&minimal().to_string()).unwrap();
-        assert_eq!(s.pipeline().include_lineage, Some(true));
+        assert!(s.pipeline().include_lineage());
         assert!(lineage_services(&s).messaging.is_empty());
         assert_eq!(s.pipeline().mark_deleted_pipelines, Some(true));
         assert_eq!(s.pipeline().status_lookback_days, Some(1));
@@ -269,8 +179,8 @@ mod tests {
                 "/type",
                 "/serviceConnection/config/awsConfig/awsRegion",
                 "/sourceConfig/config/overrideMetadata",
-                "/sourceConfig/config/describeConcurrency",
                 "/sourceConfig/config/includeTags",
+                "/sourceConfig/config/describeConcurrency",
                 "/sourceConfig/config/pipelineFilterPattern/includes/0"
             ]
         );

@@ -10,6 +10,7 @@ use plugin_abi::{
     envelope::{LineageEdge, ListingStatus},
     PluginError, Record, RecordKind,
 };
+use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::run::{Counters, Item, Listing, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
@@ -86,7 +87,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
                 continue;
             }
         };
-        let edges = if settings.pipeline().include_lineage.unwrap_or(true) {
+        let edges = if settings.pipeline().include_lineage() {
             lineage_edges(&service, &ds, &services, &mut status.warnings)
         } else {
             Vec::new()

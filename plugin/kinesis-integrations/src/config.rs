@@ -5,8 +5,8 @@
 
 use plugin_abi::PluginError;
 use plugin_aws::budget::HasBudgetSettings as _;
-use plugin_sdk::config::{some_false, some_true, FilterPattern, SOURCE_CONFIG_PATH};
-use plugin_sdk::lineage::LineageInformation;
+use plugin_sdk::config::{some_true, FilterPattern, SOURCE_CONFIG_PATH};
+use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -39,15 +39,9 @@ impl SourceKind for IntegrationsSource {
 
     fn problems(source: &Source<KinesisIntegrationsConnection, IntegrationsMetadata>) -> Vec<PluginError> {
         let p = &source.source_config.config;
-        let mut problems =
-            plugin_aws::source::problems(&source.service_connection.config.aws_config, p.override_metadata);
+        let mut problems = source.service_connection.config.aws_config.problems();
+        problems.extend(p.problems());
         problems.extend(p.budget_settings().problems());
-        if p.override_lineage == Some(true) {
-            problems.push(PluginError::config(
-                format!("{SOURCE_CONFIG_PATH}/overrideLineage"),
-                "true is not supported: lineage edges are added, existing ones are kept; leave it out or set it to false",
-            ));
-        }
         if p.integrations.is_empty() {
             problems.push(PluginError::config(
                 format!("{SOURCE_CONFIG_PATH}/integrations"),
@@ -129,65 +123,25 @@ impl Kind {
     }
 }
 
-plugin_aws::pipeline_settings! {
-    /// OpenMetadata's `PipelineServiceMetadataPipeline`, plus which integrations to read (and,
-    /// after them, the API budget settings of every AWS connector).
-    #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-    #[serde(rename_all = "camelCase", deny_unknown_fields)]
-    #[schemars(title = "PipelineServiceMetadataPipeline", description = "PipelineService Metadata Pipeline Configuration.")]
-    pub struct IntegrationsMetadata {
-        /// Pipeline type
-        #[serde(rename = "type", default = "pipeline_metadata_type")]
-        #[schemars(title = "Pipeline Type")]
-        pub pipeline_type: Option<PipelineMetadataConfigType>,
-        /// Add lineage edges between the streams' topics and the integrations, as AWS's
-        /// configuration states them (never guessed from names).
-        #[serde(default = "some_true")]
-        #[schemars(title = "Include Lineage")]
-        pub include_lineage: Option<bool>,
-        /// Regex to only fetch integrations whose pipeline name (`lambda:orders-handler`) matches.
-        #[serde(default)]
-        #[schemars(title = "Pipeline Filter Pattern")]
-        pub pipeline_filter_pattern: Option<FilterPattern>,
-        /// Where lineage ends are looked up.
-        #[serde(default)]
-        #[schemars(title = "Lineage Information")]
-        pub lineage_information: Option<LineageInformation>,
-        /// Replacing lineage is not supported: edges are added and existing ones kept; a run with
-        /// this set to true is refused.
-        #[serde(default = "some_false")]
-        #[schemars(title = "Override Lineage", extend("enum" = [false], "readOnly" = true))]
-        pub override_lineage: Option<bool>,
-        /// Optional configuration to soft delete pipelines in OpenMetadata whose integration is
-        /// gone (only after a complete listing of every kind read, in a run without errors).
-        #[serde(default = "some_true")]
-        #[schemars(title = "Mark Deleted Pipelines")]
-        pub mark_deleted_pipelines: Option<bool>,
-        /// Whether metadata from the source overrides what people curated in OpenMetadata. Only
-        /// false is supported: runs keep what people curated; a run with true is refused.
-        #[serde(default = "some_false")]
-        #[schemars(title = "Override Metadata", extend("enum" = [false], "readOnly" = true))]
-        pub override_metadata: Option<bool>,
-        /// Plugin setting (not part of OpenMetadata's schema): the kinds of integration to read
-        /// (every kind unless set).
-        #[serde(default = "all_kinds")]
-        #[schemars(title = "Integrations", extend("uniqueItems" = true))]
-        pub integrations: Vec<Kind>,
+plugin_sdk::pipeline_service_metadata! {
+    plugin_aws::pipeline_settings! {
+        /// OpenMetadata's `PipelineServiceMetadataPipeline` (every option it writes), plus which
+        /// integrations to read (and, after them, the API budget settings of every AWS connector).
+        #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[schemars(title = "PipelineServiceMetadataPipeline", description = "PipelineService Metadata Pipeline Configuration.")]
+        pub struct IntegrationsMetadata {
+            /// Plugin setting (not part of OpenMetadata's schema): the kinds of integration to read
+            /// (every kind unless set).
+            #[serde(default = "all_kinds")]
+            #[schemars(title = "Integrations", extend("uniqueItems" = true))]
+            pub integrations: Vec<Kind>,
+        }
     }
-}
-
-/// The only pipeline type this plugin takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "PipelineMetadataConfigType", description = "Pipeline Source Config Metadata Pipeline type")]
-pub enum PipelineMetadataConfigType {
-    PipelineMetadata,
 }
 
 fn integrations_type() -> Option<KinesisIntegrationsType> {
     Some(KinesisIntegrationsType::KinesisIntegrations)
-}
-fn pipeline_metadata_type() -> Option<PipelineMetadataConfigType> {
-    Some(PipelineMetadataConfigType::PipelineMetadata)
 }
 fn all_kinds() -> Vec<Kind> {
     Kind::ALL.to_vec()
@@ -204,7 +158,7 @@ impl IntegrationsMetadata {
 pub fn lineage_services(settings: &Settings) -> plugin_sdk::lineage::LineageServices {
     plugin_sdk::lineage::LineageServices::new(
         settings.connection().messaging_service_name.as_ref(),
-        settings.pipeline().lineage_information.as_ref(),
+        settings.pipeline().lineage_information(),
     )
 }
 
@@ -235,6 +189,22 @@ mod tests {
     }
 
     #[test]
+    fn every_option_openmetadata_writes_into_a_pipeline_workflow_is_accepted() {
+        let mut v = minimal();
+        v["sourceConfig"]["config"] = json!({"type": "PipelineMetadata", "includeLineage": false,
+            "includeOwners": true, "ownershipUpdateMode": "replace", "markDeletedPipelines": true,
+            "includeTags": false, "includeUnDeployedPipelines": true, "statusLookbackDays": 1,
+            "overrideLineage": false, "overrideMetadata": false});
+        let s = Settings::parse(&v.to_string()).unwrap();
+        assert!(!s.pipeline().include_lineage());
+        v["sourceConfig"]["config"]["includeTags"] = json!(true);
+        assert_eq!(
+            Settings::parse(&v.to_string()).unwrap_err().field.unwrap().as_str(),
+            "/sourceConfig/config/includeTags"
+        );
+    }
+
+    #[test]
     fn every_problem_is_named_by_its_path() {
         let mut v = minimal();
         v["sourceConfig"]["config"]["integrations"] = json!([]);
@@ -245,8 +215,8 @@ mod tests {
         assert_eq!(
             paths,
             [
-                "/sourceConfig/config/apiBudgetShare",
                 "/sourceConfig/config/overrideLineage",
+                "/sourceConfig/config/apiBudgetShare",
                 "/sourceConfig/config/integrations"
             ]
         );

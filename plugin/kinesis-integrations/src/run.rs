@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use plugin_abi::{entity_type::PIPELINE, envelope::ListingStatus, PluginError, Record, RecordKind};
 use plugin_aws::source::AwsSettings as _;
+use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::run::{Item, Run};
 use tokio::sync::mpsc;
 
@@ -33,7 +34,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| settings.pipeline().reads(*k)).collect();
     let listings = futures::future::join_all(kinds.iter().map(|k| integrations::list(&clients, *k))).await;
     let services = lineage_services(&settings);
-    let lineage = settings.pipeline().include_lineage.unwrap_or(true);
+    let lineage = settings.pipeline().include_lineage();
     let mut status = ListingStatus::default();
     let mut failures = Vec::new();
     for (kind, listing) in kinds.iter().zip(listings) {

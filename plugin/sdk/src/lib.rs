@@ -12,6 +12,10 @@
 //!
 #![doc = concat!("```rust,ignore\n", include_str!("../../../tests/sdk-minimal-plugin/src/lib.rs"), "```")]
 
+// The declaration macros name this crate in serde's default paths (strings, where `$crate` is
+// not expanded): so that they work in this crate's own tests too.
+extern crate self as plugin_sdk;
+
 pub mod check;
 pub mod config;
 pub mod connector;
@@ -19,6 +23,7 @@ pub mod filter;
 pub mod lineage;
 pub mod logging;
 pub mod pipeline;
+pub mod pipeline_settings;
 pub mod run;
 pub mod schema_file;
 pub mod source;
