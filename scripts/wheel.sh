@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Python package `openmetadata_plugins` (host-python) into target/wheels/: an abi3
-# wheel (CPython >= 3.10) carrying both plugins, so that `pip install` is the whole
+# wheel (CPython >= 3.10) carrying the three plugins, so that `pip install` is the whole
 # installation. `--dev` builds it from the debug profile (what the tests install).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -17,7 +17,8 @@ install_openmetadata
 cargo build --locked --profile "$profile" --workspace >&2
 plugins=host-python/python/openmetadata_plugins/plugins
 rm -rf "$plugins" && mkdir -p "$plugins"
-cp "target/$dir/libkinesis_plugin.so" "target/$dir/libfirehose_plugin.so" "$plugins/"
+cp "target/$dir/libkinesis_plugin.so" "target/$dir/libfirehose_plugin.so" "target/$dir/libkinesis_integrations_plugin.so" \
+  "$plugins/"
 rm -f target/wheels/openmetadata_plugins-*.whl
 # Only the sources: bytecode is compiled where the wheel is installed.
 find host-python/python -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -530,6 +530,90 @@ fn a_custom_pipeline_runs_the_firehose_plugin_with_lineage_and_reports_its_pipel
     assert_eq!(statuses.last().unwrap()["pipelineState"], "success", "{statuses:?}");
 }
 
+/// A workflow this repository ships in `examples/`, as JSON (read by the framework's own YAML
+/// library).
+fn example(name: &str) -> Value {
+    let path = workspace().join("examples").join(name);
+    let out = Command::new(venv().join("bin/python"))
+        .args(["-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_shipped_integrations_example_runs_as_a_custom_pipeline_with_the_lineage_aws_states() {
+    use e2e::Moto;
+    let moto = Moto::start().unwrap();
+    moto.python(include_str!("../fixtures/integrations_seed.py")).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    om.add_ingestion_pipeline("kinesis_integrations.metadata_pipeline");
+    // The topics first, by the Kinesis plugin in the same framework; `ghost` left out.
+    let kinesis = custom_workflow(
+        "kinesis_prod",
+        json!({"awsConfig": aws(&moto.endpoint()), "enforceApiBudget": false}),
+        json!({"topicFilterPattern": {"excludes": ["ghost"]}}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &kinesis, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    // The example as shipped, pointed at moto and the stand-in.
+    let mut workflow = example("kinesis-integrations-custom-pipeline.yaml");
+    let connection = &mut workflow["source"]["serviceConnection"]["config"];
+    assert_eq!(connection["sourcePythonClass"], "openmetadata_plugins.KinesisIntegrationsSource");
+    connection["awsConfig"] = aws(&moto.endpoint());
+    connection["connectionOptions"] = json!({"enforceApiBudget": "false"});
+    let server = &mut workflow["workflowConfig"]["openMetadataServerConfig"];
+    server["hostPort"] = json!(om.host_port());
+    server["securityConfig"]["jwtToken"] = json!(TOKEN);
+    workflow["ingestionPipelineFQN"] = json!("kinesis_integrations.metadata_pipeline");
+    let run = metadata_ingest(&sandbox, &workflow, &[], Duration::from_secs(300));
+    assert_eq!(run.code, 0, "{}", run.output);
+
+    let state = om.state.lock().unwrap();
+    assert_eq!(state.services["pipelineServices"]["kinesis_integrations"]["serviceType"], "CustomPipeline");
+    let mut pipelines: Vec<&str> = state.of("pipelines").iter().map(|p| p.fqn.as_str()).collect();
+    pipelines.sort();
+    let p = |name: &str| plugin_abi::fqn::build(["kinesis_integrations", name]);
+    let names = [
+        "consumer:clicks.v1/analytics",
+        "iot:telemetry",
+        "iot:to_ghost",
+        "lambda:orders-handler",
+        "pipe:orders-to-audit",
+        "pipe:orders-to-queue",
+        "rule:default/telemetry-in",
+    ];
+    assert_eq!(pipelines, names.iter().map(|n| p(n)).collect::<Vec<_>>(), "{}", run.output);
+    let mut edges = state.lineage_fqns();
+    edges.sort();
+    let mut stated: Vec<(String, String, Option<String>)> = vec![
+        ("kinesis_prod.\"clicks.v1\"".into(), p("consumer:clicks.v1/analytics"), None),
+        ("kinesis_prod.orders".into(), "kinesis_prod.audit".into(), Some(p("pipe:orders-to-audit"))),
+        ("kinesis_prod.orders".into(), p("lambda:orders-handler"), None),
+        ("kinesis_prod.orders".into(), p("pipe:orders-to-queue"), None),
+        (p("iot:telemetry"), "kinesis_prod.telemetry".into(), None),
+        (p("rule:default/telemetry-in"), "kinesis_prod.telemetry".into(), None),
+    ];
+    stated.sort();
+    assert_eq!(edges, stated, "exactly the wiring AWS states\n{}", run.output);
+    assert!(
+        run.output.contains("lineage edge skipped") && run.output.contains("kinesis_prod.ghost"),
+        "the edge to the stream the Kinesis service left out is skipped and named:\n{}",
+        run.output
+    );
+    let statuses: Vec<&Value> = state
+        .pipeline_statuses
+        .iter()
+        .filter(|(fqn, _)| fqn == "kinesis_integrations.metadata_pipeline")
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(statuses.last().map(|s| &s["pipelineState"]), Some(&json!("success")), "{statuses:?}");
+}
+
 /// On moto: a registry with an Avro schema, a tagged stream whose records the registry's
 /// serializer framed (after `e2e::REGISTRY_FRAMING_PY`).
 const REGISTRY_SETUP: &str = r#"

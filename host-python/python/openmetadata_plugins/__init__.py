@@ -6,6 +6,9 @@ Name one of these classes as the ``sourcePythonClass`` of a custom service:
   topics, with sample data, tags, owners and message schemas);
 - ``openmetadata_plugins.FirehoseSource`` for a ``CustomPipeline`` service (Firehose delivery
   streams as pipelines, with lineage);
+- ``openmetadata_plugins.KinesisIntegrationsSource`` for a ``CustomPipeline`` service (who reads
+  and writes each stream: Lambda event source mappings, EventBridge Pipes and rules, IoT rules,
+  fan-out consumers, as pipelines with the lineage AWS states);
 - ``openmetadata_plugins.PluginSource`` for any plugin, named by the connection's ``plugin``
   field (or ``connectionOptions.plugin``).
 
@@ -16,11 +19,12 @@ carries.
 
 from openmetadata_plugins._native import ConfigError, PluginError, contract_version
 from openmetadata_plugins.connection import get_connection, test_connection
-from openmetadata_plugins.source import FirehoseSource, KinesisSource, PluginSource
+from openmetadata_plugins.source import FirehoseSource, KinesisIntegrationsSource, KinesisSource, PluginSource
 
 __all__ = [
     "ConfigError",
     "FirehoseSource",
+    "KinesisIntegrationsSource",
     "KinesisSource",
     "PluginError",
     "PluginSource",

@@ -26,7 +26,11 @@ BUNDLED = Path(__file__).parent / "plugins"
 
 #: The connector type a class stands for, by class name; PluginSource reads it from the
 #: connection's ``plugin`` field.
-CONNECTOR_OF_CLASS = {"KinesisSource": "Kinesis", "FirehoseSource": "KinesisFirehose"}
+CONNECTOR_OF_CLASS = {
+    "KinesisSource": "Kinesis",
+    "FirehoseSource": "KinesisFirehose",
+    "KinesisIntegrationsSource": "KinesisIntegrations",
+}
 
 _PLUGIN_FIELD = "plugin"
 
@@ -63,7 +67,8 @@ def to_json(value: Any) -> Any:
 
 
 def connector_type(class_name: str, connection: dict) -> str:
-    """The connector a class runs: fixed for KinesisSource / FirehoseSource, else the
+    """The connector a class runs: fixed for KinesisSource, FirehoseSource and
+    KinesisIntegrationsSource, else the
     connection's ``plugin`` field or ``connectionOptions.plugin``."""
     if class_name in CONNECTOR_OF_CLASS:
         return CONNECTOR_OF_CLASS[class_name]

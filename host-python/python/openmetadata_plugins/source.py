@@ -502,3 +502,9 @@ class KinesisSource(PluginSource):
 
 class FirehoseSource(PluginSource):
     """Firehose delivery streams as pipelines, with lineage (a ``CustomPipeline`` service)."""
+
+
+class KinesisIntegrationsSource(PluginSource):
+    """Who reads and writes each stream (Lambda event source mappings, EventBridge Pipes and
+    rules, IoT rules, fan-out consumers) as pipelines, with lineage (a ``CustomPipeline``
+    service)."""
