@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The benchmark (not a test): the host with the plugin beside OpenMetadata's own Python
 # connector on the same kinesis-local, plain / 20 ms latency / AWS limits enforced.
-# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region,throttled,sink,tags,framework,scale]
+# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region,throttled,sink,tags,framework,scale,integrations]
 # (`sink`: the writes to OpenMetadata, ours against `metadata ingest`, at 20 ms per call;
 # `framework`: the same, with `metadata ingest` running our plugin from the wheel as well;
-# `scale`: 300 and 10,000 streams metadata only, and a 100-shard against a 2-shard sample)
+# `scale`: 300 and 10,000 streams metadata only, and a 100-shard against a 2-shard sample;
+# `integrations`: the integrations plugin's calls per kind in a 1,000-stream account, on moto)
 # The reference comes from ../shared/anchor (installed into tests/.venv-anchor); without it,
 # only the plugin's figures are printed, and this says so.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo"
 install_emulator
+[[ " $* " != *integrations* ]] || install_moto
 # The whole workspace (one feature set, shared with scripts/wheel.sh), then the bench binary.
 cargo build --release --locked --workspace
 cargo build --release --locked -p e2e --bin bench
@@ -35,4 +37,5 @@ if [[ " $* " == *framework* ]]; then
   reference+=(--wheel-metadata "$repo/tests/.venv-om/bin/metadata")
   [ -f "$anchor/anchor_python.py" ] || reference+=(--reference-metadata "$repo/tests/.venv-om/bin/metadata")
 fi
-exec "$repo/target/release/bench" --host "$repo/target/release/host-example" --plugin "$repo/target/release/libkinesis_plugin.so" "${reference[@]}" "$@"
+exec "$repo/target/release/bench" --host "$repo/target/release/host-example" --plugin "$repo/target/release/libkinesis_plugin.so" \
+  --integrations-plugin "$repo/target/release/libkinesis_integrations_plugin.so" "${reference[@]}" "$@"

@@ -105,6 +105,9 @@ fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_state
     let skipped = &summaries[1]["lineage"]["skipped"];
     assert_eq!(skipped.as_array().unwrap().len(), 1, "{}", run.stdout);
     assert!(e2e::says(skipped, "kinesis_prod.ghost"), "{}", run.stdout);
+    // The README's picture is this run's lineage.
+    let skipped: Vec<&str> = skipped.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    readme_picture_is(&lineage_picture(&edges, &skipped));
     let calls = &summaries[1]["apiCalls"];
     for op in ["ListEventSourceMappings", "ListPipes", "ListEventBuses", "ListRules", "ListTargetsByRule"] {
         assert!(calls[op].as_u64().unwrap() >= 1, "{op}: {calls}");
@@ -163,5 +166,81 @@ fn the_shipped_example_validates_and_test_connection_checks_each_kinds_permissio
             ("ListTopicRules", "Passed"),
             ("ListStreamConsumers", "Passed")
         ]
+    );
+}
+
+/// The lineage of a run as a Mermaid flowchart: topics (cylinders) and pipelines (rounded) by
+/// service, an edge per lineage edge (labelled with its pipeline when it has one), and each
+/// skipped edge dashed to the end that is not in OpenMetadata. `skipped` as the summary says
+/// them: `pipeline S.P → topic S.T: topic S.T not in OpenMetadata`.
+fn lineage_picture(edges: &[(String, String, Option<String>)], skipped: &[&str]) -> String {
+    use std::collections::{BTreeMap, BTreeSet};
+    // "type FQN" → FQN
+    let fqn_of = |end: &str| end.split_once(' ').map_or(end, |(_, fqn)| fqn).to_string();
+    let mut dashed: Vec<(String, String)> = Vec::new();
+    let mut missing: BTreeSet<String> = BTreeSet::new();
+    for said in skipped {
+        let (edge, why) =
+            said.split_once(": ").unwrap_or_else(|| panic!("a skipped edge as the summary says it: {said}"));
+        let (from, to) = edge.split_once(" → ").unwrap_or_else(|| panic!("an edge: {edge}"));
+        dashed.push((fqn_of(from), fqn_of(to)));
+        missing.insert(fqn_of(why.trim_end_matches(" not in OpenMetadata")));
+    }
+    let ends: BTreeSet<&String> =
+        edges.iter().flat_map(|(f, t, _)| [f, t]).chain(dashed.iter().flat_map(|(f, t)| [f, t])).collect();
+    let ids: BTreeMap<&String, String> = ends.iter().enumerate().map(|(i, fqn)| (*fqn, format!("n{i}"))).collect();
+    // By service: the FQN's first part; the name is the rest, unquoted.
+    let mut services: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for fqn in &ends {
+        let (service, name) = fqn.split_once('.').unwrap_or(("", fqn));
+        let name = name.trim_matches('"');
+        let id = &ids[fqn];
+        let shape = match (service == "kinesis_prod", missing.contains(*fqn)) {
+            (false, _) => format!("{id}(\"{name}\")"),
+            (true, false) => format!("{id}[(\"{name}\")]"),
+            (true, true) => format!("{id}[(\"{name}<br/><i>not in OpenMetadata</i>\")]"),
+        };
+        services.entry(service).or_default().push(shape);
+    }
+    let mut out = String::from("```mermaid\nflowchart LR\n");
+    for (service, shapes) in &services {
+        out.push_str(&format!("  subgraph {service}\n"));
+        for shape in shapes {
+            out.push_str(&format!("    {shape}\n"));
+        }
+        out.push_str("  end\n");
+    }
+    for (from, to, pipeline) in edges {
+        let label = pipeline.as_ref().map(|p| p.split_once('.').map_or(p.as_str(), |(_, n)| n));
+        match label {
+            Some(p) => out.push_str(&format!("  {} -- \"{p}\" --> {}\n", ids[from], ids[to])),
+            None => out.push_str(&format!("  {} --> {}\n", ids[from], ids[to])),
+        }
+    }
+    for (from, to) in &dashed {
+        out.push_str(&format!("  {} -. \"skipped\" .-> {}\n", ids[from], ids[to]));
+    }
+    out.push_str("```\n");
+    out
+}
+
+/// README.md shows `picture` after its `<!-- lineage of tests/tests/integrations.rs -->` line;
+/// with UPDATE_README=1, this writes it there.
+fn readme_picture_is(picture: &str) {
+    const MARK: &str = "<!-- lineage of tests/tests/integrations.rs -->\n";
+    let path = e2e::workspace().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme.find(MARK).expect("README.md has the lineage picture's mark") + MARK.len();
+    const OPEN: &str = "```mermaid\n";
+    assert!(readme[start..].starts_with(OPEN), "a ```mermaid block right after the mark");
+    let end = start + OPEN.len() + readme[start + OPEN.len()..].find("```\n").expect("the block's end") + 4;
+    if std::env::var_os("UPDATE_README").is_some() {
+        std::fs::write(&path, format!("{}{picture}{}", &readme[..start], &readme[end..])).unwrap();
+        return;
+    }
+    assert_eq!(
+        &readme[start..end],
+        picture,
+        "README.md's lineage picture is not this run's (UPDATE_README=1 writes it)"
     );
 }

@@ -19,8 +19,13 @@
 //!
 //! The `scale` setting measures memory and bytes as an account grows (see `bench/scale.rs`).
 //!
+//! The `integrations` setting measures what the integrations plugin's calls cost, kind by kind,
+//! in a 1,000-stream account on moto (see `bench/integrations.rs`).
+//!
 //! Run it with `scripts/bench.sh` (release build, emulator and reference installed).
 
+#[path = "bench/integrations.rs"]
+mod integrations;
 #[path = "bench/scale.rs"]
 mod scale;
 
@@ -66,7 +71,8 @@ struct Args {
     /// The plugin's sampleConcurrency (its default: 16).
     #[arg(long, default_value_t = 16)]
     sample_concurrency: u32,
-    /// Settings to run (plain, latency, region, throttled, sink, tags, framework, scale).
+    /// Settings to run (plain, latency, region, throttled, sink, tags, framework, scale,
+    /// integrations).
     #[arg(long, value_delimiter = ',', default_value = "plain,latency,region")]
     settings: Vec<String>,
     /// OpenMetadata's `metadata` command (from ../shared/anchor/install.sh), for `sink`.
@@ -79,6 +85,9 @@ struct Args {
     /// `framework`: OpenMetadata's own runner with our plugin as a custom connector.
     #[arg(long)]
     wheel_metadata: Option<PathBuf>,
+    /// The integrations plugin (release build), for `integrations`.
+    #[arg(long)]
+    integrations_plugin: Option<PathBuf>,
 }
 
 /// One measured run.
@@ -105,9 +114,14 @@ fn main() -> Result<()> {
     std::fs::copy(&args.plugin, plugin_dir.join(args.plugin.file_name().context("plugin file name")?))?;
     if args.settings.iter().any(|s| s == "scale") {
         scale::run(&args, &plugin_dir, work.path(), &rt)?;
-        if args.settings.iter().all(|s| s == "scale") {
-            return Ok(());
-        }
+    }
+    if args.settings.iter().any(|s| s == "integrations") {
+        let plugin = args.integrations_plugin.as_ref().context("`integrations` needs --integrations-plugin")?;
+        integrations::run(&args.host, plugin, work.path())?;
+    }
+    // Those two run on emulators of their own.
+    if args.settings.iter().all(|s| s == "scale" || s == "integrations") {
+        return Ok(());
     }
     let emulator = Emulator::start_in(REGION)?;
     let client = kinesis_client_in(&emulator.endpoint(), REGION);
@@ -141,7 +155,7 @@ fn main() -> Result<()> {
             sink_bench(&args, &plugin_dir, work.path(), &emulator.endpoint(), setting == "framework")?;
             continue;
         }
-        if setting == "scale" {
+        if setting == "scale" || setting == "integrations" {
             continue; // measured first, on an emulator of its own
         }
         if setting == "tags" {
