@@ -2,8 +2,9 @@
 //! `plugin_aws::budget`): the operations it calls and the limits AWS publishes for them.
 //!
 //! Lambda's control plane allows 15 calls a second per account and region, shared by all its
-//! APIs (ListEventSourceMappings among them); ListStreams 5/s and ListStreamConsumers 5/s per
-//! stream (paced as 5/s for the run: a run asks each stream once). EventBridge, Pipes and IoT
+//! APIs (ListEventSourceMappings among them); ListStreams 5/s. ListStreamConsumers is limited
+//! per stream (5/s) and a run asks each stream once, so it is not paced (its concurrency is
+//! bounded where it is called, and `maxCallsPerSecond` caps it with the rest). EventBridge, Pipes and IoT
 //! publish no rate for their listing APIs that a run can rely on; they are paced at 5 calls a
 //! second each, well below what their consoles themselves make.
 
@@ -60,10 +61,11 @@ impl plugin_aws::budget::Api for Api {
     }
 
     fn per_second(self) -> Option<f64> {
-        Some(match self {
-            Api::ListEventSourceMappings => 15.0,
-            _ => 5.0,
-        })
+        match self {
+            Api::ListEventSourceMappings => Some(15.0),
+            Api::ListStreamConsumers => None,
+            _ => Some(5.0),
+        }
     }
 }
 

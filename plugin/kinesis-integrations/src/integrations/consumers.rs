@@ -1,6 +1,8 @@
 //! Enhanced fan-out consumers of the account's streams (`kinesis:ListStreams`, then
 //! `ListStreamConsumers` per stream): a pipeline per consumer.
 
+use aws_sdk_kinesis::types::Consumer;
+use futures::{StreamExt as _, TryStreamExt as _};
 use plugin_abi::PluginError;
 use plugin_sdk::pipeline::Task;
 
@@ -9,56 +11,68 @@ use crate::aws::Clients;
 use crate::budget::Api;
 use crate::config::Kind;
 
+/// ListStreamConsumers calls in flight. AWS limits them per stream (5 a second) and a run asks
+/// each stream once, so the budget does not pace them; this (and `maxCallsPerSecond`, when set)
+/// bounds them.
+const CONCURRENCY: usize = 8;
+
 pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
-    let mut integrations = Vec::new();
-    for (stream, stream_arn) in streams(clients).await? {
-        let consumers = pages("ListStreamConsumers", |token| {
-            let stream_arn = stream_arn.clone();
-            async move {
-                clients.metered.turn(Api::ListStreamConsumers).await?;
-                let out = clients
-                    .kinesis
-                    .list_stream_consumers()
-                    .stream_arn(stream_arn)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| clients.metered.failed("ListStreamConsumers", &e))?;
-                Ok((out.consumers().to_vec(), out.next_token().map(str::to_string)))
-            }
+    let per_stream: Vec<Vec<Integration>> = futures::stream::iter(streams(clients).await?)
+        .map(|(stream, stream_arn)| async move {
+            let consumers = consumers_of(clients, &stream_arn).await?;
+            Ok::<_, PluginError>(consumers.iter().map(|c| integration(&clients.region, &stream, c)).collect())
         })
+        .buffered(CONCURRENCY)
+        .try_collect()
         .await?;
-        for c in consumers {
-            let name = c.consumer_name();
-            let status = c.consumer_status().as_str();
-            let region = &clients.region;
-            integrations.push(Integration {
-                kind: Kind::FanOutConsumers,
-                name: format!("consumer:{stream}/{name}"),
-                description: format!(
-                    "Enhanced fan-out consumer `{name}` of Kinesis stream `{stream}`. Status: {status}. ARN: `{}`.",
-                    c.consumer_arn()
-                ),
-                arn: c.consumer_arn().to_string(),
-                active: status == "ACTIVE",
-                created: rfc3339(c.consumer_creation_timestamp()),
-                console_url: format!(
-                    "https://{region}.console.aws.amazon.com/kinesis/home?region={region}#/streams/details/{stream}/\
-                     enhancedFanOut"
-                ),
-                tasks: vec![Task {
-                    name: name.to_string(),
-                    display_name: format!("{stream} (fan-out)"),
-                    description: format!("Reads Kinesis stream `{stream}` through its own 2 MB/s per shard."),
-                    task_type: "FanOutConsumer".into(),
-                    downstream_tasks: Vec::new(),
-                }],
-                reads: vec![stream.clone()],
-                writes: Vec::new(),
-            });
-        }
+    Ok(per_stream.into_iter().flatten().collect())
+}
+
+/// The fan-out consumers of one stream, every page read.
+async fn consumers_of(clients: &Clients, stream_arn: &str) -> Result<Vec<Consumer>, PluginError> {
+    pages("ListStreamConsumers", |token| async move {
+        clients.metered.turn(Api::ListStreamConsumers).await?;
+        let out = clients
+            .kinesis
+            .list_stream_consumers()
+            .stream_arn(stream_arn)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| clients.metered.failed("ListStreamConsumers", &e))?;
+        Ok((out.consumers().to_vec(), out.next_token().map(str::to_string)))
+    })
+    .await
+}
+
+/// A consumer of `stream` as the pipeline that reads it.
+fn integration(region: &str, stream: &str, c: &Consumer) -> Integration {
+    let name = c.consumer_name();
+    let status = c.consumer_status().as_str();
+    Integration {
+        kind: Kind::FanOutConsumers,
+        name: format!("consumer:{stream}/{name}"),
+        description: format!(
+            "Enhanced fan-out consumer `{name}` of Kinesis stream `{stream}`. Status: {status}. ARN: `{}`.",
+            c.consumer_arn()
+        ),
+        arn: c.consumer_arn().to_string(),
+        active: status == "ACTIVE",
+        created: rfc3339(c.consumer_creation_timestamp()),
+        console_url: format!(
+            "https://{region}.console.aws.amazon.com/kinesis/home?region={region}#/streams/details/{stream}/\
+             enhancedFanOut"
+        ),
+        tasks: vec![Task {
+            name: name.to_string(),
+            display_name: format!("{stream} (fan-out)"),
+            description: format!("Reads Kinesis stream `{stream}` through its own 2 MB/s per shard."),
+            task_type: "FanOutConsumer".into(),
+            downstream_tasks: Vec::new(),
+        }],
+        reads: vec![stream.to_string()],
+        writes: Vec::new(),
     }
-    Ok(integrations)
 }
 
 /// Every stream of the account with its ARN, paged by NextToken, or as emulators page (by the
@@ -70,7 +84,7 @@ async fn streams(clients: &Clients) -> Result<Vec<(String, String)>, PluginError
     let mut after: Option<String> = None;
     for _ in 0..super::MAX_PAGES {
         clients.metered.turn(Api::ListStreams).await?;
-        let request = clients.kinesis.list_streams().limit(100);
+        let request = clients.kinesis.list_streams().limit(super::PAGE_SIZE);
         let request = match (&token, &after) {
             (Some(t), _) => request.next_token(t),
             (None, Some(a)) => request.exclusive_start_stream_name(a),

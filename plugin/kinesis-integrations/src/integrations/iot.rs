@@ -9,12 +9,16 @@ use crate::aws::Clients;
 use crate::budget::Api;
 use crate::config::Kind;
 
+/// ListTopicRules takes up to 10,000 a page; 1,000 rules are about 200 KB.
+const PAGE_SIZE: i32 = 1000;
+
 pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
     let rules = pages("ListTopicRules", |token| async move {
         clients.metered.turn(Api::ListTopicRules).await?;
         let out = clients
             .iot
             .list_topic_rules()
+            .max_results(PAGE_SIZE)
             .set_next_token(token)
             .send()
             .await

@@ -20,7 +20,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
             .lambda
             .list_event_source_mappings()
             .set_marker(marker)
-            .max_items(100)
+            .max_items(super::PAGE_SIZE)
             .send()
             .await
             .map_err(|e| clients.metered.failed("ListEventSourceMappings", &e))?;

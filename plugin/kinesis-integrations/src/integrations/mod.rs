@@ -17,6 +17,11 @@ use crate::config::Kind;
 /// Pages a listing may take before it is judged to be going round in circles.
 const MAX_PAGES: u32 = 100_000;
 
+/// Items asked for in a page: the most these listings take (ListPipes, ListRules,
+/// ListEventBuses, ListTargetsByRule, ListEventSourceMappings and ListStreams stop at 100), so
+/// that an account costs as few calls as it can (IoT's ListTopicRules has its own).
+const PAGE_SIZE: i32 = 100;
+
 /// One integration: a pipeline in OpenMetadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Integration {

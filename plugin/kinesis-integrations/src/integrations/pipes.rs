@@ -15,6 +15,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
         let out = clients
             .pipes
             .list_pipes()
+            .limit(super::PAGE_SIZE)
             .set_next_token(token)
             .send()
             .await

@@ -15,6 +15,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
         let out = clients
             .events
             .list_event_buses()
+            .limit(super::PAGE_SIZE)
             .set_next_token(token)
             .send()
             .await
@@ -31,6 +32,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
                 .events
                 .list_rules()
                 .event_bus_name(bus)
+                .limit(super::PAGE_SIZE)
                 .set_next_token(token)
                 .send()
                 .await
@@ -46,6 +48,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
                     .events
                     .list_targets_by_rule()
                     .rule(name)
+                    .limit(super::PAGE_SIZE)
                     .event_bus_name(bus)
                     .set_next_token(token)
                     .send()
