@@ -5,20 +5,22 @@
 //! Nothing here may unwind into a plugin, and a plugin's failure comes to Python as a
 //! `PluginError` with its message.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use abi_stable::std_types::{RResult, RSome, RStr, RString};
+use abi_stable::std_types::{RResult, RSome, RStr};
 use host_core::plugins::PluginDir as Dir;
 use host_core::puller::Puller;
-use plugin_abi::{HostContextRef, LogLevel, PluginError as AbiError};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyStopIteration, PyValueError};
 use pyo3::prelude::*;
 use serde_json::Value;
+
+mod logs;
+
+use logs::{host_context, level_of, remember_secrets};
 
 create_exception!(_native, PluginError, PyException, "A plugin failed, or could not be loaded or used.");
 create_exception!(
@@ -402,97 +404,6 @@ fn stale(
     }
 }
 
-// ---- Logging: the plugin's events wait in a queue that Python drains into its `logging`. A
-// plugin logs from its own threads; taking the GIL there could deadlock against a Python thread
-// waiting on that plugin, so the callback only queues.
-
-/// Events queued at most; older ones are dropped and counted when Python falls behind.
-const LOG_QUEUE: usize = 10_000;
-
-struct Logs {
-    events: VecDeque<(u8, String, String)>,
-    dropped: u64,
-}
-
-static LOGS: Mutex<Logs> = Mutex::new(Logs { events: VecDeque::new(), dropped: 0 });
-
-/// Secret values of the configurations run in this process: scrubbed from every message.
-static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-fn remember_secrets(source: &Value, keys: &[String]) {
-    fn walk(v: &Value, keys: &[String], out: &mut Vec<String>) {
-        match v {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    match v {
-                        Value::String(s) if keys.contains(k) && s.len() >= 4 => out.push(s.clone()),
-                        _ => walk(v, keys, out),
-                    }
-                }
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, keys, out)),
-            _ => {}
-        }
-    }
-    let mut found = Vec::new();
-    walk(source, keys, &mut found);
-    let mut secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
-    for s in found {
-        if !secrets.contains(&s) {
-            secrets.push(s);
-        }
-    }
-}
-
-fn scrub(mut text: String) -> String {
-    let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
-    for s in secrets.iter() {
-        if text.contains(s.as_str()) {
-            text = text.replace(s.as_str(), "***");
-        }
-    }
-    text
-}
-
-extern "C" fn plugin_log(level: LogLevel, target: RStr<'_>, message: RStr<'_>) {
-    let _ = std::panic::catch_unwind(|| {
-        let event = (level as u8, target.as_str().to_string(), scrub(message.as_str().to_string()));
-        let mut logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-        if logs.events.len() >= LOG_QUEUE {
-            logs.events.pop_front();
-            logs.dropped += 1;
-        }
-        logs.events.push_back(event);
-    });
-}
-
-extern "C" fn host_call(service: RStr<'_>, _input: RStr<'_>) -> RResult<RString, AbiError> {
-    host_core::context::answer_call(service, "openmetadata_plugins", env!("CARGO_PKG_VERSION"))
-}
-
-fn level_of(level: u8) -> LogLevel {
-    match level {
-        0 | 1 => LogLevel::Error,
-        2 => LogLevel::Warn,
-        3 => LogLevel::Info,
-        4 => LogLevel::Debug,
-        _ => LogLevel::Trace,
-    }
-}
-
-fn host_context(level: LogLevel) -> HostContextRef {
-    host_core::context::host_context(level, plugin_log, host_call)
-}
-
-/// The plugins' log events since the last call: (level 1 error … 5 trace, target, message),
-/// and how many were dropped because the queue was full.
-#[pyfunction]
-fn drain_logs() -> (Vec<(u8, String, String)>, u64) {
-    let mut logs = LOGS.lock().unwrap_or_else(|e| e.into_inner());
-    let dropped = std::mem::take(&mut logs.dropped);
-    (logs.events.drain(..).collect(), dropped)
-}
-
 /// The property names a JSON Schema marks secret.
 #[pyfunction]
 fn secret_keys(schema: &str) -> PyResult<Vec<String>> {
@@ -526,7 +437,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(translate, m)?)?;
     m.add_function(wrap_pyfunction!(may_delete, m)?)?;
     m.add_function(wrap_pyfunction!(stale, m)?)?;
-    m.add_function(wrap_pyfunction!(drain_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(logs::drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(secret_keys, m)?)?;
     m.add_function(wrap_pyfunction!(redact, m)?)?;
     m.add_function(wrap_pyfunction!(contract_version, m)?)?;
