@@ -8,7 +8,6 @@
 
 use plugin_abi::PluginError;
 use plugin_aws::budget::HasBudgetSettings as _;
-use plugin_sdk::config::some_true;
 use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
@@ -34,8 +33,7 @@ impl SourceKind for FirehoseSource {
     const FILTER: FilterOption = FilterOption { option: "pipelineFilterPattern", noun: "delivery stream" };
 
     fn filter_patterns(source: &Source<KinesisFirehoseConnection, PipelineMetadata>) -> [Option<&FilterPattern>; 2] {
-        let connection = &source.service_connection.config;
-        [source.source_config.config.pipeline_filter_pattern.as_ref(), connection.pipeline_filter_pattern.as_ref()]
+        plugin_sdk::pipeline_settings::filter_patterns(source)
     }
 
     fn problems(source: &Source<KinesisFirehoseConnection, PipelineMetadata>) -> Vec<PluginError> {
@@ -45,32 +43,20 @@ impl SourceKind for FirehoseSource {
 
 plugin_aws::aws_connection!(KinesisFirehoseConnection);
 
-/// OpenMetadata's `KinesisFirehoseConnection`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(title = "KinesisFirehoseConnection", description = "Kinesis Firehose Connection Config")]
-pub struct KinesisFirehoseConnection {
-    /// Service Type
-    #[serde(rename = "type", default = "firehose_type")]
-    #[schemars(title = "Service Type")]
-    pub connection_type: Option<KinesisFirehoseType>,
-    /// AWS credentials and region.
-    #[schemars(title = "AWS Credentials Configuration")]
-    pub aws_config: AwsCredentials,
-    /// Name of the messaging service (e.g. the Kinesis service) whose topics are the sources of
-    /// this service's delivery streams: lineage starts there.
-    #[serde(default)]
-    #[schemars(title = "Messaging Service Name")]
-    pub messaging_service_name: Option<String>,
-    /// Regex to only fetch delivery streams that match the pattern. Used when the pipeline's
-    /// own `sourceConfig.config.pipelineFilterPattern` is not set.
-    #[serde(default)]
-    #[schemars(title = "Default Pipeline Filter Pattern")]
-    pub pipeline_filter_pattern: Option<FilterPattern>,
-    /// Supports Metadata Extraction.
-    #[serde(default = "some_true")]
-    #[schemars(title = "Supports Metadata Extraction")]
-    pub supports_metadata_extraction: Option<bool>,
+plugin_sdk::pipeline_connection! {
+    /// OpenMetadata's `KinesisFirehoseConnection`.
+    #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[schemars(title = "KinesisFirehoseConnection", description = "Kinesis Firehose Connection Config")]
+    pub struct KinesisFirehoseConnection {
+        /// Service Type
+        #[serde(rename = "type", default = "firehose_type")]
+        #[schemars(title = "Service Type")]
+        pub connection_type: Option<KinesisFirehoseType>,
+        /// AWS credentials and region.
+        #[schemars(title = "AWS Credentials Configuration")]
+        pub aws_config: AwsCredentials,
+    }
 }
 
 /// The only connection type this plugin takes.
@@ -106,12 +92,7 @@ fn default_describe_concurrency() -> u32 {
 
 /// Where a delivery stream's lineage ends are looked up, from the connection's
 /// `messagingServiceName` and the pipeline's `lineageInformation`.
-pub fn lineage_services(settings: &Settings) -> plugin_sdk::lineage::LineageServices {
-    plugin_sdk::lineage::LineageServices::new(
-        settings.connection().messaging_service_name.as_ref(),
-        settings.pipeline().lineage_information(),
-    )
-}
+pub use plugin_sdk::pipeline_settings::lineage_services;
 
 /// Every problem of a configuration that deserialized: what the schema cannot express.
 fn problems(connection: &KinesisFirehoseConnection, p: &PipelineMetadata) -> Vec<PluginError> {

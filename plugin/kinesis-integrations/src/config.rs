@@ -5,7 +5,7 @@
 
 use plugin_abi::PluginError;
 use plugin_aws::budget::HasBudgetSettings as _;
-use plugin_sdk::config::{some_true, FilterPattern, SOURCE_CONFIG_PATH};
+use plugin_sdk::config::{FilterPattern, SOURCE_CONFIG_PATH};
 use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
@@ -33,8 +33,7 @@ impl SourceKind for IntegrationsSource {
     fn filter_patterns(
         source: &Source<KinesisIntegrationsConnection, IntegrationsMetadata>,
     ) -> [Option<&FilterPattern>; 2] {
-        let connection = &source.service_connection.config;
-        [source.source_config.config.pipeline_filter_pattern.as_ref(), connection.pipeline_filter_pattern.as_ref()]
+        plugin_sdk::pipeline_settings::filter_patterns(source)
     }
 
     fn problems(source: &Source<KinesisIntegrationsConnection, IntegrationsMetadata>) -> Vec<PluginError> {
@@ -54,33 +53,21 @@ impl SourceKind for IntegrationsSource {
 
 plugin_aws::aws_connection!(KinesisIntegrationsConnection);
 
-/// The connection (`serviceConnection.config`) of a Custom Pipeline service whose connector is
-/// this plugin.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(title = "KinesisIntegrationsConnection", description = "Kinesis Integrations Connection Config")]
-pub struct KinesisIntegrationsConnection {
-    /// Service Type
-    #[serde(rename = "type", default = "integrations_type")]
-    #[schemars(title = "Service Type")]
-    pub connection_type: Option<KinesisIntegrationsType>,
-    /// AWS credentials and region.
-    #[schemars(title = "AWS Credentials Configuration")]
-    pub aws_config: AwsCredentials,
-    /// Name of the messaging service (the Kinesis service) whose topics the integrations read
-    /// and write: lineage ends are looked up there first.
-    #[serde(default)]
-    #[schemars(title = "Messaging Service Name")]
-    pub messaging_service_name: Option<String>,
-    /// Regex to only fetch integrations whose pipeline name (`lambda:orders-handler`) matches.
-    /// Used when the pipeline's own `sourceConfig.config.pipelineFilterPattern` is not set.
-    #[serde(default)]
-    #[schemars(title = "Default Pipeline Filter Pattern")]
-    pub pipeline_filter_pattern: Option<FilterPattern>,
-    /// Supports Metadata Extraction.
-    #[serde(default = "some_true")]
-    #[schemars(title = "Supports Metadata Extraction")]
-    pub supports_metadata_extraction: Option<bool>,
+plugin_sdk::pipeline_connection! {
+    /// The connection (`serviceConnection.config`) of a Custom Pipeline service whose connector
+    /// is this plugin.
+    #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[schemars(title = "KinesisIntegrationsConnection", description = "Kinesis Integrations Connection Config")]
+    pub struct KinesisIntegrationsConnection {
+        /// Service Type
+        #[serde(rename = "type", default = "integrations_type")]
+        #[schemars(title = "Service Type")]
+        pub connection_type: Option<KinesisIntegrationsType>,
+        /// AWS credentials and region.
+        #[schemars(title = "AWS Credentials Configuration")]
+        pub aws_config: AwsCredentials,
+    }
 }
 
 /// The only connection type this plugin takes.
@@ -155,12 +142,7 @@ impl IntegrationsMetadata {
 }
 
 /// Where lineage ends are looked up.
-pub fn lineage_services(settings: &Settings) -> plugin_sdk::lineage::LineageServices {
-    plugin_sdk::lineage::LineageServices::new(
-        settings.connection().messaging_service_name.as_ref(),
-        settings.pipeline().lineage_information(),
-    )
-}
+pub use plugin_sdk::pipeline_settings::lineage_services;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,10 @@
-//! OpenMetadata's `PipelineServiceMetadataPipeline` (`contract/pipelineServiceMetadataPipeline.json`):
-//! the `sourceConfig.config` of every pipeline connector, declared once. Every option OpenMetadata
-//! writes into a pipeline workflow is accepted with OpenMetadata's default; the ones a connector
-//! cannot honour are refused when set, never ignored ([`PipelineServiceMetadata::problems`]).
+//! What every pipeline connector's settings hold, declared once: OpenMetadata's
+//! `PipelineServiceMetadataPipeline` (`contract/pipelineServiceMetadataPipeline.json`), the
+//! `sourceConfig.config`, where every option OpenMetadata writes into a pipeline workflow is
+//! accepted with OpenMetadata's default and the ones a connector cannot honour are refused when
+//! set, never ignored ([`PipelineServiceMetadata::problems`]); and the fields a pipeline
+//! connection shares ([`pipeline_connection!`]: where lineage ends are looked up, the default
+//! filter). [`lineage_services`] and [`filter_patterns`] read them for any pipeline connector.
 
 use plugin_abi::PluginError;
 use schemars::JsonSchema;
@@ -108,6 +111,50 @@ macro_rules! pipeline_service_metadata {
     };
 }
 
+/// Declares a pipeline connector's connection (`serviceConnection.config`): the struct's own
+/// fields (each followed by a comma), then what every pipeline connection holds
+/// (`messagingServiceName`, the default `pipelineFilterPattern`, `supportsMetadataExtraction`),
+/// and [`PipelineConnection`] for it. Composes as [`pipeline_service_metadata!`] does.
+#[macro_export]
+macro_rules! pipeline_connection {
+    ($($declare:ident)::+ ! { $(#[$attr:meta])* pub struct $name:ident { $($fields:tt)* } }) => {
+        $($declare)::+ ! {
+            $(#[$attr])*
+            pub struct $name {
+                $($fields)*
+                /// Name of the messaging service (the Kinesis service) whose topics the pipelines
+                /// read and write: lineage ends are looked up there first.
+                #[serde(default)]
+                #[schemars(title = "Messaging Service Name")]
+                pub messaging_service_name: Option<String>,
+                /// Regex to only fetch pipelines whose name matches the pattern. Used when the
+                /// pipeline's own `sourceConfig.config.pipelineFilterPattern` is not set.
+                #[serde(default)]
+                #[schemars(title = "Default Pipeline Filter Pattern")]
+                pub pipeline_filter_pattern: Option<$crate::config::FilterPattern>,
+                /// Supports Metadata Extraction.
+                #[serde(default = "plugin_sdk::config::some_true")]
+                #[schemars(title = "Supports Metadata Extraction")]
+                pub supports_metadata_extraction: Option<bool>,
+            }
+        }
+
+        impl $crate::pipeline_settings::PipelineConnection for $name {
+            fn messaging_service_name(&self) -> Option<&String> {
+                self.messaging_service_name.as_ref()
+            }
+            fn pipeline_filter_pattern(&self) -> Option<&$crate::config::FilterPattern> {
+                self.pipeline_filter_pattern.as_ref()
+            }
+        }
+    };
+    ($(#[$attr:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $crate::pipeline_connection! {
+            $crate::pipeline_settings::declared! { $(#[$attr])* pub struct $name { $($fields)* } }
+        }
+    };
+}
+
 /// The struct as written: [`pipeline_service_metadata!`] with no other declaration macro.
 #[doc(hidden)]
 #[macro_export]
@@ -127,6 +174,34 @@ pub trait PipelineServiceMetadata {
     fn pipeline_filter_pattern(&self) -> Option<&crate::config::FilterPattern>;
     /// The options set to what the connector cannot do, each named by its path.
     fn problems(&self) -> Vec<PluginError>;
+}
+
+/// What a pipeline connection holds for the run ([`pipeline_connection!`]).
+pub trait PipelineConnection {
+    fn messaging_service_name(&self) -> Option<&String>;
+    fn pipeline_filter_pattern(&self) -> Option<&crate::config::FilterPattern>;
+}
+
+/// Where a pipeline connector's lineage ends are looked up: the connection's
+/// `messagingServiceName` first, then the pipeline's `lineageInformation`.
+pub fn lineage_services<K>(settings: &crate::source::Settings<K>) -> crate::lineage::LineageServices
+where
+    K: crate::source::SourceKind,
+    K::Connection: PipelineConnection,
+    K::Pipeline: PipelineServiceMetadata,
+{
+    crate::lineage::LineageServices::new(
+        settings.connection().messaging_service_name(),
+        settings.pipeline().lineage_information(),
+    )
+}
+
+/// A pipeline connector's filter patterns, for [`crate::source::SourceKind::filter_patterns`]:
+/// the pipeline's own, then the connection's default.
+pub fn filter_patterns<C: PipelineConnection, P: PipelineServiceMetadata>(
+    source: &crate::source::Source<C, P>,
+) -> [Option<&crate::config::FilterPattern>; 2] {
+    [source.source_config.config.pipeline_filter_pattern(), source.service_connection.config.pipeline_filter_pattern()]
 }
 
 /// The only pipeline type a pipeline connector takes.
