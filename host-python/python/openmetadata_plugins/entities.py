@@ -4,7 +4,7 @@ one table, as host-example's `endpoints.rs` is for its REST calls."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from metadata.generated.schema.api.data.createContainer import CreateContainerRequest
 from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
@@ -59,3 +59,14 @@ class ServiceKind:
 
 
 SERVICE_KINDS = {"Messaging": ServiceKind(MessagingService), "Pipeline": ServiceKind(PipelineService)}
+
+
+def quote(part: str) -> str:
+    """A name part as OpenMetadata writes it in an FQN (``plugin_abi::fqn::quote``)."""
+    if "." in part and not (len(part) > 1 and part.startswith('"') and part.endswith('"')):
+        return f'"{part}"'
+    return part
+
+
+def fqn_of(parts: Iterable[str]) -> str:
+    return ".".join(quote(p) for p in parts)

@@ -1,9 +1,8 @@
 """The plugins as OpenMetadata ``Source`` steps: a run's records become OpenMetadata's own request
 models, written by OpenMetadata's own sink (``metadata-rest``), counted in its status.
 
-Per entity: its create request (topics buffered and written in bulk by the sink), its tags
-(``OMetaTagAndClassification`` for those missing, labels on the request) and owner (set only on
-an entity without one), then, after a ``Barrier`` has flushed the sink's buffer, its sample data.
+Per entity: its create request (topics buffered and written in bulk by the sink), its tags and
+owner (``labels``), then, after a ``Barrier`` has flushed the sink's buffer, its sample data.
 After the listing: lineage between entities that exist (missing ends skipped and named), then
 stale entities soft-deleted (``DeleteEntity``), only after a complete listing, a run without
 failures, with every entity of the run found in OpenMetadata, and never more than
@@ -19,13 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
-from metadata.generated.schema.api.classification.createTag import CreateTagRequest
 from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
-from metadata.generated.schema.entity.classification.classification import Classification
-from metadata.generated.schema.entity.classification.tag import Tag
-from metadata.generated.schema.entity.teams.team import Team
-from metadata.generated.schema.entity.teams.user import User
 from metadata.generated.schema.metadataIngestion.workflow import Source as WorkflowSource
 from metadata.generated.schema.type.entityLineage import EntitiesEdge, LineageDetails
 from metadata.generated.schema.type.entityLineage import Source as LineageSource
@@ -35,12 +28,12 @@ from metadata.ingestion.api.step import WorkflowFatalError
 from metadata.ingestion.api.steps import Source
 from metadata.ingestion.models.barrier import Barrier
 from metadata.ingestion.models.delete_entity import DeleteEntity
-from metadata.ingestion.models.ometa_classification import OMetaTagAndClassification
 from metadata.ingestion.ometa.ometa_api import OpenMetadata
 from metadata.utils.logger import ingestion_logger
 
 from openmetadata_plugins import _native, config
-from openmetadata_plugins.entities import ENTITY_TYPES, SERVICE_KINDS, EntityType
+from openmetadata_plugins.entities import ENTITY_TYPES, SERVICE_KINDS, EntityType, fqn_of
+from openmetadata_plugins.labels import Labels
 
 logger = ingestion_logger()
 
@@ -55,17 +48,6 @@ PROGRESS_EVERY = 5.0
 DEFAULT_MAX_DELETE_SHARE = 0.75
 MAX_DELETE_SHARE_FIELD = "maxDeleteShare"
 MAX_DELETE_SHARE_ENV = "OM_MAX_DELETE_SHARE"
-
-
-def quote(part: str) -> str:
-    """A name part as OpenMetadata writes it in an FQN (``plugin_abi::fqn::quote``)."""
-    if "." in part and not (len(part) > 1 and part.startswith('"') and part.endswith('"')):
-        return f'"{part}"'
-    return part
-
-
-def fqn_of(parts: Iterable[str]) -> str:
-    return ".".join(quote(p) for p in parts)
 
 
 @dataclass
@@ -136,10 +118,7 @@ class PluginSource(Source):
         )
         self.types: dict[str, TypeState] = {}
         self.samples: list[tuple[EntityType, str, dict]] = []
-        self.known_tags: set[str] = set()
-        #: By name: the request that leaves the classification as it is (an existing one sent
-        #: back unchanged), and whether this run made it.
-        self.classifications: dict[str, tuple[CreateClassificationRequest, bool]] = {}
+        self.labels = Labels(metadata)
         #: What failed the run as a whole: the plugin, a listing; the workflow fails with them.
         self.run_errors: list[str] = []
 
@@ -258,7 +237,7 @@ class PluginSource(Source):
         """The entity's tags and owners onto its request, the request to the sink, its sample
         data waiting for the next Barrier."""
         if labels is not None:
-            yield from self._labels(entity, fqn, json.loads(labels), body)
+            yield from self.labels.apply(entity, fqn, json.loads(labels), body)
         try:
             request = entity.create_request.model_validate(body)
         except ValueError as err:
@@ -269,84 +248,6 @@ class PluginSource(Source):
             self.samples.append((entity, fqn, json.loads(sample)))
             if len(self.samples) >= SAMPLES_PER_BARRIER:
                 yield from self._samples()
-
-    # ---- tags and owners
-
-    def _labels(self, entity: EntityType, fqn: str, labels: dict, body: dict) -> Iterable[Either]:
-        for tag in labels.get("tags") or []:
-            classification, name = tag.get("classification"), tag.get("name")
-            if not classification or not name:
-                continue
-            tag_fqn = fqn_of([classification, name])
-            try:
-                yield from self._ensure_tag(tag, classification, name, tag_fqn)
-            except Exception as err:  # a failed look-up leaves the tag off, named
-                logger.warning(f"tag {tag_fqn} not attached to {fqn}: {err}")
-                continue
-            tags = body.setdefault("tags", [])
-            if not any(t.get("tagFQN") == tag_fqn for t in tags):
-                tags.append(
-                    {"tagFQN": tag_fqn, "source": "Classification", "labelType": "Automated", "state": "Suggested"}
-                )
-        owners = labels.get("owners") or []
-        if owners:
-            self._owner(entity, fqn, owners, body)
-
-    def _ensure_tag(self, tag: dict, classification: str, name: str, tag_fqn: str) -> Iterable[Either]:
-        """Makes the tag exist: its classification and itself created when missing, never
-        changed when present (an existing classification is sent back as it is)."""
-        if tag_fqn in self.known_tags:
-            return
-        if classification not in self.classifications:
-            existing = self.metadata.get_by_name(entity=Classification, fqn=quote(classification))
-            if existing is not None:
-                description = existing.description.root if existing.description else ""
-                request = CreateClassificationRequest(name=classification, description=description)
-            else:
-                request = CreateClassificationRequest(
-                    name=classification,
-                    description=tag.get("classificationDescription") or "Made by an ingestion run.",
-                    provider="automation",
-                )
-            self.classifications[classification] = (request, existing is None)
-        request, made_now = self.classifications[classification]
-        # A tag of a classification made by this run cannot exist yet: not looked up.
-        if not made_now and self.metadata.get_by_name(entity=Tag, fqn=tag_fqn) is not None:
-            self.known_tags.add(tag_fqn)
-            return
-        tag_request = CreateTagRequest(
-            classification=quote(classification),
-            name=name,
-            description=tag.get("description") or "Made by an ingestion run.",
-            provider="automation",
-        )
-        self.known_tags.add(tag_fqn)
-        yield Either(right=OMetaTagAndClassification(fqn=None, classification_request=request, tag_request=tag_request))
-
-    def _owner(self, entity: EntityType, fqn: str, owners: list[str], body: dict) -> None:
-        """Sets the first owner found among users, then teams, on an entity without one;
-        people's choice of owner is kept, and owners are never created."""
-        try:
-            current = self.metadata.get_by_name(entity=entity.entity_class, fqn=fqn, fields=["owners"])
-        except Exception as err:
-            logger.warning(f"the owner of {fqn} is left as it is: {err}")
-            return
-        if current is not None and current.owners and current.owners.root:
-            return
-        for name in owners:
-            for kind, model in (("user", User), ("team", Team)):
-                try:
-                    found = self.metadata.get_by_name(entity=model, fqn=quote(name))
-                except Exception as err:
-                    logger.warning(f"the owner '{name}' of {fqn} could not be looked up: {err}")
-                    return
-                if found is not None:
-                    body["owners"] = [{"id": str(found.id.root), "type": kind}]
-                    return
-        names = " or ".join(f"'{n}'" for n in owners)
-        logger.warning(
-            f"the owner {names} of {fqn} is neither a user nor a team in OpenMetadata; not set (owners are never created)"
-        )
 
     # ---- sample data, lineage, the end of the run
 

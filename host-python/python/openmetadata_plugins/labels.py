@@ -1,0 +1,112 @@
+"""An entity's labels, as a plugin's record names them, onto its OpenMetadata request: tags made
+to exist (``OMetaTagAndClassification`` for those missing; an existing classification is sent back
+unchanged) and set on the request, and an owner (a user, else a team, never created) set only on
+an entity without one."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
+from metadata.generated.schema.api.classification.createTag import CreateTagRequest
+from metadata.generated.schema.entity.classification.classification import Classification
+from metadata.generated.schema.entity.classification.tag import Tag
+from metadata.generated.schema.entity.teams.team import Team
+from metadata.generated.schema.entity.teams.user import User
+from metadata.ingestion.api.models import Either
+from metadata.ingestion.models.ometa_classification import OMetaTagAndClassification
+from metadata.ingestion.ometa.ometa_api import OpenMetadata
+from metadata.utils.logger import ingestion_logger
+
+from openmetadata_plugins.entities import EntityType, fqn_of, quote
+
+logger = ingestion_logger()
+
+
+class Labels:
+    """The tags and classifications known to exist, for one run."""
+
+    def __init__(self, metadata: OpenMetadata):
+        self.metadata = metadata
+        self.known_tags: set[str] = set()
+        #: By name: the request that leaves the classification as it is (an existing one sent
+        #: back unchanged), and whether this run made it.
+        self.classifications: dict[str, tuple[CreateClassificationRequest, bool]] = {}
+
+    def apply(self, entity: EntityType, fqn: str, labels: dict, body: dict) -> Iterable[Either]:
+        """The entity's tags (made to exist) and owner onto its request ``body``; the requests
+        that make missing tags exist, for the sink."""
+        for tag in labels.get("tags") or []:
+            classification, name = tag.get("classification"), tag.get("name")
+            if not classification or not name:
+                continue
+            tag_fqn = fqn_of([classification, name])
+            try:
+                yield from self._ensure_tag(tag, classification, name, tag_fqn)
+            except Exception as err:  # a failed look-up leaves the tag off, named
+                logger.warning(f"tag {tag_fqn} not attached to {fqn}: {err}")
+                continue
+            tags = body.setdefault("tags", [])
+            if not any(t.get("tagFQN") == tag_fqn for t in tags):
+                tags.append(
+                    {"tagFQN": tag_fqn, "source": "Classification", "labelType": "Automated", "state": "Suggested"}
+                )
+        owners = labels.get("owners") or []
+        if owners:
+            self._owner(entity, fqn, owners, body)
+
+    def _ensure_tag(self, tag: dict, classification: str, name: str, tag_fqn: str) -> Iterable[Either]:
+        """Makes the tag exist: its classification and itself created when missing, never
+        changed when present (an existing classification is sent back as it is)."""
+        if tag_fqn in self.known_tags:
+            return
+        if classification not in self.classifications:
+            existing = self.metadata.get_by_name(entity=Classification, fqn=quote(classification))
+            if existing is not None:
+                description = existing.description.root if existing.description else ""
+                request = CreateClassificationRequest(name=classification, description=description)
+            else:
+                request = CreateClassificationRequest(
+                    name=classification,
+                    description=tag.get("classificationDescription") or "Made by an ingestion run.",
+                    provider="automation",
+                )
+            self.classifications[classification] = (request, existing is None)
+        request, made_now = self.classifications[classification]
+        # A tag of a classification made by this run cannot exist yet: not looked up.
+        if not made_now and self.metadata.get_by_name(entity=Tag, fqn=tag_fqn) is not None:
+            self.known_tags.add(tag_fqn)
+            return
+        tag_request = CreateTagRequest(
+            classification=quote(classification),
+            name=name,
+            description=tag.get("description") or "Made by an ingestion run.",
+            provider="automation",
+        )
+        self.known_tags.add(tag_fqn)
+        yield Either(right=OMetaTagAndClassification(fqn=None, classification_request=request, tag_request=tag_request))
+
+    def _owner(self, entity: EntityType, fqn: str, owners: list[str], body: dict) -> None:
+        """Sets the first owner found among users, then teams, on an entity without one;
+        people's choice of owner is kept, and owners are never created."""
+        try:
+            current = self.metadata.get_by_name(entity=entity.entity_class, fqn=fqn, fields=["owners"])
+        except Exception as err:
+            logger.warning(f"the owner of {fqn} is left as it is: {err}")
+            return
+        if current is not None and current.owners and current.owners.root:
+            return
+        for name in owners:
+            for kind, model in (("user", User), ("team", Team)):
+                try:
+                    found = self.metadata.get_by_name(entity=model, fqn=quote(name))
+                except Exception as err:
+                    logger.warning(f"the owner '{name}' of {fqn} could not be looked up: {err}")
+                    return
+                if found is not None:
+                    body["owners"] = [{"id": str(found.id.root), "type": kind}]
+                    return
+        names = " or ".join(f"'{n}'" for n in owners)
+        logger.warning(
+            f"the owner {names} of {fqn} is neither a user nor a team in OpenMetadata; not set (owners are never created)"
+        )
