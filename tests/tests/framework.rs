@@ -547,7 +547,7 @@ fn example(name: &str) -> Value {
 fn the_shipped_integrations_example_runs_as_a_custom_pipeline_with_the_lineage_aws_states() {
     use e2e::Moto;
     let moto = Moto::start().unwrap();
-    moto.python(include_str!("../fixtures/integrations_seed.py")).unwrap();
+    moto.python(e2e::integrations_account::SEED).unwrap();
     let sandbox = Sandbox::new().unwrap();
     let om = StandIn::start(Some(TOKEN)).unwrap();
     om.add_ingestion_pipeline("kinesis_integrations.metadata_pipeline");
@@ -575,31 +575,12 @@ fn the_shipped_integrations_example_runs_as_a_custom_pipeline_with_the_lineage_a
 
     let state = om.state.lock().unwrap();
     assert_eq!(state.services["pipelineServices"]["kinesis_integrations"]["serviceType"], "CustomPipeline");
-    let mut pipelines: Vec<&str> = state.of("pipelines").iter().map(|p| p.fqn.as_str()).collect();
+    let mut pipelines: Vec<String> = state.of("pipelines").iter().map(|p| p.fqn.clone()).collect();
     pipelines.sort();
-    let p = |name: &str| plugin_abi::fqn::build(["kinesis_integrations", name]);
-    let names = [
-        "consumer:clicks.v1/analytics",
-        "iot:telemetry",
-        "iot:to_ghost",
-        "lambda:orders-handler",
-        "pipe:orders-to-audit",
-        "pipe:orders-to-queue",
-        "rule:default/telemetry-in",
-    ];
-    assert_eq!(pipelines, names.iter().map(|n| p(n)).collect::<Vec<_>>(), "{}", run.output);
+    assert_eq!(pipelines, e2e::integrations_account::pipelines(), "{}", run.output);
     let mut edges = state.lineage_fqns();
     edges.sort();
-    let mut stated: Vec<(String, String, Option<String>)> = vec![
-        ("kinesis_prod.\"clicks.v1\"".into(), p("consumer:clicks.v1/analytics"), None),
-        ("kinesis_prod.orders".into(), "kinesis_prod.audit".into(), Some(p("pipe:orders-to-audit"))),
-        ("kinesis_prod.orders".into(), p("lambda:orders-handler"), None),
-        ("kinesis_prod.orders".into(), p("pipe:orders-to-queue"), None),
-        (p("iot:telemetry"), "kinesis_prod.telemetry".into(), None),
-        (p("rule:default/telemetry-in"), "kinesis_prod.telemetry".into(), None),
-    ];
-    stated.sort();
-    assert_eq!(edges, stated, "exactly the wiring AWS states\n{}", run.output);
+    assert_eq!(edges, e2e::integrations_account::lineage(), "exactly the wiring AWS states\n{}", run.output);
     assert!(
         run.output.contains("lineage edge skipped") && run.output.contains("kinesis_prod.ghost"),
         "the edge to the stream the Kinesis service left out is skipped and named:\n{}",

@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
+use e2e::integrations_account as account;
 use e2e::openmetadata::StandIn;
 use e2e::proxy::{self, Action, Call};
 use e2e::{pipeline_workflow, rest_workflow, to_rest, Moto, Sandbox};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "test-jwt";
-const SEED: &str = include_str!("../fixtures/integrations_seed.py");
 
 fn integrations(endpoint: &str, server: &StandIn) -> Value {
     let connection = json!({"messagingServiceName": "kinesis_prod"});
@@ -38,7 +38,7 @@ fn proxy_refusing(
 #[test]
 fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_states() {
     let moto = Moto::start().unwrap();
-    moto.python(SEED).unwrap();
+    moto.python(account::SEED).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let refuse = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let proxy = proxy_refusing(&rt, &moto, refuse.clone());
@@ -67,38 +67,15 @@ fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_state
     let state = server.state.lock().unwrap();
     let service = &state.services["pipelineServices"]["kinesis_integrations"];
     assert_eq!(service["serviceType"], "CustomPipeline", "OpenMetadata has no KinesisIntegrations type");
-    let mut pipelines: Vec<&str> = state.of("pipelines").iter().map(|p| p.fqn.as_str()).collect();
+    let mut pipelines: Vec<String> = state.of("pipelines").iter().map(|p| p.fqn.clone()).collect();
     pipelines.sort();
-    assert_eq!(
-        pipelines,
-        [
-            "kinesis_integrations.\"consumer:clicks.v1/analytics\"",
-            "kinesis_integrations.iot:telemetry",
-            "kinesis_integrations.iot:to_ghost",
-            "kinesis_integrations.lambda:orders-handler",
-            "kinesis_integrations.pipe:orders-to-audit",
-            "kinesis_integrations.pipe:orders-to-queue",
-            "kinesis_integrations.rule:default/telemetry-in",
-        ],
-        "a pipeline for each integration with a stream; none for the rule that writes a queue: {}",
-        run.stdout
-    );
+    assert_eq!(pipelines, account::pipelines(), "a pipeline for each integration with a stream: {}", run.stdout);
     let lambda = state.entity("pipelines", "kinesis_integrations.lambda:orders-handler").unwrap();
     assert_eq!(lambda.fields["tasks"][0]["taskType"], "EventSourceMapping");
     assert!(lambda.fields["tasks"][0]["description"].as_str().unwrap().contains("in batches of up to 50"));
     let mut edges = state.lineage_fqns();
     edges.sort();
-    let p = |name: &str| plugin_abi::fqn::build(["kinesis_integrations", name]);
-    let mut stated: Vec<(String, String, Option<String>)> = vec![
-        ("kinesis_prod.\"clicks.v1\"".into(), p("consumer:clicks.v1/analytics"), None),
-        ("kinesis_prod.orders".into(), "kinesis_prod.audit".into(), Some(p("pipe:orders-to-audit"))),
-        ("kinesis_prod.orders".into(), p("lambda:orders-handler"), None),
-        ("kinesis_prod.orders".into(), p("pipe:orders-to-queue"), None),
-        (p("iot:telemetry"), "kinesis_prod.telemetry".into(), None),
-        (p("rule:default/telemetry-in"), "kinesis_prod.telemetry".into(), None),
-    ];
-    stated.sort();
-    assert_eq!(edges, stated, "exactly the wiring AWS states");
+    assert_eq!(edges, account::lineage(), "exactly the wiring AWS states");
     drop(state);
     // The stream the Kinesis service left out: skipped and named, never created.
     let summaries = e2e::summaries(&run);
@@ -134,7 +111,7 @@ fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_state
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let state = server.state.lock().unwrap();
     let deleted: Vec<&str> = state.of("pipelines").iter().filter(|p| p.deleted).map(|p| p.fqn.as_str()).collect();
-    assert_eq!(deleted, [p("pipe:orders-to-queue").as_str()]);
+    assert_eq!(deleted, [account::pipeline("pipe:orders-to-queue").as_str()]);
 }
 
 #[test]
