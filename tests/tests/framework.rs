@@ -574,7 +574,11 @@ fn the_shipped_integrations_example_runs_as_a_custom_pipeline_with_the_lineage_a
     assert_eq!(run.code, 0, "{}", run.output);
 
     let state = om.state.lock().unwrap();
-    assert_eq!(state.services["pipelineServices"]["kinesis_integrations"]["serviceType"], "CustomPipeline");
+    let service = &state.services["pipelineServices"]["kinesis_integrations"];
+    assert_eq!(service["serviceType"], "CustomPipeline");
+    // The AWS secret key is in neither the stored connection nor the log.
+    assert!(!service.to_string().contains("framework-secret-canary"), "{service}");
+    assert!(!run.output.contains("framework-secret-canary"), "{}", run.output);
     let mut pipelines: Vec<String> = state.of("pipelines").iter().map(|p| p.fqn.clone()).collect();
     pipelines.sort();
     assert_eq!(pipelines, e2e::integrations_account::pipelines(), "{}", run.output);
