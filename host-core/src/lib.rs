@@ -5,6 +5,7 @@
 //! soft-delete, and reading an OpenMetadata custom connection as a plugin's configuration.
 
 pub mod context;
+pub mod converge;
 pub mod custom;
 pub mod deletion;
 pub mod failure;

@@ -14,9 +14,11 @@
 
 use std::collections::BTreeMap;
 
-use plugin_abi::envelope::{Labels, LineageEdge, ListingStatus, Progress};
+use plugin_abi::envelope::{Labels, LineageEdge, ListingStatus, Origin, Progress, SchemaOrigin};
 use plugin_abi::{fqn, RecordKind};
 use serde_json::Value;
+
+use crate::converge::{self, Stored};
 
 /// An entity to write: its create request, then (the host resolves them) its tags and owners
 /// onto the request, then its sample data.
@@ -25,9 +27,12 @@ pub struct Write {
     pub entity_type: String,
     /// The entity's FQN, quoted as OpenMetadata writes it.
     pub fqn: String,
-    /// OpenMetadata's create request, as the plugin made it.
+    /// OpenMetadata's create request, as the plugin made it, merged with what OpenMetadata
+    /// holds when the plan knows it ([`Plan::set_stored`]).
     pub body: Value,
     pub labels: Option<Labels>,
+    /// Where the request's message schema came from, when the plugin said.
+    pub origin: Option<Origin>,
     /// The entity's sample data, when it came with messages.
     pub sample: Option<Value>,
 }
@@ -55,6 +60,8 @@ pub struct TypeRun {
     /// FQNs of entities that exist but could not be read, or are not entities yet (after
     /// [`Plan::finish`]).
     pub kept: Vec<String>,
+    /// Entities not sent: OpenMetadata already holds what their request says.
+    pub unchanged: u64,
 }
 
 impl TypeRun {
@@ -93,6 +100,10 @@ pub struct Plan {
     lineage: Vec<LineageEdge>,
     progress: Option<Progress>,
     skipped: BTreeMap<String, u64>,
+    /// What OpenMetadata holds for the service, when the host read it.
+    stored: Option<Stored>,
+    /// Topics whose stored message schema could not be read (FQN, why): left as they are.
+    schemas_left: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -112,6 +123,8 @@ impl Plan {
             lineage: Vec::new(),
             progress: None,
             skipped: BTreeMap::new(),
+            stored: None,
+            schemas_left: Vec::new(),
         };
         for entity_type in declared {
             if plan.can_write(entity_type) {
@@ -166,8 +179,14 @@ impl Plan {
                     Err(why) => steps.push(Step::Failed(fqn, format!("{entity_type} not written: {why}"))),
                     Ok(()) => {
                         self.of_type(entity_type).written.push(fqn.clone());
-                        self.pending =
-                            Some(Write { entity_type: entity_type.to_string(), fqn, body, labels: None, sample: None });
+                        self.pending = Some(Write {
+                            entity_type: entity_type.to_string(),
+                            fqn,
+                            body,
+                            labels: None,
+                            origin: None,
+                            sample: None,
+                        });
                     }
                 }
             }
@@ -182,6 +201,18 @@ impl Plan {
                 Err(e) => {
                     steps.push(Step::Error(format!("the plugin sent labels of {fqn} that are not readable: {e}")))
                 }
+            },
+            RecordKind::SchemaOrigin if !is_pending => steps.push(Step::Warning(format!(
+                "the message schema's origin of {fqn} came without its {entity_type}; ignored"
+            ))),
+            RecordKind::SchemaOrigin => match serde_json::from_value::<SchemaOrigin>(body) {
+                Ok(said) => {
+                    if let Some(pending) = self.pending.as_mut() {
+                        pending.origin = Some(said.origin);
+                    }
+                }
+                // An origin of a later contract: the schema is written as sent.
+                Err(e) => tracing::debug!("a schema origin of {fqn} that is not readable: {e}"),
             },
             RecordKind::SampleData => {
                 let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
@@ -224,7 +255,45 @@ impl Plan {
     /// The waiting entity, when there is one: at the end of the records (not after an
     /// interruption: an entity cut short is not written).
     pub fn end(&mut self) -> Option<Step> {
-        self.pending.take().map(Step::Write)
+        let mut write = self.pending.take()?;
+        if let Some(stored) = &self.stored {
+            let held = stored.get(&write.entity_type, &write.fqn);
+            if let Some(why) = converge::converge(&write.entity_type, &mut write.body, write.origin, held) {
+                self.schemas_left.push((write.fqn.clone(), why));
+            }
+        }
+        Some(Step::Write(write))
+    }
+
+    /// What OpenMetadata holds for the service (its listings, read by the host before the
+    /// records): the plan merges each entity's request with it ([`converge`]).
+    pub fn set_stored(&mut self, stored: Stored) {
+        self.stored = Some(stored);
+    }
+
+    /// Adds entities of one listing of `entity_type` to what the plan knows OpenMetadata holds
+    /// (for a host that reads the listing itself, page by page).
+    pub fn add_stored(&mut self, entity_type: &str, page: &[Value]) -> Result<(), String> {
+        self.stored.get_or_insert_with(Stored::default).add_page(entity_type, page)
+    }
+
+    pub fn stored(&self) -> Option<&Stored> {
+        self.stored.as_ref()
+    }
+
+    /// Whether OpenMetadata already holds what `body` (the write's request, with its labels on)
+    /// says, so that the host need not send it; counted for the type when so.
+    pub fn unchanged(&mut self, entity_type: &str, fqn: &str, body: &Value) -> bool {
+        let Some(held) = self.stored.as_ref().and_then(|s| s.get(entity_type, fqn)) else { return false };
+        let change = converge::unchanged::change(entity_type, body, held);
+        if let Some(why) = &change {
+            tracing::debug!("{entity_type} {fqn} is sent: {why}");
+        }
+        let unchanged = change.is_none();
+        if unchanged {
+            self.of_type(entity_type).unchanged += 1;
+        }
+        unchanged
     }
 
     /// An entity of this run's service, whose request names it as its FQN does.
@@ -255,6 +324,12 @@ impl Plan {
     pub fn finish(&mut self, quiet: bool) -> Finish {
         let mut finish = Finish::default();
         let service = fqn::quote(&self.service_name);
+        for (fqn, why) in &self.schemas_left {
+            finish.warnings.push(format!(
+                "the message schema OpenMetadata holds for {fqn} cannot be read ({why}): it is left as it is, \
+                 and the topic's other properties are written"
+            ));
+        }
         for t in &mut self.types {
             let Some(status) = &mut t.status else {
                 if quiet {
@@ -436,6 +511,54 @@ mod tests {
         let mut plan = plan_with_complete_status();
         plan.finish(false);
         assert!(!plan.types()[0].complete());
+    }
+
+    #[test]
+    fn a_write_is_merged_with_what_openmetadata_holds_and_an_unchanged_one_is_counted() {
+        let mut plan = plan();
+        let fields = |f: Value| json!({"schemaType": "JSON", "schemaText": "{\"title\": \"a\"}", "schemaFields": f});
+        let stored = json!({"id": "7", "fullyQualifiedName": "svc.a", "name": "a",
+            "messageSchema": fields(json!([{"name": "gone", "dataType": "INT"}]))});
+        plan.add_stored(
+            "topic",
+            &[
+                stored.clone(),
+                json!({"id": "8", "fullyQualifiedName": "svc.b",
+            "messageSchema": {"schemaFields": "?"}}),
+            ],
+        )
+        .unwrap();
+        take(
+            &mut plan,
+            "entity",
+            &["svc", "a"],
+            json!({"name": "a", "messageSchema": fields(json!([{"name": "new", "dataType": "INT"}]))}),
+        );
+        take(&mut plan, "schemaOrigin", &["svc", "a"], json!({"origin": "sample"}));
+        let steps = take(&mut plan, "entity", &["svc", "b"], json!({"name": "b", "messageSchema": fields(json!([]))}));
+        let w = writes(&steps)[0];
+        assert_eq!(w.origin, Some(Origin::Sample));
+        let names: Vec<&str> = w.body["messageSchema"]["schemaFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["gone", "new"], "a sample keeps what it did not see");
+        assert!(!plan.unchanged("topic", "svc.a", &w.body));
+        let b = match plan.end() {
+            Some(Step::Write(w)) => w,
+            other => panic!("{other:?}"),
+        };
+        assert!(b.body.get("messageSchema").is_none(), "an unreadable stored schema is left as it is");
+        assert!(plan.unchanged("topic", "svc.b", &b.body));
+        assert_eq!(plan.types()[0].unchanged, 1);
+        let finish = plan.finish(true);
+        assert!(
+            finish.warnings.iter().any(|w| w.contains("svc.b cannot be read (the fields are not a list)")),
+            "{:?}",
+            finish.warnings
+        );
     }
 
     fn plan_with_complete_status() -> Plan {

@@ -202,10 +202,22 @@ fn run_source(
         );
     }
     let service_request = requests::put_service(service, &service_name, service_type, connection);
+    let entities: Vec<&'static endpoints::Entity> =
+        plan.types().iter().filter_map(|t| endpoints::entity(&t.entity_type)).collect();
     if let Err(e) = sink.service(service_request) {
         summary.errors.push(format!("cannot create the {} service '{service_name}': {e:#}", service.kind));
     } else {
-        Pull { sink: sink.as_mut(), plan: &mut plan, summary: &mut summary }.run(&records, interrupt);
+        // What OpenMetadata holds is read before anything is written: every request is merged
+        // with it. Without it nothing is written, since a merge-less write can wipe curation.
+        match sink.stored(&entities, &service_name) {
+            Ok(stored) => {
+                if let Some(stored) = stored {
+                    plan.set_stored(stored);
+                }
+                Pull { sink: sink.as_mut(), plan: &mut plan, summary: &mut summary }.run(&records, interrupt);
+            }
+            Err(e) => summary.errors.push(format!("{e:#}; nothing was written")),
+        }
     }
     // Dropping the receiver stops the puller, which drops the plugin's stream (its work is
     // cancelled); it gets a moment to do so.
@@ -243,7 +255,8 @@ fn run_source(
             Decision::Keep(reason) => reason,
             Decision::Delete(seen) => {
                 let entity = summary.types[i].entity;
-                match sink.delete_stale(entity, &service_name, &service_fqn, seen, options.max_delete_share) {
+                let existing = plan.stored().and_then(|s| s.listed(entity.entity_type)).unwrap_or_default();
+                match sink.delete_stale(entity, &service_fqn, existing, seen, options.max_delete_share) {
                     Ok(what) => what,
                     Err(e) => {
                         summary.errors.push(format!("{e:#}"));

@@ -248,37 +248,41 @@ impl Client {
         }
     }
 
-    /// Every entity of the type in the service, following `after` cursors: (id, fullyQualifiedName).
-    /// Deletion decides from this list, so it fails closed: a page that is not the page the API
-    /// promises (`data`, a list of entities with an id and an FQN, and `paging`) is an error,
-    /// never an empty or last page.
-    pub fn list_entities(&self, entity: &Entity, service: &str) -> Result<Vec<(String, String)>, CallError> {
+    /// The service's entities of a type, as the server lists them, page by page (`after`
+    /// cursors), with `fields` (`tags,owners`) when given. A page that is not the page the API
+    /// promises (no `data` list, no `paging`, an entity without `id` or FQN) is an error: what
+    /// is read from it decides what is merged, skipped and deleted.
+    pub fn list(&self, entity: &Entity, service: &str, fields: Option<&str>) -> Result<Vec<Value>, CallError> {
         let mut entities = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let mut path = format!("{}?service={}&limit=100", entity.collection, encode(service));
+            if let Some(fields) = fields {
+                path.push_str(&format!("&fields={}", encode(fields)));
+            }
             if let Some(cursor) = &after {
                 path.push_str(&format!("&after={}", encode(cursor)));
             }
             let page = self.call("GET", &path, None)?.body;
-            let not_a_page = |why: &str| CallError::Failed {
-                method: "GET",
-                path: path.clone(),
-                message: format!("the answer is not a page of {}: {why} (it begins: {})", entity.plural, begins(&page)),
-            };
-            let data = page.get("data").and_then(Value::as_array).ok_or_else(|| not_a_page("no `data` list"))?;
-            if !page.get("paging").is_some_and(Value::is_object) {
-                return Err(not_a_page("no `paging`"));
-            }
-            for t in data {
-                match (t.get("id").and_then(Value::as_str), t.get("fullyQualifiedName").and_then(Value::as_str)) {
-                    (Some(id), Some(fqn)) => entities.push((id.to_string(), fqn.to_string())),
-                    _ => return Err(not_a_page("an entity without `id` or `fullyQualifiedName`")),
+            match host_core::converge::read_page(&page) {
+                Ok((data, next)) => {
+                    entities.extend(data.iter().cloned());
+                    match next {
+                        Some(cursor) => after = Some(cursor),
+                        None => return Ok(entities),
+                    }
                 }
-            }
-            match page.pointer("/paging/after").and_then(Value::as_str) {
-                Some(cursor) if !cursor.is_empty() => after = Some(cursor.to_string()),
-                _ => return Ok(entities),
+                Err(why) => {
+                    return Err(CallError::Failed {
+                        method: "GET",
+                        path: path.clone(),
+                        message: format!(
+                            "the answer is not a page of {}: {why} (it begins: {})",
+                            entity.plural,
+                            begins(&page)
+                        ),
+                    })
+                }
             }
         }
     }

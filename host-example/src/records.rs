@@ -92,6 +92,22 @@ impl Pull<'_> {
             labelled.apply(&mut request.body);
         }
         let sample = write.sample.and_then(|sample| requests::put_sample_data(entity, write.fqn.clone(), sample));
+        // OpenMetadata holds the entity as the request says: not sent; its sample still is
+        // (sample data is kept apart from the entity, unversioned, and cannot be listed).
+        if self.plan.unchanged(entity.entity_type, &write.fqn, &request.body) {
+            let Some(sample) = sample else { return true };
+            let id =
+                self.plan.stored().and_then(|s| s.id(entity.entity_type, &write.fqn)).unwrap_or_default().to_string();
+            return match self.sink.sample(entity, &id, sample) {
+                Ok(()) => true,
+                Err(e) => {
+                    self.summary
+                        .errors
+                        .push(format!("cannot write the sample of {} {}: {e:#}", entity.entity_type, write.fqn));
+                    false
+                }
+            };
+        }
         match self.sink.entity(entity, request, sample) {
             Ok(()) => true,
             Err(e) => {

@@ -1,5 +1,6 @@
 //! Soft-deleting a service's stale entities on an OpenMetadata server: the unseen ones are
-//! found from a complete listing (`host_core::deletion::stale`, with its share limit), then the
+//! found from the listing the run read before its writes (`host_core::converge::Stored`: one
+//! listing serves both) with `host_core::deletion::stale` and its share limit, then the
 //! server's `deleteStale` is asked, and its answer read: what the server says it deleted is
 //! what the run reports, and a server that deleted what the run did not expect is an error.
 //! An older server without `deleteStale` (404) gets the unseen ones deleted one by one.
@@ -19,15 +20,12 @@ use crate::requests;
 pub fn delete_stale(
     client: &Client,
     entity: &Entity,
-    service_name: &str,
     service_fqn: &str,
+    existing: &[(String, String)],
     seen: Vec<String>,
     max_share: f64,
 ) -> Result<String> {
     let kind = entity.plural;
-    let existing = client
-        .list_entities(entity, service_name)
-        .map_err(|e| anyhow::anyhow!("cannot list the service's {kind}: {e}"))?;
     let fqns: Vec<String> = existing.iter().map(|(_, fqn)| fqn.clone()).collect();
     let unseen: Vec<&(String, String)> =
         match host_core::deletion::stale(kind, &fqns, &seen, max_share, "--max-delete-share") {

@@ -93,6 +93,7 @@ impl Summary {
                 serde_json::json!({
                     "entityType": t.entity.entity_type, "listed": status.listed, "filtered": status.filtered,
                     "created": w.created, "updated": w.updated, "writtenInBulk": w.upserted, "samples": w.samples,
+                    "unchanged": t.run.unchanged,
                     "listingComplete": t.complete(), "notYet": status.not_yet, "deletion": t.deletion,
                     "failures": w.failures.iter().map(|(n, e)| serde_json::json!({"name": n, "error": e})).collect::<Vec<_>>(),
                 })
@@ -261,6 +262,10 @@ impl fmt::Display for Summary {
                 writeln!(f, "  {label:<19}{} (created {}, updated {})", w.created + w.updated, w.created, w.updated)?;
             } else {
                 writeln!(f, "  {label:<19}{}", w.created)?;
+            }
+            if self.rest {
+                let label = format!("{plural} unchanged:");
+                writeln!(f, "  {label:<19}{} (OpenMetadata holds them as they are: not sent)", t.run.unchanged)?;
             }
             if t.entity.sample_data.is_some() {
                 writeln!(f, "  samples written:   {}", w.samples)?;

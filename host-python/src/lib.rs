@@ -295,6 +295,31 @@ impl Plan {
         self.inner.end().into_iter().map(py_step).collect()
     }
 
+    /// What OpenMetadata holds: one answer of the listing of the service's `entity_type`
+    /// (`GET /v1/{collection}?service=…&fields=` [`listing_fields`]), read as host-example reads
+    /// it (`host_core::converge::read_page`: an answer that is not a page is an error, named);
+    /// each request is then merged with its stored entity. Returns the next page's cursor.
+    fn add_stored_page(&mut self, entity_type: &str, page: &str) -> PyResult<Option<String>> {
+        let page: Value = serde_json::from_str(page)
+            .map_err(|e| plugin_error(format!("the listing of {entity_type}s answered what is not JSON: {e}")))?;
+        let (data, after) = host_core::converge::read_page(&page)
+            .map_err(|why| plugin_error(format!("the listing of {entity_type}s answered what is not a page: {why}")))?;
+        self.inner.add_stored(entity_type, data).map_err(plugin_error)?;
+        Ok(after)
+    }
+
+    /// The id OpenMetadata gave an entity, when the listing held it.
+    fn stored_id(&self, entity_type: &str, fqn: &str) -> Option<String> {
+        self.inner.stored()?.id(entity_type, fqn).map(str::to_string)
+    }
+
+    /// Whether OpenMetadata already holds what `body` (a write's request, with its labels on,
+    /// JSON) says: then it is not sent. Counted for the type.
+    fn unchanged(&mut self, entity_type: &str, fqn: &str, body: &str) -> PyResult<bool> {
+        let body = parse(body, "a request")?;
+        Ok(self.inner.unchanged(entity_type, fqn, &body))
+    }
+
     /// The plugin's latest progress (JSON), if any.
     fn progress(&self) -> Option<String> {
         self.inner.progress().and_then(|p| serde_json::to_string(p).ok())
@@ -316,13 +341,19 @@ impl Plan {
             .iter()
             .map(|t| {
                 serde_json::json!({"entityType": t.entity_type, "status": t.status, "written": t.written,
-                    "kept": t.kept})
+                    "kept": t.kept, "unchanged": t.unchanged})
             })
             .collect();
         serde_json::json!({"errors": finish.errors, "failed": finish.failed, "warnings": finish.warnings,
             "apiCalls": finish.api_calls, "skipped": self.inner.skipped(), "types": types})
         .to_string()
     }
+}
+
+/// The `fields` the listing of an entity type asks for (`host_core::converge::listing_fields`).
+#[pyfunction]
+fn listing_fields(entity_type: &str) -> &'static str {
+    host_core::converge::listing_fields(entity_type)
 }
 
 /// The plugin's source block as a custom connection gives it: see `host_core::custom`.
@@ -441,5 +472,6 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(secret_keys, m)?)?;
     m.add_function(wrap_pyfunction!(redact, m)?)?;
     m.add_function(wrap_pyfunction!(contract_version, m)?)?;
+    m.add_function(wrap_pyfunction!(listing_fields, m)?)?;
     Ok(())
 }

@@ -216,6 +216,45 @@ fn metadata_ingest_runs_the_kinesis_plugin_and_writes_what_host_example_writes()
 }
 
 #[test]
+fn the_wheel_keeps_what_people_wrote_and_leaves_unchanged_topics_unsent() {
+    use e2e::converge::{assert_curation_kept, curate, put_shaped, topic_writes};
+    let rt = runtime();
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    rt.block_on(seed(&client, &[StreamSpec::new("orders", 1)])).unwrap();
+    rt.block_on(put_shaped(&client, "orders", true, 3));
+    let sandbox = Sandbox::new().unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let wf = custom_workflow(
+        "kinesis_custom",
+        json!({"awsConfig": aws(&emulator.endpoint())}),
+        json!({"generateSampleData": true}),
+        &om.host_port(),
+    );
+    let ingest = || {
+        let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(180));
+        assert_eq!(run.code, 0, "{}", run.output);
+        run
+    };
+    const TOPIC: &str = "kinesis_custom.orders";
+    ingest();
+    curate(&om, TOPIC);
+    // The newest records lack two curated fields and retype the third: all three keep what
+    // people wrote; the retype is the only version the run makes.
+    rt.block_on(put_shaped(&client, "orders", false, 60));
+    ingest();
+    assert_curation_kept(&om, TOPIC);
+    assert_eq!(om.state.lock().unwrap().versions, [(TOPIC.to_string(), 1.0)]);
+    // Nothing new: the topic is not sent again (its sample is), and no version is made.
+    let writes = topic_writes(&om);
+    let run = ingest();
+    assert_eq!(topic_writes(&om), writes, "{}", run.output);
+    assert!(run.output.contains("written 0, unchanged 1"), "{}", run.output);
+    assert_eq!(om.state.lock().unwrap().versions.len(), 1);
+    assert!(om.state.lock().unwrap().topic(TOPIC).unwrap().sample.is_some());
+}
+
+#[test]
 fn connection_options_as_the_ui_writes_them_give_the_same_topics() {
     let rt = runtime();
     let emulator = Emulator::start().unwrap();

@@ -85,6 +85,18 @@ impl Sink for FileSink {
         self.write(&request)
     }
 
+    /// A file holds nothing to merge with: every request is written as the plugin made it.
+    fn stored(&mut self, _: &[&'static Entity], _: &str) -> Result<Option<Stored>> {
+        Ok(None)
+    }
+
+    /// Never called: without [`Sink::stored`], no entity is found unchanged.
+    fn sample(&mut self, entity: &'static Entity, _: &str, sample: Request) -> Result<()> {
+        self.write(&sample)?;
+        self.writes.of(entity).samples += 1;
+        Ok(())
+    }
+
     fn entity(&mut self, entity: &'static Entity, request: Request, sample: Option<Request>) -> Result<()> {
         self.write(&request)?;
         self.writes.of(entity).created += 1;
@@ -142,8 +154,8 @@ impl Sink for FileSink {
     fn delete_stale(
         &mut self,
         entity: &Entity,
-        _: &str,
         service_fqn: &str,
+        _: &[(String, String)],
         seen: Vec<String>,
         _: f64,
     ) -> Result<String> {

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use anyhow::{bail, Context, Result};
+use host_core::converge::Stored;
 use serde_json::Value;
 
 use plugin_abi::envelope::{EntityRef, Labels, LineageEdge};
@@ -164,9 +165,16 @@ pub struct LineageWrites {
 pub trait Sink {
     /// Creates or updates the service; first, before any entity.
     fn service(&mut self, request: Request) -> Result<()>;
+    /// What the destination holds for the service, for entities of these types, read once
+    /// before any entity is written (`host_core::converge`); `None` where it holds nothing to
+    /// merge with (a file).
+    fn stored(&mut self, entities: &[&'static Entity], service_name: &str) -> Result<Option<Stored>>;
     /// An entity and, when it has some, its sample data (written after the entity). A failure
     /// of one entity is recorded in [`Writes`], not returned; an error ends the run.
     fn entity(&mut self, entity: &'static Entity, request: Request, sample: Option<Request>) -> Result<()>;
+    /// The sample data of an entity that is not written (the destination holds it as it is),
+    /// with the entity's stored id.
+    fn sample(&mut self, entity: &'static Entity, id: &str, sample: Request) -> Result<()>;
     /// The tags and owners of an entity about to be written (see [`crate::labels`]), counted
     /// into `counts`; failures are warnings of the result, never the run's end.
     fn labels(&mut self, entity: &'static Entity, fqn: &str, labels: &Labels, counts: &mut LabelCounts) -> Labelled;
@@ -176,12 +184,13 @@ pub trait Sink {
     /// that is not in OpenMetadata skips its edge; it is never created.
     fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites>;
     /// Soft-deletes the service's entities of the type that are not in `seen`, unless that would
-    /// be more than `max_share` of them. Says what it did, for the summary.
+    /// be more than `max_share` of them. `existing` (id, FQN) is what [`Sink::stored`] listed
+    /// for the type. Says what it did, for the summary.
     fn delete_stale(
         &mut self,
         entity: &Entity,
-        service_name: &str,
         service_fqn: &str,
+        existing: &[(String, String)],
         seen: Vec<String>,
         max_share: f64,
     ) -> Result<String>;

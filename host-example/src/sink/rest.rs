@@ -2,7 +2,7 @@
 //! lineage edges; the stale entities of a type through `crate::stale`.
 
 use super::lookup::{describe, Lookup};
-use super::workers::{write_bulk, write_entity};
+use super::workers::{write_bulk, write_entity, write_sample};
 use super::*;
 
 /// Writes, done by a worker.
@@ -11,6 +11,8 @@ enum Job {
     One { entity: &'static Entity, request: Box<Request>, sample: Option<Request> },
     /// Entities of one type without samples, in one `PUT {collection}/bulk`.
     Bulk { entity: &'static Entity, requests: Vec<Request> },
+    /// The sample of an entity not written (the server holds it as it is), at its stored id.
+    Sample { entity: &'static Entity, sample: Request },
 }
 
 /// Sends requests to an OpenMetadata server: the service first, then entities from a bounded
@@ -77,6 +79,7 @@ impl RestSink {
                                 Job::Bulk { entity, requests } => {
                                     write_bulk(&client, entity, requests, &writes, &no_bulk)
                                 }
+                                Job::Sample { entity, sample } => write_sample(&client, entity, sample, &writes),
                             }
                         }
                     })
@@ -106,6 +109,24 @@ impl Sink for RestSink {
     fn service(&mut self, request: Request) -> Result<()> {
         self.client.send(&request).map_err(|e| anyhow::anyhow!("cannot create the service: {e}"))?;
         Ok(())
+    }
+
+    fn stored(&mut self, entities: &[&'static Entity], service_name: &str) -> Result<Option<Stored>> {
+        let mut stored = Stored::default();
+        for entity in entities {
+            let listed = self
+                .client
+                .list(entity, service_name, Some(host_core::converge::listing_fields(entity.entity_type)))
+                .map_err(|e| anyhow::anyhow!("cannot read the service's {} in OpenMetadata: {e}", entity.plural))?;
+            stored.listed_empty(entity.entity_type);
+            stored.add_page(entity.entity_type, &listed).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Ok(Some(stored))
+    }
+
+    fn sample(&mut self, entity: &'static Entity, id: &str, mut sample: Request) -> Result<()> {
+        sample.path = sample.path.replace("{id}", id);
+        self.send(Job::Sample { entity, sample })
     }
 
     fn entity(&mut self, entity: &'static Entity, request: Request, sample: Option<Request>) -> Result<()> {
@@ -195,12 +216,12 @@ impl Sink for RestSink {
     fn delete_stale(
         &mut self,
         entity: &Entity,
-        service_name: &str,
         service_fqn: &str,
+        existing: &[(String, String)],
         seen: Vec<String>,
         max_share: f64,
     ) -> Result<String> {
-        crate::stale::delete_stale(&self.client, entity, service_name, service_fqn, seen, max_share)
+        crate::stale::delete_stale(&self.client, entity, service_fqn, existing, seen, max_share)
     }
 
     fn abort(&mut self) {

@@ -33,6 +33,17 @@ pub(super) fn write_entity(
     }
 }
 
+/// Writes the sample of an entity the run did not write (its path holds the stored id).
+pub(super) fn write_sample(client: &Client, entity: &Entity, sample: Request, writes: &Mutex<Writes>) {
+    match client.send(&sample) {
+        Ok(_) => record(writes, entity, |w| w.samples += 1),
+        Err(e) => {
+            let fqn = sample.entity_fqn.clone().unwrap_or_default();
+            record(writes, entity, |w| w.failures.push((fqn, e.to_string())))
+        }
+    }
+}
+
 /// Writes a batch in one `PUT {collection}/bulk`, and records each entity's outcome from the
 /// server's BulkOperationResult. A server without the endpoint (404, 405: older than bulk
 /// writes) gets the batch, and every later one, one entity at a time.

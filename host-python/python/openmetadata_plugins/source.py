@@ -1,8 +1,12 @@
 """The plugins as OpenMetadata ``Source`` steps: a run's records become OpenMetadata's own request
 models, written by OpenMetadata's own sink (``metadata-rest``), counted in its status.
 
-Per entity: its create request (topics buffered and written in bulk by the sink), its tags and
-owner (``labels``), then, after a ``Barrier`` has flushed the sink's buffer, its sample data.
+Before the run, what OpenMetadata holds for the service is read once, a paged listing per entity
+type (``host_core::converge``): each request is merged with its stored entity (an inferred
+message schema keeps the stored fields, a retyped field carries what people wrote), and one the
+server already holds is not sent. Per entity: its create request (topics buffered and written in
+bulk by the sink), its tags and owner (``labels``), then, after a ``Barrier`` has flushed the
+sink's buffer, its sample data.
 After the listing: lineage between entities that exist (missing ends skipped and named), then
 stale entities soft-deleted (``DeleteEntity``), only after a complete listing, a run without
 failures, with every entity of the run found in OpenMetadata, and never more than
@@ -28,6 +32,7 @@ from metadata.ingestion.api.step import WorkflowFatalError
 from metadata.ingestion.api.steps import Source
 from metadata.ingestion.models.barrier import Barrier
 from metadata.ingestion.models.delete_entity import DeleteEntity
+from metadata.ingestion.ometa.client import APIError
 from metadata.ingestion.ometa.ometa_api import OpenMetadata
 from metadata.utils.logger import ingestion_logger
 
@@ -61,6 +66,8 @@ class TypeState:
     kept: list[str] = field(default_factory=list)
     status: Optional[dict] = None  # noqa: UP045
     samples: int = 0
+    #: Entities not sent: OpenMetadata held them as their requests say.
+    unchanged: int = 0
     deletion: str = ""
 
     @property
@@ -119,6 +126,9 @@ class PluginSource(Source):
         self.types: dict[str, TypeState] = {}
         self.samples: list[tuple[EntityType, str, dict]] = []
         self.labels = Labels(metadata)
+        #: Topics as OpenMetadata listed them (JSON), by FQN: their sample data goes to the
+        #: stored id without a read per topic.
+        self.stored_topics: dict[str, dict] = {}
         #: What failed the run as a whole: the plugin, a listing; the workflow fails with them.
         self.run_errors: list[str] = []
 
@@ -162,7 +172,40 @@ class PluginSource(Source):
 
     # ---- the run
 
+    def _read_stored(self) -> None:
+        """What OpenMetadata holds for the service, a paged listing per entity type the plugin
+        yields, read before anything is written; raises ``PluginError`` (naming the page) when a
+        listing cannot be read, so that nothing is written unmerged."""
+        for info in self.manifest.get("entityTypes") or []:
+            entity = ENTITY_TYPES.get(info.get("entityType", ""))
+            if entity is None:
+                continue
+            path = self.metadata.get_suffix(entity.entity_class)
+            after: Optional[str] = None  # noqa: UP045
+            while True:
+                params = {
+                    "service": self.service_name,
+                    "fields": _native.listing_fields(entity.entity_type),
+                    "limit": "100",
+                }
+                if after:
+                    params["after"] = after
+                page = self.metadata.client.get(path, data=params)
+                after = self.plan.add_stored_page(entity.entity_type, json.dumps(page))
+                if entity.entity_type == "topic":
+                    for topic in page.get("data") or []:
+                        self.stored_topics[topic["fullyQualifiedName"]] = topic
+                if not after:
+                    break
+
     def _iter(self) -> Iterable[Either]:
+        try:
+            self._read_stored()
+        except (_native.PluginError, APIError, ValueError) as err:
+            message = f"cannot read what OpenMetadata holds for '{self.service_name}': {err}; nothing was written"
+            self.run_errors.append(message)
+            yield self._left(self.name, message)
+            raise WorkflowFatalError(message) from err
         run = self.plugin.open(self.configured.source, config.python_level(logger))
         last_progress = time.monotonic()
         try:
@@ -238,6 +281,20 @@ class PluginSource(Source):
         data waiting for the next Barrier."""
         if labels is not None:
             yield from self.labels.apply(entity, fqn, json.loads(labels), body)
+        if self.plan.unchanged(entity.entity_type, fqn, json.dumps(body)):
+            # OpenMetadata holds it as the request says: not sent. Its sample data still is
+            # (kept apart from the entity, unversioned, and not in the listing).
+            self._state(entity).unchanged += 1
+            stored = self.stored_topics.get(fqn)
+            if sample is not None and entity.sample_data is not None and stored is not None:
+                try:
+                    record = entity.sample_data(entity.entity_class.model_validate(stored), json.loads(sample))
+                except ValueError as err:
+                    yield self._left(fqn, f"sample data not written: not valid sample data: {err}")
+                    return
+                self._state(entity).samples += 1
+                yield Either(right=record)
+            return
         try:
             request = entity.create_request.model_validate(body)
         except ValueError as err:
@@ -345,7 +402,7 @@ class PluginSource(Source):
         plural = state.entity.plural
         line = (
             f"{self.name} {plural}: listed {status.get('listed', 0)}, filtered out {status.get('filtered', 0)}, "
-            f"written {len(state.written)}"
+            f"written {len(state.written) - state.unchanged}, unchanged {state.unchanged}"
         )
         if state.entity.sample_data is not None:
             line += f", samples {state.samples}"

@@ -39,6 +39,32 @@ pub enum RecordEnvelope {
     /// Tags and owners, by name, of the entity named by `entityType` + `fqn`; it follows that
     /// entity's record (before its sample data). Since contract 2.1.
     Labels { entity_type: String, fqn: Vec<String>, body: Labels },
+    /// Where the message schema of the entity named by `entityType` + `fqn` came from; it
+    /// follows that entity's record. Since contract 2.2.
+    SchemaOrigin { entity_type: String, fqn: Vec<String>, body: SchemaOrigin },
+}
+
+/// Where an entity's message schema came from, which decides how a host merges it with the
+/// schema OpenMetadata already holds for the entity:
+/// - `sample`: inferred from sampled messages. A sample says what it saw, not what is gone: the
+///   stored fields stay, types only widen, new fields are added.
+/// - `registry`: a schema registry's version. It is authoritative: a field it no longer has
+///   leaves; the fields it keeps keep what people wrote about them.
+///
+/// An entity without this record (a plugin of contract 2.1) is taken as `registry`: its schema
+/// is written as sent, with what people wrote kept on the fields it keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaOrigin {
+    pub origin: Origin,
+}
+
+/// See [`SchemaOrigin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Origin {
+    Sample,
+    Registry,
 }
 
 /// Tags and owners of an entity, by name, as the source knows them. The host makes sure each

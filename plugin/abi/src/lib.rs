@@ -1,4 +1,4 @@
-//! The contract between source-connector plugins and the hosts that load them (version 2.1).
+//! The contract between source-connector plugins and the hosts that load them (version 2.2).
 //!
 //! # Writing a plugin
 //! A plugin is a `cdylib` crate that depends on this one and exports one [`SourcePlugin`] root
@@ -15,7 +15,8 @@
 //!   TestConnectionResult.
 //! - `open`: starts a run and returns a [`RecordStream`] of [`Record`]s: per entity an
 //!   `entity` record (OpenMetadata's create request), optionally `labels` (its tags and owners
-//!   by name, since 2.1) and `sampleData` after it,
+//!   by name, since 2.1), `schemaOrigin` (where its message schema came from, since 2.2) and
+//!   `sampleData` after it,
 //!   `lineage` edges between entities named by FQN, and, last, one `listingStatus` per
 //!   (scope, entity type) saying whether the listing was complete.
 //! - `call`: the named functions of later versions; today's plugins answer [`unsupported`].
@@ -39,7 +40,7 @@
 //! at load time. (Appending prefix-type fields would work only one way: abi_stable refuses a
 //! plugin whose root module has fewer fields than the host's.)
 //!
-//! Versions: 2.0, the frozen layout; 2.1, the `labels` record kind.
+//! Versions: 2.0, the frozen layout; 2.1, the `labels` record kind; 2.2, `schemaOrigin`.
 
 use abi_stable::{
     declare_root_module_statics,
@@ -55,6 +56,7 @@ pub mod error;
 pub mod fqn;
 pub mod host;
 pub mod manifest;
+pub mod message_schema;
 pub mod record;
 
 pub use error::{guard, ErrorKind, PluginError};
@@ -67,7 +69,7 @@ pub use record::{entity_type, Record, RecordKind, RecordStream, RecordStreamBox,
 pub const ABI_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The contract as a later minor version would have it, for the compatibility fixture only.
 #[cfg(feature = "next-minor-fixture")]
-pub const ABI_VERSION: &str = "2.2.0";
+pub const ABI_VERSION: &str = "2.3.0";
 
 /// The root module every source plugin exports.
 ///

@@ -41,16 +41,22 @@ pub enum RecordKind {
     /// by `entity_type` + `fqn`; it directly follows that entity's `Entity` record (before its
     /// sample data). Since 2.1: a 2.0 host skips it, and writes the entity without them.
     Labels,
+    /// The body is a [`crate::envelope::SchemaOrigin`]: where the message schema of the entity
+    /// named by `entity_type` + `fqn` came from (a sample, or a schema registry), which tells a
+    /// host how to merge it with the schema OpenMetadata holds; it directly follows that
+    /// entity's `Entity` record. Since 2.2: a 2.1 host skips it, and writes the schema as sent.
+    SchemaOrigin,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Entity,
         RecordKind::SampleData,
         RecordKind::Lineage,
         RecordKind::ListingStatus,
         RecordKind::Progress,
         RecordKind::Labels,
+        RecordKind::SchemaOrigin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +67,7 @@ impl RecordKind {
             RecordKind::ListingStatus => "listingStatus",
             RecordKind::Progress => "progress",
             RecordKind::Labels => "labels",
+            RecordKind::SchemaOrigin => "schemaOrigin",
         }
     }
 

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Map, Value};
+use plugin_abi::message_schema::inferred_schema_text;
+use serde_json::{json, Value};
 
 /// OpenMetadata's limit on a field name's length.
 const MAX_FIELD_NAME: usize = 128;
@@ -27,10 +28,8 @@ enum Shape {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Record {
-    /// Objects merged into this record.
-    seen: u64,
-    /// Each field's shape and the number of objects that had it.
-    fields: BTreeMap<String, (Shape, u64)>,
+    /// Each field's shape, by name (so in a fixed order, whatever the messages' order).
+    fields: BTreeMap<String, Shape>,
 }
 
 impl Shape {
@@ -47,11 +46,7 @@ impl Shape {
             Value::String(_) => Shape::String,
             Value::Array(items) => Shape::Array(items.iter().map(Shape::of).reduce(Shape::merge).map(Box::new)),
             Value::Object(map) => {
-                let mut record = Record { seen: 1, fields: BTreeMap::new() };
-                for (k, v) in map {
-                    record.fields.insert(k.clone(), (Shape::of(v), 1));
-                }
-                Shape::Record(record)
+                Shape::Record(Record { fields: map.iter().map(|(k, v)| (k.clone(), Shape::of(v))).collect() })
             }
         }
     }
@@ -80,12 +75,12 @@ impl Shape {
                 (a, b) => a.or(b),
             }),
             (Record(mut a), Record(b)) => {
-                a.seen += b.seen;
-                for (name, (shape, count)) in b.fields {
-                    match a.fields.remove(&name) {
-                        Some((mine, mine_count)) => a.fields.insert(name, (mine.merge(shape), mine_count + count)),
-                        None => a.fields.insert(name, (shape, count)),
+                for (name, shape) in b.fields {
+                    let merged = match a.fields.remove(&name) {
+                        Some(mine) => mine.merge(shape),
+                        None => shape,
                     };
+                    a.fields.insert(name, merged);
                 }
                 Record(a)
             }
@@ -141,34 +136,6 @@ impl Shape {
         }
     }
 
-    fn json_schema(&self) -> Value {
-        match self {
-            Shape::Null => json!({"type": "null"}),
-            Shape::Boolean => json!({"type": "boolean"}),
-            Shape::Int | Shape::Long => json!({"type": "integer"}),
-            Shape::Double => json!({"type": "number"}),
-            Shape::String => json!({"type": "string"}),
-            Shape::Array(Some(items)) => json!({"type": "array", "items": items.json_schema()}),
-            Shape::Array(None) => json!({"type": "array"}),
-            Shape::Record(record) => {
-                let mut properties = Map::new();
-                let mut required = Vec::new();
-                for (name, (shape, count)) in &record.fields {
-                    properties.insert(name.clone(), shape.json_schema());
-                    if *count == record.seen {
-                        required.push(Value::from(name.clone()));
-                    }
-                }
-                let mut schema = json!({"type": "object", "properties": properties});
-                if !required.is_empty() {
-                    schema["required"] = Value::Array(required);
-                }
-                schema
-            }
-            Shape::Union(members) => json!({"anyOf": members.iter().map(Shape::json_schema).collect::<Vec<_>>()}),
-        }
-    }
-
     /// The fields below this shape, as OpenMetadata's FieldModel children.
     fn children(&self) -> Option<Vec<Value>> {
         match self {
@@ -185,7 +152,7 @@ fn fields(record: &Record) -> Vec<Value> {
         .fields
         .iter()
         .filter(|(name, _)| !name.is_empty())
-        .map(|(name, (shape, _))| {
+        .map(|(name, shape)| {
             let mut field = json!({"name": field_name(name), "dataType": shape.data_type()});
             if matches!(shape, Shape::Array(_) | Shape::Union(_)) {
                 field["dataTypeDisplay"] = shape.display().into();
@@ -208,14 +175,14 @@ fn field_name(name: &str) -> String {
 
 /// The `messageSchema` of a topic whose messages are JSON objects; `None` when there are no
 /// messages, or some message is neither a JSON object nor cut short (then it is no JSON topic).
-/// Messages cut short by the size bound are left out of the inference.
+/// Messages cut short by the size bound are left out of the inference. The text is drawn from
+/// the fields (`plugin_abi::message_schema`) and says nothing about how many messages were
+/// read, so that samples of the same shape give the same schema, byte for byte.
 pub fn message_schema(topic: &str, messages: &[(&str, bool)]) -> Option<Value> {
     let mut merged: Option<Shape> = None;
-    let mut used = 0u64;
     for (text, truncated) in messages {
         match serde_json::from_str::<Value>(text) {
             Ok(value @ Value::Object(_)) => {
-                used += 1;
                 let shape = Shape::of(&value);
                 merged = Some(match merged {
                     Some(m) => m.merge(shape),
@@ -226,23 +193,13 @@ pub fn message_schema(topic: &str, messages: &[(&str, bool)]) -> Option<Value> {
             _ => return None,
         }
     }
-    let shape = merged?;
-    let Shape::Record(record) = &shape else { return None };
-    let mut document = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": topic,
-        "description": format!(
-            "Inferred by the Kinesis plugin from {used} sampled JSON record{} of stream '{topic}'.",
-            if used == 1 { "" } else { "s" }
-        ),
-    });
-    if let (Some(doc), Value::Object(schema)) = (document.as_object_mut(), shape.json_schema()) {
-        doc.extend(schema);
-    }
+    let Shape::Record(record) = merged? else { return None };
+    let fields = fields(&record);
+    let description = format!("Inferred by the Kinesis plugin from sampled JSON records of stream '{topic}'.");
     Some(json!({
         "schemaType": "JSON",
-        "schemaText": serde_json::to_string_pretty(&document).expect("JSON"),
-        "schemaFields": fields(record),
+        "schemaText": inferred_schema_text(topic, &description, &fields),
+        "schemaFields": fields,
     }))
 }
 
@@ -280,7 +237,7 @@ mod tests {
         assert_eq!(field(&field(&user["children"], "address")["children"], "city")["dataType"], "STRING");
         let doc = text(&s);
         assert_eq!(doc["properties"]["user"]["properties"]["address"]["type"], "object");
-        assert!(doc["description"].as_str().unwrap().contains("from 1 sampled JSON record "));
+        assert_eq!(doc["title"], "t");
     }
 
     #[test]
@@ -310,12 +267,12 @@ mod tests {
     }
 
     #[test]
-    fn fields_missing_from_some_samples_are_not_required() {
-        let s = infer(&[r#"{"a": 1, "b": true}"#, r#"{"a": 2}"#]).unwrap();
-        let doc = text(&s);
-        assert_eq!(doc["required"], json!(["a"]));
-        assert_eq!(field(&s["schemaFields"], "b")["dataType"], "BOOLEAN");
-        assert!(doc["description"].as_str().unwrap().contains("from 2 sampled JSON records"));
+    fn samples_of_the_same_shape_give_the_same_schema_whatever_their_number_and_order() {
+        let one = infer(&[r#"{"a": 1, "b": true}"#, r#"{"a": 2}"#]).unwrap();
+        let other = infer(&[r#"{"a": 7}"#, r#"{"b": false, "a": 3}"#, r#"{"a": 9}"#]).unwrap();
+        assert_eq!(one, other);
+        assert_eq!(field(&one["schemaFields"], "b")["dataType"], "BOOLEAN");
+        assert!(text(&one).get("required").is_none(), "what a sample lacks says nothing");
     }
 
     #[test]
@@ -336,7 +293,7 @@ mod tests {
     #[test]
     fn truncated_messages_are_left_out() {
         let s = message_schema("t", &[(r#"{"a": 1}"#, false), (r#"{"a": 1, "b"… [truncated"#, true)]).unwrap();
-        assert!(text(&s)["description"].as_str().unwrap().contains("from 1 sampled"));
+        assert_eq!(s["schemaFields"], json!([{"name": "a", "dataType": "INT"}]));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use plugin_abi::{
     entity_type::TOPIC,
-    envelope::{Labels, ListingStatus},
+    envelope::{Labels, ListingStatus, Origin, SchemaOrigin},
     fqn, PluginError, Record, RecordKind,
 };
 use plugin_sdk::run::{Counters, Item, Listing, ProgressTicker, Run};
@@ -113,7 +113,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             }
         }
         match outcome {
-            Outcome::Topic { name, request, labels, sample, warnings } => {
+            Outcome::Topic { name, request, labels, origin, sample, warnings } => {
                 tracing::debug!(stream = %name, partitions = request.partitions, "topic");
                 for w in warnings {
                     tracing::warn!("{w}");
@@ -125,6 +125,12 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
                 status.emitted += 1;
                 if let Some(labels) = labels.filter(|l| !l.tags.is_empty() || !l.owners.is_empty()) {
                     if out.send(Ok(record(RecordKind::Labels, &[service, &name], &labels))).await.is_err() {
+                        return;
+                    }
+                }
+                if let Some(origin) = origin {
+                    let body = SchemaOrigin { origin };
+                    if out.send(Ok(record(RecordKind::SchemaOrigin, &[service, &name], &body))).await.is_err() {
                         return;
                     }
                 }
@@ -180,6 +186,8 @@ enum Outcome {
         name: String,
         request: Box<CreateTopicRequest>,
         labels: Option<Labels>,
+        /// Where the request's message schema came from, when it has one.
+        origin: Option<Origin>,
         sample: Option<Vec<String>>,
         warnings: Vec<String>,
     },
@@ -246,7 +254,7 @@ async fn prepare(
     };
     let pipeline = settings.pipeline();
     if !pipeline.generate_sample_data.unwrap_or(false) {
-        return Outcome::Topic { name, request, labels, sample: None, warnings };
+        return Outcome::Topic { name, request, labels, origin: None, sample: None, warnings };
     }
     let retention = Duration::from_secs(u64::try_from(summary.retention_period_hours.max(1)).unwrap_or(24) * 3600);
     match sampler.read(client, &name, retention).await {
@@ -254,9 +262,11 @@ async fn prepare(
             tracing::debug!(stream = %name, messages = sample.messages.len(), shards = sample.shards, calls = sample.get_records_calls, bytes = sample.bytes_read, "sample read");
             let (registered, mut messages) = schemas.apply(client, settings, &name, sample.messages).await;
             warnings.extend(registered.warnings);
+            let mut origin = None;
             if let Some(schema) = registered.message_schema {
                 // The producers' own schema wins over one inferred from a few messages.
                 request.message_schema = Some(schema);
+                origin = Some(Origin::Registry);
             } else if pipeline.infer_message_schema {
                 // CPU work: off the workers that drive the AWS calls (the messages go and come back).
                 let topic = name.clone();
@@ -268,18 +278,19 @@ async fn prepare(
                 .await;
                 match inferred {
                     Ok((schema, back)) => {
+                        origin = schema.is_some().then_some(Origin::Sample);
                         request.message_schema = schema;
                         messages = back;
                     }
                     Err(e) => {
                         warnings.push(format!("inferring the message schema of stream '{name}' failed: {e}"));
-                        return Outcome::Topic { name, request, labels, sample: None, warnings };
+                        return Outcome::Topic { name, request, labels, origin: None, sample: None, warnings };
                     }
                 }
             }
             let texts = messages.into_iter().map(|m| m.text).collect();
             warnings.extend(sample.warnings);
-            Outcome::Topic { name, request, labels, sample: Some(texts), warnings }
+            Outcome::Topic { name, request, labels, origin, sample: Some(texts), warnings }
         }
         // Deleted since it was described: gone, like a stream that vanished before.
         Err(e) if e.is(plugin_abi::ErrorKind::NotFound) && gone(client, &name).await => Outcome::Vanished { name },
@@ -289,14 +300,14 @@ async fn prepare(
                  (the topic is kept without its sample)",
                 e.message
             ));
-            Outcome::Topic { name, request, labels, sample: None, warnings }
+            Outcome::Topic { name, request, labels, origin: None, sample: None, warnings }
         }
         Err(e) => {
             warnings.push(format!(
                 "could not read sample data of stream '{name}' (the topic is kept without it): {}",
                 e.message
             ));
-            Outcome::Topic { name, request, labels, sample: None, warnings }
+            Outcome::Topic { name, request, labels, origin: None, sample: None, warnings }
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Property tests: the decoders, the schema inference and the configuration parser take any
-//! input without panicking, and what they return stays within its bounds.
+//! input without panicking, and what they return stays within its bounds; an inferred schema
+//! merged with a stored one (`host_core::converge`) keeps every stored field, never narrows a
+//! type, settles, and does not depend on the order of the sample's messages.
 
 use kinesis_plugin::decode::{decode_record, kpl, Limits, BINARY_PREFIX};
 use kinesis_plugin::{config, infer};
@@ -110,8 +112,62 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
+/// Objects whose keys collide often, so that samples share and retype fields. In one case:
+/// OpenMetadata matches field names case-insensitively, so `Id` and `id` side by side are one
+/// field to it (a stored name met in another case is a unit test of the merge).
+fn json_object() -> impl Strategy<Value = serde_json::Value> {
+    proptest::collection::btree_map("[a-c]{1,2}", json_value(), 0..6)
+        .prop_map(|m| serde_json::Value::Object(m.into_iter().collect()))
+}
+
+/// The fields inferred from `objects`.
+fn inferred_fields(objects: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let texts: Vec<String> = objects.iter().map(|v| v.to_string()).collect();
+    let messages: Vec<(&str, bool)> = texts.iter().map(|t| (t.as_str(), false)).collect();
+    let schema = infer::message_schema("topic", &messages).expect("objects give a schema");
+    schema["schemaFields"].as_array().unwrap().clone()
+}
+
+/// Every field of `before` is in `merged`, by name, with a type that holds its own; the same
+/// below every record both have.
+fn keeps(before: &[serde_json::Value], merged: &[serde_json::Value], path: &str) -> Result<(), TestCaseError> {
+    use host_core::converge::fields::{covers, type_of};
+    for f in before {
+        let name = f["name"].as_str().unwrap();
+        let Some(m) = merged.iter().find(|m| m["name"] == name) else {
+            return Err(TestCaseError::fail(format!("{path}{name} was dropped")));
+        };
+        prop_assert!(covers(&type_of(m), &type_of(f)), "{path}{name}: {m} does not hold {f}");
+        if let (Some(fc), Some(mc)) = (f["children"].as_array(), m["children"].as_array()) {
+            keeps(fc, mc, &format!("{path}{name}."))?;
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn merged_schemas_keep_every_stored_field_never_narrow_and_settle(
+        first in proptest::collection::vec(json_object(), 1..6),
+        second in proptest::collection::vec(json_object(), 1..6),
+        rotate in 0usize..6,
+    ) {
+        use host_core::converge::fields::{merge, Mode};
+        let stored = inferred_fields(&first);
+        let incoming = inferred_fields(&second);
+        let merged = merge(&stored, &incoming, Mode::Accumulate);
+        keeps(&stored, &merged, "")?;
+        keeps(&incoming, &merged, "")?;
+        // Merging the same sample again changes nothing.
+        prop_assert_eq!(&merge(&merged, &incoming, Mode::Accumulate), &merged);
+        // The sample's messages in another order give the same fields, so the same merge.
+        let mut reordered = second.clone();
+        reordered.rotate_left(rotate % second.len());
+        reordered.reverse();
+        prop_assert_eq!(&inferred_fields(&reordered), &incoming);
+    }
 
     #[test]
     fn decoding_any_record_is_bounded(data in record_bytes(), limits in limits()) {

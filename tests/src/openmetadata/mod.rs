@@ -19,6 +19,8 @@ use anyhow::Result;
 use serde_json::{json, Map, Value};
 use tiny_http::{Header, Method, Response, Server};
 
+pub mod updates;
+
 /// An entity (topic, pipeline, container, table) as the stand-in holds it.
 #[derive(Debug, Clone)]
 pub struct Entity {
@@ -35,6 +37,9 @@ pub struct Entity {
     pub description: Option<String>,
     pub deleted: bool,
     pub sample: Option<Value>,
+    /// Its version: 0.1 when created, then one more per update that changed something
+    /// ([`updates`]).
+    pub version: f64,
 }
 
 /// Topics are the entities most tests look at.
@@ -110,6 +115,11 @@ pub struct State {
     /// Users and teams by name (see [`StandIn::add_owner`]): their ids.
     pub users: BTreeMap<String, String>,
     pub teams: BTreeMap<String, String>,
+    /// Tags of topics' schema fields, by field FQN, kept apart from the entities as the
+    /// server keeps them (tag usages).
+    pub field_tags: updates::FieldTags,
+    /// Every version an update made: the entity's FQN and the new version.
+    pub versions: Vec<(String, f64)>,
     next_id: u64,
 }
 
@@ -154,6 +164,22 @@ impl State {
     fn record_call(&mut self, method: &Method, url: &str) {
         self.calls.push((method.to_string(), url.to_string()));
         self.call_times.push(std::time::Instant::now());
+    }
+
+    /// A topic's schema field (by its path of names) as a read with `fields=tags` shows it.
+    pub fn field(&self, topic: &str, path: &[&str]) -> Option<Value> {
+        let t = self.topic(topic)?;
+        let mut fields = t.fields.get("messageSchema")?.get("schemaFields")?.as_array()?.clone();
+        updates::with_tags(&mut fields, &t.fqn, &self.field_tags);
+        let mut found: Option<Value> = None;
+        for name in path {
+            let list = match &found {
+                None => fields.clone(),
+                Some(f) => f.get("children")?.as_array()?.clone(),
+            };
+            found = Some(list.into_iter().find(|f| f["name"] == *name)?);
+        }
+        found
     }
 
     pub fn calls_to(&self, method: &str, path_prefix: &str) -> usize {
@@ -356,6 +382,37 @@ impl StandIn {
         topic.description = Some(description.to_string());
     }
 
+    /// A person describes a topic's schema field (by its path of names) and tags it, as
+    /// OpenMetadata's UI does (a Manual, Confirmed label).
+    pub fn curate_field(&self, topic: &str, path: &[&str], description: &str, tag: &str) {
+        fn find<'a>(fields: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+            let (first, rest) = path.split_first()?;
+            let field = fields.as_array_mut()?.iter_mut().find(|f| f["name"] == *first)?;
+            if rest.is_empty() {
+                Some(field)
+            } else {
+                find(field.get_mut("children")?, rest)
+            }
+        }
+        let mut state = self.state.lock().unwrap();
+        let t = state.entities.iter_mut().find(|t| t.collection == "topics" && t.fqn == topic).expect("a topic");
+        let fqn = path.iter().fold(t.fqn.clone(), |parent, name| updates::field_fqn(&parent, name));
+        let fields = t.fields.get_mut("messageSchema").and_then(|m| m.get_mut("schemaFields")).expect("fields");
+        find(fields, path).expect("the field")["description"] = description.into();
+        let label = json!({"tagFQN": tag, "source": "Classification", "labelType": "Manual", "state": "Confirmed"});
+        state.field_tags.entry(fqn).or_default().push(label);
+    }
+
+    /// Every stored entity of `collection` drifts from what its source says (its `sourceUrl`
+    /// changed behind the run's back), so that the next run writes each of them again: for
+    /// tests of writes that a converged catalog would not make.
+    pub fn drift(&self, collection: &str) {
+        let mut state = self.state.lock().unwrap();
+        for e in state.entities.iter_mut().filter(|e| e.collection == collection) {
+            e.fields.insert("sourceUrl".into(), "https://drifted.example".into());
+        }
+    }
+
     /// A service as people created it in OpenMetadata, with its stored connection (`kind` is
     /// its collection, e.g. `messagingServices`).
     pub fn add_service(&self, kind: &str, name: &str, service_type: &str, connection: Value) {
@@ -424,6 +481,7 @@ impl StandIn {
             description: None,
             deleted: false,
             sample: None,
+            version: 0.1,
         };
         state.entities.push(entity);
     }
@@ -537,12 +595,26 @@ fn validate(validator: &jsonschema::Validator, body: &Value) -> Option<(u16, Val
 
 fn entity_json(t: &Entity) -> Value {
     let mut v = Value::Object(t.fields.clone());
+    v["version"] = t.version.into();
     v["id"] = t.id.clone().into();
     v["fullyQualifiedName"] = t.fqn.clone().into();
     v["service"] = t.service_ref.clone();
     v["deleted"] = t.deleted.into();
     if let Some(d) = &t.description {
         v["description"] = d.clone().into();
+    }
+    v
+}
+
+/// [`entity_json`] as a read with `fields` shows it: a topic's field tags only when `tags`
+/// is asked for.
+fn entity_read(state: &State, t: &Entity, params: &BTreeMap<String, String>) -> Value {
+    let mut v = entity_json(t);
+    let asked = params.get("fields").is_some_and(|f| f.split(',').any(|f| f.trim() == "tags" || f.trim() == "*"));
+    if asked {
+        if let Some(fields) = v.pointer_mut("/messageSchema/schemaFields").and_then(Value::as_array_mut) {
+            updates::with_tags(fields, &t.fqn, &state.field_tags);
+        }
     }
     v
 }
@@ -796,7 +868,7 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
         (Method::Get, ["v1", collection, "name", fqn]) if collection_of(collection).is_some() => {
             let fqn = decode(fqn);
             match state.entities.iter().find(|t| t.collection == *collection && t.fqn == fqn && !t.deleted) {
-                Some(t) => (200, entity_json(t)),
+                Some(t) => (200, entity_read(state, t, &params)),
                 None => (404, json!({"code": 404, "message": format!("{collection} instance for {fqn} not found")})),
             }
         }
@@ -840,7 +912,8 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
             entities.sort_by(|a, b| a.fqn.cmp(&b.fqn));
             let start =
                 params.get("after").and_then(|a| a.strip_prefix("cursor-")).and_then(|n| n.parse().ok()).unwrap_or(0);
-            let page: Vec<Value> = entities.iter().skip(start).take(limit).map(|t| entity_json(t)).collect();
+            let page: Vec<Value> =
+                entities.iter().skip(start).take(limit).map(|t| entity_read(state, t, &params)).collect();
             let mut paging = json!({"total": entities.len()});
             if start + limit < entities.len() {
                 paging["after"] = format!("cursor-{}", start + limit).into();
@@ -912,35 +985,31 @@ fn put_entity(state: &mut State, contracts: &Contracts, collection: &str, body: 
             return (404, json!({"code": 404, "message": format!("owner {owner} not found")}));
         }
     }
-    if let Some(t) = state.entities.iter_mut().find(|t| t.collection == *collection && t.fqn == fqn) {
-        for (k, v) in fields {
-            match k.as_str() {
-                "description" => {}
-                // As the server does on PUT: the request's tags are merged with the entity's
-                // (people's are kept), and owners are changed only when the request names some.
-                "tags" => {
-                    let tags = t.fields.entry("tags").or_insert_with(|| json!([]));
-                    for label in v.as_array().into_iter().flatten() {
-                        let list = tags.as_array_mut().unwrap();
-                        if !list.iter().any(|l| l["tagFQN"] == label["tagFQN"]) {
-                            list.push(label.clone());
-                        }
-                    }
-                }
-                "owners" if v.as_array().is_none_or(Vec::is_empty) => {}
-                _ => {
-                    t.fields.insert(k, v);
-                }
-            }
+    if let Some(i) = state.entities.iter().position(|t| t.collection == *collection && t.fqn == fqn) {
+        let mut field_tags = std::mem::take(&mut state.field_tags);
+        let t = &mut state.entities[i];
+        let mut applied = updates::apply(collection, &fqn, &mut t.fields, &mut t.description, fields, &mut field_tags);
+        if t.deleted {
+            t.deleted = false;
+            applied.changed = true;
         }
-        // As the server does for ingestion bots: a description people wrote is kept.
-        if t.description.is_none() {
-            t.description = description;
+        if applied.changed {
+            t.version = updates::next_version(t.version, &applied);
         }
-        t.deleted = false;
-        return (200, entity_json(t));
+        let (answer, version) = (entity_json(t), t.version);
+        state.field_tags = field_tags;
+        if applied.changed {
+            state.versions.push((fqn, version));
+        }
+        return (200, answer);
     }
     state.next_id += 1;
+    let mut fields = fields;
+    if let Some(list) =
+        fields.get_mut("messageSchema").and_then(|m| m.get_mut("schemaFields")).and_then(Value::as_array_mut)
+    {
+        updates::create_fields(list, &fqn, &mut state.field_tags);
+    }
     let entity = Entity {
         collection: collection.to_string(),
         id: format!("00000000-0000-0000-0000-{:012}", state.next_id),
@@ -951,6 +1020,7 @@ fn put_entity(state: &mut State, contracts: &Contracts, collection: &str, body: 
         description,
         deleted: false,
         sample: None,
+        version: 0.1,
     };
     let answer = entity_json(&entity);
     state.entities.push(entity);
