@@ -181,14 +181,18 @@ impl Summary {
     }
 
     /// The sink step: requests written, updated, failed; lineage edges skipped as warnings.
+    /// An entity not sent because OpenMetadata holds it as it is counts as gone through: it is
+    /// in the sink as the run would have written it.
     pub fn sink_step(&self) -> StepCounts {
+        let unchanged: u64 = self.types.iter().map(|t| t.run.unchanged).sum();
         let w = self.writes.by_type.values();
         let mut failures: Vec<(String, String)> =
             self.writes.by_type.values().flat_map(|w| w.failures.iter().cloned()).collect();
         failures.extend(self.lineage.failures.iter().map(|f| ("lineage".to_string(), f.clone())));
         StepCounts {
             records: w.clone().map(|w| w.created + w.updated + w.upserted + w.samples).sum::<u64>()
-                + self.lineage.added,
+                + self.lineage.added
+                + unchanged,
             updated_records: w.map(|w| w.updated).sum(),
             warnings: self.lineage.skipped.len() as u64,
             errors: failures.len() as u64,

@@ -494,6 +494,12 @@ pub fn written(entity_type: &serde_json::Value) -> u64 {
     ["created", "updated", "writtenInBulk"].iter().map(|k| entity_type[k].as_u64().unwrap_or(0)).sum()
 }
 
+/// How many entities of a type a summary says are in OpenMetadata as the run read them: written,
+/// or not sent since the server held them as they are.
+pub fn in_sink(entity_type: &serde_json::Value) -> u64 {
+    written(entity_type) + entity_type["unchanged"].as_u64().unwrap_or(0)
+}
+
 /// What an `ingest --output json` run says of one entity type (`topic`): the first of its
 /// workflows that yields it.
 pub fn summary_of(run: &HostRun, entity_type: &str) -> serde_json::Value {

@@ -42,19 +42,41 @@ for i in range(1, 5):
 print(orders)
 "#;
 
-#[test]
-fn registry_schemas_become_message_schemas_and_decode_the_samples() {
-    let moto = Moto::start().unwrap();
+/// The registry's second version of `orders`: `note` dropped, `id` an int (was a long).
+const ORDER_SCHEMA_V2: &str = r#"{"type": "record", "name": "Order", "namespace": "shop", "fields": [{"name": "id", "type": "int"}, {"name": "item", "type": "string", "doc": "what was bought"}]}"#;
+
+/// Registers [`ORDER_SCHEMA_V2`] and writes two records framed with it (the newest).
+const SETUP_V2: &str = r#"
+import boto3, os
+kw = dict(endpoint_url=os.environ["MOTO"], region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test")
+glue = boto3.client("glue", **kw)
+v2 = glue.register_schema_version(SchemaId={"RegistryName": "shop", "SchemaName": "orders"},
+    SchemaDefinition=os.environ["ORDER_SCHEMA_V2"])["SchemaVersionId"]
+k = boto3.client("kinesis", **kw)
+for i in range(5, 7):
+    item = ("item-%d" % i).encode()
+    k.put_record(StreamName="orders", PartitionKey="k", Data=frame(v2, zigzag(i) + zigzag(len(item)) + item))
+"#;
+
+/// Runs a set-up script against moto.
+fn setup(moto: &Moto, script: &str) {
     let python = e2e::workspace().join("tests/.venv-moto/bin/python");
     let out = std::process::Command::new(python)
         .arg("-c")
-        .arg(format!("{}{SETUP}", e2e::REGISTRY_FRAMING_PY))
+        .arg(format!("{}{script}", e2e::REGISTRY_FRAMING_PY))
         .env("MOTO", moto.endpoint())
         .env("ORDER_SCHEMA", ORDER_SCHEMA)
+        .env("ORDER_SCHEMA_V2", ORDER_SCHEMA_V2)
         .env("CLICK_SCHEMA", CLICK_SCHEMA)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn registry_schemas_become_message_schemas_and_decode_the_samples() {
+    let moto = Moto::start().unwrap();
+    setup(&moto, SETUP);
 
     let om = StandIn::start(Some(TOKEN)).unwrap();
     let sandbox = Sandbox::new().unwrap();
@@ -96,7 +118,35 @@ fn registry_schemas_become_message_schemas_and_decode_the_samples() {
     assert_eq!(step["passed"], false, "{step}");
     assert!(step["errorLog"].to_string().contains("shop/nope is not in the Glue Schema Registry"), "{step}");
 
+    {
+        let state = om.state.lock().unwrap();
+        check_first_run(&state);
+    }
+
+    // People describe and tag two fields of `orders`; then the registry's second version drops
+    // `note` and retypes `id`. The registry decides: `note` leaves, and both curated fields
+    // keep what people wrote (the retyped `id` too, through the server's delete-and-add).
+    om.curate_field("kinesis_prod.orders", &["id"], "The order's number", "Tier.Tier1");
+    om.curate_field("kinesis_prod.orders", &["item"], "What was bought, as people put it", "PII.NonSensitive");
+    setup(&moto, SETUP_V2);
+    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let state = om.state.lock().unwrap();
+    let field = |name: &str| state.field("kinesis_prod.orders", &[name]);
+    assert!(field("note").is_none(), "a field the registry dropped leaves");
+    assert_eq!(state.topic("kinesis_prod.orders").unwrap().fields["messageSchema"]["schemaText"], ORDER_SCHEMA_V2);
+    for (name, data_type, description, tag) in [
+        ("id", "INT", "The order's number", "Tier.Tier1"),
+        ("item", "STRING", "What was bought, as people put it", "PII.NonSensitive"),
+    ] {
+        let f = field(name).unwrap_or_else(|| panic!("{name} was dropped"));
+        assert_eq!((&f["dataType"], &f["description"]), (&json!(data_type), &json!(description)), "{f}");
+        assert!(f["tags"].as_array().unwrap().iter().any(|t| t["tagFQN"] == tag), "{f}");
+    }
+}
+
+/// What the first run wrote: each kind of registry schema, and an inferred one.
+fn check_first_run(state: &e2e::openmetadata::State) {
     let topic = |name: &str| state.topic(&format!("kinesis_prod.{name}")).unwrap_or_else(|| panic!("no topic {name}"));
     let messages = |name: &str| -> Vec<Value> {
         topic(name).sample.as_ref().unwrap()["messages"]

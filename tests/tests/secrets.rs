@@ -34,7 +34,7 @@ fn secret_references_are_resolved_from_secrets_manager_and_parameter_store_and_n
         let path = sandbox.write_workflow("wf.yaml", &wf).unwrap();
         let run = sandbox.host_with_env(&["ingest", "-c", path.to_str().unwrap(), "--output", "json"], &env).unwrap();
         assert_eq!(run.code, 0, "{provider}: {}\n{}", run.stdout, run.stderr);
-        assert_eq!(e2e::written(&e2e::summary_of(&run, "topic")), 1, "{}", run.stdout);
+        assert_eq!(e2e::in_sink(&e2e::summary_of(&run, "topic")), 1, "{}", run.stdout);
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "the value was shown");
         // OpenMetadata keeps the reference.
         let state = om.state.lock().unwrap();

@@ -24,6 +24,8 @@
 //!
 //! Run it with `scripts/bench.sh` (release build, emulator and reference installed).
 
+#[path = "bench/converge.rs"]
+mod converge;
 #[path = "bench/integrations.rs"]
 mod integrations;
 #[path = "bench/scale.rs"]
@@ -72,7 +74,7 @@ struct Args {
     #[arg(long, default_value_t = 16)]
     sample_concurrency: u32,
     /// Settings to run (plain, latency, region, throttled, sink, tags, framework, scale,
-    /// integrations).
+    /// integrations, converge).
     #[arg(long, value_delimiter = ',', default_value = "plain,latency,region")]
     settings: Vec<String>,
     /// OpenMetadata's `metadata` command (from ../shared/anchor/install.sh), for `sink`.
@@ -119,8 +121,12 @@ fn main() -> Result<()> {
         let plugin = args.integrations_plugin.as_ref().context("`integrations` needs --integrations-plugin")?;
         integrations::run(&args.host, plugin, work.path())?;
     }
-    // Those two run on emulators of their own.
-    if args.settings.iter().all(|s| s == "scale" || s == "integrations") {
+    if args.settings.iter().any(|s| s == "converge") {
+        converge::run(&args, &plugin_dir, work.path(), &rt)?;
+    }
+    // Those three run on emulators of their own.
+    let own_emulator = |s: &String| s == "scale" || s == "integrations" || s == "converge";
+    if args.settings.iter().all(own_emulator) {
         return Ok(());
     }
     let emulator = Emulator::start_in(REGION)?;
@@ -155,7 +161,7 @@ fn main() -> Result<()> {
             sink_bench(&args, &plugin_dir, work.path(), &emulator.endpoint(), setting == "framework")?;
             continue;
         }
-        if setting == "scale" || setting == "integrations" {
+        if own_emulator(setting) {
             continue; // measured first, on an emulator of its own
         }
         if setting == "tags" {
