@@ -258,7 +258,7 @@ impl Plan {
         let mut write = self.pending.take()?;
         if let Some(stored) = &self.stored {
             let held = stored.get(&write.entity_type, &write.fqn);
-            if let Some(why) = converge::converge(&write.entity_type, &mut write.body, write.origin, held) {
+            if let Some(why) = converge::converge(&write.entity_type, &mut write.body, write.origin, held.as_ref()) {
                 self.schemas_left.push((write.fqn.clone(), why));
             }
         }
@@ -285,7 +285,7 @@ impl Plan {
     /// says, so that the host need not send it; counted for the type when so.
     pub fn unchanged(&mut self, entity_type: &str, fqn: &str, body: &Value) -> bool {
         let Some(held) = self.stored.as_ref().and_then(|s| s.get(entity_type, fqn)) else { return false };
-        let change = converge::unchanged::change(entity_type, body, held);
+        let change = converge::unchanged::change(entity_type, body, &held);
         if let Some(why) = &change {
             tracing::debug!("{entity_type} {fqn} is sent: {why}");
         }

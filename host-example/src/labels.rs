@@ -168,15 +168,24 @@ impl KnownOwners {
 }
 
 /// Resolves one entity's labels against the server.
+/// What a run has read of tags and owners, so that each is read (or made) once.
+pub struct Known<'a> {
+    pub tags: &'a mut KnownTags,
+    pub owners: &'a mut KnownOwners,
+}
+
+/// `has_owners`: whether the entity has owners in OpenMetadata, as the run's listing says; when
+/// the listing does not say, the entity is read.
 pub fn resolve(
     client: &Client,
-    known_tags: &mut KnownTags,
-    known_owners: &mut KnownOwners,
+    known: Known<'_>,
     entity: &Entity,
     fqn: &str,
     labels: &Labels,
+    has_owners: Option<bool>,
     counts: &mut LabelCounts,
 ) -> Labelled {
+    let Known { tags: known_tags, owners: known_owners } = known;
     let mut out = Labelled::default();
     counts.entities += 1;
     for tag in &labels.tags {
@@ -192,18 +201,23 @@ pub fn resolve(
         return out;
     }
     // People may have chosen an owner: a run sets one only where there is none.
-    let path = format!("{}/name/{}?fields=owners", entity.collection, encode(fqn));
-    match client.call("GET", &path, None) {
-        Ok(answer) if answer.body.get("owners").and_then(Value::as_array).is_some_and(|o| !o.is_empty()) => {
-            counts.owners_kept += 1;
-            return out;
+    let has_owners = match has_owners {
+        Some(known) => known,
+        None => {
+            let path = format!("{}/name/{}?fields=owners", entity.collection, encode(fqn));
+            match client.call("GET", &path, None) {
+                Ok(answer) => answer.body.get("owners").and_then(Value::as_array).is_some_and(|o| !o.is_empty()),
+                Err(e) if e.status() == Some(404) => false,
+                Err(e) => {
+                    out.warnings.push(format!("the owner of {fqn} is left as it is: {e}"));
+                    return out;
+                }
+            }
         }
-        Ok(_) => {}
-        Err(e) if e.status() == Some(404) => {}
-        Err(e) => {
-            out.warnings.push(format!("the owner of {fqn} is left as it is: {e}"));
-            return out;
-        }
+    };
+    if has_owners {
+        counts.owners_kept += 1;
+        return out;
     }
     for name in &labels.owners {
         match known_owners.find(client, name) {

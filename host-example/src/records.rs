@@ -87,7 +87,8 @@ impl Pull<'_> {
         let Some(entity) = endpoints::entity(&write.entity_type) else { return true };
         let mut request = requests::put_entity(entity, write.fqn.clone(), write.body);
         if let Some(labels) = &write.labels {
-            let labelled = self.sink.labels(entity, &write.fqn, labels, &mut self.summary.labels);
+            let has_owners = self.plan.stored().and_then(|s| s.has_owners(entity.entity_type, &write.fqn));
+            let labelled = self.sink.labels(entity, &write.fqn, labels, has_owners, &mut self.summary.labels);
             self.summary.warnings.extend(labelled.warnings.iter().cloned());
             labelled.apply(&mut request.body);
         }

@@ -308,9 +308,10 @@ impl Plan {
         Ok(after)
     }
 
-    /// The id OpenMetadata gave an entity, when the listing held it.
-    fn stored_id(&self, entity_type: &str, fqn: &str) -> Option<String> {
-        self.inner.stored()?.id(entity_type, fqn).map(str::to_string)
+    /// Whether the entity has owners in OpenMetadata, as the run's listing says (`None`: its
+    /// type was not listed).
+    fn has_owners(&self, entity_type: &str, fqn: &str) -> Option<bool> {
+        self.inner.stored()?.has_owners(entity_type, fqn)
     }
 
     /// Whether OpenMetadata already holds what `body` (a write's request, with its labels on,

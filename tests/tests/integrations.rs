@@ -90,6 +90,26 @@ fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_state
         assert!(calls[op].as_u64().unwrap() >= 1, "{op}: {calls}");
     }
 
+    // The same account again: OpenMetadata holds every topic and pipeline as the run reads
+    // them, so none is sent and no version is made.
+    let writes = |state: &e2e::openmetadata::State| {
+        let entity_write = |p: &str| {
+            ["/api/v1/topics", "/api/v1/pipelines"].iter().any(|c| p == *c || p.starts_with(&format!("{c}/bulk")))
+        };
+        state.calls.iter().filter(|(m, p)| m == "PUT" && entity_write(p)).count()
+    };
+    let (before, versions) = {
+        let state = server.state.lock().unwrap();
+        (writes(&state), state.versions.len())
+    };
+    let run = ingest(&[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let pipelines = e2e::summary_of(&run, "pipeline");
+    assert_eq!(pipelines["unchanged"], account::pipelines().len(), "{}", run.stdout);
+    let state = server.state.lock().unwrap();
+    assert_eq!((writes(&state), state.versions.len()), (before, versions), "{:?}", state.versions);
+    drop(state);
+
     // A pipe deleted, and EventBridge refusing its listing: nothing is deleted.
     moto.python(
         "import boto3, os\nboto3.client('pipes', endpoint_url=os.environ['MOTO'], region_name='eu-west-1', \

@@ -110,7 +110,14 @@ impl Sink for FileSink {
     /// Each classification and tag is written (as its create request) the first time the run
     /// names it. Owners are looked up by name in OpenMetadata, which a file cannot do: none is
     /// written, and the run says so once.
-    fn labels(&mut self, _: &'static Entity, fqn: &str, labels: &Labels, counts: &mut LabelCounts) -> Labelled {
+    fn labels(
+        &mut self,
+        _: &'static Entity,
+        fqn: &str,
+        labels: &Labels,
+        _: Option<bool>,
+        counts: &mut LabelCounts,
+    ) -> Labelled {
         let mut out = Labelled::default();
         counts.entities += 1;
         for tag in &labels.tags {

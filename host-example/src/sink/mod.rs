@@ -176,8 +176,16 @@ pub trait Sink {
     /// with the entity's stored id.
     fn sample(&mut self, entity: &'static Entity, id: &str, sample: Request) -> Result<()>;
     /// The tags and owners of an entity about to be written (see [`crate::labels`]), counted
-    /// into `counts`; failures are warnings of the result, never the run's end.
-    fn labels(&mut self, entity: &'static Entity, fqn: &str, labels: &Labels, counts: &mut LabelCounts) -> Labelled;
+    /// into `counts`; failures are warnings of the result, never the run's end. `has_owners`:
+    /// whether the entity has owners in the destination, when the run's listing says.
+    fn labels(
+        &mut self,
+        entity: &'static Entity,
+        fqn: &str,
+        labels: &Labels,
+        has_owners: Option<bool>,
+        counts: &mut LabelCounts,
+    ) -> Labelled;
     /// Waits until every entity write is done.
     fn finish_writes(&mut self) -> Result<Writes>;
     /// Adds lineage edges, after every entity is written (an edge may point at one). An end

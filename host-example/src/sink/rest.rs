@@ -144,8 +144,16 @@ impl Sink for RestSink {
         Ok(())
     }
 
-    fn labels(&mut self, entity: &'static Entity, fqn: &str, labels: &Labels, counts: &mut LabelCounts) -> Labelled {
-        crate::labels::resolve(&self.client, &mut self.known_tags, &mut self.known_owners, entity, fqn, labels, counts)
+    fn labels(
+        &mut self,
+        entity: &'static Entity,
+        fqn: &str,
+        labels: &Labels,
+        has_owners: Option<bool>,
+        counts: &mut LabelCounts,
+    ) -> Labelled {
+        let known = crate::labels::Known { tags: &mut self.known_tags, owners: &mut self.known_owners };
+        crate::labels::resolve(&self.client, known, entity, fqn, labels, has_owners, counts)
     }
 
     fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites> {

@@ -5,7 +5,7 @@ an entity without one."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
 from metadata.generated.schema.api.classification.createTag import CreateTagRequest
@@ -32,10 +32,20 @@ class Labels:
         #: By name: the request that leaves the classification as it is (an existing one sent
         #: back unchanged), and whether this run made it.
         self.classifications: dict[str, tuple[CreateClassificationRequest, bool]] = {}
+        #: Owners looked up by name: the reference found (a user's or a team's), or None.
+        self.known_owners: dict[str, Optional[dict]] = {}  # noqa: UP045
 
-    def apply(self, entity: EntityType, fqn: str, labels: dict, body: dict) -> Iterable[Either]:
+    def apply(
+        self,
+        entity: EntityType,
+        fqn: str,
+        labels: dict,
+        body: dict,
+        has_owners: Optional[bool] = None,  # noqa: UP045
+    ) -> Iterable[Either]:
         """The entity's tags (made to exist) and owner onto its request ``body``; the requests
-        that make missing tags exist, for the sink."""
+        that make missing tags exist, for the sink. ``has_owners``: whether the entity has
+        owners in OpenMetadata, as the run's listing says (``None``: not listed, so it is read)."""
         for tag in labels.get("tags") or []:
             classification, name = tag.get("classification"), tag.get("name")
             if not classification or not name:
@@ -53,7 +63,7 @@ class Labels:
                 )
         owners = labels.get("owners") or []
         if owners:
-            self._owner(entity, fqn, owners, body)
+            self._owner(entity, fqn, owners, body, has_owners)
 
     def _ensure_tag(self, tag: dict, classification: str, name: str, tag_fqn: str) -> Iterable[Either]:
         """Makes the tag exist: its classification and itself created when missing, never
@@ -86,27 +96,47 @@ class Labels:
         self.known_tags.add(tag_fqn)
         yield Either(right=OMetaTagAndClassification(fqn=None, classification_request=request, tag_request=tag_request))
 
-    def _owner(self, entity: EntityType, fqn: str, owners: list[str], body: dict) -> None:
+    def _owner(
+        self,
+        entity: EntityType,
+        fqn: str,
+        owners: list[str],
+        body: dict,
+        has_owners: Optional[bool],  # noqa: UP045
+    ) -> None:
         """Sets the first owner found among users, then teams, on an entity without one;
         people's choice of owner is kept, and owners are never created."""
-        try:
-            current = self.metadata.get_by_name(entity=entity.entity_class, fqn=fqn, fields=["owners"])
-        except Exception as err:
-            logger.warning(f"the owner of {fqn} is left as it is: {err}")
-            return
-        if current is not None and current.owners and current.owners.root:
+        if has_owners is None:
+            try:
+                current = self.metadata.get_by_name(entity=entity.entity_class, fqn=fqn, fields=["owners"])
+            except Exception as err:
+                logger.warning(f"the owner of {fqn} is left as it is: {err}")
+                return
+            has_owners = bool(current is not None and current.owners and current.owners.root)
+        if has_owners:
             return
         for name in owners:
-            for kind, model in (("user", User), ("team", Team)):
-                try:
-                    found = self.metadata.get_by_name(entity=model, fqn=quote(name))
-                except Exception as err:
-                    logger.warning(f"the owner '{name}' of {fqn} could not be looked up: {err}")
-                    return
-                if found is not None:
-                    body["owners"] = [{"id": str(found.id.root), "type": kind}]
-                    return
+            try:
+                found = self._find_owner(name)
+            except Exception as err:
+                logger.warning(f"the owner '{name}' of {fqn} could not be looked up: {err}")
+                return
+            if found is not None:
+                body["owners"] = [found]
+                return
         names = " or ".join(f"'{n}'" for n in owners)
         logger.warning(
             f"the owner {names} of {fqn} is neither a user nor a team in OpenMetadata; not set (owners are never created)"
         )
+
+    def _find_owner(self, name: str) -> Optional[dict]:  # noqa: UP045
+        """A user, else a team, of that name, as an owner reference; looked up once a run."""
+        if name not in self.known_owners:
+            reference = None
+            for kind, model in (("user", User), ("team", Team)):
+                found = self.metadata.get_by_name(entity=model, fqn=quote(name))
+                if found is not None:
+                    reference = {"id": str(found.id.root), "type": kind}
+                    break
+            self.known_owners[name] = reference
+        return self.known_owners[name]

@@ -280,7 +280,8 @@ class PluginSource(Source):
         """The entity's tags and owners onto its request, the request to the sink, its sample
         data waiting for the next Barrier."""
         if labels is not None:
-            yield from self.labels.apply(entity, fqn, json.loads(labels), body)
+            has_owners = self.plan.has_owners(entity.entity_type, fqn)
+            yield from self.labels.apply(entity, fqn, json.loads(labels), body, has_owners)
         if self.plan.unchanged(entity.entity_type, fqn, json.dumps(body)):
             # OpenMetadata holds it as the request says: not sent. Its sample data still is
             # (kept apart from the entity, unversioned, and not in the listing).
