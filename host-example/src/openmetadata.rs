@@ -249,11 +249,17 @@ impl Client {
     }
 
     /// The service's entities of a type, as the server lists them, page by page (`after`
-    /// cursors), with `fields` (`tags,owners`) when given. A page that is not the page the API
+    /// cursors), with `fields` (`tags,owners`) when given, each page handed to `take` as it
+    /// comes (a 10,000-topic service is not held parsed). A page that is not the page the API
     /// promises (no `data` list, no `paging`, an entity without `id` or FQN) is an error: what
     /// is read from it decides what is merged, skipped and deleted.
-    pub fn list(&self, entity: &Entity, service: &str, fields: Option<&str>) -> Result<Vec<Value>, CallError> {
-        let mut entities = Vec::new();
+    pub fn list(
+        &self,
+        entity: &Entity,
+        service: &str,
+        fields: Option<&str>,
+        mut take: impl FnMut(&[Value]) -> Result<(), String>,
+    ) -> Result<(), CallError> {
         let mut after: Option<String> = None;
         loop {
             let mut path = format!("{}?service={}&limit=100", entity.collection, encode(service));
@@ -264,25 +270,16 @@ impl Client {
                 path.push_str(&format!("&after={}", encode(cursor)));
             }
             let page = self.call("GET", &path, None)?.body;
-            match host_core::converge::read_page(&page) {
-                Ok((data, next)) => {
-                    entities.extend(data.iter().cloned());
-                    match next {
-                        Some(cursor) => after = Some(cursor),
-                        None => return Ok(entities),
-                    }
-                }
-                Err(why) => {
-                    return Err(CallError::Failed {
-                        method: "GET",
-                        path: path.clone(),
-                        message: format!(
-                            "the answer is not a page of {}: {why} (it begins: {})",
-                            entity.plural,
-                            begins(&page)
-                        ),
-                    })
-                }
+            let failed = |why: String| CallError::Failed {
+                method: "GET",
+                path: path.clone(),
+                message: format!("the answer is not a page of {}: {why} (it begins: {})", entity.plural, begins(&page)),
+            };
+            let (data, next) = host_core::converge::read_page(&page).map_err(failed)?;
+            take(data).map_err(failed)?;
+            match next {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(()),
             }
         }
     }

@@ -114,12 +114,11 @@ impl Sink for RestSink {
     fn stored(&mut self, entities: &[&'static Entity], service_name: &str) -> Result<Option<Stored>> {
         let mut stored = Stored::default();
         for entity in entities {
-            let listed = self
-                .client
-                .list(entity, service_name, Some(host_core::converge::listing_fields(entity.entity_type)))
-                .map_err(|e| anyhow::anyhow!("cannot read the service's {} in OpenMetadata: {e}", entity.plural))?;
             stored.listed_empty(entity.entity_type);
-            stored.add_page(entity.entity_type, &listed).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let fields = host_core::converge::listing_fields(entity.entity_type);
+            self.client
+                .list(entity, service_name, Some(fields), |page| stored.add_page(entity.entity_type, page))
+                .map_err(|e| anyhow::anyhow!("cannot read the service's {} in OpenMetadata: {e}", entity.plural))?;
         }
         Ok(Some(stored))
     }
