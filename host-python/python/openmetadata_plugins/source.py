@@ -46,6 +46,9 @@ logger = ingestion_logger()
 #: topics are still written in bulk and samples are held for a bounded number of entities.
 SAMPLES_PER_BARRIER = 50
 
+#: What a topic model needs for its sample data to be written (its id, names and service).
+TOPIC_KEYS = ("id", "name", "fullyQualifiedName", "service", "partitions")
+
 #: Seconds between two progress lines in the log.
 PROGRESS_EVERY = 5.0
 
@@ -126,8 +129,8 @@ class PluginSource(Source):
         self.types: dict[str, TypeState] = {}
         self.samples: list[tuple[EntityType, str, dict]] = []
         self.labels = Labels(metadata)
-        #: Topics as OpenMetadata listed them (JSON), by FQN: their sample data goes to the
-        #: stored id without a read per topic.
+        #: Topics as OpenMetadata listed them (their ``TOPIC_KEYS``), by FQN: the sample data of
+        #: one not sent goes to its stored id without a read per topic.
         self.stored_topics: dict[str, dict] = {}
         #: What failed the run as a whole: the plugin, a listing; the workflow fails with them.
         self.run_errors: list[str] = []
@@ -193,8 +196,9 @@ class PluginSource(Source):
                 page = self.metadata.client.get(path, data=params)
                 after = self.plan.add_stored_page(entity.entity_type, json.dumps(page))
                 if entity.entity_type == "topic":
+                    # What a sample write needs of the topic, not the whole of it.
                     for topic in page.get("data") or []:
-                        self.stored_topics[topic["fullyQualifiedName"]] = topic
+                        self.stored_topics[topic["fullyQualifiedName"]] = {k: topic[k] for k in TOPIC_KEYS if k in topic}
                 if not after:
                     break
 
