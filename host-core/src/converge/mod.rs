@@ -65,8 +65,9 @@ struct Held {
 }
 
 impl Stored {
-    /// Takes one page of a listing of `entity_type` (its `data`); an entity without an `id` or
-    /// a `fullyQualifiedName` makes the page unreadable, named.
+    /// Takes one page of a listing of `entity_type` (its `data`; an empty first page marks the
+    /// type listed too); an entity without an `id` or a `fullyQualifiedName` makes the page
+    /// unreadable, named.
     pub fn add_page(&mut self, entity_type: &str, data: &[Value]) -> Result<(), String> {
         let listed = self.listed.entry(entity_type.to_string()).or_default();
         for entity in data {
@@ -80,11 +81,6 @@ impl Stored {
             self.by_fqn.insert((entity_type.to_string(), fqn), Held { id, has_owners, json });
         }
         Ok(())
-    }
-
-    /// Marks `entity_type` as listed, with no entity yet (a listing without pages).
-    pub fn listed_empty(&mut self, entity_type: &str) {
-        self.listed.entry(entity_type.to_string()).or_default();
     }
 
     fn held(&self, entity_type: &str, fqn: &str) -> Option<&Held> {

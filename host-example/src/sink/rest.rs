@@ -114,7 +114,6 @@ impl Sink for RestSink {
     fn stored(&mut self, entities: &[&'static Entity], service_name: &str) -> Result<Option<Stored>> {
         let mut stored = Stored::default();
         for entity in entities {
-            stored.listed_empty(entity.entity_type);
             let fields = host_core::converge::listing_fields(entity.entity_type);
             self.client
                 .list(entity, service_name, Some(fields), |page| stored.add_page(entity.entity_type, page))

@@ -15,12 +15,17 @@ from metadata.generated.schema.entity.teams.team import Team
 from metadata.generated.schema.entity.teams.user import User
 from metadata.ingestion.api.models import Either
 from metadata.ingestion.models.ometa_classification import OMetaTagAndClassification
+from metadata.ingestion.ometa.client import APIError
 from metadata.ingestion.ometa.ometa_api import OpenMetadata
 from metadata.utils.logger import ingestion_logger
 
 from openmetadata_plugins.entities import EntityType, fqn_of, quote
 
 logger = ingestion_logger()
+
+#: What a look-up through OpenMetadata's client raises: the server's error answer, a failed
+#: connection (requests' errors are OSErrors), an answer its models cannot read.
+LOOKUP_ERRORS = (APIError, OSError, ValueError)
 
 
 class Labels:
@@ -53,7 +58,7 @@ class Labels:
             tag_fqn = fqn_of([classification, name])
             try:
                 yield from self._ensure_tag(tag, classification, name, tag_fqn)
-            except Exception as err:  # a failed look-up leaves the tag off, named
+            except LOOKUP_ERRORS as err:  # a failed look-up leaves the tag off, named
                 logger.warning(f"tag {tag_fqn} not attached to {fqn}: {err}")
                 continue
             tags = body.setdefault("tags", [])
@@ -109,7 +114,7 @@ class Labels:
         if has_owners is None:
             try:
                 current = self.metadata.get_by_name(entity=entity.entity_class, fqn=fqn, fields=["owners"])
-            except Exception as err:
+            except LOOKUP_ERRORS as err:
                 logger.warning(f"the owner of {fqn} is left as it is: {err}")
                 return
             has_owners = bool(current is not None and current.owners and current.owners.root)
@@ -118,7 +123,7 @@ class Labels:
         for name in owners:
             try:
                 found = self._find_owner(name)
-            except Exception as err:
+            except LOOKUP_ERRORS as err:
                 logger.warning(f"the owner '{name}' of {fqn} could not be looked up: {err}")
                 return
             if found is not None:
