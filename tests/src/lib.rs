@@ -319,6 +319,58 @@ pub async fn seed(client: &aws_sdk_kinesis::Client, streams: &[StreamSpec]) -> R
     Ok(())
 }
 
+/// `rounds` JSON records (`{"round", "shard", "pad"}`, `record_bytes` long) for every shard,
+/// each aimed at its shard by hash key.
+/// - [`Arrival::Rounds`]: round after round, one record for every shard in each call (at most
+///   50 a call), as producers spread records over a stream's shards over time;
+/// - [`Arrival::Burst`]: shard after shard, each call as many records as 5 MB holds (a backfill,
+///   a batch producer): a call's records share their arrival time, so a shard's records arrive
+///   together, and the shards' newest records within a few calls of each other.
+pub async fn put_records_of_shards(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+    shards: usize,
+    rounds: usize,
+    record_bytes: usize,
+    arrival: Arrival,
+) -> Result<()> {
+    use aws_sdk_kinesis::{primitives::Blob, types::PutRecordsRequestEntry};
+    let pad = "s".repeat(record_bytes.saturating_sub(40));
+    let records: Vec<(usize, usize)> = match arrival {
+        Arrival::Rounds => (0..rounds).flat_map(|round| (0..shards).map(move |shard| (round, shard))).collect(),
+        Arrival::Burst => (0..shards).flat_map(|shard| (0..rounds).map(move |round| (round, shard))).collect(),
+    };
+    let per_call = match arrival {
+        Arrival::Rounds => 50,
+        Arrival::Burst => (5_000_000 / record_bytes.max(1)).clamp(1, 500),
+    };
+    for chunk in records.chunks(per_call) {
+        let entries = chunk
+            .iter()
+            .map(|&(round, shard)| {
+                // The middle of the shard's hash key range: shards split the range evenly.
+                let key = (u128::MAX / shards as u128) * shard as u128 + (1 << 64);
+                let data = format!(r#"{{"round":{round},"shard":{shard},"pad":"{pad}"}}"#);
+                PutRecordsRequestEntry::builder()
+                    .partition_key("k")
+                    .explicit_hash_key(key.to_string())
+                    .data(Blob::new(data))
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = client.put_records().stream_name(stream).set_records(Some(entries)).send().await?;
+        anyhow::ensure!(out.failed_record_count.unwrap_or(0) == 0, "PutRecords on {stream}: records failed");
+    }
+    Ok(())
+}
+
+/// How [`put_records_of_shards`] spreads records over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    Rounds,
+    Burst,
+}
+
 /// Writes `count` JSON records (`{"id": …, "stream": …, "payload": {…}}`) with PutRecords,
 /// spread over the stream's shards by partition key.
 pub async fn put_json_records(client: &aws_sdk_kinesis::Client, stream: &str, count: usize) -> Result<()> {

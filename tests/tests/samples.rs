@@ -396,10 +396,9 @@ fn a_wide_streams_sample_costs_at_most_its_bytes_per_stream() {
     assert_eq!(listed, 5, "{}", run.stdout);
     assert!(run.stdout.contains("more shard(s) with a warning, not listed"), "{}", run.stdout);
     let read = bytes_read(&run);
-    // The bound is checked before each call: past it, at most the calls already under way (one
-    // per shard read at once, each of at most a sample's records) add to what was read.
-    let most = budget + concurrency * size * RECORD_BYTES as u64;
-    assert!(read >= budget && read <= most, "{read} bytes read; the bound allows {budget} + {}", most - budget);
+    // A call's size is decided before it is issued: none goes past the bound, and the reads
+    // stop less than a record short of it.
+    assert!(read <= budget && read + RECORD_BYTES as u64 > budget, "{read} bytes read; the bound is {budget}");
     assert!(read < u64::from(RECORDS) * RECORD_BYTES as u64 / 4, "{read} bytes: not the whole stream");
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
     let sample = lines.iter().find(|l| l["path"] == "/v1/topics/{id}/sampleData").expect("a sample");
@@ -462,6 +461,73 @@ fn a_wide_streams_sample_reads_about_a_record_a_shard_and_the_newest() {
     let records_read = read.div_ceil(RECORD_BYTES as u64);
     assert!(records_read <= u64::from(SHARDS) + size, "{records_read} records read of {total}");
     println!("wide stream of {SHARDS} shards × {ROUNDS} records: {read} bytes ({records_read} records) read for a sample of {size}");
+}
+
+#[test]
+fn a_burst_on_a_wide_stream_reads_no_more_than_the_streams_byte_budget() {
+    // 100 shards, each holding 20 JSON records of 50 KB, written back to back by PutRecords calls
+    // spread over every shard (so that the shards' newest records arrived together), on
+    // kinesis-local, read through a proxy that counts the record bytes of the GetRecords answers.
+    const SHARDS: usize = 100;
+    const ROUNDS: usize = 20;
+    const RECORD_BYTES: usize = 50_000;
+    const SIZE: usize = 50;
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("burst", SHARDS as i32)]).await?;
+        e2e::put_records_of_shards(&client, "burst", SHARDS, ROUNDS, RECORD_BYTES, e2e::Arrival::Burst).await
+    })
+    .unwrap();
+    let rule: proxy::Rule = Arc::new(|_: &proxy::Call| Action::Forward { delay: Duration::ZERO });
+    let proxy = rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let sample_of = |budget: u64| {
+        let config = json!({"generateSampleData": true, "sampleSize": SIZE, "sampleMaxBytesPerStream": budget});
+        let wf = sandbox.write_workflow("wf.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
+        let before = proxy.record_bytes.load(std::sync::atomic::Ordering::Relaxed);
+        let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        let read = proxy.record_bytes.load(std::sync::atomic::Ordering::Relaxed) - before;
+        let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
+        let sample = lines.iter().find(|l| l["path"] == "/v1/topics/{id}/sampleData").expect("a sample");
+        let shards: Vec<u64> = sample["body"]["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| serde_json::from_str::<Value>(m.as_str().unwrap()).unwrap()["shard"].as_u64().unwrap())
+            .collect();
+        (run, read, shards)
+    };
+
+    // The default budget, 8 MiB: every shard's tip probed (a record each, 5 MB), then no more
+    // than the sample needs: 50 records of the last call (shards 95 to 99, 20 records each, all
+    // stamped alike), read from the first of those shards, not from every shard with a recent tip.
+    let budget = 8_388_608;
+    let (run, read, shards) = sample_of(budget);
+    assert!(read <= budget, "{read} bytes read; the budget is {budget}");
+    assert_eq!(shards.len(), SIZE, "{}", run.stdout);
+    assert!(shards.iter().all(|&s| s >= 95), "the newest call's shards only: {shards:?}");
+    assert!(!run.stdout.contains("sampleMaxBytesPerStream"), "no bound stopped a read: {}", run.stdout);
+    assert!(read <= (SHARDS + 2 * SIZE) as u64 * RECORD_BYTES as u64, "{read} bytes: a record a shard and a sample");
+    println!("burst on {SHARDS} shards, sample of {SIZE}: {read} bytes read with a budget of {budget}");
+
+    // 2 MB: less than a record a shard. No call is issued past it; the sample holds what it
+    // could read, and a warning says the budget stopped it.
+    let budget = 2_000_000;
+    let (run, read, shards) = sample_of(budget);
+    assert!(read <= budget, "{read} bytes read; the budget is {budget}");
+    assert!(
+        run.stdout.contains(&format!("sampleMaxBytesPerStream ({budget} bytes) reached across the stream's shards")),
+        "{}",
+        run.stdout
+    );
+    assert!(!shards.is_empty() && shards.len() as u64 <= budget / RECORD_BYTES as u64, "{shards:?}");
+    println!(
+        "burst on {SHARDS} shards, sample of {SIZE}: {read} bytes read with a budget of {budget}, {} messages",
+        shards.len()
+    );
 }
 
 /// Returns once the clock has moved at least a millisecond past the call: the next put arrives in

@@ -6,7 +6,8 @@
 //! the sample, fewer when the bytes left allow fewer), each shard stops at
 //! `sampleMaxBytesPerShard` and `sampleMaxCallsPerShard`, all the shards of a stream together at
 //! `sampleMaxBytesPerStream` (so a wide stream costs what a sample needs, not its shard count
-//! times the per-shard bound), its calls and bytes are paced at the
+//! times the per-shard bound; a bound, not a target: each call's size is decided before it is
+//! issued, from what the calls in flight left, see [`bytes`]), its calls and bytes are paced at the
 //! run's share of the shard's limits, and no more than `sampleConcurrency` shards are read at
 //! once across the run.
 //!
@@ -24,17 +25,21 @@
 //! A wide stream (at least N shards) is probed first, at one record a shard: the probe tells
 //! when each shard's newest record arrived. The N newest tips are N records, so nothing older
 //! than the N-th newest tip can be in the sample: shards whose tip is older are not read, the
-//! others are read as above but never from before that floor, newest tips first. A 100-shard
-//! stream then costs about a record a shard plus a sample's worth, not a sample a shard.
+//! others are read as above but never from before that floor, newest tips first. What they read
+//! raises the floor, and each call asks for no more than the stream still needs beyond the calls
+//! in flight ([`share`]): when the shards' newest records arrived together (a burst), the first
+//! shards read fill the sample and the others are not read. A 100-shard stream then costs about
+//! a record a shard plus a sample's worth, not a sample a shard.
 //!
 //! When a bound stops a shard's read, the sample keeps what was read and says which bound. Each
 //! shard's newest N are merged into the stream's newest N as soon as that shard's read ends.
 
+mod bytes;
 mod newest;
 mod shard;
+mod share;
 
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,8 +49,10 @@ use tokio::sync::Semaphore;
 use crate::config::MessagingMetadata;
 use crate::decode::{decode_record, Limits, Message};
 use crate::kinesis::Kinesis;
+use bytes::StreamBytes;
 use newest::{Kept, Newest};
 use shard::{now_ms, ShardRead, ShardReader, Stop, Tip};
+use share::Share;
 
 /// The most shard warnings listed for one stream; the rest are counted.
 const SHARD_WARNINGS: usize = 5;
@@ -110,8 +117,10 @@ impl Sampler {
     /// Reads the newest `size` messages of `stream` across its open shards.
     pub async fn read(&self, kinesis: &Kinesis, stream: &str, retention: Duration) -> Result<Sample, PluginError> {
         let shards = kinesis.open_shards(stream).await?;
-        // Bytes read from this stream's shards so far, against `sampleMaxBytesPerStream`.
-        let stream_bytes = AtomicU64::new(0);
+        // The bytes of this stream's shards, against `sampleMaxBytesPerStream`.
+        let stream_bytes = StreamBytes::new(self.settings.max_bytes_per_stream);
+        // What a wide stream's reads from the floor share.
+        let share = Share::new(self.settings.size);
         let mut sample = Sample { shards: shards.len(), ..Default::default() };
         let mut warnings = Vec::new();
         let mut failures = 0;
@@ -124,13 +133,13 @@ impl Sampler {
             probed = records;
             plans
         } else {
-            (0..shards.len()).map(|i| (i, None)).collect()
+            (0..shards.len()).map(|shard| Plan { shard, floor_ms: None, tip_ms: None }).collect()
         };
         let mut reads: futures::stream::FuturesUnordered<_> = plans
             .into_iter()
-            .map(|(i, floor_ms)| {
-                let shard = &shards[i];
-                let read = self.read_shard(kinesis, stream, shard, i, retention, floor_ms, &stream_bytes);
+            .map(|plan| {
+                let (i, shard) = (plan.shard, &shards[plan.shard]);
+                let read = self.read_shard(kinesis, stream, shard, plan, retention, &stream_bytes, &share);
                 async move { (i, shard, read.await) }
             })
             .collect();
@@ -198,11 +207,11 @@ impl Sampler {
         kinesis: &Kinesis,
         stream: &str,
         shards: &[String],
-        stream_bytes: &AtomicU64,
+        stream_bytes: &StreamBytes,
         sample: &mut Sample,
         warnings: &mut Vec<(usize, String)>,
         failures: &mut usize,
-    ) -> Result<(Vec<(usize, Option<i64>)>, Vec<Option<Kept>>), PluginError> {
+    ) -> Result<(Vec<Plan>, Vec<Option<Kept>>), PluginError> {
         let probes = shards.iter().enumerate().map(|(i, shard)| async move {
             let _turn = self.turn().await?;
             let mut reader = self.reader(kinesis, stream, shard, i, stream_bytes);
@@ -227,6 +236,8 @@ impl Sampler {
                     warnings.push((i, format!("stream '{stream}', shard {}: {}", shards[i], e.message)));
                 }
                 Err(Stop::Bound(why)) => warnings.push((i, format!("stream '{stream}', shard {}: {why}", shards[i]))),
+                // A probe shares nothing with the other shards' reads.
+                Err(Stop::Enough) => {}
             }
         }
         let (plans, floor) = plan_reads(tips, self.settings.size);
@@ -245,7 +256,7 @@ impl Sampler {
         stream: &'a str,
         shard: &'a str,
         shard_index: usize,
-        stream_bytes: &'a AtomicU64,
+        stream_bytes: &'a StreamBytes,
     ) -> ShardReader<'a> {
         ShardReader {
             kinesis,
@@ -255,38 +266,43 @@ impl Sampler {
             shard_index,
             settings: &self.settings,
             stream_bytes,
+            share: None,
+            tip_ms: None,
             deadline: Instant::now() + self.settings.shard_budget,
             calls: 0,
             bytes: 0,
-            largest_record: 0,
             position: 0,
             jumps: 0,
             kept: VecDeque::new(),
         }
     }
 
-    /// One shard, once it has its turn (from `floor_ms` on, when a wide stream's probe set one);
-    /// bounded in time should a call hang.
+    /// One shard, once it has its turn (from the floor on, when a wide stream's probe set one,
+    /// sharing what the stream needs with its other shards' reads); bounded in time should a
+    /// call hang.
     #[allow(clippy::too_many_arguments)]
     async fn read_shard(
         &self,
         kinesis: &Kinesis,
         stream: &str,
         shard: &str,
-        shard_index: usize,
+        plan: Plan,
         retention: Duration,
-        floor_ms: Option<i64>,
-        stream_bytes: &AtomicU64,
+        stream_bytes: &StreamBytes,
+        share: &Share,
     ) -> Result<ShardRead, PluginError> {
         let _turn = self.turn().await?;
         let settings = &self.settings;
-        let mut reader = self.reader(kinesis, stream, shard, shard_index, stream_bytes);
+        let enrolled = plan.floor_ms.and(plan.tip_ms).map(|tip| share.enrol(tip));
+        let mut reader = self.reader(kinesis, stream, shard, plan.shard, stream_bytes);
+        reader.share = enrolled.as_ref();
+        reader.tip_ms = plan.tip_ms;
         let outcome =
-            tokio::time::timeout(settings.shard_budget + Duration::from_secs(10), reader.run(retention, floor_ms))
+            tokio::time::timeout(settings.shard_budget + Duration::from_secs(10), reader.run(retention, plan.floor_ms))
                 .await
                 .unwrap_or_else(|_| Err(Stop::Bound(budget_warning(settings))));
         let stopped_by = match outcome {
-            Ok(()) => None,
+            Ok(()) | Err(Stop::Enough) => None,
             Err(Stop::Failed(e)) => return Err(e),
             Err(Stop::Bound(why)) => Some(why),
         };
@@ -312,23 +328,32 @@ fn budget_warning(settings: &SampleSettings) -> String {
     )
 }
 
+/// How one shard is read: from when (a wide stream's floor), and when its newest record
+/// arrived (as a wide stream's probe found it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Plan {
+    shard: usize,
+    floor_ms: Option<i64>,
+    tip_ms: Option<i64>,
+}
+
 /// Which shards of a wide stream to read, and from when (see [`Sampler::plan_wide`]): the
 /// reads in the order to start them, and the floor.
-fn plan_reads(tips: Vec<(usize, Tip)>, size: usize) -> (Vec<(usize, Option<i64>)>, Option<i64>) {
+fn plan_reads(tips: Vec<(usize, Tip)>, size: usize) -> (Vec<Plan>, Option<i64>) {
     let mut known: Vec<i64> = tips.iter().filter_map(|(_, t)| t.at()).collect();
     known.sort_unstable_by(|a, b| b.cmp(a));
     let floor = size.checked_sub(1).and_then(|i| known.get(i)).copied();
-    let mut plans: Vec<(usize, Option<i64>, i64)> = tips
+    let mut plans: Vec<Plan> = tips
         .into_iter()
-        .filter_map(|(i, tip)| match (tip, floor) {
+        .filter_map(|(shard, tip)| match (tip, floor) {
             (Tip::Empty, _) => None,
             (Tip::At(t), Some(floor)) if t < floor => None,
-            (Tip::At(t), floor) => Some((i, floor, t)),
-            (Tip::Unknown, _) => Some((i, None, i64::MAX)),
+            (Tip::At(t), floor_ms) => Some(Plan { shard, floor_ms, tip_ms: Some(t) }),
+            (Tip::Unknown, _) => Some(Plan { shard, floor_ms: None, tip_ms: None }),
         })
         .collect();
-    plans.sort_by_key(|(i, _, tip)| (std::cmp::Reverse(*tip), *i));
-    (plans.into_iter().map(|(i, floor, _)| (i, floor)).collect(), floor)
+    plans.sort_by_key(|p| (std::cmp::Reverse(p.tip_ms.unwrap_or(i64::MAX)), p.shard));
+    (plans, floor)
 }
 
 /// The newest `size` messages of the kept records of all shards, newest first. A KPL record
@@ -353,14 +378,16 @@ mod tests {
     #[test]
     fn a_wide_stream_reads_only_the_shards_whose_tip_is_among_the_newest_and_from_the_floor() {
         let tips = vec![(0, Tip::At(10)), (1, Tip::Empty), (2, Tip::At(40)), (3, Tip::At(30)), (4, Tip::Unknown)];
+        let plan = |shard, floor_ms, tip_ms| Plan { shard, floor_ms, tip_ms };
         let (plans, floor) = plan_reads(tips.clone(), 2);
         // The 2 newest tips are 40 and 30: nothing older than 30 can be among the newest 2.
         assert_eq!(floor, Some(30));
-        assert_eq!(plans, [(4, None), (2, Some(30)), (3, Some(30))]);
+        assert_eq!(plans, [plan(4, None, None), plan(2, Some(30), Some(40)), plan(3, Some(30), Some(30))]);
         // Fewer known tips than the sample: no floor, every shard that holds records is read.
         let (plans, floor) = plan_reads(tips, 4);
         assert_eq!(floor, None);
-        assert_eq!(plans, [(4, None), (2, None), (3, None), (0, None)]);
+        let (at, unknown) = (|shard, tip| plan(shard, None, Some(tip)), plan(4, None, None));
+        assert_eq!(plans, [unknown, at(2, 40), at(3, 30), at(0, 10)]);
     }
 
     #[test]

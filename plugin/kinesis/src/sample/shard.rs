@@ -2,13 +2,14 @@
 //! aimed at the tip, the jumps, and the bounds that stop a read.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_kinesis::primitives::DateTime;
 use plugin_abi::PluginError;
 
+use super::bytes::{Spent, StreamBytes};
 use super::newest::Kept;
+use super::share::Enrolled;
 use super::{budget_warning, SampleSettings};
 use crate::budget::ShardPacer;
 use crate::kinesis::{Kinesis, StartAt};
@@ -41,6 +42,8 @@ pub(super) enum Stop {
     Bound(String),
     /// A call failed.
     Failed(PluginError),
+    /// A wide stream's shard holds nothing newer than what its other shards' reads found.
+    Enough,
 }
 
 impl From<PluginError> for Stop {
@@ -114,12 +117,15 @@ pub(super) struct ShardReader<'a> {
     pub(super) shard: &'a str,
     pub(super) shard_index: usize,
     pub(super) settings: &'a SampleSettings,
-    /// Bytes read from all the stream's shards.
-    pub(super) stream_bytes: &'a AtomicU64,
+    /// The bytes of all the stream's shards, against `sampleMaxBytesPerStream`.
+    pub(super) stream_bytes: &'a StreamBytes,
+    /// For a wide stream's read from the floor: what its shards' reads share, and when this
+    /// shard's newest record arrived as the probe found it.
+    pub(super) share: Option<&'a Enrolled<'a>>,
+    pub(super) tip_ms: Option<i64>,
     pub(super) deadline: Instant,
     pub(super) calls: u32,
     pub(super) bytes: u64,
-    pub(super) largest_record: u64,
     pub(super) position: u64,
     pub(super) jumps: u32,
     /// The last N records of the current span.
@@ -131,13 +137,27 @@ impl ShardReader<'_> {
     /// was read when a bound stops it).
     pub(super) async fn run(&mut self, retention: Duration, floor_ms: Option<i64>) -> Result<(), Stop> {
         let n = self.settings.size;
+        // The floor rises as the stream's other shards are read: a shard whose tip is no newer
+        // than what they found is not read.
+        let raised = self.share.and_then(Enrolled::floor);
+        if self.share.zip(self.tip_ms).is_some_and(|(share, tip)| !share.needs(tip)) {
+            return Ok(());
+        }
+        let floor_ms = floor_ms.map(|floor| raised.map_or(floor, |raised| raised.max(floor)));
         let (mut estimate, mut window, probe_records) = match floor_ms {
             // A wide stream's shard: from the floor, its rate unknown (a first batch tells).
             Some(floor) => (None, Duration::from_millis(now_ms().saturating_sub(floor).max(0) as u64), VecDeque::new()),
             None => {
                 let iterator = self.iterator(StartAt::TrimHorizon).await?;
                 let Some(iterator) = iterator else { return Ok(()) };
-                let (probe, _) = self.get(iterator, n).await?;
+                let (mut probe, next) = self.get(iterator, n).await?;
+                // A stream's first call asks for one record, the records' size unknown: once it
+                // is known, the probe reads on.
+                if probe.count == probe.asked && probe.asked < n && !probe.at_tip() {
+                    if let Some(next) = next {
+                        probe = self.get(next, n).await?.0;
+                    }
+                }
                 if probe.at_tip() {
                     return Ok(());
                 }
@@ -175,6 +195,7 @@ impl ShardReader<'_> {
                     estimate = Some(fresh);
                     window = fresh.window_for(n).max(too_short.saturating_mul(2));
                 }
+                Err(Stop::Enough) => return Ok(()),
                 Err(Stop::Bound(why)) => {
                     if self.kept.len() < probe_records.len() {
                         self.kept = probe_records;
@@ -247,17 +268,27 @@ impl ShardReader<'_> {
         Ok(self.kinesis.shard_iterator(self.stream, self.shard, start).await?)
     }
 
-    /// One GetRecords of at most `want` records (fewer when the bytes left call for fewer),
-    /// keeping the last N records read.
+    /// One GetRecords of at most `want` records: fewer when the stream's or the shard's bytes
+    /// left hold fewer (a call is never issued past them), or when a wide stream needs fewer
+    /// beyond what its other calls in flight were promised. Keeps the last N records read.
     pub(super) async fn get(&mut self, iterator: String, want: usize) -> Result<(Batch, Option<String>), Stop> {
         self.check_bounds()?;
         let n = self.settings.size;
-        let stream_left = self.settings.max_bytes_per_stream.saturating_sub(self.stream_bytes.load(Ordering::Relaxed));
-        let left = self.settings.max_bytes_per_shard.saturating_sub(self.bytes).min(stream_left);
-        let by_bytes = left.checked_div(self.largest_record).map_or(usize::MAX, |n| n.max(1) as usize);
-        let asked = want.min(by_bytes).clamp(1, MAX_RECORDS_PER_CALL);
+        let mut want = want.clamp(1, MAX_RECORDS_PER_CALL);
+        let claim = match self.share {
+            Some(share) => Some(share.claim(want, self.tip_ms.unwrap_or(i64::MAX)).await.ok_or(Stop::Enough)?),
+            None => None,
+        };
+        want = claim.as_ref().map_or(want, |c| want.min(c.records));
+        let shard_left = self.settings.max_bytes_per_shard.saturating_sub(self.bytes);
+        let reservation = self.stream_bytes.reserve(want, shard_left).await.map_err(|spent| match spent {
+            Spent::Stream => Stop::Bound(stream_spent(self.settings)),
+            Spent::Shard => Stop::Bound(shard_spent(self.settings)),
+        })?;
+        let asked = reservation.records;
         self.pace.wait().await;
         self.calls += 1;
+        // A failed call drops its reservation and claim: what they held comes back.
         let out = self.kinesis.records(iterator, Some(asked as i32)).await?;
         let count = out.records.len();
         let mut batch = Batch {
@@ -268,14 +299,18 @@ impl ShardReader<'_> {
             behind_ms: out.millis_behind_latest.unwrap_or(0),
             closed: out.next_shard_iterator.is_none(),
         };
-        let mut bytes = 0u64;
+        let (mut bytes, mut largest) = (0u64, 0u64);
+        let mut arrivals = Vec::with_capacity(if claim.is_some() { count } else { 0 });
         for record in out.records {
             let arrival_ms = record.approximate_arrival_timestamp.and_then(|t| t.to_millis().ok()).unwrap_or(0);
             batch.first_ms.get_or_insert(arrival_ms);
             batch.last_ms = Some(arrival_ms);
+            if claim.is_some() {
+                arrivals.push(arrival_ms);
+            }
             let data = record.data.into_inner();
             bytes += data.len() as u64;
-            self.largest_record = self.largest_record.max(data.len() as u64);
+            largest = largest.max(data.len() as u64);
             self.kept.push_back(Kept { arrival_ms, shard: self.shard_index, position: self.position, data });
             self.position += 1;
             if self.kept.len() > n {
@@ -283,7 +318,12 @@ impl ShardReader<'_> {
             }
         }
         self.bytes += bytes;
-        self.stream_bytes.fetch_add(bytes, Ordering::Relaxed);
+        reservation.settle(bytes, largest);
+        if let Some(claim) = claim {
+            claim.settle(arrivals);
+            // The newest record this shard holds, as far as this answer tells.
+            self.tip_ms = batch.last_ms.map(|last| last + batch.behind_ms.max(0)).max(self.tip_ms);
+        }
         self.pace.read(bytes).await;
         Ok((batch, out.next_shard_iterator))
     }
@@ -291,18 +331,11 @@ impl ShardReader<'_> {
     /// Stops the read at a bound, naming it.
     pub(super) fn check_bounds(&self) -> Result<(), Stop> {
         let s = self.settings;
-        if self.stream_bytes.load(Ordering::Relaxed) >= s.max_bytes_per_stream {
-            return Err(Stop::Bound(format!(
-                "sampleMaxBytesPerStream ({} bytes) reached across the stream's shards before this shard's newest \
-                 record; the sample keeps what was read",
-                s.max_bytes_per_stream
-            )));
+        if self.stream_bytes.read() >= self.stream_bytes.limit() {
+            return Err(Stop::Bound(stream_spent(s)));
         }
         if self.bytes >= s.max_bytes_per_shard {
-            return Err(Stop::Bound(format!(
-                "sampleMaxBytesPerShard ({} bytes) reached before the newest record; the sample keeps what was read",
-                s.max_bytes_per_shard
-            )));
+            return Err(Stop::Bound(shard_spent(s)));
         }
         if self.calls >= s.max_calls_per_shard {
             return Err(Stop::Bound(format!(
@@ -334,6 +367,21 @@ impl Tip {
             _ => None,
         }
     }
+}
+
+fn stream_spent(s: &SampleSettings) -> String {
+    format!(
+        "sampleMaxBytesPerStream ({} bytes) reached across the stream's shards before this shard's newest record; \
+         the sample keeps what was read",
+        s.max_bytes_per_stream
+    )
+}
+
+fn shard_spent(s: &SampleSettings) -> String {
+    format!(
+        "sampleMaxBytesPerShard ({} bytes) reached before the newest record; the sample keeps what was read",
+        s.max_bytes_per_shard
+    )
 }
 
 /// How a span ended.
