@@ -531,3 +531,123 @@ fn deletion_fails_closed_on_answers_the_api_does_not_promise() {
     );
     assert_eq!(om.state.lock().unwrap().calls_to("DELETE", "/api/v1/topics/deleteStale"), 1);
 }
+
+/// A record of the classification scenario: personal data (nested e-mail and phone, a card
+/// number) beside look-alikes (order numbers, SKUs, UUIDs, 16-digit numbers that fail Luhn,
+/// versions, timestamps, prices, free text), and, in one record, an AWS access key id.
+fn personal(i: usize) -> String {
+    const CARDS: [&str; 4] = ["4111111111111111", "5555555555554444", "378282246310005", "6011111111111117"];
+    let mut record = json!({
+        "id": i,
+        "contact": {"email": format!("customer{i}@example.com"), "phone": format!("+44 20 7946 0{:03}", i % 1000)},
+        "card": CARDS[i % CARDS.len()],
+        "order": format!("ORD-2024-{i:05}"),
+        "sku": format!("SKU-{i:04}-XL"),
+        "trace": format!("{:08x}-1b2c-4d3e-8f40-{:012x}", i * 7919, i * 104_729),
+        "ref": format!("{}", 1_234_567_812_345_670u64 + (i as u64 % 9) + 1),
+        "version": format!("1.{}.{}", i % 7, i % 3),
+        "at": format!("2026-12-07T10:{:02}:00Z", i % 60),
+        "price": 12.5 + i as f64,
+        "note": "thanks for your order",
+    });
+    if i == 7 {
+        record["auth"] = json!("AKIAIOSFODNN7EXAMPLE");
+    }
+    record.to_string()
+}
+
+#[test]
+fn personal_data_is_classified_masked_and_a_persons_tag_wins() {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    let rt = runtime();
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("people", 1)]).await.unwrap();
+        for i in 0..30 {
+            let data = Blob::new(personal(i));
+            client.put_record().stream_name("people").partition_key("k").data(data).send().await.unwrap();
+        }
+    });
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let ingest = |extra: serde_json::Value| {
+        let mut config = json!({"generateSampleData": true, "sampleSize": 50});
+        config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let wf = rest_workflow(&emulator.endpoint(), "kinesis_prod", config, &om.host_port(), Some(TOKEN));
+        let wf = sandbox.write_workflow("wf.yaml", &wf).unwrap();
+        let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        assert!(!format!("{}{}", run.stdout, run.stderr).contains("AKIAIOSFODNN7EXAMPLE"), "a credential was shown");
+        run
+    };
+    const TOPIC: &str = "kinesis_prod.people";
+    let field = |path: &[&str]| om.state.lock().unwrap().field(TOPIC, path).unwrap_or_else(|| panic!("{path:?}"));
+    let pii_tags = |path: &[&str]| -> Vec<serde_json::Value> {
+        let f = field(path);
+        let tags = f["tags"].as_array().cloned().unwrap_or_default();
+        tags.into_iter().filter(|t| t["tagFQN"].as_str().unwrap_or_default().starts_with("PII.")).collect()
+    };
+    let sample = || -> Vec<serde_json::Value> {
+        let state = om.state.lock().unwrap();
+        let messages = state.topic(TOPIC).unwrap().sample.clone().unwrap()["messages"].clone();
+        messages.as_array().unwrap().iter().map(|m| serde_json::from_str(m.as_str().unwrap()).unwrap()).collect()
+    };
+
+    // Run 1, classification off: no tag; the credential is masked all the same, and named.
+    let run = ingest(json!({}));
+    let fields = ["id", "card", "order", "sku", "trace", "ref", "version", "at", "price", "note", "auth"];
+    for name in fields {
+        assert!(pii_tags(&[name]).is_empty(), "{name}");
+    }
+    assert!(pii_tags(&["contact", "email"]).is_empty());
+    assert!(
+        run.stdout.contains("a credential (AWS_ACCESS_KEY_ID) in field 'auth' of the sample was masked"),
+        "{}",
+        run.stdout
+    );
+    let messages = sample();
+    assert_eq!(messages.len(), 30);
+    let with_auth: Vec<_> = messages.iter().filter(|m| m.get("auth").is_some()).collect();
+    assert_eq!(with_auth.len(), 1);
+    assert_eq!(with_auth[0]["auth"], "********", "masked, its key kept");
+    assert!(messages.iter().any(|m| m["card"] == "4111111111111111"), "masking none keeps the rest");
+
+    // A person decides the card number is not sensitive here.
+    om.curate_field(TOPIC, &["card"], "Test cards only", "PII.NonSensitive");
+
+    // Run 2, classification on, sensitive values masked.
+    ingest(json!({"enableAutoClassification": true, "sampleDataMasking": "sensitive"}));
+    let email = pii_tags(&["contact", "email"]);
+    assert_eq!(
+        email,
+        [json!({"tagFQN": "PII.Sensitive", "source": "Classification", "labelType": "Generated", "state": "Suggested",
+            "reason": "EMAIL_ADDRESS in 30 of 30 sampled values"})],
+        "a nested field"
+    );
+    let phone = pii_tags(&["contact", "phone"]);
+    assert_eq!(phone.len(), 1);
+    assert_eq!(phone[0]["tagFQN"], "PII.NonSensitive", "phone numbers are non-sensitive");
+    let card = pii_tags(&["card"]);
+    assert_eq!(card.len(), 1, "{card:?}");
+    assert_eq!(
+        (&card[0]["tagFQN"], &card[0]["labelType"]),
+        (&json!("PII.NonSensitive"), &json!("Manual")),
+        "the person's"
+    );
+    for name in ["id", "order", "sku", "trace", "ref", "version", "at", "price", "note"] {
+        assert!(pii_tags(&[name]).is_empty(), "a look-alike was tagged: {name}: {:?}", pii_tags(&[name]));
+    }
+    // The one record's `auth` holds a credential: its only value.
+    let auth = pii_tags(&["auth"]);
+    assert_eq!(auth[0]["reason"], "AWS_ACCESS_KEY_ID in 1 of 1 sampled values", "{auth:?}");
+    assert_eq!(auth[0]["tagFQN"], "PII.Sensitive");
+    let messages = sample();
+    for m in &messages {
+        assert_eq!(m["contact"]["email"], "********", "{m}");
+        assert_eq!(m["card"], "********", "classified sensitive in the sample: masked");
+        assert!(m["contact"]["phone"].as_str().unwrap().starts_with("+44"), "non-sensitive: kept");
+        assert!(m["order"].as_str().unwrap().starts_with("ORD-"), "{m}");
+    }
+    let text = serde_json::to_string(&messages).unwrap();
+    assert!(!text.contains("@example.com") && !text.contains("4111111111111111") && !text.contains("AKIA"), "{text}");
+}

@@ -14,6 +14,10 @@
 //! In both, a field whose merged type differs from the stored one carries the stored field's
 //! description, display name and tags (and its descendants' theirs, by name), so that the
 //! server's delete-and-add keeps them.
+//!
+//! The tags a request puts on a field (a classifier's suggestions) go with it, but a `PII` tag
+//! only onto a field that holds none: a person's decision, or an earlier suggestion, wins, as
+//! OpenMetadata's own classifier leaves a field with a PII tag alone.
 
 use plugin_abi::message_schema::TypeExpr;
 use serde_json::{Map, Value};
@@ -88,7 +92,7 @@ pub fn merge(stored: &[Value], incoming: &[Value], mode: Mode) -> Vec<Value> {
                     None => clean(s),
                 })
                 .collect();
-            out.extend(incoming.iter().zip(&taken).filter(|(_, t)| !**t).map(|(f, _)| clean(f)));
+            out.extend(incoming.iter().zip(&taken).filter(|(_, t)| !**t).map(|(f, _)| new_field(f)));
             out
         }
         Mode::Authoritative => incoming
@@ -96,7 +100,7 @@ pub fn merge(stored: &[Value], incoming: &[Value], mode: Mode) -> Vec<Value> {
             .zip(pair(incoming, stored))
             .map(|(i, found)| match found {
                 Some(s) => merge_field(&stored[s], i, mode),
-                None => clean(i),
+                None => new_field(i),
             })
             .collect(),
     }
@@ -149,6 +153,46 @@ fn merge_field(stored: &Value, incoming: &Value, mode: Mode) -> Value {
     let mut out = field(name(stored), &merged_type, children);
     if out.get("dataType") != stored.get("dataType") {
         carry(stored, &mut out);
+    }
+    add_requested_tags(stored, incoming, &mut out);
+    out
+}
+
+/// The classification of a tag label (`PII` of `PII.Sensitive`).
+fn classification(label: &Value) -> &str {
+    let fqn = label.get("tagFQN").and_then(Value::as_str).unwrap_or_default();
+    fqn.split('.').next().unwrap_or_default()
+}
+
+fn tags(field: &Value) -> &[Value] {
+    field.get("tags").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The incoming field's own tags onto `out`, but a `PII` one only when the stored field holds
+/// no `PII` tag.
+fn add_requested_tags(stored: &Value, incoming: &Value, out: &mut Value) {
+    let stored_pii = tags(stored).iter().any(|t| classification(t) == "PII");
+    let requested: Vec<Value> = tags(incoming)
+        .iter()
+        .filter(|t| !(stored_pii && classification(t) == "PII"))
+        .filter(|t| !tags(out).iter().any(|o| o.get("tagFQN") == t.get("tagFQN")))
+        .cloned()
+        .collect();
+    if !requested.is_empty() {
+        let mut all = tags(out).to_vec();
+        all.extend(requested);
+        out["tags"] = all.into();
+    }
+}
+
+/// A field the server does not hold yet: as the request has it, its tags included.
+fn new_field(f: &Value) -> Value {
+    let mut out = clean(f);
+    if !tags(f).is_empty() {
+        out["tags"] = tags(f).to_vec().into();
+    }
+    if let Some(children) = f.get("children").and_then(Value::as_array) {
+        out["children"] = children.iter().map(new_field).collect::<Vec<_>>().into();
     }
     out
 }
@@ -351,6 +395,29 @@ mod tests {
         );
         assert_eq!(names(get(&merged, "meta")["children"].as_array().unwrap()), ["a", "b"]);
         assert!(get(&merged, "id").get("fullyQualifiedName").is_none());
+    }
+
+    #[test]
+    fn a_suggested_pii_tag_goes_onto_a_field_without_one_and_a_persons_wins() {
+        let suggested = |fqn: &str| json!({"tagFQN": fqn, "source": "Classification", "labelType": "Generated", "state": "Suggested", "reason": "r"});
+        let stored = list(json!([
+            {"name": "email", "dataType": "STRING", "tags": [{"tagFQN": "PII.NonSensitive", "source": "Classification", "labelType": "Manual", "state": "Confirmed"}]},
+            {"name": "card", "dataType": "STRING", "tags": [{"tagFQN": "Tier.Tier1", "source": "Classification", "labelType": "Manual", "state": "Confirmed"}]},
+            {"name": "meta", "dataType": "RECORD", "children": [{"name": "ip", "dataType": "STRING"}]}
+        ]));
+        let incoming = list(json!([
+            {"name": "email", "dataType": "STRING", "tags": [suggested("PII.Sensitive")]},
+            {"name": "card", "dataType": "STRING", "tags": [suggested("PII.Sensitive")]},
+            {"name": "meta", "dataType": "RECORD", "children": [{"name": "ip", "dataType": "STRING", "tags": [suggested("PII.Sensitive")]}]},
+            {"name": "phone", "dataType": "STRING", "tags": [suggested("PII.NonSensitive")]}
+        ]));
+        for mode in [Mode::Accumulate, Mode::Authoritative] {
+            let merged = merge(&stored, &incoming, mode);
+            assert!(get(&merged, "email").get("tags").is_none(), "a person's PII tag wins ({mode:?})");
+            assert_eq!(get(&merged, "card")["tags"], json!([suggested("PII.Sensitive")]), "{mode:?}");
+            assert_eq!(get(&merged, "meta")["children"][0]["tags"], json!([suggested("PII.Sensitive")]), "{mode:?}");
+            assert_eq!(get(&merged, "phone")["tags"], json!([suggested("PII.NonSensitive")]), "a new field ({mode:?})");
+        }
     }
 
     #[test]

@@ -189,7 +189,52 @@ pub struct MessagingMetadata {
     #[serde(default = "default_true")]
     #[schemars(title = "Infer Message Schema")]
     pub infer_message_schema: bool,
+    /// Named as OpenMetadata's messaging auto-classification names it: classify the fields of
+    /// each topic's sampled messages (e-mail addresses, payment cards, IBANs, US SSNs, IP
+    /// addresses, phone numbers, credentials) and suggest `PII.Sensitive` or `PII.NonSensitive`
+    /// on them, as OpenMetadata's own classifier does; a field that holds a PII tag already is
+    /// left alone. Needs sample data on.
+    #[serde(default)]
+    #[schemars(title = "Enable Auto Classification")]
+    pub enable_auto_classification: bool,
+    /// Named as OpenMetadata's: the share of a field's sampled values, in percent, that a
+    /// detector must accept for the field to be tagged (a field name that suggests the kind
+    /// lowers it by 20, to no less than 50).
+    #[serde(default = "default_confidence")]
+    #[schemars(title = "Auto Classification Confidence", range(min = 0, max = 100))]
+    pub confidence: f64,
+    /// Named as OpenMetadata's: which sampled values are masked before the sample leaves the
+    /// plugin: `none`, `sensitive` (the values of fields classified `PII.Sensitive`), or `all`
+    /// (every value; keys, nesting and value kinds are kept). Credentials found in a sample are
+    /// masked whatever this says.
+    #[serde(default)]
+    #[schemars(title = "Sample Data Masking")]
+    pub sample_data_masking: SampleDataMasking,
 }
+
+}
+
+/// Which sampled values are masked before a sample leaves the plugin.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SampleDataMasking {
+    /// Nothing but credentials is masked.
+    #[default]
+    None,
+    /// The values of the fields classified `PII.Sensitive`.
+    Sensitive,
+    /// Every value.
+    All,
+}
+
+impl SampleDataMasking {
+    pub fn masking(self) -> pii::Masking {
+        match self {
+            SampleDataMasking::None => pii::Masking::None,
+            SampleDataMasking::Sensitive => pii::Masking::Sensitive,
+            SampleDataMasking::All => pii::Masking::All,
+        }
+    }
 }
 
 /// A schema of the AWS Glue Schema Registry named for a stream.
@@ -251,11 +296,24 @@ fn default_sample_max_message_bytes() -> u32 {
 fn default_sample_concurrency() -> u32 {
     32
 }
+fn default_confidence() -> f64 {
+    80.0
+}
 
 impl MessagingMetadata {
     /// Whether AWS tags are brought to topics (off unless asked for).
     pub fn include_tags(&self) -> bool {
         self.include_tags.unwrap_or(false)
+    }
+
+    /// What classification and masking do for the run.
+    pub fn classification(&self) -> crate::classify::Classification {
+        crate::classify::Classification {
+            enabled: self.enable_auto_classification,
+            // "At least confidence%": a fraction rounds up.
+            confidence: self.confidence.clamp(0.0, 100.0).ceil() as u8,
+            masking: self.sample_data_masking.masking(),
+        }
     }
 }
 
@@ -299,6 +357,31 @@ fn problems(source: &Source<KinesisConnection, MessagingMetadata>) -> Vec<Plugin
         problems.push(PluginError::config(
             format!("{SOURCE_CONFIG_PATH}/ownerTagKey"),
             "must be an AWS tag key: 1 to 128 characters, not blank",
+        ));
+    }
+    if !(0.0..=100.0).contains(&p.confidence) {
+        problems.push(PluginError::config(format!("{SOURCE_CONFIG_PATH}/confidence"), "must be 0 to 100 (percent)"));
+    }
+    // Classification and masking read the sample: without it they would be settings accepted
+    // and ignored.
+    if !p.generate_sample_data.unwrap_or(false) {
+        if p.enable_auto_classification {
+            problems.push(PluginError::config(
+                format!("{SOURCE_CONFIG_PATH}/enableAutoClassification"),
+                "needs generateSampleData: true (the fields are classified from the sampled messages)",
+            ));
+        }
+        if p.sample_data_masking != SampleDataMasking::None {
+            problems.push(PluginError::config(
+                format!("{SOURCE_CONFIG_PATH}/sampleDataMasking"),
+                "needs generateSampleData: true (it masks the sampled messages)",
+            ));
+        }
+    }
+    if p.sample_data_masking == SampleDataMasking::Sensitive && !p.enable_auto_classification {
+        problems.push(PluginError::config(
+            format!("{SOURCE_CONFIG_PATH}/sampleDataMasking"),
+            "'sensitive' needs enableAutoClassification: true (it masks the fields classified PII.Sensitive)",
         ));
     }
     problems.extend(
@@ -356,6 +439,41 @@ mod tests {
         let e = parse_value(v).unwrap_err();
         assert_eq!(e.field.unwrap().as_str(), "/serviceConnection/config/awsConfig/awsRegoin");
         assert!(e.message.contains("unknown field"), "{}", e.message);
+    }
+
+    #[test]
+    fn classification_settings_need_the_sample_and_a_share_in_percent() {
+        let mut v = minimal();
+        let c = &mut v["sourceConfig"]["config"];
+        c["enableAutoClassification"] = json!(true);
+        c["confidence"] = json!(120);
+        c["sampleDataMasking"] = json!("all");
+        let problems: Vec<(String, String)> = Settings::check_all(&v.to_string())
+            .into_iter()
+            .map(|p| (p.field.map(|f| f.to_string()).unwrap_or_default(), p.message.to_string()))
+            .collect();
+        let at = |path: &str| problems.iter().find(|(f, _)| f == path).map(|(_, m)| m.as_str());
+        assert!(at("/sourceConfig/config/confidence").is_some_and(|m| m.contains("0 to 100")), "{problems:?}");
+        let needs_sample = |m: &str| m.contains("needs generateSampleData: true");
+        assert!(at("/sourceConfig/config/enableAutoClassification").is_some_and(needs_sample), "{problems:?}");
+        assert!(at("/sourceConfig/config/sampleDataMasking").is_some_and(needs_sample), "{problems:?}");
+
+        let mut v = minimal();
+        let c = &mut v["sourceConfig"]["config"];
+        c["generateSampleData"] = json!(true);
+        c["sampleDataMasking"] = json!("sensitive");
+        let problems = Settings::check_all(&v.to_string());
+        assert!(
+            problems.iter().any(|p| p.message.contains("'sensitive' needs enableAutoClassification")),
+            "{problems:?}"
+        );
+        let c = &mut v["sourceConfig"]["config"];
+        c["enableAutoClassification"] = json!(true);
+        c["confidence"] = json!(90.5);
+        let s = parse_value(v).unwrap();
+        let classification = s.pipeline().classification();
+        assert_eq!((classification.enabled, classification.confidence), (true, 91), "at least 90.5%: 91");
+        assert_eq!(classification.masking, pii::Masking::Sensitive);
     }
 
     #[test]

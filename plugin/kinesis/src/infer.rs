@@ -165,7 +165,7 @@ fn fields(record: &Record) -> Vec<Value> {
         .collect()
 }
 
-fn field_name(name: &str) -> String {
+pub(crate) fn field_name(name: &str) -> String {
     let mut end = name.len().min(MAX_FIELD_NAME);
     while !name.is_char_boundary(end) {
         end -= 1;

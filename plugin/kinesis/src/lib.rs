@@ -9,6 +9,7 @@ use plugin_sdk::run::Run;
 
 pub mod aws;
 pub mod budget;
+pub mod classify;
 pub mod config;
 pub mod decode;
 pub mod infer;

@@ -288,6 +288,27 @@ async fn prepare(
                     }
                 }
             }
+            // Classification reads the schema and the messages as they are; masking comes
+            // after, before anything leaves the plugin. CPU work: off the AWS workers.
+            let classification = pipeline.classification();
+            let (topic, mut schema) = (name.clone(), request.message_schema.take());
+            let classified = tokio::task::spawn_blocking(move || {
+                let found = crate::classify::classify_and_mask(&topic, classification, schema.as_mut(), &mut messages);
+                (found, schema, messages)
+            })
+            .await;
+            let messages = match classified {
+                Ok((found, schema, messages)) => {
+                    warnings.extend(found);
+                    request.message_schema = schema;
+                    messages
+                }
+                Err(e) => {
+                    // Unmasked messages never leave: the topic goes without its sample.
+                    warnings.push(format!("classifying the sample of stream '{name}' failed: {e}"));
+                    return Outcome::Topic { name, request, labels, origin, sample: None, warnings };
+                }
+            };
             let texts = messages.into_iter().map(|m| m.text).collect();
             warnings.extend(sample.warnings);
             Outcome::Topic { name, request, labels, origin, sample: Some(texts), warnings }
