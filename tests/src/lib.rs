@@ -2,6 +2,7 @@
 //! started on a free loopback port, a Kinesis client for it, stream seeding, and the paths of
 //! the built host and plugin.
 
+pub mod classification;
 pub mod converge;
 pub mod integrations_account;
 pub mod openmetadata;

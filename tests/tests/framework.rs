@@ -255,6 +255,69 @@ fn the_wheel_keeps_what_people_wrote_and_leaves_unchanged_topics_unsent() {
 }
 
 #[test]
+fn the_wheel_classifies_and_masks_through_openmetadatas_own_sink_and_a_persons_tag_wins() {
+    let rt = runtime();
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("people", 1)]).await.unwrap();
+        e2e::classification::put_personal(&client, "people", 30).await;
+    });
+    let sandbox = Sandbox::new().unwrap();
+    let om = StandIn::start(Some(TOKEN)).unwrap();
+    const TOPIC: &str = "kinesis_custom.people";
+    // A person tagged the card numbers before any classification ran (the topic exists).
+    let first = custom_workflow(
+        "kinesis_custom",
+        json!({"awsConfig": aws(&emulator.endpoint())}),
+        json!({"generateSampleData": true}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &first, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    assert!(!run.output.contains("AKIAIOSFODNN7EXAMPLE"), "a credential was shown");
+    om.curate_field(TOPIC, &["card"], "Test cards only", "PII.NonSensitive");
+
+    let wf = custom_workflow(
+        "kinesis_custom",
+        json!({"awsConfig": aws(&emulator.endpoint()), "enableAutoClassification": true, "sampleDataMasking": "sensitive"}),
+        json!({"generateSampleData": true}),
+        &om.host_port(),
+    );
+    let run = metadata_ingest(&sandbox, &wf, &[], Duration::from_secs(180));
+    assert_eq!(run.code, 0, "{}", run.output);
+    assert!(!run.output.contains("AKIAIOSFODNN7EXAMPLE"), "a credential was shown");
+    let state = om.state.lock().unwrap();
+    let pii = |path: &[&str]| -> Vec<Value> {
+        let field = state.field(TOPIC, path).unwrap_or_else(|| panic!("{path:?}"));
+        let tags = field["tags"].as_array().cloned().unwrap_or_default();
+        tags.into_iter().filter(|t| t["tagFQN"].as_str().unwrap_or_default().starts_with("PII.")).collect()
+    };
+    let email = pii(&["contact", "email"]);
+    assert_eq!(email.len(), 1, "{email:?}");
+    assert_eq!(
+        (&email[0]["tagFQN"], &email[0]["labelType"], &email[0]["state"], &email[0]["reason"]),
+        (
+            &json!("PII.Sensitive"),
+            &json!("Generated"),
+            &json!("Suggested"),
+            &json!("EMAIL_ADDRESS in 30 of 30 sampled values")
+        )
+    );
+    assert_eq!(pii(&["contact", "phone"])[0]["tagFQN"], "PII.NonSensitive");
+    let card = pii(&["card"]);
+    assert_eq!((card.len(), &card[0]["labelType"]), (1, &json!("Manual")), "the person's tag stays alone: {card:?}");
+    for name in ["id", "order", "sku", "trace", "ref", "version", "at", "price", "note"] {
+        assert!(pii(&[name]).is_empty(), "a look-alike was tagged: {name}");
+    }
+    let sample = state.topic(TOPIC).unwrap().sample.clone().unwrap();
+    let text = sample.to_string();
+    assert!(!text.contains("@example.com") && !text.contains("AKIA"), "{text}");
+    let first: Value = serde_json::from_str(sample["messages"][0].as_str().unwrap()).unwrap();
+    assert_eq!(first["contact"]["email"], "********", "masked, its key kept: {first}");
+}
+
+#[test]
 fn connection_options_as_the_ui_writes_them_give_the_same_topics() {
     let rt = runtime();
     let emulator = Emulator::start().unwrap();

@@ -532,30 +532,6 @@ fn deletion_fails_closed_on_answers_the_api_does_not_promise() {
     assert_eq!(om.state.lock().unwrap().calls_to("DELETE", "/api/v1/topics/deleteStale"), 1);
 }
 
-/// A record of the classification scenario: personal data (nested e-mail and phone, a card
-/// number) beside look-alikes (order numbers, SKUs, UUIDs, 16-digit numbers that fail Luhn,
-/// versions, timestamps, prices, free text), and, in one record, an AWS access key id.
-fn personal(i: usize) -> String {
-    const CARDS: [&str; 4] = ["4111111111111111", "5555555555554444", "378282246310005", "6011111111111117"];
-    let mut record = json!({
-        "id": i,
-        "contact": {"email": format!("customer{i}@example.com"), "phone": format!("+44 20 7946 0{:03}", i % 1000)},
-        "card": CARDS[i % CARDS.len()],
-        "order": format!("ORD-2024-{i:05}"),
-        "sku": format!("SKU-{i:04}-XL"),
-        "trace": format!("{:08x}-1b2c-4d3e-8f40-{:012x}", i * 7919, i * 104_729),
-        "ref": format!("{}", 1_234_567_812_345_670u64 + (i as u64 % 9) + 1),
-        "version": format!("1.{}.{}", i % 7, i % 3),
-        "at": format!("2026-12-07T10:{:02}:00Z", i % 60),
-        "price": 12.5 + i as f64,
-        "note": "thanks for your order",
-    });
-    if i == 7 {
-        record["auth"] = json!("AKIAIOSFODNN7EXAMPLE");
-    }
-    record.to_string()
-}
-
 #[test]
 fn personal_data_is_classified_masked_and_a_persons_tag_wins() {
     let emulator = Emulator::start().unwrap();
@@ -563,10 +539,7 @@ fn personal_data_is_classified_masked_and_a_persons_tag_wins() {
     let rt = runtime();
     rt.block_on(async {
         seed(&client, &[StreamSpec::new("people", 1)]).await.unwrap();
-        for i in 0..30 {
-            let data = Blob::new(personal(i));
-            client.put_record().stream_name("people").partition_key("k").data(data).send().await.unwrap();
-        }
+        e2e::classification::put_personal(&client, "people", 30).await;
     });
     let om = StandIn::start(Some(TOKEN)).unwrap();
     let sandbox = Sandbox::new().unwrap();

@@ -292,34 +292,47 @@ const NATIONAL_REGIONS: [phonenumber::country::Id; 8] = {
     [US, GB, DE, FR, IT, ES, IN, BR]
 };
 
-/// A phone number libphonenumber finds possible: international (`+…`), or national with the
-/// punctuation numbers are written with (parentheses, spaces, dashes, dots) in one of
-/// [`NATIONAL_REGIONS`]; bare digits only when the field's name says so.
+/// A phone number libphonenumber parses (its lengths and national prefixes per region): written
+/// internationally (`+…`), or nationally with the punctuation numbers are written with
+/// (parentheses, spaces, dashes, dots) in one of [`NATIONAL_REGIONS`], an extension (`x123`,
+/// `ext. 123`) allowed; bare digits only when the field's name says so. Its numbering plan is not
+/// asked (whether an area code is assigned): fake data and new ranges would fail it.
 pub fn is_phone_number(value: &str, hinted: bool) -> bool {
-    let digits = value.bytes().filter(u8::is_ascii_digit).count();
+    let number = strip_extension(value);
+    let digits = number.bytes().filter(u8::is_ascii_digit).count();
     if !(7..=15).contains(&digits)
-        || !value.bytes().all(|b| b.is_ascii_digit() || b" -.()+".contains(&b))
-        || value[1..].contains('+')
+        || !number.bytes().all(|b| b.is_ascii_digit() || b" -.()+".contains(&b))
+        || number[1..].contains('+')
     {
         return false;
     }
-    let international = value.starts_with('+');
-    let formatted = value.bytes().any(|b| b" -.()".contains(&b));
+    let international = number.starts_with('+');
+    let formatted = number.bytes().any(|b| b" -.()".contains(&b));
     if !international && !formatted && !hinted {
         return false;
     }
-    // Grouped like a date, a version or a price (2024-01-31, 1.2.3, 12.50), it is not one.
-    if value.split(['-', '.']).count() == 3 && value.len() <= 10 && !value.contains(' ') && !value.contains('(') {
+    // Grouped like a date or a version (2024-01-31, 1.2.3), it is not one.
+    if number.split(['-', '.']).count() == 3 && number.len() <= 10 && !number.contains([' ', '(']) {
         return false;
     }
-    let possible = |region: Option<phonenumber::country::Id>| {
-        phonenumber::parse(region, value).is_ok_and(|n| phonenumber::is_valid(&n))
-    };
+    let parses = |region: Option<phonenumber::country::Id>| phonenumber::parse(region, number).is_ok();
     if international {
-        possible(None)
+        parses(None)
     } else {
-        NATIONAL_REGIONS.iter().any(|r| possible(Some(*r)))
+        NATIONAL_REGIONS.iter().any(|r| parses(Some(*r)))
     }
+}
+
+/// A number without its extension (` x123`, ` ext. 123`, ` ext 123`).
+fn strip_extension(value: &str) -> &str {
+    for marker in [" x", " ext. ", " ext ", " ext."] {
+        if let Some((number, extension)) = value.rsplit_once(marker) {
+            if (1..=6).contains(&extension.len()) && extension.bytes().all(|b| b.is_ascii_digit()) {
+                return number;
+            }
+        }
+    }
+    value
 }
 
 #[cfg(test)]
@@ -398,7 +411,7 @@ mod tests {
 
     #[test]
     fn phone_numbers_international_or_written_as_such() {
-        for ok in ["+44 20 7946 0958", "+1 (415) 555-2671", "(415) 555-2671", "030 901820", "+33 1 42 68 53 00"] {
+        for ok in ["+44 20 7946 0958", "+1 (415) 555-2671", "(415) 555-2671 x204", "030 901820", "+33 1 42 68 53 00"] {
             assert!(is_phone_number(ok, false), "{ok}");
         }
         for bad in ["2024-01-31", "1.2.3", "12.50", "4155552671", "ORD-2024-0001", "+1 555"] {
