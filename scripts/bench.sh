@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The benchmark (not a test): the host with the plugin beside OpenMetadata's own Python
 # connector on the same kinesis-local, plain / 20 ms latency / AWS limits enforced.
-# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region,throttled,sink,tags,framework,scale,integrations,converge]
+# Usage: scripts/bench.sh [--streams N --shards S --records R --settings plain,latency,region,throttled,sink,tags,framework,scale,integrations,converge,classify]
 # (`sink`: the writes to OpenMetadata, ours against `metadata ingest`, at 20 ms per call;
 # `framework`: the same, with `metadata ingest` running our plugin from the wheel as well;
 # `scale`: 300 and 10,000 streams metadata only, and a 100-shard against a 2-shard sample;
 # `integrations`: the integrations plugin's calls per kind in a 1,000-stream account, on moto;
 # `converge`: 1,000 sampled topics written twice to the OpenMetadata stand-in, nothing changed
-# in between: calls and versions of each run)
+# in between: calls and versions of each run; `classify`: the sampled run with classification
+# off and on, three of each)
 # The reference comes from ../shared/anchor (installed into tests/.venv-anchor); without it,
 # only the plugin's figures are printed, and this says so.
 set -euo pipefail

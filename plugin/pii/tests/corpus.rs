@@ -167,13 +167,12 @@ fn look_alike(name: &str, rng: &mut StdRng) -> String {
         "uuid" => format!("{}-{}-4{}-a{}-{}", hex(rng, 8), hex(rng, 4), hex(rng, 3), hex(rng, 3), hex(rng, 12)),
         "order number" => format!("ORD-{}-{}", rng.random_range(2019..2027), digits(rng, 6)),
         "sku" => format!("SKU-{}-{}", digits(rng, 5), ["S", "M", "L", "XL"][rng.random_range(0..4)]),
-        "16 digits failing Luhn" => loop {
+        "16 digits failing Luhn" => {
             let payload: Vec<u8> =
                 std::iter::once(rng.random_range(1..10u8)).chain((0..15).map(|_| rng.random_range(0..10u8))).collect();
-            let check = luhn_check_digit(&payload);
-            let wrong = (check + rng.random_range(1..10u8)) % 10;
-            break payload.iter().chain(std::iter::once(&wrong)).map(|d| char::from(b'0' + d)).collect();
-        },
+            let wrong = (luhn_check_digit(&payload) + rng.random_range(1..10u8)) % 10;
+            payload.iter().chain(std::iter::once(&wrong)).map(|d| char::from(b'0' + d)).collect()
+        }
         "hex hash" => {
             let n = [32, 40, 64][rng.random_range(0..3)];
             hex(rng, n)

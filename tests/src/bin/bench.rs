@@ -168,6 +168,10 @@ fn main() -> Result<()> {
             tags_bench(&args, &plugin_dir, work.path(), &rt, &client, &streams, upstream)?;
             continue;
         }
+        if setting == "classify" {
+            classify_bench(&args, &plugin_dir, work.path(), &emulator.endpoint())?;
+            continue;
+        }
         let (endpoint, proxy) = match setting.as_str() {
             "plain" => (emulator.endpoint(), None),
             "latency" => {
@@ -218,6 +222,38 @@ fn main() -> Result<()> {
         }
     }
     print_table(&rows, args.streams, floor);
+    Ok(())
+}
+
+/// `--settings classify`: the same sampled run with classification off and on (sensitive values
+/// masked), three of each, alternating: the median wall times, peak RSS and their ratio (goal:
+/// on within 1.05× of off).
+fn classify_bench(args: &Args, plugin_dir: &Path, work: &Path, endpoint: &str) -> Result<()> {
+    let on_settings = json!({"enableAutoClassification": true, "sampleDataMasking": "sensitive"});
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        off.push(run_ours(args, plugin_dir, work, endpoint, true, false, json!({}))?);
+        on.push(run_ours(args, plugin_dir, work, endpoint, true, false, on_settings.clone())?);
+    }
+    let median = |mut runs: Vec<Figures>| {
+        runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+        runs.swap_remove(runs.len() / 2)
+    };
+    let (off, on) = (median(off), median(on));
+    for (label, f) in [("off", &off), ("on", &on)] {
+        if !f.ok || f.topics != args.streams as u64 {
+            println!(
+                "note: the run with classification {label} wrote {} topics of {} ({})",
+                f.topics, args.streams, f.note
+            );
+        }
+    }
+    println!();
+    println!("| {} streams with samples | wall s (median of 3) | messages | peak RSS MB |", args.streams);
+    println!("|---|---:|---:|---:|");
+    println!("| classification off | {:.2} | {} | {:.0} |", off.seconds, off.messages, off.peak_rss_mb);
+    println!("| classification on, sensitive masked | {:.2} | {} | {:.0} |", on.seconds, on.messages, on.peak_rss_mb);
+    println!("goal: on within 1.05× of off: {:.3}×", on.seconds / off.seconds);
     Ok(())
 }
 
