@@ -151,8 +151,8 @@ impl ShardReader<'_> {
                 let iterator = self.iterator(StartAt::TrimHorizon).await?;
                 let Some(iterator) = iterator else { return Ok(()) };
                 let (mut probe, next) = self.get(iterator, n).await?;
-                // A stream's first call asks for one record, the records' size unknown: once it
-                // is known, the probe reads on.
+                // A stream's first call asks for few records, their size unknown (see
+                // `sample::bytes`): once it is known, the probe reads on.
                 if probe.count == probe.asked && probe.asked < n && !probe.at_tip() {
                     if let Some(next) = next {
                         probe = self.get(next, n).await?.0;
