@@ -16,9 +16,9 @@ source "$(dirname "$0")/lib.sh"
 cd "$repo"
 install_emulator
 [[ " $* " != *integrations* ]] || install_moto
-# The whole workspace (one feature set, shared with scripts/wheel.sh), then the bench binary.
+# The whole workspace, the bench binary (tests/) included: one feature set, shared with
+# scripts/wheel.sh (building `-p e2e` alone would resolve other features and rebuild the plugin).
 cargo build --release --locked --workspace
-cargo build --release --locked -p e2e --bin bench
 reference=()
 anchor=$repo/../shared/anchor
 if [ -f "$anchor/anchor_python.py" ]; then

@@ -3,7 +3,7 @@
 # (openmetadata-ingestion, from ../shared/anchor) and this project's host with the same workflow
 # against the same Kinesis emulator, each against its own OpenMetadata API stand-in that records
 # the calls, and prints the calls one makes and the other does not (or makes a different
-# number of times). README.md explains each difference.
+# number of times). docs/deploying.md explains each difference.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo"

@@ -90,3 +90,15 @@ install_openmetadata() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check "maturin==1.16.0" >&2
   fi
 }
+
+# Installs ruff, the Python linter and formatter CI runs over host-python, pinned, into
+# tests/.venv-ruff unless it is there.
+RUFF_VERSION=0.17.6
+install_ruff() {
+  local venv=$repo/tests/.venv-ruff
+  if ! "$venv/bin/ruff" --version 2>/dev/null | grep -qx "ruff $RUFF_VERSION"; then
+    echo "installing ruff $RUFF_VERSION (pip)…" >&2
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "ruff==$RUFF_VERSION" >&2
+  fi
+}

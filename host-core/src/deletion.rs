@@ -7,6 +7,13 @@ use std::collections::HashSet;
 use plugin_abi::manifest::EntityTypeInfo;
 use serde_json::Value;
 
+/// The largest share of a service's entities of a type that one run may soft-delete, unless
+/// the user sets another; a run that would delete more deletes none.
+pub const DEFAULT_MAX_SHARE: f64 = 0.75;
+
+/// The environment variable that sets that share in every host.
+pub const MAX_SHARE_ENV: &str = "OM_MAX_DELETE_SHARE";
+
 /// What a run knows about itself when its records have ended, for one entity type.
 #[derive(Debug, Clone)]
 pub struct RunFacts<'a> {

@@ -57,9 +57,17 @@ pub fn load_dir(dir: &Path) -> Result<PluginDir> {
     let entries = std::fs::read_dir(dir).with_context(|| {
         format!("cannot read the plugin directory {} (set it with --plugin-dir or ${PLUGIN_DIR_ENV})", dir.display())
     })?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
-    paths.sort();
     let mut found = PluginDir { dir: dir.to_path_buf(), plugins: Vec::new(), skipped: Vec::new() };
+    let mut paths = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) if entry.path().is_file() => paths.push(entry.path()),
+            Ok(_) => {}
+            // An entry the directory listing could not read is named as skipped, not dropped.
+            Err(e) => found.skipped.push(Skipped { path: dir.to_path_buf(), reason: format!("an entry could not be read: {e}") }),
+        }
+    }
+    paths.sort();
     for path in paths {
         if path.extension().and_then(|e| e.to_str()) != Some(std::env::consts::DLL_EXTENSION) {
             found.skipped.push(Skipped {

@@ -11,6 +11,10 @@ use plugin_abi::{PluginError, Record, RecordStreamBox};
 /// What one pull of the stream gives: a record, the end (`ROk(RNone)`), or the plugin's error.
 pub type Pulled = RResult<ROption<Record>, PluginError>;
 
+/// How long a stopped plugin gets to end its work (its stream dropped, its tasks cancelled)
+/// before the host goes on without it: the same in every host.
+pub const STOP_GRACE: Duration = Duration::from_secs(3);
+
 pub struct Puller {
     records: Option<Receiver<Pulled>>,
     done: Receiver<()>,
@@ -43,10 +47,16 @@ impl Puller {
         self.records.as_ref().ok_or(RecvTimeoutError::Disconnected)?.recv_timeout(wait)
     }
 
-    /// Stops pulling: the plugin's stream is dropped, which cancels its work. True when that
-    /// happened within `grace`.
-    pub fn stop(mut self, grace: Duration) -> bool {
+    /// Stops pulling: the plugin's stream is dropped, which cancels its work. `None` when that
+    /// happened within [`STOP_GRACE`], else the warning a host gives.
+    pub fn stop(mut self) -> Option<String> {
         drop(self.records.take());
-        self.done.recv_timeout(grace).is_ok()
+        match self.done.recv_timeout(STOP_GRACE) {
+            Ok(()) => None,
+            Err(_) => Some(format!(
+                "the plugin did not stop within {} s; its work ends with this process",
+                STOP_GRACE.as_secs()
+            )),
+        }
     }
 }

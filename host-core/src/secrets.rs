@@ -191,6 +191,21 @@ pub fn redact(value: &Value, secret_keys: &[String]) -> Value {
     }
 }
 
+/// A copy of `value` without the keys in `secret_keys`, at any depth: a connection as a host
+/// stores it in OpenMetadata's service, its secrets left out.
+pub fn without(value: &Value, secret_keys: &[String]) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !secret_keys.iter().any(|s| s == *k))
+                .map(|(k, v)| (k.clone(), without(v, secret_keys)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| without(v, secret_keys)).collect()),
+        other => other.clone(),
+    }
+}
+
 /// The property names that a JSON Schema marks as secrets (`format: password` or `writeOnly`).
 pub fn secret_keys(schema: &Value) -> Vec<String> {
     fn is_secret(s: &Value) -> bool {
@@ -224,6 +239,17 @@ pub fn secret_keys(schema: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_leaves_out_secret_keys_at_any_depth() {
+        let keys = vec!["awsSecretAccessKey".to_string(), "jwtToken".to_string()];
+        let value = json!({"awsSecretAccessKey": "s", "awsRegion": "eu-west-1",
+            "connectionOptions": {"a": {"b": {"jwtToken": "t", "kept": 1}}}, "list": [{"jwtToken": "t"}]});
+        assert_eq!(
+            without(&value, &keys),
+            json!({"awsRegion": "eu-west-1", "connectionOptions": {"a": {"b": {"kept": 1}}}, "list": [{}]})
+        );
+    }
 
     #[test]
     fn secrets_are_found_in_the_schema_and_redacted() {

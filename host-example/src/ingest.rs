@@ -221,8 +221,8 @@ fn run_source(
     }
     // Dropping the receiver stops the puller, which drops the plugin's stream (its work is
     // cancelled); it gets a moment to do so.
-    if !records.stop(Duration::from_secs(3)) {
-        tracing::warn!("the plugin did not stop within 3 s; its work ends with this process");
+    if let Some(warning) = records.stop() {
+        tracing::warn!("{warning}");
     }
     if summary.interrupted.is_some() {
         sink.abort();

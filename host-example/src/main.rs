@@ -57,7 +57,7 @@ enum Command {
         config: Vec<PathBuf>,
         /// The largest share (0–1) of the service's entities of a type that one run may soft-delete; a run
         /// that would delete more deletes none.
-        #[arg(long, default_value_t = 0.75, value_name = "SHARE", env = "OM_MAX_DELETE_SHARE")]
+        #[arg(long, default_value_t = host_core::deletion::DEFAULT_MAX_SHARE, value_name = "SHARE", env = host_core::deletion::MAX_SHARE_ENV)]
         max_delete_share: f64,
         /// OpenMetadata requests in flight at once (metadata-rest sink).
         #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]

@@ -184,7 +184,7 @@ impl Plugin {
         let context = host_context(level_of(level));
         let stream = py.allow_threads(|| module.open()(RStr::from_str(source), context).into_result());
         let stream = stream.map_err(|e| plugin_error(format!("the run could not start: {e}")))?;
-        Ok(Run { puller: Mutex::new(Some(Puller::start(stream))) })
+        Ok(Run { puller: Mutex::new(Some(Puller::start(stream))), not_stopped: Mutex::new(None) })
     }
 }
 
@@ -195,6 +195,8 @@ type PyRecord = (String, String, Vec<String>, String);
 #[pyclass(frozen, module = "openmetadata_plugins._native")]
 struct Run {
     puller: Mutex<Option<Puller>>,
+    /// The warning of a plugin that did not stop in time at the end of its stream, for `close`.
+    not_stopped: Mutex<Option<String>>,
 }
 
 #[pymethods]
@@ -219,7 +221,8 @@ impl Run {
                 // The end: the stream is done with, and later calls say so too.
                 let ended = self.puller.lock().unwrap_or_else(|e| e.into_inner()).take();
                 if let Some(puller) = ended {
-                    py.allow_threads(move || puller.stop(Duration::from_secs(5)));
+                    let not_stopped = py.allow_threads(move || puller.stop());
+                    *self.not_stopped.lock().unwrap_or_else(|e| e.into_inner()) = not_stopped;
                 }
                 Err(PyStopIteration::new_err(()))
             }
@@ -231,13 +234,15 @@ impl Run {
         }
     }
 
-    /// Stops the run: the plugin's stream is dropped, which cancels its work; waits up to
-    /// `grace` seconds for that. True when the plugin stopped in time.
-    #[pyo3(signature = (grace = 5.0))]
-    fn close(&self, py: Python<'_>, grace: f64) -> bool {
-        let Some(puller) = self.puller.lock().unwrap_or_else(|e| e.into_inner()).take() else { return true };
-        let grace = Duration::from_secs_f64(grace.clamp(0.0, 3600.0));
-        py.allow_threads(move || puller.stop(grace))
+    /// Stops the run: the plugin's stream is dropped, which cancels its work; waits a moment
+    /// for that (`host_core::puller::STOP_GRACE`). `None` when the plugin stopped in time, else
+    /// the warning to give.
+    fn close(&self, py: Python<'_>) -> Option<String> {
+        let ended = self.not_stopped.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match self.puller.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(puller) => py.allow_threads(move || puller.stop()),
+            None => ended,
+        }
     }
 }
 
@@ -252,21 +257,26 @@ struct Plan {
 /// None)` (JSON texts), `("failed", name, why)`, `("error", message)`, `("warning", message)`.
 type PyStep = (&'static str, String, Option<String>, Option<String>, Option<String>, Option<String>);
 
-fn py_step(step: host_core::plan::Step) -> PyStep {
+fn py_step(step: host_core::plan::Step) -> PyResult<PyStep> {
     use host_core::plan::Step;
-    match step {
+    Ok(match step {
         Step::Write(w) => (
             "write",
             w.entity_type,
             Some(w.fqn),
             Some(w.body.to_string()),
-            w.labels.map(|l| serde_json::to_string(&l).unwrap_or_else(|_| "{}".into())),
+            w.labels.map(|l| to_json(&l, "an entity's labels")).transpose()?,
             w.sample.map(|s| s.to_string()),
         ),
         Step::Failed(name, why) => ("failed", name, Some(why), None, None, None),
         Step::Error(message) => ("error", message, None, None, None, None),
         Step::Warning(message) => ("warning", message, None, None, None, None),
-    }
+    })
+}
+
+/// `value` as JSON text for Python; a value that cannot be written is an error that names it.
+fn to_json(value: &impl serde::Serialize, what: &str) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| plugin_error(format!("{what} cannot be written as JSON: {e}")))
 }
 
 #[pymethods]
@@ -285,13 +295,13 @@ impl Plan {
     }
 
     /// Takes one record, as `Run.next` gives it: the steps it completes.
-    fn take(&mut self, kind: &str, entity_type: &str, parts: Vec<String>, body: &str) -> Vec<PyStep> {
+    fn take(&mut self, kind: &str, entity_type: &str, parts: Vec<String>, body: &str) -> PyResult<Vec<PyStep>> {
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         self.inner.take(kind, entity_type, &parts, body).into_iter().map(py_step).collect()
     }
 
     /// The waiting entity's write, at the end of the records.
-    fn end(&mut self) -> Vec<PyStep> {
+    fn end(&mut self) -> PyResult<Vec<PyStep>> {
         self.inner.end().into_iter().map(py_step).collect()
     }
 
@@ -322,13 +332,13 @@ impl Plan {
     }
 
     /// The plugin's latest progress (JSON), if any.
-    fn progress(&self) -> Option<String> {
-        self.inner.progress().and_then(|p| serde_json::to_string(p).ok())
+    fn progress(&self) -> PyResult<Option<String>> {
+        self.inner.progress().map(|p| to_json(p, "the plugin's progress")).transpose()
     }
 
     /// The lineage edges received (JSON texts), taken out of the plan.
-    fn take_lineage(&mut self) -> Vec<String> {
-        self.inner.take_lineage().iter().filter_map(|e| serde_json::to_string(e).ok()).collect()
+    fn take_lineage(&mut self) -> PyResult<Vec<String>> {
+        self.inner.take_lineage().iter().map(|e| to_json(e, "a lineage edge")).collect()
     }
 
     /// Takes the listing statuses in (`quiet`: no error so far): JSON with `errors`, `failed`
@@ -448,6 +458,13 @@ fn redact(value: &str, keys: Vec<String>) -> PyResult<String> {
     Ok(host_core::secrets::redact(&parse(value, "the value")?, &keys).to_string())
 }
 
+/// A copy of `value` (JSON) without the secret keys, at any depth: a connection as a service
+/// stores it.
+#[pyfunction]
+fn without_secrets(value: &str, keys: Vec<String>) -> PyResult<String> {
+    Ok(host_core::secrets::without(&parse(value, "the value")?, &keys).to_string())
+}
+
 /// The contract version this host speaks.
 #[pyfunction]
 fn contract_version() -> &'static str {
@@ -460,6 +477,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("PluginError", py.get_type::<PluginError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("DEFAULT_MAX_DELETE_SHARE", host_core::deletion::DEFAULT_MAX_SHARE)?;
+    m.add("MAX_DELETE_SHARE_ENV", host_core::deletion::MAX_SHARE_ENV)?;
     m.add_class::<PluginDir>()?;
     m.add_class::<Plugin>()?;
     m.add_class::<Run>()?;
@@ -472,6 +491,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(logs::drain_logs, m)?)?;
     m.add_function(wrap_pyfunction!(secret_keys, m)?)?;
     m.add_function(wrap_pyfunction!(redact, m)?)?;
+    m.add_function(wrap_pyfunction!(without_secrets, m)?)?;
     m.add_function(wrap_pyfunction!(contract_version, m)?)?;
     m.add_function(wrap_pyfunction!(listing_fields, m)?)?;
     Ok(())

@@ -26,6 +26,12 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
+/// A runtime for a test's emulators, stand-ins and seeding (two workers: a stand-in answers
+/// while a test's own calls wait).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime")
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
@@ -661,20 +667,26 @@ impl RunningHost {
 
     /// Waits for the end, at most `limit` (then kills it and fails): the run's output.
     pub fn wait(mut self, limit: Duration) -> Result<HostRun> {
-        let deadline = Instant::now() + limit;
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
-        let status = loop {
-            if let Some(status) = self.child.try_wait()? {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                bail!("the host did not end within {limit:?}:\n{}\n{}", read(&self.stdout), read(&self.stderr));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_for_exit(&mut self.child, limit)
+            .with_context(|| format!("the host:\n{}\n{}", read(&self.stdout), read(&self.stderr)))?;
         Ok(HostRun { code: status.code().unwrap_or(-1), stdout: read(&self.stdout), stderr: read(&self.stderr) })
+    }
+}
+
+/// Waits for `child` to end, at most `limit`; past it, kills it and fails.
+pub fn wait_for_exit(child: &mut Child, limit: Duration) -> Result<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from metadata.generated.schema.entity.services.connections.testConnectionResult import (
     StatusType,
@@ -79,8 +79,8 @@ def test_connection(
     metadata: Any,
     client: PluginConnection,
     service_connection: Any,
-    automation_workflow: Optional[Any] = None,  # noqa: UP045
-    timeout_seconds: Optional[int] = None,  # noqa: UP045, ARG001
+    automation_workflow: Any | None = None,
+    timeout_seconds: int | None = None,
 ) -> TestConnectionResult:
     """Runs the plugin's steps; from OpenMetadata's UI (``automation_workflow``), the result is
     stored on the workflow as OpenMetadata's own connectors store theirs."""

@@ -3,8 +3,9 @@ one table, as host-example's `endpoints.rs` is for its REST calls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 from metadata.generated.schema.api.data.createContainer import CreateContainerRequest
 from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
@@ -25,7 +26,7 @@ class CreateTopicRequest(GeneratedCreateTopicRequest):
     every key (a stream's ARN, status, capacity mode, encryption, retention hours…). Named as
     the generated class, since OpenMetadata's client routes requests by class name."""
 
-    topicConfig: Optional[dict[str, Any]] = None  # noqa: UP045
+    topicConfig: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class EntityType:
     entity_class: type
     create_request: type
     #: The sink's record for an entity's sample data, from the stored entity and the body.
-    sample_data: Optional[Callable[[Any, dict], Any]] = None  # noqa: UP045
+    sample_data: Callable[[Any, dict], Any] | None = None
 
 
 def _topic_sample(topic: Topic, body: dict) -> OMetaTopicSampleData:

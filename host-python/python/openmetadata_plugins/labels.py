@@ -5,7 +5,7 @@ an entity without one."""
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
 from metadata.generated.schema.api.classification.createTag import CreateTagRequest
@@ -38,7 +38,7 @@ class Labels:
         #: back unchanged), and whether this run made it.
         self.classifications: dict[str, tuple[CreateClassificationRequest, bool]] = {}
         #: Owners looked up by name: the reference found (a user's or a team's), or None.
-        self.known_owners: dict[str, Optional[dict]] = {}  # noqa: UP045
+        self.known_owners: dict[str, dict | None] = {}
 
     def apply(
         self,
@@ -46,7 +46,7 @@ class Labels:
         fqn: str,
         labels: dict,
         body: dict,
-        has_owners: Optional[bool] = None,  # noqa: UP045
+        has_owners: bool | None = None,
     ) -> Iterable[Either]:
         """The entity's tags (made to exist) and owner onto its request ``body``; the requests
         that make missing tags exist, for the sink. ``has_owners``: whether the entity has
@@ -107,7 +107,7 @@ class Labels:
         fqn: str,
         owners: list[str],
         body: dict,
-        has_owners: Optional[bool],  # noqa: UP045
+        has_owners: bool | None,
     ) -> None:
         """Sets the first owner found among users, then teams, on an entity without one;
         people's choice of owner is kept, and owners are never created."""
@@ -131,10 +131,11 @@ class Labels:
                 return
         names = " or ".join(f"'{n}'" for n in owners)
         logger.warning(
-            f"the owner {names} of {fqn} is neither a user nor a team in OpenMetadata; not set (owners are never created)"
+            f"the owner {names} of {fqn} is neither a user nor a team in OpenMetadata; "
+            "not set (owners are never created)"
         )
 
-    def _find_owner(self, name: str) -> Optional[dict]:  # noqa: UP045
+    def _find_owner(self, name: str) -> dict | None:
         """A user, else a team, of that name, as an owner reference; looked up once a run."""
         if name not in self.known_owners:
             reference = None

@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 
 from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
 from metadata.generated.schema.metadataIngestion.workflow import Source as WorkflowSource
@@ -38,7 +38,7 @@ from metadata.utils.logger import ingestion_logger
 
 from openmetadata_plugins import _native, config
 from openmetadata_plugins.entities import ENTITY_TYPES, SERVICE_KINDS, EntityType, fqn_of
-from openmetadata_plugins.labels import Labels
+from openmetadata_plugins.labels import LOOKUP_ERRORS, Labels
 
 logger = ingestion_logger()
 
@@ -53,9 +53,7 @@ TOPIC_KEYS = ("id", "name", "fullyQualifiedName", "service", "partitions")
 PROGRESS_EVERY = 5.0
 
 #: The largest share of a service's entities of a type that one run may soft-delete.
-DEFAULT_MAX_DELETE_SHARE = 0.75
 MAX_DELETE_SHARE_FIELD = "maxDeleteShare"
-MAX_DELETE_SHARE_ENV = "OM_MAX_DELETE_SHARE"
 
 
 @dataclass
@@ -67,7 +65,7 @@ class TypeState:
     written: list[str] = field(default_factory=list)
     #: FQNs of entities that exist but could not be read, or are not entities yet: never deleted.
     kept: list[str] = field(default_factory=list)
-    status: Optional[dict] = None  # noqa: UP045
+    status: dict | None = None
     samples: int = 0
     #: Entities not sent: OpenMetadata held them as their requests say.
     unchanged: int = 0
@@ -81,12 +79,13 @@ class TypeState:
 
 def max_delete_share(connection: dict) -> float:
     """``maxDeleteShare`` of the connection (a field or a connection option), else
-    ``$OM_MAX_DELETE_SHARE``, else 0.75; a value outside 0–1 is refused, naming its field."""
+    ``$OM_MAX_DELETE_SHARE``, else host-core's default (0.75); a value outside 0–1 is refused,
+    naming its field."""
     options = connection.get("connectionOptions") or {}
     for where, value in (
         (f"serviceConnection.config.{MAX_DELETE_SHARE_FIELD}", connection.get(MAX_DELETE_SHARE_FIELD)),
         (f"serviceConnection.config.connectionOptions.{MAX_DELETE_SHARE_FIELD}", options.get(MAX_DELETE_SHARE_FIELD)),
-        (f"${MAX_DELETE_SHARE_ENV}", os.environ.get(MAX_DELETE_SHARE_ENV)),
+        (f"${_native.MAX_DELETE_SHARE_ENV}", os.environ.get(_native.MAX_DELETE_SHARE_ENV)),
     ):
         if value is None:
             continue
@@ -95,15 +94,17 @@ def max_delete_share(connection: dict) -> float:
         except (TypeError, ValueError):
             share = -1.0
         if not 0.0 <= share <= 1.0:
-            raise config.ConfigError(f"{where}: must be a number from 0 to 1", [(where, "must be a number from 0 to 1")])
+            raise config.ConfigError(
+                f"{where}: must be a number from 0 to 1", [(where, "must be a number from 0 to 1")]
+            )
         return share
-    return DEFAULT_MAX_DELETE_SHARE
+    return _native.DEFAULT_MAX_DELETE_SHARE
 
 
 class PluginSource(Source):
     """Runs the plugin that the connection's ``plugin`` field names."""
 
-    def __init__(self, config_dict: dict, metadata: OpenMetadata, pipeline_name: Optional[str] = None):  # noqa: UP045, ARG002
+    def __init__(self, config_dict: dict, metadata: OpenMetadata, pipeline_name: str | None = None):
         super().__init__()
         self.metadata = metadata
         self.config = WorkflowSource.model_validate(config_dict)
@@ -136,33 +137,24 @@ class PluginSource(Source):
         self.run_errors: list[str] = []
 
     @classmethod
-    def create(cls, config_dict: dict, metadata: OpenMetadata, pipeline_name: Optional[str] = None):  # noqa: UP045
+    def create(cls, config_dict: dict, metadata: OpenMetadata, pipeline_name: str | None = None):
         return cls(config_dict, metadata, pipeline_name)
 
     def prepare(self):
         """Makes sure the service exists, as OpenMetadata's own sources do, with the connection
         stored without the values of its secret fields."""
-        secret = set(self.plugin.secret_keys())
         raw = self.config.model_dump()
         connection = raw["serviceConnection"]["config"]
-        for key in list(connection):
-            if key in secret:
-                del connection[key]
-        options = connection.get("connectionOptions") or {}
-        for key in list(options):
-            if key in secret:
-                del options[key]
-        for value in connection.values():
-            if isinstance(value, dict):
-                for key in list(value):
-                    if key in secret:
-                        del value[key]
+        raw["serviceConnection"]["config"] = json.loads(
+            _native.without_secrets(json.dumps(config.to_json(connection)), self.plugin.secret_keys())
+        )
         stored = WorkflowSource.model_validate(raw)
         self.metadata.get_service_or_create(entity=self.kind.service_class, config=stored)
 
     def test_connection(self) -> None:
-        from openmetadata_plugins.connection import run_steps
         from metadata.ingestion.connections.test_connections import raise_test_connection_exception
+
+        from openmetadata_plugins.connection import run_steps
 
         raise_test_connection_exception(run_steps(self.metadata, self.service_connection))
 
@@ -184,7 +176,7 @@ class PluginSource(Source):
             if entity is None:
                 continue
             path = self.metadata.get_suffix(entity.entity_class)
-            after: Optional[str] = None  # noqa: UP045
+            after: str | None = None
             while True:
                 params = {
                     "service": self.service_name,
@@ -198,7 +190,9 @@ class PluginSource(Source):
                 if entity.entity_type == "topic":
                     # What a sample write needs of the topic, not the whole of it.
                     for topic in page.get("data") or []:
-                        self.stored_topics[topic["fullyQualifiedName"]] = {k: topic[k] for k in TOPIC_KEYS if k in topic}
+                        self.stored_topics[topic["fullyQualifiedName"]] = {
+                            k: topic[k] for k in TOPIC_KEYS if k in topic
+                        }
                 if not after:
                     break
 
@@ -233,8 +227,9 @@ class PluginSource(Source):
             for step in self.plan.end():
                 yield from self._do(step)
         finally:
-            if not run.close(5.0):
-                logger.warning("the plugin did not stop within 5 s; its work ends with this process")
+            not_stopped = run.close()
+            if not_stopped:
+                logger.warning(not_stopped)
             config.forward_logs(logger)
         yield from self._samples()
         if not self.run_errors:
@@ -279,7 +274,12 @@ class PluginSource(Source):
         return self.types[entity.entity_type]
 
     def _write(
-        self, entity: EntityType, fqn: str, body: dict, labels: Optional[str], sample: Optional[str]  # noqa: UP045
+        self,
+        entity: EntityType,
+        fqn: str,
+        body: dict,
+        labels: str | None,
+        sample: str | None,
     ) -> Iterable[Either]:
         """The entity's tags and owners onto its request, the request to the sink, its sample
         data waiting for the next Barrier."""
@@ -333,7 +333,7 @@ class PluginSource(Source):
             self._state(entity).samples += 1
             yield Either(right=record)
 
-    def _reference(self, end: dict) -> Optional[EntityReference]:  # noqa: UP045
+    def _reference(self, end: dict) -> EntityReference | None:
         """The first candidate of a lineage end that exists in OpenMetadata."""
         entity = ENTITY_TYPES.get(end.get("type", ""))
         if entity is None:
@@ -434,7 +434,7 @@ class PluginSource(Source):
                     entity=state.entity.entity_class, params={"service": self.service_name}, skip_on_failure=False
                 )
             )
-        except Exception as err:
+        except LOOKUP_ERRORS as err:
             state.deletion = f"kept: the service's {state.entity.plural} could not be listed: {err}"
             yield self._left(state.entity.plural, state.deletion)
             return

@@ -5,12 +5,14 @@
 //!
 //! Each plugin names its operations and their published limits through [`Api`].
 
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use plugin_abi::PluginError;
 use plugin_sdk::config::SOURCE_CONFIG_PATH;
 use tokio::sync::Mutex;
-use tokio::time::Instant;
 
 /// An operation a plugin calls, and AWS's published per-account limit for it.
 pub trait Api: Copy {
@@ -23,24 +25,52 @@ pub trait Api: Copy {
     fn per_second(self) -> Option<f64>;
 }
 
+/// The time a budget reads and sleeps on: the system's in a run, a virtual one in tests (so
+/// that no test-only feature of tokio reaches the shipped libraries).
+pub trait Clock: std::fmt::Debug + Send + Sync {
+    fn now(&self) -> Instant;
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// The system's clock, and tokio's timer.
+#[derive(Debug)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep_until(deadline.into()))
+    }
+}
+
+fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
 /// Spaces calls `spacing` apart: each caller reserves the next free slot and sleeps until it.
 #[derive(Debug)]
 pub struct Pacer {
     spacing: Duration,
     next: Mutex<Instant>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Pacer {
     pub fn per_second(rate: f64) -> Self {
-        if rate.is_infinite() {
-            return Pacer::unpaced();
-        }
-        Pacer { spacing: Duration::from_secs_f64(1.0 / rate), next: Mutex::new(Instant::now()) }
+        Pacer::per_second_on(rate, system_clock())
     }
 
     /// A pacer that never waits.
     pub fn unpaced() -> Self {
-        Pacer { spacing: Duration::ZERO, next: Mutex::new(Instant::now()) }
+        Pacer::per_second_on(f64::INFINITY, system_clock())
+    }
+
+    fn per_second_on(rate: f64, clock: Arc<dyn Clock>) -> Self {
+        let spacing = if rate.is_infinite() { Duration::ZERO } else { Duration::from_secs_f64(1.0 / rate) };
+        Pacer { spacing, next: Mutex::new(clock.now()), clock }
     }
 
     pub async fn wait(&self) {
@@ -54,17 +84,17 @@ impl Pacer {
         }
         let slot = {
             let mut next = self.next.lock().await;
-            let slot = (*next).max(Instant::now());
+            let slot = (*next).max(self.clock.now());
             *next = slot + self.spacing.mul_f64(slowdown.max(1.0));
             slot
         };
-        tokio::time::sleep_until(slot).await;
+        self.clock.sleep_until(slot).await;
     }
 
     /// Keeps the next call at least `quiet` from now (on top of the spacing).
     async fn hold(&self, quiet: Duration) {
         let mut next = self.next.lock().await;
-        *next = (*next).max(Instant::now() + quiet);
+        *next = (*next).max(self.clock.now() + quiet);
     }
 }
 
@@ -161,6 +191,7 @@ pub struct Budget {
     overall: Option<Pacer>,
     share: f64,
     slowdown: std::sync::Mutex<Slowdown>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Budget {
@@ -176,26 +207,27 @@ impl Budget {
 
     /// `share` (0–1) of each operation's published limit, and `max_calls_per_second` over all.
     pub fn new<A: Api>(apis: &[A], share: f64, max_calls_per_second: Option<f64>) -> Self {
-        let pacer = |a: &A| a.per_second().map_or_else(Pacer::unpaced, |limit| Pacer::per_second(limit * share));
-        Budget::with(apis, pacer, share, max_calls_per_second)
+        Budget::on_clock(apis, share, max_calls_per_second, system_clock())
     }
 
     /// No per-API pacing (for emulators), only the overall cap if one is set.
     pub fn unlimited<A: Api>(apis: &[A], max_calls_per_second: Option<f64>) -> Self {
-        Budget::with(apis, |_| Pacer::unpaced(), f64::INFINITY, max_calls_per_second)
+        Budget::on_clock(apis, f64::INFINITY, max_calls_per_second, system_clock())
     }
 
-    fn with<A: Api>(apis: &[A], pacer: impl Fn(&A) -> Pacer, share: f64, max: Option<f64>) -> Self {
+    /// [`Budget::new`] on `clock`; an infinite `share` paces no API.
+    fn on_clock<A: Api>(apis: &[A], share: f64, max: Option<f64>, clock: Arc<dyn Clock>) -> Self {
         let size = apis.iter().map(|a| a.index() + 1).max().unwrap_or(0);
-        let mut pacers: Vec<Pacer> = (0..size).map(|_| Pacer::unpaced()).collect();
+        let mut rates = vec![f64::INFINITY; size];
         for a in apis {
-            pacers[a.index()] = pacer(a);
+            rates[a.index()] = a.per_second().map_or(f64::INFINITY, |limit| limit * share);
         }
         Budget {
-            pacers,
-            overall: max.map(Pacer::per_second),
+            pacers: rates.into_iter().map(|rate| Pacer::per_second_on(rate, clock.clone())).collect(),
+            overall: max.map(|rate| Pacer::per_second_on(rate, clock.clone())),
             share,
-            slowdown: std::sync::Mutex::new(Slowdown { factor: 1.0, since: Instant::now() }),
+            slowdown: std::sync::Mutex::new(Slowdown { factor: 1.0, since: clock.now() }),
+            clock,
         }
     }
 
@@ -213,20 +245,20 @@ impl Budget {
     /// A call was throttled: the whole run slows down (see [`Slowdown`]).
     pub fn throttled(&self) {
         let mut s = self.slowdown.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
+        let now = self.clock.now();
         *s = Slowdown { factor: (s.at(now) * SLOWDOWN_PER_THROTTLE).min(MAX_SLOWDOWN), since: now };
     }
 
     /// How many times slower than the budget calls go now.
     pub fn slowdown(&self) -> f64 {
-        self.slowdown.lock().unwrap_or_else(|e| e.into_inner()).at(Instant::now())
+        self.slowdown.lock().unwrap_or_else(|e| e.into_inner()).at(self.clock.now())
     }
 
     /// A pacer for the reads of one shard (or another resource AWS limits on its own), at this
     /// run's share of its published call and byte rates.
     pub fn shard_pacer(&self, calls_per_second: f64, bytes_per_second: f64) -> ShardPacer {
         ShardPacer {
-            calls: Pacer::per_second(calls_per_second * self.share),
+            calls: Pacer::per_second_on(calls_per_second * self.share, self.clock.clone()),
             bytes_per_second: bytes_per_second * self.share,
         }
     }
@@ -235,6 +267,36 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Virtual time: a sleep moves the clock to its deadline at once, so a test reads exactly
+    /// how long a sequence of calls waited.
+    #[derive(Debug)]
+    struct VirtualClock {
+        start: Instant,
+        elapsed: std::sync::Mutex<Duration>,
+    }
+
+    impl VirtualClock {
+        fn new() -> Arc<Self> {
+            Arc::new(VirtualClock { start: Instant::now(), elapsed: std::sync::Mutex::new(Duration::ZERO) })
+        }
+
+        fn advance(&self, by: Duration) {
+            *self.elapsed.lock().unwrap() += by;
+        }
+    }
+
+    impl Clock for VirtualClock {
+        fn now(&self) -> Instant {
+            self.start + *self.elapsed.lock().unwrap()
+        }
+
+        fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+            let mut elapsed = self.elapsed.lock().unwrap();
+            *elapsed = (*elapsed).max(deadline.saturating_duration_since(self.start));
+            Box::pin(std::future::ready(()))
+        }
+    }
 
     #[derive(Debug, Clone, Copy)]
     enum Op {
@@ -267,85 +329,99 @@ mod tests {
 
     const OPS: [Op; 3] = [Op::List, Op::Describe, Op::Read];
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_pacer_spaces_calls_at_its_rate() {
-        let pacer = Pacer::per_second(20.0);
-        let start = Instant::now();
+        let clock = VirtualClock::new();
+        let pacer = Pacer::per_second_on(20.0, clock.clone());
+        let start = clock.now();
         for _ in 0..21 {
             pacer.wait().await;
         }
         // The first call goes at once, the 21st a second later.
-        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        assert_eq!(clock.now() - start, Duration::from_secs(1));
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn the_share_scales_every_limit_and_the_cap_applies_to_all() {
-        let budget = Budget::new(&OPS, 0.5, Some(4.0));
+    #[tokio::test]
+    async fn the_system_clock_sleeps_until_the_slot() {
+        let pacer = Pacer::per_second(20.0);
         let start = Instant::now();
+        for _ in 0..3 {
+            pacer.wait().await;
+        }
+        assert!(start.elapsed() >= Duration::from_millis(100), "{:?}", start.elapsed());
+    }
+
+    #[tokio::test]
+    async fn the_share_scales_every_limit_and_the_cap_applies_to_all() {
+        let clock = VirtualClock::new();
+        let budget = Budget::on_clock(&OPS, 0.5, Some(4.0), clock.clone());
+        let start = clock.now();
         for _ in 0..5 {
             budget.acquire(Op::Describe).await; // 10/s, but capped at 4/s
         }
-        assert_eq!(start.elapsed(), Duration::from_secs(1));
-        let start = Instant::now();
+        assert_eq!(clock.now() - start, Duration::from_secs(1));
+        let start = clock.now();
         for _ in 0..3 {
             budget.acquire(Op::List).await; // 2.5/s, and the cap's slot follows
         }
-        assert!(start.elapsed() >= Duration::from_millis(800), "{:?}", start.elapsed());
+        assert!(clock.now() - start >= Duration::from_millis(800), "{:?}", clock.now() - start);
         let shard = budget.shard_pacer(5.0, 2_000_000.0);
-        let start = Instant::now();
+        let start = clock.now();
         for _ in 0..3 {
             shard.wait().await; // 2.5/s
         }
-        assert_eq!(start.elapsed(), Duration::from_millis(800));
+        assert_eq!(clock.now() - start, Duration::from_millis(800));
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_shard_read_waits_for_its_bytes_at_the_share_of_its_byte_rate() {
-        let budget = Budget::new(&OPS, 0.5, None); // 1 MB/s and 2.5 calls/s per shard
+        let clock = VirtualClock::new();
+        let budget = Budget::on_clock(&OPS, 0.5, None, clock.clone()); // 1 MB/s and 2.5 calls/s per shard
         let shard = budget.shard_pacer(5.0, 2_000_000.0);
         shard.wait().await;
-        let start = Instant::now();
+        let start = clock.now();
         shard.read(500_000).await; // half a second's worth at 1 MB/s
         shard.wait().await;
-        assert_eq!(start.elapsed(), Duration::from_millis(500));
+        assert_eq!(clock.now() - start, Duration::from_millis(500));
         shard.read(100).await; // less than the call spacing: the spacing wins
-        let start = Instant::now();
+        let start = clock.now();
         shard.wait().await;
-        assert_eq!(start.elapsed(), Duration::from_millis(400));
+        assert_eq!(clock.now() - start, Duration::from_millis(400));
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn throttling_slows_the_run_down_and_it_recovers() {
-        let budget = Budget::new(&OPS, 1.0, None); // Describe every 50 ms
+        let clock = VirtualClock::new();
+        let budget = Budget::on_clock(&OPS, 1.0, None, clock.clone()); // Describe every 50 ms
         budget.throttled();
         budget.throttled();
         assert_eq!(budget.slowdown(), 2.25);
         budget.acquire(Op::Describe).await;
-        let start = Instant::now();
+        let start = clock.now();
         budget.acquire(Op::Describe).await;
-        // 2.25 × 50 ms, on a timer of whole milliseconds.
-        assert!((Duration::from_micros(112_500)..=Duration::from_millis(113)).contains(&start.elapsed()));
+        assert_eq!(clock.now() - start, Duration::from_micros(112_500)); // 2.25 × 50 ms
         for _ in 0..10 {
             budget.throttled();
         }
         assert_eq!(budget.slowdown(), MAX_SLOWDOWN);
-        tokio::time::advance(SLOWDOWN_HALF_LIFE * 2).await;
+        clock.advance(SLOWDOWN_HALF_LIFE * 2);
         assert!((budget.slowdown() - 2.0).abs() < 1e-9, "{}", budget.slowdown());
-        tokio::time::advance(SLOWDOWN_HALF_LIFE * 4).await;
+        clock.advance(SLOWDOWN_HALF_LIFE * 4);
         assert_eq!(budget.slowdown(), 1.0);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn an_unlimited_budget_does_not_wait() {
-        let budget = Budget::unlimited(&OPS, None);
+        let clock = VirtualClock::new();
+        let budget = Budget::on_clock(&OPS, f64::INFINITY, None, clock.clone());
         let shard = budget.shard_pacer(5.0, 2_000_000.0);
-        let start = Instant::now();
+        let start = clock.now();
         for _ in 0..100 {
             budget.acquire(Op::Describe).await;
             budget.acquire(Op::Read).await;
             shard.wait().await;
             shard.read(1_000_000).await;
         }
-        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(clock.now() - start, Duration::ZERO);
     }
 }

@@ -39,13 +39,13 @@ impl<A: Api + 'static> Metered<A> {
         Ok(())
     }
 
-    /// The plugin error for a failed call, noting an endpoint that cannot be reached.
-    pub fn failed<E, R>(&self, operation: &str, err: &SdkError<E, R>) -> PluginError
+    /// The plugin error for a failed call of `api`, noting an endpoint that cannot be reached.
+    pub fn failed<E, R>(&self, api: A, err: &SdkError<E, R>) -> PluginError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        self.reach.failed(operation, err)
+        self.reach.failed(api.name(), err)
     }
 
     /// Calls made so far, by operation.

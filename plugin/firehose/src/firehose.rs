@@ -106,7 +106,7 @@ impl Firehose {
             request = request.exclusive_start_delivery_stream_name(after);
         }
         let page = request.send().await.map_err(|e| {
-            let e = self.metered.failed("ListDeliveryStreams", &e);
+            let e = self.metered.failed(Api::ListDeliveryStreams, &e);
             if e.is(ErrorKind::Connection) {
                 PluginError { message: format!("cannot reach {}: {}", self.metered.endpoint(), e.message).into(), ..e }
             } else {
@@ -131,7 +131,7 @@ impl Firehose {
                 Ok(out) => out.delivery_stream_description,
                 Err(err) => match err.as_service_error() {
                     Some(DescribeDeliveryStreamError::ResourceNotFoundException(_)) => return Ok(None),
-                    _ => return Err(self.metered.failed("DescribeDeliveryStream", &err)),
+                    _ => return Err(self.metered.failed(Api::DescribeDeliveryStream, &err)),
                 },
             };
             let Some(mut description) = description else {

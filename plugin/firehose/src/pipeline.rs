@@ -100,10 +100,20 @@ fn destination_ref(
 ) -> Option<EntityRef> {
     let (end, option) = match &d.target {
         Target::S3 { bucket, .. } => (services.container(bucket), "storageServiceNames"),
-        Target::Redshift { database: Some(database), schema, table, .. } if !table.is_empty() => {
+        Target::Redshift { database, schema, table, .. } => {
+            let database = database.as_deref().unwrap_or_default();
+            if let Some(part) = unnamed(database, schema, table) {
+                warnings.push(format!("delivery stream '{}': no lineage to its Redshift table: it names no {part}", ds.name));
+                return None;
+            }
             (services.table(database, schema, table), "dbServiceNames")
         }
-        Target::Snowflake { database, schema, table } if !table.is_empty() => {
+        Target::Snowflake { database, schema, table } => {
+            if let Some(part) = unnamed(database, schema, table) {
+                warnings
+                    .push(format!("delivery stream '{}': no lineage to its Snowflake table: it names no {part}", ds.name));
+                return None;
+            }
             (services.table(database, schema, table), "dbServiceNames")
         }
         _ => return None,
@@ -116,6 +126,15 @@ fn destination_ref(
         ));
     }
     end
+}
+
+/// The first part of a table's name that a destination leaves empty: an FQN candidate such as
+/// `service..orders` would name nothing.
+fn unnamed(database: &str, schema: &str, table: &str) -> Option<&'static str> {
+    [("database", database), ("schema", schema), ("table", table)]
+        .into_iter()
+        .find(|(_, name)| name.is_empty())
+        .map(|(part, _)| part)
 }
 
 fn source_label(source: &Source) -> String {
@@ -262,5 +281,33 @@ mod tests {
             lineage_edges("fh", &stream(kinesis(), vec![s3()]), &LineageServices::default(), &mut warnings).is_empty()
         );
         assert!(warnings[0].contains("messagingServiceName"), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_table_destination_that_names_no_database_or_schema_is_a_warning_not_an_empty_fqn() {
+        let snowflake = Target::Snowflake { database: "".into(), schema: "raw".into(), table: "orders".into() };
+        let redshift = Target::Redshift {
+            database: Some("analytics".into()),
+            schema: "".into(),
+            table: "orders".into(),
+            cluster_url: "jdbc:redshift://c:5439/analytics".into(),
+        };
+        let no_database = Target::Redshift {
+            database: None,
+            schema: "public".into(),
+            table: "orders".into(),
+            cluster_url: "jdbc:redshift://c:5439".into(),
+        };
+        let mut warnings = Vec::new();
+        let edges = lineage_edges("fh", &stream(kinesis(), vec![snowflake, redshift, no_database]), &services(), &mut warnings);
+        assert!(edges.is_empty(), "{edges:?}");
+        assert_eq!(
+            warnings,
+            [
+                "delivery stream 'orders-to-lake': no lineage to its Snowflake table: it names no database",
+                "delivery stream 'orders-to-lake': no lineage to its Redshift table: it names no schema",
+                "delivery stream 'orders-to-lake': no lineage to its Redshift table: it names no database",
+            ]
+        );
     }
 }

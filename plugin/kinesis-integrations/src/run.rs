@@ -39,7 +39,10 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let mut failures = Vec::new();
     for (kind, listing) in kinds.iter().zip(listings) {
         let found = match listing {
-            Ok(found) => found,
+            Ok(found) => {
+                status.warnings.extend(found.warnings);
+                found.integrations
+            }
             Err(e) => {
                 tracing::error!("listing {} failed: {}", kind.label(), e.message);
                 failures.push(format!("{}: {}", kind.label(), e.message));

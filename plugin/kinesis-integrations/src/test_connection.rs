@@ -106,31 +106,31 @@ async fn first_page(c: &Clients, kind: Kind) -> Result<usize, PluginError> {
         Kind::Lambda => {
             m.turn(Api::ListEventSourceMappings).await?;
             let out = c.lambda.list_event_source_mappings().max_items(10).send().await;
-            out.map_err(|e| m.failed("ListEventSourceMappings", &e))?.event_source_mappings().len()
+            out.map_err(|e| m.failed(Api::ListEventSourceMappings, &e))?.event_source_mappings().len()
         }
         Kind::Pipes => {
             m.turn(Api::ListPipes).await?;
             let out = c.pipes.list_pipes().limit(10).send().await;
-            out.map_err(|e| m.failed("ListPipes", &e))?.pipes().len()
+            out.map_err(|e| m.failed(Api::ListPipes, &e))?.pipes().len()
         }
         Kind::EventBridgeRules => {
             m.turn(Api::ListEventBuses).await?;
             let out = c.events.list_event_buses().send().await;
-            out.map_err(|e| m.failed("ListEventBuses", &e))?.event_buses().len()
+            out.map_err(|e| m.failed(Api::ListEventBuses, &e))?.event_buses().len()
         }
         Kind::IotRules => {
             m.turn(Api::ListTopicRules).await?;
             let out = c.iot.list_topic_rules().max_results(10).send().await;
-            out.map_err(|e| m.failed("ListTopicRules", &e))?.rules().len()
+            out.map_err(|e| m.failed(Api::ListTopicRules, &e))?.rules().len()
         }
         Kind::FanOutConsumers => {
             m.turn(Api::ListStreams).await?;
-            let out = c.kinesis.list_streams().limit(1).send().await.map_err(|e| m.failed("ListStreams", &e))?;
+            let out = c.kinesis.list_streams().limit(1).send().await.map_err(|e| m.failed(Api::ListStreams, &e))?;
             match out.stream_summaries().first() {
                 Some(stream) => {
                     m.turn(Api::ListStreamConsumers).await?;
                     let consumers = c.kinesis.list_stream_consumers().stream_arn(stream.stream_arn()).send().await;
-                    consumers.map_err(|e| m.failed("ListStreamConsumers", &e))?.consumers().len()
+                    consumers.map_err(|e| m.failed(Api::ListStreamConsumers, &e))?.consumers().len()
                 }
                 None => 0,
             }

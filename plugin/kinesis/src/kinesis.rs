@@ -51,12 +51,12 @@ impl Kinesis {
         self.metered.turn(api).await
     }
 
-    fn failed<E, R>(&self, operation: &str, err: &SdkError<E, R>) -> PluginError
+    fn failed<E, R>(&self, api: Api, err: &SdkError<E, R>) -> PluginError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        self.metered.failed(operation, err)
+        self.metered.failed(api, err)
     }
 
     /// Calls made so far, by operation.
@@ -88,7 +88,7 @@ impl Kinesis {
             Ok(out) => Ok(out.stream_description_summary),
             Err(err) => match err.as_service_error() {
                 Some(DescribeStreamSummaryError::ResourceNotFoundException(_)) => Ok(None),
-                _ => Err(self.failed("DescribeStreamSummary", &err)),
+                _ => Err(self.failed(Api::DescribeStreamSummary, &err)),
             },
         }
     }
@@ -108,7 +108,7 @@ impl Kinesis {
                 Some(t) => self.client.list_shards().next_token(t),
             };
             self.turn(Api::ListShards).await?;
-            let page = request.send().await.map_err(|e| self.failed("ListShards", &e))?;
+            let page = request.send().await.map_err(|e| self.failed(Api::ListShards, &e))?;
             ids.extend(page.shards.unwrap_or_default().into_iter().map(|s| s.shard_id));
             match page.next_token {
                 Some(t) if !t.is_empty() => token = Some(t),
@@ -131,7 +131,7 @@ impl Kinesis {
             StartAt::Timestamp(t) => request.shard_iterator_type(ShardIteratorType::AtTimestamp).timestamp(t),
         };
         self.turn(Api::GetShardIterator).await?;
-        request.send().await.map(|o| o.shard_iterator).map_err(|e| self.failed("GetShardIterator", &e))
+        request.send().await.map(|o| o.shard_iterator).map_err(|e| self.failed(Api::GetShardIterator, &e))
     }
 
     /// GetRecords, at most `limit` records (AWS's default and maximum: 10,000). The caller paces
@@ -144,7 +144,7 @@ impl Kinesis {
             .set_limit(limit)
             .send()
             .await
-            .map_err(|e| self.failed("GetRecords", &e))
+            .map_err(|e| self.failed(Api::GetRecords, &e))
     }
 }
 
@@ -170,7 +170,7 @@ impl Kinesis {
             let page = match request.send().await {
                 Ok(page) => page,
                 Err(e) => {
-                    let error = self.failed("GetResources", &e);
+                    let error = self.failed(Api::GetResources, &e);
                     // A 403 whose body the SDK cannot read is a refusal all the same.
                     let forbidden = e.raw_response().is_some_and(|r| r.status().as_u16() == 403);
                     if page_number == 0 && (forbidden || e.code().is_some_and(falls_back)) {
@@ -220,7 +220,7 @@ impl Kinesis {
                 Ok(page) => page,
                 Err(e) => match e.as_service_error() {
                     Some(ListTagsForStreamError::ResourceNotFoundException(_)) => return Ok(None),
-                    _ => return Err(self.failed("ListTagsForStream", &e)),
+                    _ => return Err(self.failed(Api::ListTagsForStream, &e)),
                 },
             };
             let last = page.tags.last().map(|t| t.key.clone());
@@ -278,7 +278,7 @@ impl Kinesis {
             Err(e) => {
                 return match e.as_service_error() {
                     Some(GetSchemaVersionError::EntityNotFoundException(_)) => Ok(None),
-                    _ => Err(self.failed("GetSchemaVersion", &e)),
+                    _ => Err(self.failed(Api::GetSchemaVersion, &e)),
                 }
             }
         };
@@ -365,7 +365,7 @@ impl StreamPages {
                         return Some(Ok(Vec::new()));
                     }
                 }
-                let e = self.kinesis.failed("ListStreams", &e);
+                let e = self.kinesis.failed(Api::ListStreams, &e);
                 let message = if e.is(ErrorKind::Connection) {
                     format!("page {page_number}: cannot reach {}: {}", self.kinesis.metered.endpoint(), e.message)
                 } else {

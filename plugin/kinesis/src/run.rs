@@ -447,7 +447,7 @@ impl Schemas {
         }
         let topic = stream.to_string();
         let decoded = tokio::task::spawn_blocking(move || {
-            let message_schema = schemas.iter().flatten().next().map(|schema| schema.message_schema());
+            let message_schema = schemas.iter().flatten().next().map(|schema| (schema.label.clone(), schema.message_schema()));
             let mut undecodable: Option<(usize, String)> = None;
             for (message, schema) in messages.iter_mut().zip(&schemas) {
                 let Some(schema) = schema else { continue };
@@ -470,7 +470,17 @@ impl Schemas {
         .await;
         match decoded {
             Ok((message_schema, undecodable, back)) => {
-                out.message_schema = message_schema;
+                out.message_schema = match message_schema {
+                    // A registry schema is authoritative: one without fields would take every
+                    // stored field away, so the inferred schema stands in for it.
+                    Some((label, schema)) if crate::registry::has_no_fields(&schema) => {
+                        out.warnings.push(format!(
+                            "{label}, named for stream '{topic}': no fields could be read from its definition; the inferred schema is kept"
+                        ));
+                        None
+                    }
+                    other => other.map(|(_, schema)| schema),
+                };
                 if let Some((count, why)) = undecodable {
                     out.warnings.push(format!(
                         "{count} sampled message(s) of stream '{topic}' could not be decoded with their registry schema (the first: {why}); they are shown as read"

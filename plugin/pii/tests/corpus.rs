@@ -4,7 +4,7 @@
 //! look-alikes. Each field is classified as the plugin classifies a sample, at confidence 80,
 //! under a neutral name (`value`: no hint helps). Goal: precision ≥ 0.99 and recall ≥ 0.95 for
 //! every detector. `cargo test -p pii --release --test corpus -- --nocapture` prints the table
-//! (and the cost per value) that the README shows.
+//! (and the cost per value) that docs/personal-data.md shows.
 
 mod reference;
 

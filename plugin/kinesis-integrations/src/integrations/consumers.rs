@@ -39,7 +39,7 @@ async fn consumers_of(clients: &Clients, stream_arn: &str) -> Result<Vec<Consume
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| clients.metered.failed("ListStreamConsumers", &e))?;
+            .map_err(|e| clients.metered.failed(Api::ListStreamConsumers, &e))?;
         Ok((out.consumers().to_vec(), out.next_token().map(str::to_string)))
     })
     .await
@@ -90,7 +90,7 @@ async fn streams(clients: &Clients) -> Result<Vec<(String, String)>, PluginError
             (None, Some(a)) => request.exclusive_start_stream_name(a),
             (None, None) => request,
         };
-        let out = request.send().await.map_err(|e| clients.metered.failed("ListStreams", &e))?;
+        let out = request.send().await.map_err(|e| clients.metered.failed(Api::ListStreams, &e))?;
         for s in out.stream_summaries() {
             streams.entry(s.stream_name().to_string()).or_insert_with(|| s.stream_arn().to_string());
         }

@@ -22,7 +22,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| clients.metered.failed("ListTopicRules", &e))?;
+            .map_err(|e| clients.metered.failed(Api::ListTopicRules, &e))?;
         Ok((out.rules().to_vec(), out.next_token().map(str::to_string)))
     })
     .await?;
@@ -36,7 +36,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
             .rule_name(name)
             .send()
             .await
-            .map_err(|e| clients.metered.failed("GetTopicRule", &e))?;
+            .map_err(|e| clients.metered.failed(Api::GetTopicRule, &e))?;
         let Some(rule) = out.rule() else { continue };
         let actions =
             rule.actions().iter().map(|a| (a, "action")).chain(rule.error_action().map(|a| (a, "error action")));

@@ -42,16 +42,30 @@ pub struct Integration {
     pub writes: Vec<String>,
 }
 
+/// The integrations of one kind, and what AWS answered that could not become one (for the
+/// run's warnings).
+#[derive(Debug, Default)]
+pub struct Listed {
+    pub integrations: Vec<Integration>,
+    pub warnings: Vec<String>,
+}
+
+impl From<Vec<Integration>> for Listed {
+    fn from(integrations: Vec<Integration>) -> Self {
+        Listed { integrations, warnings: Vec::new() }
+    }
+}
+
 /// The integrations of one kind, every page read; an error when any call fails (the listing of
 /// that kind is then incomplete, and nothing is deleted).
-pub async fn list(clients: &Clients, kind: Kind) -> Result<Vec<Integration>, PluginError> {
-    match kind {
-        Kind::Lambda => lambda::list(clients).await,
-        Kind::Pipes => pipes::list(clients).await,
-        Kind::EventBridgeRules => rules::list(clients).await,
-        Kind::IotRules => iot::list(clients).await,
-        Kind::FanOutConsumers => consumers::list(clients).await,
-    }
+pub async fn list(clients: &Clients, kind: Kind) -> Result<Listed, PluginError> {
+    Ok(match kind {
+        Kind::Lambda => lambda::list(clients).await?,
+        Kind::Pipes => pipes::list(clients).await?.into(),
+        Kind::EventBridgeRules => rules::list(clients).await?.into(),
+        Kind::IotRules => iot::list(clients).await?.into(),
+        Kind::FanOutConsumers => consumers::list(clients).await?.into(),
+    })
 }
 
 /// Follows a listing's page tokens: `page(token)` is one call, answering its items and the

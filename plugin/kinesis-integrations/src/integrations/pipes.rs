@@ -19,7 +19,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| clients.metered.failed("ListPipes", &e))?;
+            .map_err(|e| clients.metered.failed(Api::ListPipes, &e))?;
         Ok((out.pipes().to_vec(), out.next_token().map(str::to_string)))
     })
     .await?;

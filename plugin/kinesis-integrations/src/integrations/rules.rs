@@ -19,7 +19,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| clients.metered.failed("ListEventBuses", &e))?;
+            .map_err(|e| clients.metered.failed(Api::ListEventBuses, &e))?;
         let names = out.event_buses().iter().filter_map(|b| b.name().map(str::to_string)).collect();
         Ok((names, out.next_token().map(str::to_string)))
     })
@@ -36,7 +36,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| clients.metered.failed("ListRules", &e))?;
+                .map_err(|e| clients.metered.failed(Api::ListRules, &e))?;
             Ok((out.rules().to_vec(), out.next_token().map(str::to_string)))
         })
         .await?;
@@ -53,7 +53,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| clients.metered.failed("ListTargetsByRule", &e))?;
+                    .map_err(|e| clients.metered.failed(Api::ListTargetsByRule, &e))?;
                 Ok((out.targets().to_vec(), out.next_token().map(str::to_string)))
             })
             .await?;

@@ -149,6 +149,12 @@ impl SchemaVersion {
     }
 }
 
+/// A `messageSchema` whose definition gave no field (a Protobuf definition without a message,
+/// an Avro schema that is not a record).
+pub fn has_no_fields(message_schema: &Value) -> bool {
+    message_schema["schemaFields"].as_array().is_none_or(Vec::is_empty)
+}
+
 /// The fields of an Avro record schema, as OpenMetadata's FieldModels.
 fn avro_fields(schema: &Value) -> Vec<Value> {
     schema.get("fields").and_then(Value::as_array).into_iter().flatten().filter_map(avro_field).collect()
@@ -294,6 +300,16 @@ mod tests {
         {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
         {"name": "item", "type": {"type": "record", "name": "Item", "fields": [{"name": "sku", "type": "string"}]}}
     ]}"#;
+
+    #[test]
+    fn a_definition_that_gives_no_field_is_seen() {
+        let proto = SchemaVersion::new(Format::Protobuf, "syntax = \"proto3\"; enum E { A = 0; }".into(), "p".into());
+        assert!(has_no_fields(&proto.unwrap().message_schema()));
+        let avro = SchemaVersion::new(Format::Avro, r#""string""#.into(), "a".into()).unwrap();
+        assert!(has_no_fields(&avro.message_schema()));
+        let record = SchemaVersion::new(Format::Avro, AVRO.into(), "r".into()).unwrap();
+        assert!(!has_no_fields(&record.message_schema()));
+    }
 
     #[test]
     fn avro_payloads_decode_to_json_and_the_schema_gives_fields() {

@@ -35,7 +35,7 @@ fn order(n: u32) -> String {
 fn samples_are_the_newest_messages_decoded_with_a_schema() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = e2e::runtime();
     rt.block_on(async {
         seed(
             &client,
@@ -345,7 +345,7 @@ fn on_moto() -> (e2e::Moto, String, aws_sdk_kinesis::Client, tokio::runtime::Run
     let moto = e2e::Moto::start().unwrap();
     let endpoint = format!("http://127.0.0.1:{}", moto.port);
     let client = kinesis_client(&endpoint);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = e2e::runtime();
     (moto, endpoint, client, rt)
 }
 
@@ -474,7 +474,7 @@ fn a_burst_on_a_wide_stream_reads_no_more_than_the_streams_byte_budget() {
     const SIZE: usize = 50;
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = e2e::runtime();
     rt.block_on(async {
         seed(&client, &[StreamSpec::new("burst", SHARDS as i32)]).await?;
         e2e::put_records_of_shards(&client, "burst", SHARDS, ROUNDS, RECORD_BYTES, e2e::Arrival::Burst).await

@@ -17,7 +17,7 @@ const PREVIOUS: &str = "{\"the\": \"last good output\"}\n";
 fn slow_streams() -> (Emulator, tokio::runtime::Runtime, proxy::Proxy) {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = e2e::runtime();
     let streams: Vec<StreamSpec> = (0..80).map(|i| StreamSpec::new(format!("slow-{i:02}"), 1)).collect();
     rt.block_on(seed(&client, &streams)).unwrap();
     let rule: proxy::Rule = Arc::new(|call: &Call| Action::Forward {

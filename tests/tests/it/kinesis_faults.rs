@@ -11,10 +11,6 @@ use e2e::proxy::{self, Action, Call};
 use e2e::{kinesis_client, put_json_records, read_jsonl, seed, workflow, Emulator, Sandbox, StreamSpec};
 use serde_json::{json, Value};
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
-}
-
 fn topics(lines: &[Value]) -> Vec<String> {
     let mut names: Vec<String> = lines
         .iter()
@@ -38,7 +34,7 @@ fn seen(lines: &[Value]) -> Vec<String> {
 fn a_throttling_storm_at_every_api_slows_the_run_but_loses_nothing() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = runtime();
+    let rt = e2e::runtime();
     let streams: Vec<StreamSpec> = (0..12).map(|i| StreamSpec::new(format!("storm-{i:02}"), 1 + i % 2)).collect();
     rt.block_on(async {
         seed(&client, &streams).await.unwrap();
@@ -88,7 +84,7 @@ fn a_throttling_storm_at_every_api_slows_the_run_but_loses_nothing() {
 fn streams_deleted_between_calls_are_skipped_and_a_stream_being_created_is_kept() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = runtime();
+    let rt = e2e::runtime();
     let names = [
         "steady",
         "gone-at-describe",
@@ -178,11 +174,11 @@ fn streams_deleted_between_calls_are_skipped_and_a_stream_being_created_is_kept(
 fn an_emulator_killed_mid_run_fails_the_run_in_bounded_time_and_deletes_nothing() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = runtime();
+    let rt = e2e::runtime();
     let streams: Vec<StreamSpec> = (0..150).map(|i| StreamSpec::new(format!("k-{i:03}"), 1)).collect();
     rt.block_on(seed(&client, &streams)).unwrap();
     // The proxy lives in a runtime of its own, so that it can die with the emulator.
-    let proxy_rt = runtime();
+    let proxy_rt = e2e::runtime();
     let rule: proxy::Rule = Arc::new(|call: &Call| Action::Forward {
         delay: if call.operation == "DescribeStreamSummary" { Duration::from_millis(150) } else { Duration::ZERO },
     });
@@ -223,7 +219,7 @@ fn a_filter_pattern_that_cannot_decide_stops_the_run_and_deletes_nothing() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
     let long = "a".repeat(60);
-    runtime().block_on(seed(&client, &[StreamSpec::new("aab", 1), StreamSpec::new(long.clone(), 1)])).unwrap();
+    e2e::runtime().block_on(seed(&client, &[StreamSpec::new("aab", 1), StreamSpec::new(long.clone(), 1)])).unwrap();
     let sandbox = Sandbox::new().unwrap();
     std::fs::write(sandbox.path("out.jsonl"), "previous\n").unwrap();
     let filter = json!({"topicFilterPattern": {"includes": [r"(a|aa)+(\1)*b"]}});

@@ -15,10 +15,6 @@ use serde_json::{json, Map, Value};
 
 const TOKEN: &str = "eyJ.framework-test.jwt";
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
-}
-
 /// The framework's environment; it must be there (scripts/test.sh installs it), never skipped.
 fn venv() -> PathBuf {
     let venv = workspace().join("tests/.venv-om");
@@ -61,22 +57,9 @@ fn spawn_ingest(sandbox: &Sandbox, path: &std::path::Path, env: &[(&str, &str)])
 }
 
 fn wait(sandbox: &Sandbox, mut child: std::process::Child, limit: Duration) -> Run {
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!(
-                "metadata ingest ran longer than {limit:?}:\n{}",
-                std::fs::read_to_string(sandbox.path("ingest.log")).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let output = std::fs::read_to_string(sandbox.path("ingest.log")).unwrap();
-    Run { code: status.code().unwrap_or(128 + 9), output }
+    let log = || std::fs::read_to_string(sandbox.path("ingest.log")).unwrap_or_default();
+    let status = e2e::wait_for_exit(&mut child, limit).unwrap_or_else(|e| panic!("metadata ingest {e}:\n{}", log()));
+    Run { code: status.code().unwrap_or(128 + 9), output: log() }
 }
 
 /// A CustomMessaging workflow naming `openmetadata_plugins.KinesisSource`; `connection` is
@@ -146,7 +129,7 @@ fn streams(rt: &tokio::runtime::Runtime, endpoint: &str, names: &[&str], records
 
 #[test]
 fn metadata_ingest_runs_the_kinesis_plugin_and_writes_what_host_example_writes() {
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = Emulator::start().unwrap();
     streams(&rt, &emulator.endpoint(), &["orders", "payments.v2", "clicks"], 5);
     let sandbox = Sandbox::new().unwrap();
@@ -218,7 +201,7 @@ fn metadata_ingest_runs_the_kinesis_plugin_and_writes_what_host_example_writes()
 #[test]
 fn the_wheel_keeps_what_people_wrote_and_leaves_unchanged_topics_unsent() {
     use e2e::converge::{assert_curation_kept, curate, put_shaped, topic_writes};
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
     rt.block_on(seed(&client, &[StreamSpec::new("orders", 1)])).unwrap();
@@ -256,7 +239,7 @@ fn the_wheel_keeps_what_people_wrote_and_leaves_unchanged_topics_unsent() {
 
 #[test]
 fn the_wheel_classifies_and_masks_through_openmetadatas_own_sink_and_a_persons_tag_wins() {
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
     rt.block_on(async {
@@ -319,7 +302,7 @@ fn the_wheel_classifies_and_masks_through_openmetadatas_own_sink_and_a_persons_t
 
 #[test]
 fn connection_options_as_the_ui_writes_them_give_the_same_topics() {
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = Emulator::start().unwrap();
     streams(&rt, &emulator.endpoint(), &["alpha", "beta"], 3);
     let sandbox = Sandbox::new().unwrap();
@@ -394,7 +377,7 @@ fn bad_options_are_refused_before_anything_runs_naming_each_field() {
 
 #[test]
 fn stale_topics_are_soft_deleted_after_a_complete_run_and_kept_after_a_failed_listing() {
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = Emulator::start().unwrap();
     streams(&rt, &emulator.endpoint(), &["s1", "s2", "s3", "s4"], 1);
     let sandbox = Sandbox::new().unwrap();
@@ -438,7 +421,7 @@ fn stale_topics_are_soft_deleted_after_a_complete_run_and_kept_after_a_failed_li
 #[test]
 fn test_connection_runs_the_plugins_steps_through_openmetadatas_own_function() {
     let emulator = Emulator::start().unwrap();
-    let rt = runtime();
+    let rt = e2e::runtime();
     streams(&rt, &emulator.endpoint(), &["tc"], 1);
     let script = r#"
 import json, sys
@@ -518,7 +501,7 @@ print("STILL HERE")
 
 #[test]
 fn sigint_stops_metadata_ingest_within_seconds_and_deletes_nothing() {
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = Emulator::start().unwrap();
     let names: Vec<String> = (0..6).map(|i| format!("slow-{i}")).collect();
     streams(&rt, &emulator.endpoint(), &names.iter().map(String::as_str).collect::<Vec<_>>(), 1);
@@ -559,7 +542,7 @@ fn a_custom_pipeline_runs_the_firehose_plugin_with_lineage_and_reports_its_pipel
     use e2e::{create_delivery_stream, firehose_client, Delivery, Moto};
     let moto = Moto::start().unwrap();
     let endpoint = format!("http://127.0.0.1:{}", moto.port);
-    let rt = runtime();
+    let rt = e2e::runtime();
     rt.block_on(async {
         let kinesis = kinesis_client(&endpoint);
         seed(&kinesis, &[StreamSpec::new("orders", 1), StreamSpec::new("audit", 1)]).await.unwrap();
@@ -752,7 +735,7 @@ fn tags_owners_and_registry_schemas_reach_openmetadata_through_its_own_sink() {
     }
 
     // Tags and owners, on kinesis-local (tags read stream by stream).
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
     rt.block_on(async {
@@ -799,4 +782,63 @@ fn tags_owners_and_registry_schemas_reach_openmetadata_through_its_own_sink() {
     let topic = state.topic("kinesis_prod.\"orders.v1\"").unwrap();
     assert_eq!(topic.fields["owners"], json!([{"id": state.users["alice"], "type": "user"}]));
     assert!(!state.topic("kinesis_prod.clicks").unwrap().fields.contains_key("owners"), "an owner is never created");
+}
+
+/// `_native.pyi` describes the extension the wheel carries: the same names, and the same
+/// parameters for each function and method.
+#[test]
+fn the_native_stub_names_what_the_extension_has() {
+    let script = r#"
+import ast, inspect, sys
+import openmetadata_plugins._native as native
+stub = ast.parse(open(sys.argv[1]).read())
+described = {}
+for node in stub.body:
+    if isinstance(node, ast.FunctionDef):
+        described[node.name] = [a.arg for a in node.args.args]
+    elif isinstance(node, ast.ClassDef):
+        described[node.name] = None
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef) and item.name != "__init__":
+                described[node.name + "." + item.name] = [a.arg for a in item.args.args][1:]
+    elif isinstance(node, ast.AnnAssign):
+        described[node.target.id] = None
+    elif isinstance(node, ast.Assign):
+        described[node.targets[0].id] = None
+actual = {}
+for name in dir(native):
+    if name.startswith("_"):
+        continue
+    value = getattr(native, name)
+    if inspect.isclass(value):
+        actual[name] = None
+        if issubclass(value, BaseException):
+            continue
+        for attr, member in vars(value).items():
+            if attr.startswith("_"):
+                continue
+            try:
+                params = list(inspect.signature(member).parameters)[1:] if callable(member) else None
+            except (TypeError, ValueError):
+                params = None
+            actual[name + "." + attr] = params
+    elif callable(value):
+        actual[name] = list(inspect.signature(value).parameters)
+    else:
+        actual[name] = None
+aliases = {"Record", "Step"}
+missing = sorted(set(actual) - set(described))
+extra = sorted(set(described) - set(actual) - aliases)
+differ = sorted(n for n in set(actual) & set(described) if actual[n] is not None and described[n] is not None and actual[n] != described[n])
+print("MISSING", missing)
+print("EXTRA", extra)
+print("DIFFER", [(n, actual[n], described[n]) for n in differ])
+"#;
+    let stub = workspace().join("host-python/python/openmetadata_plugins/_native.pyi");
+    let out = Command::new(venv().join("bin/python")).args(["-c", script]).arg(&stub).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for line in ["MISSING []", "EXTRA []", "DIFFER []"] {
+        assert!(stdout.lines().any(|l| l == line), "_native.pyi and the extension disagree:\n{stdout}");
+    }
 }

@@ -32,11 +32,6 @@ fn small_pages(rt: &tokio::runtime::Runtime, moto: &Moto) -> proxy::Proxy {
     rt.block_on(proxy::start(format!("127.0.0.1:{}", moto.port).parse().unwrap(), rule)).unwrap()
 }
 
-/// Multi-threaded: the proxy's tasks run on it while the test waits for the host.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
-
 /// Points a workflow at the stand-in, with the token.
 fn to_rest(wf: Value, server: &StandIn) -> Value {
     e2e::to_rest(wf, &server.host_port(), Some(TOKEN))
@@ -87,7 +82,7 @@ fn firehose_source() -> (Value, Value) {
 fn kinesis_then_firehose_in_one_ingest_write_topics_pipelines_and_the_lineage_between_them() {
     let moto = Moto::start().unwrap();
     let endpoint = format!("http://127.0.0.1:{}", moto.port);
-    let rt = runtime();
+    let rt = e2e::runtime();
     rt.block_on(seed_account(&endpoint));
     let pages = small_pages(&rt, &moto);
     let server = StandIn::start(Some(TOKEN)).unwrap();
@@ -182,7 +177,7 @@ fn stale_pipelines_are_marked_deleted_only_after_a_complete_listing() {
     let moto = Moto::start().unwrap();
     let endpoint = format!("http://127.0.0.1:{}", moto.port);
     let firehose = firehose_client(&endpoint);
-    let rt = runtime();
+    let rt = e2e::runtime();
     rt.block_on(async {
         for name in ["keep", "gone", "later"] {
             create_delivery_stream(&firehose, name, Delivery::DirectPutToS3 { bucket: "lake" }).await.unwrap();
@@ -227,7 +222,7 @@ fn stale_pipelines_are_marked_deleted_only_after_a_complete_listing() {
 fn a_file_sink_holds_the_pipelines_and_the_lineage_requests_with_the_fqns_to_resolve() {
     let moto = Moto::start().unwrap();
     let endpoint = format!("http://127.0.0.1:{}", moto.port);
-    runtime().block_on(seed_account(&endpoint));
+    e2e::runtime().block_on(seed_account(&endpoint));
     let sandbox = Sandbox::new().unwrap();
     let (connection, source_config) = firehose_source();
     let wf = firehose_workflow(&endpoint, "firehose_prod", connection, source_config);
@@ -259,7 +254,7 @@ fn a_file_sink_holds_the_pipelines_and_the_lineage_requests_with_the_fqns_to_res
 fn the_shipped_example_validates_and_test_connection_checks_each_permission() {
     let moto = Moto::start().unwrap();
     let endpoint = format!("http://127.0.0.1:{}", moto.port);
-    runtime()
+    e2e::runtime()
         .block_on(create_delivery_stream(
             &firehose_client(&endpoint),
             "orders",

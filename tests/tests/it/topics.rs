@@ -23,10 +23,6 @@ fn seeded() -> Vec<StreamSpec> {
     streams
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
-
 /// Where the streams are: the two emulators page ListStreams the old way (`HasMoreStreams`
 /// and `ExclusiveStartStreamName`), the proxy in front of kinesis-local the way AWS does
 /// (`NextToken`).
@@ -53,7 +49,7 @@ fn ingest_writes_every_stream_as_a_valid_topic_paged_by_next_token() {
 }
 
 fn ingest_writes_every_stream_as_a_valid_topic(bench: Bench) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = e2e::runtime();
     let (_emulator, _moto, port, account) = match bench {
         Bench::Moto => {
             let moto = e2e::Moto::start().unwrap();
@@ -181,7 +177,7 @@ fn the_topic_filter_keeps_what_openmetadata_would_keep() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
     let names = ["orders.v1", "orders-test", "Orders_archive", "eu-orders", "payments"];
-    runtime().block_on(seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 1)).collect::<Vec<_>>())).unwrap();
+    e2e::runtime().block_on(seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 1)).collect::<Vec<_>>())).unwrap();
 
     let sandbox = Sandbox::new().unwrap();
     let filter = json!({"topicFilterPattern": {"includes": ["orders", "pay"], "excludes": [".*test"]}});
@@ -266,7 +262,7 @@ impl Listing {
         let emulator = Emulator::start().unwrap();
         let client = kinesis_client(&emulator.endpoint());
         let streams: Vec<StreamSpec> = (0..210).map(|i| StreamSpec::new(format!("s-{i:03}"), 1)).collect();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let rt = e2e::runtime();
         rt.block_on(seed(&client, &streams)).unwrap();
         Listing { emulator, rt }
     }
@@ -402,7 +398,7 @@ fn the_example_workflow_of_openmetadata_is_accepted_unchanged() {
 fn several_workflows_run_in_order_each_with_its_summary_and_the_worst_exit_code() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    runtime().block_on(seed(&client, &[StreamSpec::new("orders", 1), StreamSpec::new("payments", 1)])).unwrap();
+    e2e::runtime().block_on(seed(&client, &[StreamSpec::new("orders", 1), StreamSpec::new("payments", 1)])).unwrap();
     let sandbox = Sandbox::new().unwrap();
     let with_file = |service: &str, endpoint: &str, file: &str| {
         let mut wf = workflow(endpoint, service, json!({}));

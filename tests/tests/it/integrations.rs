@@ -39,7 +39,7 @@ fn proxy_refusing(
 fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_states() {
     let moto = Moto::start().unwrap();
     moto.python(account::SEED).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = e2e::runtime();
     let refuse = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let proxy = proxy_refusing(&rt, &moto, refuse.clone());
     let server = StandIn::start(Some(TOKEN)).unwrap();
@@ -82,7 +82,7 @@ fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_state
     let skipped = &summaries[1]["lineage"]["skipped"];
     assert_eq!(skipped.as_array().unwrap().len(), 1, "{}", run.stdout);
     assert!(e2e::says(skipped, "kinesis_prod.ghost"), "{}", run.stdout);
-    // The README's picture is this run's lineage.
+    // The integrations page's picture is this run's lineage.
     let skipped: Vec<&str> = skipped.as_array().unwrap().iter().filter_map(Value::as_str).collect();
     readme_picture_is(&lineage_picture(&edges, &skipped));
     let calls = &summaries[1]["apiCalls"];
@@ -221,23 +221,23 @@ fn lineage_picture(edges: &[(String, String, Option<String>)], skipped: &[&str])
     out
 }
 
-/// README.md shows `picture` after its `<!-- lineage of tests/tests/integrations.rs -->` line;
-/// with UPDATE_README=1, this writes it there.
+/// docs/connectors/integrations.md shows `picture` after its `<!-- lineage of tests/tests/it/integrations.rs -->` line;
+/// with UPDATE_DOCS=1, this writes it there.
 fn readme_picture_is(picture: &str) {
-    const MARK: &str = "<!-- lineage of tests/tests/integrations.rs -->\n";
-    let path = e2e::workspace().join("README.md");
+    const MARK: &str = "<!-- lineage of tests/tests/it/integrations.rs -->\n";
+    let path = e2e::workspace().join("docs/connectors/integrations.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme.find(MARK).expect("README.md has the lineage picture's mark") + MARK.len();
+    let start = readme.find(MARK).expect("docs/connectors/integrations.md has the lineage picture's mark") + MARK.len();
     const OPEN: &str = "```mermaid\n";
     assert!(readme[start..].starts_with(OPEN), "a ```mermaid block right after the mark");
     let end = start + OPEN.len() + readme[start + OPEN.len()..].find("```\n").expect("the block's end") + 4;
-    if std::env::var_os("UPDATE_README").is_some() {
+    if std::env::var_os("UPDATE_DOCS").is_some() {
         std::fs::write(&path, format!("{}{picture}{}", &readme[..start], &readme[end..])).unwrap();
         return;
     }
     assert_eq!(
         &readme[start..end],
         picture,
-        "README.md's lineage picture is not this run's (UPDATE_README=1 writes it)"
+        "the lineage picture of docs/connectors/integrations.md is not this run's (UPDATE_DOCS=1 writes it)"
     );
 }

@@ -12,10 +12,6 @@ use serde_json::json;
 
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.jwt-canary-5c1e7.signature";
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
-}
-
 /// The run's summary, as `ingest --output json` prints it.
 fn summary(run: &e2e::HostRun) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr))
@@ -34,7 +30,7 @@ fn no_token_shown(run: &e2e::HostRun) {
 fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = runtime();
+    let rt = e2e::runtime();
     let names = ["orders.v1", "payments", "clicks", "audit", "inventory", "returns"];
     rt.block_on(async {
         seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 2)).collect::<Vec<_>>()).await.unwrap();
@@ -192,7 +188,7 @@ fn inferred_schemas_converge_and_keep_what_people_wrote() {
     use e2e::converge::{assert_curation_kept, curate, field_names, put_shaped, topic_writes};
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = runtime();
+    let rt = e2e::runtime();
     rt.block_on(seed(&client, &[StreamSpec::new("orders", 1)])).unwrap();
     rt.block_on(put_shaped(&client, "orders", true, 3));
     let om = StandIn::start(Some(TOKEN)).unwrap();
@@ -253,7 +249,7 @@ fn inferred_schemas_converge_and_keep_what_people_wrote() {
 fn faults_are_survived_and_an_incomplete_listing_deletes_nothing() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = runtime();
+    let rt = e2e::runtime();
     let streams: Vec<StreamSpec> = (0..105).map(|i| StreamSpec::new(format!("s-{i:03}"), 1)).collect();
     rt.block_on(seed(&client, &streams)).unwrap();
     let om = StandIn::start(Some(TOKEN)).unwrap();
@@ -358,7 +354,7 @@ fn faults_are_survived_and_an_incomplete_listing_deletes_nothing() {
 fn seeded(names: &[&str]) -> (Emulator, tokio::runtime::Runtime, aws_sdk_kinesis::Client) {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = runtime();
+    let rt = e2e::runtime();
     rt.block_on(seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 1)).collect::<Vec<_>>())).unwrap();
     (emulator, rt, client)
 }
@@ -536,7 +532,7 @@ fn deletion_fails_closed_on_answers_the_api_does_not_promise() {
 fn personal_data_is_classified_masked_and_a_persons_tag_wins() {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = runtime();
+    let rt = e2e::runtime();
     rt.block_on(async {
         seed(&client, &[StreamSpec::new("people", 1)]).await.unwrap();
         e2e::classification::put_personal(&client, "people", 30).await;

@@ -15,10 +15,6 @@ use serde_json::{json, Value};
 
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.jwt-tags.signature";
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
-}
-
 /// The streams and their tags.
 fn tagged() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     vec![
@@ -80,7 +76,7 @@ fn owners_of(om: &StandIn, fqn: &str) -> Value {
 
 #[test]
 fn tags_and_owners_reach_openmetadata_and_a_second_run_keeps_what_people_curated() {
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = tagged_emulator(&rt);
     let om = StandIn::start(Some(TOKEN)).unwrap();
     om.add_owner("user", "alice");
@@ -153,7 +149,7 @@ fn tagged_resources() -> Vec<tagging::Tagged> {
 
 #[test]
 fn get_resources_is_paged_through_and_an_access_denied_falls_back_to_list_tags_for_stream() {
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = tagged_emulator(&rt);
     let upstream = format!("127.0.0.1:{}", emulator.port).parse().unwrap();
     let om = StandIn::start(Some(TOKEN)).unwrap();
@@ -250,7 +246,7 @@ k.add_tags_to_stream(StreamName="orders", Tags={"team": "payments", "owner": "al
 
 #[test]
 fn a_file_sink_holds_the_tag_requests_once_and_says_it_cannot_hold_owners() {
-    let rt = runtime();
+    let rt = e2e::runtime();
     let emulator = tagged_emulator(&rt);
     let sandbox = Sandbox::new().unwrap();
     let wf =

@@ -30,7 +30,7 @@ fn forward() -> proxy::Rule {
 fn setup() -> Setup {
     let emulator = Emulator::start().unwrap();
     let moto = Moto::start().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = e2e::runtime();
     let client = kinesis_client(&emulator.endpoint());
     rt.block_on(seed(&client, &[StreamSpec::new("orders", 1)])).unwrap();
     rt.block_on(e2e::put_json_records(&client, "orders", 3)).unwrap();

@@ -13,7 +13,7 @@ const PIPELINE: &str = "kinesis_prod.metadata_ingestion";
 fn emulator_with(names: &[&str]) -> Emulator {
     let emulator = Emulator::start().unwrap();
     let client = kinesis_client(&emulator.endpoint());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = e2e::runtime();
     rt.block_on(seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 1)).collect::<Vec<_>>())).unwrap();
     emulator
 }

@@ -57,7 +57,7 @@ fn two_runs_in_one_process_each_scrub_their_own_secrets_from_their_own_log() {
     let client = kinesis_client(&emulator.endpoint());
     // Stream names that are the runs' secrets: the plugin logs every stream's name.
     let (alpha, beta, short) = ("alpha-secret-value-1", "beta-secret-value-2", "k9");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = e2e::runtime();
     rt.block_on(seed(
         &client,
         &[StreamSpec::new(alpha, 1), StreamSpec::new(beta, 1), StreamSpec::new(format!("{short}-stream"), 1)],

@@ -1,0 +1,107 @@
+"""The PyO3 extension over host-core (``host-python/src``): what Python sees of it.
+
+JSON crosses the boundary as text (``str``); each function says what the text holds.
+"""
+
+from typing import Literal
+
+#: The largest share of a service's entities of a type one run may soft-delete, by default.
+DEFAULT_MAX_DELETE_SHARE: float
+#: The environment variable that sets that share in every host.
+MAX_DELETE_SHARE_ENV: str
+
+class PluginError(Exception):
+    """A plugin failed, or could not be loaded or used."""
+
+class ConfigError(ValueError):
+    """A source block that a plugin refuses: ``args[0]`` the message, ``args[1]`` the problems
+    as (field path, message)."""
+
+class Plugin:
+    @property
+    def connector_type(self) -> str: ...
+    @property
+    def service_kind(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def manifest(self) -> str:
+        """The plugin's manifest (JSON)."""
+    def schema(self) -> str:
+        """The JSON Schema of the plugin's configuration (the workflow's ``source`` block)."""
+    def secret_keys(self) -> list[str]: ...
+    def check(self, source: str) -> list[tuple[str, str]]:
+        """Every problem of a ``source`` block (JSON), as (JSON pointer, message)."""
+    def resolve_secrets(self, source: str, server: str) -> str:
+        """The ``source`` block (JSON) with its ``secret:`` references resolved through the
+        secrets manager ``server`` (JSON) names."""
+    def test_connection(self, source: str, level: int = 3) -> str:
+        """The plugin's test-connection report (JSON)."""
+    def open(self, source: str, level: int = 3) -> Run: ...
+
+class PluginDir:
+    @property
+    def path(self) -> str: ...
+    @property
+    def plugins(self) -> list[Plugin]: ...
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """Files that are not compatible plugins, as (path, reason)."""
+    def find(self, connector_type: str) -> Plugin | None: ...
+
+def load_plugins(path: str) -> PluginDir: ...
+
+#: A record: (kind, entity type, FQN parts, JSON body).
+Record = tuple[str, str, list[str], str]
+
+class Run:
+    def next(self, timeout: float = 0.2) -> Record | None:
+        """The next record; ``None`` when none came within ``timeout`` seconds. Raises
+        StopIteration at the end, PluginError when the plugin failed."""
+    def close(self) -> str | None:
+        """Stops the run; the warning to give when the plugin did not stop in time."""
+
+#: A step of a plan: ("write", entity type, FQN, body, labels, sample) with JSON texts,
+#: ("failed", name, why, None, None, None), ("error" | "warning", message, None, None, None, None).
+Step = tuple[Literal["write", "failed", "error", "warning"], str, str | None, str | None, str | None, str | None]
+
+class Plan:
+    def __init__(self, service_name: str, writable: list[str], declared: list[str]) -> None: ...
+    def take(self, kind: str, entity_type: str, parts: list[str], body: str) -> list[Step]: ...
+    def end(self) -> list[Step]: ...
+    def add_stored_page(self, entity_type: str, page: str) -> str | None:
+        """Takes one page of the service's listing (JSON); the next page's cursor."""
+    def has_owners(self, entity_type: str, fqn: str) -> bool | None: ...
+    def unchanged(self, entity_type: str, fqn: str, body: str) -> bool: ...
+    def progress(self) -> str | None: ...
+    def take_lineage(self) -> list[str]: ...
+    def finish(self, quiet: bool) -> str:
+        """The run's end (JSON): errors, failed, warnings, apiCalls, skipped, types."""
+
+class Translated:
+    @property
+    def source(self) -> str:
+        """The plugin's source block (JSON)."""
+    def user_path(self, pointer: str) -> str:
+        """Where the user wrote what ``pointer`` (in the plugin's block) names."""
+
+def translate(om_source: str, schema: str, om_defaults: str) -> Translated: ...
+def listing_fields(entity_type: str) -> str: ...
+def may_delete(
+    plural: str,
+    type_info: str,
+    source: str,
+    interrupted: str | None,
+    listing_complete: bool,
+    failures: int,
+) -> str | None: ...
+def stale(
+    plural: str, existing: list[str], seen: list[str], max_share: float, allow: str
+) -> tuple[list[int], str | None]: ...
+def secret_keys(schema: str) -> list[str]: ...
+def redact(value: str, keys: list[str]) -> str: ...
+def without_secrets(value: str, keys: list[str]) -> str: ...
+def contract_version() -> str: ...
+def drain_logs() -> tuple[list[tuple[int, str, str]], int]:
+    """The plugins' log events since the last call, as (level, target, message), and how many
+    were dropped."""
