@@ -115,7 +115,6 @@ fn run_source(
     let Some(service_name) = workflow.service_name().map(str::to_string) else {
         fail!(BadInput, "source.serviceName is missing")
     };
-    let service_fqn = fqn::quote(&service_name);
     let kind = plugin.manifest.service_kind.as_str();
     let Some(service) = endpoints::service(kind) else {
         fail!(
@@ -124,58 +123,12 @@ fn run_source(
             endpoints::service_kinds().join(", ")
         )
     };
-    let sink_config = SinkConfig::from_workflow(workflow).bad_input()?;
-    let rest = matches!(sink_config, SinkConfig::Rest { .. });
-    let connection =
-        workflow.store_service_connection().then(|| workflow.source.get("serviceConnection").cloned()).flatten();
-    let (mut sink, connection): (Box<dyn Sink>, Option<Value>) = match sink_config {
-        SinkConfig::File { filename } => {
-            // A file never holds a secret: the fields the plugin's schema marks secret are masked.
-            let secret_keys = host_core::secrets::secret_keys(schema);
-            (
-                Box::new(FileSink::create(filename).bad_input()?),
-                connection.map(|c| host_core::secrets::redact(&c, &secret_keys)),
-            )
-        }
-        SinkConfig::Rest { server, options: rest_options } => (
-            Box::new(
-                RestSink::connect(
-                    &server,
-                    &rest_options,
-                    service,
-                    &service_name,
-                    workflow.stored_connection_used,
-                    options.sink_concurrency,
-                    options.sink_timeout,
-                )
-                .bad_input()?,
-            ),
-            connection,
-        ),
-    };
-
-    // The plugin gets the secrets' values; what is sent to OpenMetadata keeps the references.
-    let source = host_core::secrets::resolve(
-        &workflow.source,
-        &host_core::secrets::secret_keys(schema),
-        &workflow.workflow_config.open_metadata_server_config,
-    )?;
-    let config = serde_json::to_string(&source).bad_input()?;
-    let stream = match plugin.module.open()(RStr::from_str(&config), crate::logging::host_context(options.level))
-        .into_result()
-    {
-        Ok(stream) => stream,
-        Err(e) if e.is(ErrorKind::InvalidConfig) => {
-            // The plugin's paths are within `source`.
-            let at = e.field.as_ref().map_or_else(|| "source".to_string(), |f| format!("source{f}"));
-            fail!(BadInput, "{at}: {} (the plugin refused the configuration)", e.message)
-        }
-        Err(e) => fail!(RunFailed, "the plugin could not start the run: {e}"),
-    };
+    let (mut sink, connection, rest) = open_sink(workflow, schema, service, &service_name, options)?;
+    let stream = open_run(workflow, plugin, schema, options)?;
 
     // From here on the run has started: failures go into the summary.
     let mut summary = Summary {
-        service: service_fqn.clone(),
+        service: fqn::quote(&service_name),
         rest,
         success_threshold: workflow.success_threshold(),
         raise_on_error: workflow.workflow_config.raise_on_error.unwrap_or(true),
@@ -190,25 +143,14 @@ fn run_source(
     }
     let mut plan = Plan::new(&service_name, endpoints::entity_types(), declared);
     let records = Puller::start(stream);
-    let connector_type = plugin.manifest.connector_type.as_str();
-    let service_type = service.service_type(connector_type);
-    // OpenMetadata's custom connection holds a Python class and string options, not this
-    // plugin's configuration: a custom service is registered without it.
-    let connection = connection.filter(|_| service_type == connector_type);
-    if service_type != connector_type {
-        tracing::info!(
-            "OpenMetadata has no {connector_type} service type: '{service_name}' is registered as a {service_type} \
-             service, without its connection (OpenMetadata runs it through the wheel's PluginSource)"
-        );
-    }
-    let service_request = requests::put_service(service, &service_name, service_type, connection);
-    let entities: Vec<&'static endpoints::Entity> =
-        plan.types().iter().filter_map(|t| endpoints::entity(&t.entity_type)).collect();
+    let service_request = service_request(plugin, service, &service_name, connection);
     if let Err(e) = sink.service(service_request) {
         summary.errors.push(format!("cannot create the {} service '{service_name}': {e:#}", service.kind));
     } else {
         // What OpenMetadata holds is read before anything is written: every request is merged
         // with it. Without it nothing is written, since a merge-less write can wipe curation.
+        let entities: Vec<&'static endpoints::Entity> =
+            plan.types().iter().filter_map(|t| endpoints::entity(&t.entity_type)).collect();
         match sink.stored(&entities, &service_name) {
             Ok(stored) => {
                 if let Some(stored) = stored {
@@ -224,6 +166,101 @@ fn run_source(
     if let Some(warning) = records.stop() {
         tracing::warn!("{warning}");
     }
+    finish_writes(sink.as_mut(), &mut plan, &mut summary);
+    delete_stale(sink.as_mut(), &plan, &mut summary, plugin, workflow, options);
+    let succeeded = summary.exit() == Exit::Success;
+    match sink.close(succeeded) {
+        Ok(output) => summary.output = output,
+        Err(e) => summary.errors.push(format!("{e:#}")),
+    }
+    if !succeeded && !rest {
+        summary.output = Some("not written: the previous file, if any, is left as it was".into());
+    }
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// The workflow's sink, the service connection to store (a file never holds a secret: the
+/// fields the plugin's schema marks secret are masked), and whether the sink is OpenMetadata.
+fn open_sink(
+    workflow: &Workflow,
+    schema: &Value,
+    service: &'static endpoints::Service,
+    service_name: &str,
+    options: Options,
+) -> failure::Result<(Box<dyn Sink>, Option<Value>, bool)> {
+    let connection =
+        workflow.store_service_connection().then(|| workflow.source.get("serviceConnection").cloned()).flatten();
+    Ok(match SinkConfig::from_workflow(workflow).bad_input()? {
+        SinkConfig::File { filename } => {
+            let secret_keys = host_core::secrets::secret_keys(schema);
+            let connection = connection.map(|c| host_core::secrets::redact(&c, &secret_keys));
+            (Box::new(FileSink::create(filename).bad_input()?), connection, false)
+        }
+        SinkConfig::Rest { server, options: rest_options } => {
+            let sink = RestSink::connect(
+                &server,
+                &rest_options,
+                service,
+                service_name,
+                workflow.stored_connection_used,
+                options.sink_concurrency,
+                options.sink_timeout,
+            )
+            .bad_input()?;
+            (Box::new(sink), connection, true)
+        }
+    })
+}
+
+/// Starts the plugin's run. The plugin gets the secrets' values; what is sent to OpenMetadata
+/// keeps the references.
+fn open_run(
+    workflow: &Workflow,
+    plugin: &Plugin,
+    schema: &Value,
+    options: Options,
+) -> failure::Result<plugin_abi::RecordStreamBox> {
+    let source = host_core::secrets::resolve(
+        &workflow.source,
+        &host_core::secrets::secret_keys(schema),
+        &workflow.workflow_config.open_metadata_server_config,
+    )?;
+    let config = serde_json::to_string(&source).bad_input()?;
+    match plugin.module.open()(RStr::from_str(&config), crate::logging::host_context(options.level)).into_result() {
+        Ok(stream) => Ok(stream),
+        Err(e) if e.is(ErrorKind::InvalidConfig) => {
+            // The plugin's paths are within `source`.
+            let at = e.field.as_ref().map_or_else(|| "source".to_string(), |f| format!("source{f}"));
+            fail!(BadInput, "{at}: {} (the plugin refused the configuration)", e.message)
+        }
+        Err(e) => fail!(RunFailed, "the plugin could not start the run: {e}"),
+    }
+}
+
+/// The service's request. OpenMetadata's custom connection holds a Python class and string
+/// options, not this plugin's configuration: a custom service is registered without it.
+fn service_request(
+    plugin: &Plugin,
+    service: &'static endpoints::Service,
+    service_name: &str,
+    connection: Option<Value>,
+) -> crate::requests::Request {
+    let connector_type = plugin.manifest.connector_type.as_str();
+    let service_type = service.service_type(connector_type);
+    let connection = connection.filter(|_| service_type == connector_type);
+    if service_type != connector_type {
+        tracing::info!(
+            "OpenMetadata has no {connector_type} service type: '{service_name}' is registered as a {service_type} \
+             service, without its connection (OpenMetadata runs it through the wheel's PluginSource)"
+        );
+    }
+    requests::put_service(service, service_name, service_type, connection)
+}
+
+/// The queued writes, then the lineage (not after an interrupt), then what the plan makes of
+/// the run's end, into the summary.
+fn finish_writes(sink: &mut dyn Sink, plan: &mut Plan, summary: &mut Summary) {
     if summary.interrupted.is_some() {
         sink.abort();
     }
@@ -250,13 +287,24 @@ fn run_source(
         .iter()
         .filter_map(|t| endpoints::entity(&t.entity_type).map(|entity| TypeSummary::new(entity, t.clone())))
         .collect();
+}
+
+/// Each type's unseen entities: deleted when the deletion decision allows, else kept with why.
+fn delete_stale(
+    sink: &mut dyn Sink,
+    plan: &Plan,
+    summary: &mut Summary,
+    plugin: &Plugin,
+    workflow: &Workflow,
+    options: Options,
+) {
     for i in 0..summary.types.len() {
-        let deletion = match deletion(&summary, &summary.types[i], plugin, workflow) {
+        let deletion = match deletion(summary, &summary.types[i], plugin, workflow) {
             Decision::Keep(reason) => reason,
             Decision::Delete(seen) => {
                 let entity = summary.types[i].entity;
                 let existing = plan.stored().and_then(|s| s.listed(entity.entity_type)).unwrap_or_default();
-                match sink.delete_stale(entity, &service_fqn, existing, seen, options.max_delete_share) {
+                match sink.delete_stale(entity, &summary.service, existing, seen, options.max_delete_share) {
                     Ok(what) => what,
                     Err(e) => {
                         summary.errors.push(format!("{e:#}"));
@@ -267,16 +315,6 @@ fn run_source(
         };
         summary.types[i].deletion = deletion;
     }
-    let succeeded = summary.exit() == Exit::Success;
-    match sink.close(succeeded) {
-        Ok(output) => summary.output = output,
-        Err(e) => summary.errors.push(format!("{e:#}")),
-    }
-    if !succeeded && !rest {
-        summary.output = Some("not written: the previous file, if any, is left as it was".into());
-    }
-    summary.elapsed = started.elapsed();
-    Ok(summary)
 }
 
 /// What becomes of the unseen entities of a type (`host_core::deletion`). The source option that

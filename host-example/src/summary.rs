@@ -239,70 +239,10 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Workflow summary")?;
         writeln!(f, "  service:           {}", self.service)?;
-        let empty = TypeWrites::default();
         for t in &self.types {
-            let plural = t.entity.plural;
-            let w = self.writes.by_type.get(t.entity.entity_type).unwrap_or(&empty);
-            let status = t.run.status.clone().unwrap_or_default();
-            if self.types.len() > 1 {
-                writeln!(f, "  [{plural}]")?;
-            }
-            writeln!(f, "  listed:            {}", status.listed)?;
-            writeln!(f, "  filtered out:      {}", status.filtered)?;
-            let label = format!("{plural} written:");
-            if self.rest && w.upserted > 0 && w.created + w.updated == 0 {
-                // The server's bulk answer does not say which were new.
-                writeln!(f, "  {label:<19}{} (in bulk)", w.upserted)?;
-            } else if self.rest && w.upserted > 0 {
-                writeln!(
-                    f,
-                    "  {label:<19}{} (in bulk {}, created {}, updated {})",
-                    w.created + w.updated + w.upserted,
-                    w.upserted,
-                    w.created,
-                    w.updated
-                )?;
-            } else if self.rest {
-                writeln!(f, "  {label:<19}{} (created {}, updated {})", w.created + w.updated, w.created, w.updated)?;
-            } else {
-                writeln!(f, "  {label:<19}{}", w.created)?;
-            }
-            if self.rest {
-                let label = format!("{plural} unchanged:");
-                writeln!(f, "  {label:<19}{} (OpenMetadata holds them as they are: not sent)", t.run.unchanged)?;
-            }
-            if t.entity.sample_data.is_some() {
-                writeln!(f, "  samples written:   {}", w.samples)?;
-            }
-            writeln!(f, "  listing complete:  {}", if t.complete() { "yes" } else { "no" })?;
-            if !status.not_yet.is_empty() {
-                let label = format!("not {plural} yet:");
-                writeln!(f, "  {label:<19}{} (being created or not ready; kept)", status.not_yet.len())?;
-            }
-            let label = format!("unseen {plural}:");
-            writeln!(f, "  {label:<19}{}", t.deletion)?;
-            let label = format!("failed {plural}:");
-            writeln!(f, "  {label:<19}{}", w.failures.len())?;
-            for (name, why) in &w.failures {
-                writeln!(f, "    - {name}: {why}")?;
-            }
+            self.write_type(f, t)?;
         }
-        if self.lineage_edges > 0 {
-            let l = &self.lineage;
-            writeln!(
-                f,
-                "  lineage edges:     {} added, {} skipped, {} failed",
-                l.added,
-                l.skipped.len(),
-                l.failures.len()
-            )?;
-            for skipped in &l.skipped {
-                writeln!(f, "    - skipped: {skipped}")?;
-            }
-            for failed in &l.failures {
-                writeln!(f, "    - failed: {failed}")?;
-            }
-        }
+        self.write_lineage(f)?;
         if self.labels.entities > 0 {
             writeln!(f, "  tags and owners:   {}", self.labels)?;
         }
@@ -312,6 +252,82 @@ impl fmt::Display for Summary {
         if let Some(status) = &self.pipeline_status {
             writeln!(f, "  pipeline status:   {status}")?;
         }
+        self.write_steps(f)?;
+        self.write_problems(f)?;
+        writeln!(f, "  success:           {:.1}% (threshold {}%)", self.success_percent(), self.success_threshold)?;
+        writeln!(f, "  time:              {:.2}s", self.elapsed.as_secs_f64())?;
+        write!(f, "  result:            {}", self.result())
+    }
+}
+
+impl Summary {
+    /// One entity type's lines: listed, written, unchanged, samples, deletion, failures.
+    fn write_type(&self, f: &mut fmt::Formatter<'_>, t: &TypeSummary) -> fmt::Result {
+        let empty = TypeWrites::default();
+        let plural = t.entity.plural;
+        let w = self.writes.by_type.get(t.entity.entity_type).unwrap_or(&empty);
+        let status = t.run.status.clone().unwrap_or_default();
+        if self.types.len() > 1 {
+            writeln!(f, "  [{plural}]")?;
+        }
+        writeln!(f, "  listed:            {}", status.listed)?;
+        writeln!(f, "  filtered out:      {}", status.filtered)?;
+        self.write_written(f, plural, w)?;
+        if self.rest {
+            let label = format!("{plural} unchanged:");
+            writeln!(f, "  {label:<19}{} (OpenMetadata holds them as they are: not sent)", t.run.unchanged)?;
+        }
+        if t.entity.sample_data.is_some() {
+            writeln!(f, "  samples written:   {}", w.samples)?;
+        }
+        writeln!(f, "  listing complete:  {}", if t.complete() { "yes" } else { "no" })?;
+        if !status.not_yet.is_empty() {
+            let label = format!("not {plural} yet:");
+            writeln!(f, "  {label:<19}{} (being created or not ready; kept)", status.not_yet.len())?;
+        }
+        let label = format!("unseen {plural}:");
+        writeln!(f, "  {label:<19}{}", t.deletion)?;
+        let label = format!("failed {plural}:");
+        writeln!(f, "  {label:<19}{}", w.failures.len())?;
+        for (name, why) in &w.failures {
+            writeln!(f, "    - {name}: {why}")?;
+        }
+        Ok(())
+    }
+
+    /// How many of a type were written, and how (in bulk, created, updated).
+    fn write_written(&self, f: &mut fmt::Formatter<'_>, plural: &str, w: &TypeWrites) -> fmt::Result {
+        let label = format!("{plural} written:");
+        if self.rest && w.upserted > 0 && w.created + w.updated == 0 {
+            // The server's bulk answer does not say which were new.
+            writeln!(f, "  {label:<19}{} (in bulk)", w.upserted)
+        } else if self.rest && w.upserted > 0 {
+            let all = w.created + w.updated + w.upserted;
+            writeln!(f, "  {label:<19}{all} (in bulk {}, created {}, updated {})", w.upserted, w.created, w.updated)
+        } else if self.rest {
+            writeln!(f, "  {label:<19}{} (created {}, updated {})", w.created + w.updated, w.created, w.updated)
+        } else {
+            writeln!(f, "  {label:<19}{}", w.created)
+        }
+    }
+
+    fn write_lineage(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.lineage_edges == 0 {
+            return Ok(());
+        }
+        let l = &self.lineage;
+        writeln!(f, "  lineage edges:     {} added, {} skipped, {} failed", l.added, l.skipped.len(), l.failures.len())?;
+        for skipped in &l.skipped {
+            writeln!(f, "    - skipped: {skipped}")?;
+        }
+        for failed in &l.failures {
+            writeln!(f, "    - failed: {failed}")?;
+        }
+        Ok(())
+    }
+
+    /// The per-step table, as OpenMetadata's summary has it, and the API calls.
+    fn write_steps(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "  steps:             {:>8} {:>8} {:>8} {:>8} {:>8}",
@@ -330,6 +346,10 @@ impl fmt::Display for Summary {
                 self.api_calls.iter().filter(|(_, n)| **n > 0).map(|(op, n)| format!("{op} {n}")).collect();
             writeln!(f, "  api calls:         {}", calls.join(", "))?;
         }
+        Ok(())
+    }
+
+    fn write_problems(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let skipped = self
             .skipped_records
             .iter()
@@ -346,9 +366,12 @@ impl fmt::Display for Summary {
         for (name, why) in &self.record_errors {
             writeln!(f, "    - {name}: {why}")?;
         }
-        writeln!(f, "  success:           {:.1}% (threshold {}%)", self.success_percent(), self.success_threshold)?;
-        writeln!(f, "  time:              {:.2}s", self.elapsed.as_secs_f64())?;
-        let result = match self.state() {
+        Ok(())
+    }
+
+    /// The closing line's verdict.
+    fn result(&self) -> String {
+        match self.state() {
             RunState::Success => "success".to_string(),
             RunState::Stopped(signal) => {
                 format!("INTERRUPTED by {} (exit code {})", Interrupt::name(signal), self.exit().code())
@@ -360,8 +383,7 @@ impl fmt::Display for Summary {
                 self.exit().code()
             ),
             RunState::Failed => format!("FAILED (exit code {})", self.exit().code()),
-        };
-        write!(f, "  result:            {result}")
+        }
     }
 }
 

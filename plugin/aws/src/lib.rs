@@ -12,3 +12,4 @@ pub mod errors;
 pub mod metered;
 pub mod retry;
 pub mod source;
+pub mod streams;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aws_sdk_firehose::{
     operation::describe_delivery_stream::DescribeDeliveryStreamError,
-    types::{DeliveryStreamDescription, DestinationDescription, SourceDescription},
+    types::{DeliveryStreamDescription, DeliveryStreamStatus, DestinationDescription, SourceDescription},
     Client,
 };
 use plugin_abi::{ErrorKind, PluginError};
@@ -33,8 +33,7 @@ pub struct Firehose {
 pub struct DeliveryStream {
     pub name: String,
     pub arn: String,
-    /// `ACTIVE`, `CREATING`, …
-    pub status: String,
+    pub status: DeliveryStreamStatus,
     /// `DirectPut`, `KinesisStreamAsSource`, `MSKAsSource`, `DatabaseAsSource`.
     pub stream_type: String,
     /// RFC 3339.
@@ -156,7 +155,7 @@ impl DeliveryStream {
         DeliveryStream {
             name: d.delivery_stream_name,
             arn: d.delivery_stream_arn,
-            status: d.delivery_stream_status.as_str().to_string(),
+            status: d.delivery_stream_status,
             stream_type: d.delivery_stream_type.as_str().to_string(),
             created: d
                 .create_timestamp

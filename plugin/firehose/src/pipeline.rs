@@ -3,6 +3,7 @@
 //! lineage edges from its source topic to each destination's container or table, with the
 //! delivery stream as the pipeline that carries the data.
 
+use aws_sdk_firehose::types::DeliveryStreamStatus;
 use plugin_abi::envelope::{EntityRef, LineageEdge};
 use plugin_abi::fqn;
 pub use plugin_sdk::lineage::LineageServices;
@@ -37,7 +38,7 @@ pub fn create_pipeline_request(service_name: &str, region: &str, ds: &DeliverySt
         "Amazon Data Firehose delivery stream from {} to {}. Status: {}. ARN: `{}`.",
         source_label(&ds.source),
         if destinations.is_empty() { "no destination".to_string() } else { destinations.join(", ") },
-        ds.status,
+        ds.status.as_str(),
         ds.arn
     );
     CreatePipelineRequest {
@@ -46,7 +47,7 @@ pub fn create_pipeline_request(service_name: &str, region: &str, ds: &DeliverySt
         description,
         source_url: console_url(region, &ds.name),
         start_date: ds.created.clone(),
-        state: if ds.status == "ACTIVE" { "Active" } else { "Inactive" },
+        state: if ds.status == DeliveryStreamStatus::Active { "Active" } else { "Inactive" },
         tasks,
     }
 }
@@ -197,7 +198,7 @@ mod tests {
         DeliveryStream {
             name: "orders-to-lake".into(),
             arn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/orders-to-lake".into(),
-            status: "ACTIVE".into(),
+            status: DeliveryStreamStatus::Active,
             stream_type: "KinesisStreamAsSource".into(),
             created: Some("2026-11-28T03:52:24.420Z".into()),
             source,

@@ -8,7 +8,6 @@ use aws_sdk_kinesis::{
     error::{ProvideErrorMetadata, SdkError},
     operation::describe_stream_summary::DescribeStreamSummaryError,
     operation::get_records::GetRecordsOutput,
-    operation::list_streams::ListStreamsError,
     operation::list_tags_for_stream::ListTagsForStreamError,
     primitives::DateTime,
     types::StreamDescriptionSummary,
@@ -18,6 +17,7 @@ use aws_sdk_kinesis::{
 use plugin_abi::{ErrorKind, PluginError};
 
 use plugin_aws::metered::Metered;
+use plugin_aws::streams::StreamPages;
 
 use crate::budget::{Api, Budget, ShardPacer};
 use crate::tags::{falls_back, TagSource, Tags};
@@ -69,16 +69,9 @@ impl Kinesis {
         crate::budget::shard_pacer(self.metered.budget())
     }
 
-    /// The pages of the account's stream names.
-    pub fn stream_pages(&self) -> StreamPages {
-        StreamPages {
-            kinesis: self.clone(),
-            next: Some(PageStart::First),
-            pages: 0,
-            last_name: None,
-            previous_page: Vec::new(),
-            resumed: 0,
-        }
+    /// The pages of the account's streams.
+    pub fn stream_pages(&self) -> StreamPages<Api> {
+        StreamPages::new(self.client.clone(), self.metered.clone(), Api::ListStreams)
     }
 
     /// DescribeStreamSummary; `Ok(None)` when the stream no longer exists.
@@ -312,95 +305,3 @@ pub enum StartAt {
 
 /// One page of stream names at a time (an account may hold thousands).
 ///
-/// Written out rather than the SDK's `into_paginator()`, which follows `NextToken` only: AWS
-/// sends `NextToken`, but older endpoints and emulators (kinesis-local, moto) answer with
-/// `HasMoreStreams` alone, and expect `ExclusiveStartStreamName`. Both are followed here, so a
-/// listing is never cut short at the first page. A token that expired (AWS's last 300 s) is
-/// not the end either: the listing resumes after the last name it read. A page that cannot be
-/// right (more promised but none given, the previous page again, a token that does not move)
-/// ends the listing as incomplete, never in a loop.
-pub struct StreamPages {
-    kinesis: Kinesis,
-    next: Option<PageStart>,
-    pages: u64,
-    /// The last name read, to resume after an expired token.
-    last_name: Option<String>,
-    previous_page: Vec<String>,
-    resumed: u32,
-}
-
-enum PageStart {
-    First,
-    Token(String),
-    After(String),
-}
-
-/// Times in a row an expired token is resumed from before the listing gives up.
-const MAX_RESUMES: u32 = 3;
-
-impl StreamPages {
-    /// The next page of names; `None` when the listing is done. After an error, `None`.
-    pub async fn next(&mut self) -> Option<Result<Vec<String>, PluginError>> {
-        let start = self.next.take()?;
-        self.pages += 1;
-        let page_number = self.pages;
-        let client = &self.kinesis.client;
-        let request = match &start {
-            PageStart::First => client.list_streams(),
-            PageStart::Token(token) => client.list_streams().next_token(token),
-            PageStart::After(name) => client.list_streams().exclusive_start_stream_name(name),
-        };
-        if let Err(e) = self.kinesis.turn(Api::ListStreams).await {
-            return Some(Err(PluginError { message: format!("page {page_number}: {}", e.message).into(), ..e }));
-        }
-        let page = match request.send().await {
-            Ok(page) => page,
-            Err(e) => {
-                let expired = matches!(e.as_service_error(), Some(ListStreamsError::ExpiredNextTokenException(_)));
-                if let (true, PageStart::Token(_), Some(last)) = (expired, &start, &self.last_name) {
-                    if self.resumed < MAX_RESUMES {
-                        self.resumed += 1;
-                        tracing::warn!("the ListStreams token of page {page_number} expired; resuming after '{last}'");
-                        self.next = Some(PageStart::After(last.clone()));
-                        return Some(Ok(Vec::new()));
-                    }
-                }
-                let e = self.kinesis.failed(Api::ListStreams, &e);
-                let message = if e.is(ErrorKind::Connection) {
-                    format!("page {page_number}: cannot reach {}: {}", self.kinesis.metered.endpoint(), e.message)
-                } else {
-                    format!("page {page_number}: {}", e.message)
-                };
-                return Some(Err(PluginError { message: message.into(), ..e }));
-            }
-        };
-        let names = page.stream_names;
-        let more = page.has_more_streams || page.next_token.as_deref().is_some_and(|t| !t.is_empty());
-        let broken = if more && names.is_empty() {
-            Some("it promised more streams but held none")
-        } else if !names.is_empty() && names == self.previous_page {
-            Some("it repeated the previous page")
-        } else if matches!((&start, &page.next_token), (PageStart::Token(sent), Some(got)) if sent == got) {
-            Some("its NextToken did not advance")
-        } else {
-            None
-        };
-        if let Some(why) = broken {
-            return Some(Err(PluginError::new(
-                ErrorKind::Internal,
-                format!("page {page_number} cannot be followed: {why}"),
-            )));
-        }
-        self.resumed = 0;
-        self.next = match (page.next_token, names.last()) {
-            (Some(token), _) if !token.is_empty() => Some(PageStart::Token(token)),
-            (_, Some(last)) if page.has_more_streams => Some(PageStart::After(last.clone())),
-            _ => None,
-        };
-        if let Some(last) = names.last() {
-            self.last_name = Some(last.clone());
-        }
-        self.previous_page.clone_from(&names);
-        Some(Ok(names))
-    }
-}

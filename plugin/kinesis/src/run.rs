@@ -1,7 +1,6 @@
 //! One ingestion run: list the streams, filter them, describe the kept ones concurrently, and
 //! hand the host one record at a time (through `plugin_sdk::run`, which owns the runtime).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,8 +21,7 @@ use crate::config::Settings;
 use crate::decode::Message;
 use crate::infer;
 use crate::kinesis::Kinesis;
-use crate::kinesis::SchemaVersionRef;
-use crate::registry::SchemaVersion;
+use crate::registry::schemas::Schemas;
 use crate::sample::{SampleSettings, Sampler};
 use crate::tags::TagSource;
 use crate::topic::{create_topic_request, CreateTopicRequest};
@@ -39,27 +37,8 @@ fn record(kind: RecordKind, fqn: &[&str], body: &impl serde::Serialize) -> Recor
 }
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
-    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
-    let client = match crate::aws::sdk_config(settings.aws()).await {
-        Ok(config) => {
-            let retries = crate::aws::Retries::Run(budget.clone());
-            let kinesis = Kinesis::new(
-                crate::aws::kinesis_client(&config, settings.aws(), retries.clone()),
-                budget,
-                crate::aws::endpoint_name(settings.aws()),
-            );
-            // Sampled records may name schemas of the Glue Schema Registry.
-            let kinesis = if settings.pipeline().generate_sample_data.unwrap_or(false) {
-                kinesis.with_glue(crate::aws::glue_client(&config, settings.aws(), retries.clone()))
-            } else {
-                kinesis
-            };
-            if settings.pipeline().include_tags() {
-                kinesis.with_tagging(crate::aws::tagging_client(&config, settings.aws(), retries))
-            } else {
-                kinesis
-            }
-        }
+    let client = match connect(&settings).await {
+        Ok(client) => client,
         Err(e) => {
             let _ = out.send(Err(e)).await;
             return;
@@ -112,70 +91,98 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
                 return;
             }
         }
-        match outcome {
-            Outcome::Topic { name, request, labels, origin, sample, warnings } => {
-                tracing::debug!(stream = %name, partitions = request.partitions, "topic");
-                for w in warnings {
-                    tracing::warn!("{w}");
-                    status.warnings.push(w);
-                }
-                if out.send(Ok(record(RecordKind::Entity, &[service, &name], &request))).await.is_err() {
-                    return; // the host dropped the stream: stop here
-                }
-                status.emitted += 1;
-                if let Some(labels) = labels.filter(|l| !l.tags.is_empty() || !l.owners.is_empty()) {
-                    if out.send(Ok(record(RecordKind::Labels, &[service, &name], &labels))).await.is_err() {
-                        return;
-                    }
-                }
-                if let Some(origin) = origin {
-                    let body = SchemaOrigin { origin };
-                    if out.send(Ok(record(RecordKind::SchemaOrigin, &[service, &name], &body))).await.is_err() {
-                        return;
-                    }
-                }
-                if let Some(messages) = sample {
-                    let payload = serde_json::json!({ "messages": messages });
-                    if out.send(Ok(record(RecordKind::SampleData, &[service, &name], &payload))).await.is_err() {
-                        return;
-                    }
-                    status.samples_emitted += 1;
-                }
-            }
-            Outcome::NotATopic { name, warning } => {
-                tracing::warn!("{warning}");
-                status.warnings.push(warning);
-                status.not_yet.push(name);
-            }
-            Outcome::Unreadable { name, warning } => {
-                tracing::warn!("{warning}");
-                status.warnings.push(warning);
-                status.unresolved.push(name);
-            }
-            Outcome::Vanished { name } => {
-                let warning = format!("stream '{name}' was deleted while the run read it; skipped");
-                tracing::warn!("{warning}");
-                status.warnings.push(warning);
-                status.vanished.push(name);
-            }
+        if emit(&out, service, outcome, &mut status).await.is_err() {
+            return; // the host dropped the stream: stop here
         }
     }
-
-    match tag_source.get() {
-        Some(Ok(TagSource::PerStream(why))) => {
-            let note = format!("stream tags were read with ListTagsForStream, a call per stream: {why}");
-            tracing::warn!("{note}");
-            status.warnings.push(note);
-        }
-        Some(Err(why)) => {
-            let warning = format!("stream tags could not be read (the topics are written without them): {why}");
-            tracing::warn!("{warning}");
-            status.warnings.push(warning);
-        }
-        _ => {}
-    }
+    note_tag_source(&tag_source, &mut status);
     Listing::of(lister.await).finish(&mut status, client.calls());
     let _ = out.send(Ok(record(RecordKind::ListingStatus, &[service], &status))).await;
+}
+
+/// The run's Kinesis client, under the run's budget, with the Glue client when samples may name
+/// registry schemas and the tagging client when tags are on.
+async fn connect(settings: &Settings) -> Result<Kinesis, PluginError> {
+    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
+    let config = crate::aws::sdk_config(settings.aws()).await?;
+    let retries = crate::aws::Retries::Run(budget.clone());
+    let mut kinesis = Kinesis::new(
+        crate::aws::kinesis_client(&config, settings.aws(), retries.clone()),
+        budget,
+        crate::aws::endpoint_name(settings.aws()),
+    );
+    if settings.pipeline().generate_sample_data.unwrap_or(false) {
+        kinesis = kinesis.with_glue(crate::aws::glue_client(&config, settings.aws(), retries.clone()));
+    }
+    if settings.pipeline().include_tags() {
+        kinesis = kinesis.with_tagging(crate::aws::tagging_client(&config, settings.aws(), retries));
+    }
+    Ok(kinesis)
+}
+
+/// The host dropped the record stream.
+struct Dropped;
+
+/// Sends what became of one stream: a topic's records (entity, labels, schema origin, sample),
+/// or its warning; counted in `status`.
+async fn emit(
+    out: &mpsc::Sender<Item>,
+    service: &str,
+    outcome: Outcome,
+    status: &mut ListingStatus,
+) -> Result<(), Dropped> {
+    let send = |r: Record| async move { out.send(Ok(r)).await.map_err(|_| Dropped) };
+    let warn = |warning: String, status: &mut ListingStatus| {
+        tracing::warn!("{warning}");
+        status.warnings.push(warning);
+    };
+    match outcome {
+        Outcome::Topic { name, request, labels, origin, sample, warnings } => {
+            tracing::debug!(stream = %name, partitions = request.partitions, "topic");
+            for w in warnings {
+                warn(w, status);
+            }
+            let fqn = [service, name.as_str()];
+            send(record(RecordKind::Entity, &fqn, &request)).await?;
+            status.emitted += 1;
+            if let Some(labels) = labels.filter(|l| !l.tags.is_empty() || !l.owners.is_empty()) {
+                send(record(RecordKind::Labels, &fqn, &labels)).await?;
+            }
+            if let Some(origin) = origin {
+                send(record(RecordKind::SchemaOrigin, &fqn, &SchemaOrigin { origin })).await?;
+            }
+            if let Some(messages) = sample {
+                send(record(RecordKind::SampleData, &fqn, &serde_json::json!({ "messages": messages }))).await?;
+                status.samples_emitted += 1;
+            }
+        }
+        Outcome::NotATopic { name, warning } => {
+            warn(warning, status);
+            status.not_yet.push(name);
+        }
+        Outcome::Unreadable { name, warning } => {
+            warn(warning, status);
+            status.unresolved.push(name);
+        }
+        Outcome::Vanished { name } => {
+            warn(format!("stream '{name}' was deleted while the run read it; skipped"), status);
+            status.vanished.push(name);
+        }
+    }
+    Ok(())
+}
+
+/// How tags were read, when that is worth a warning: a call per stream, or not at all.
+fn note_tag_source(tag_source: &tokio::sync::OnceCell<Result<TagSource, String>>, status: &mut ListingStatus) {
+    let note = match tag_source.get() {
+        Some(Ok(TagSource::PerStream(why))) => {
+            format!("stream tags were read with ListTagsForStream, a call per stream: {why}")
+        }
+        Some(Err(why)) => format!("stream tags could not be read (the topics are written without them): {why}"),
+        _ => return,
+    };
+    tracing::warn!("{note}");
+    status.warnings.push(note);
 }
 
 /// What became of one listed (and kept) stream.
@@ -218,119 +225,152 @@ async fn prepare(
         }
     };
     let service_fqn = fqn::quote(settings.service_name());
-    let mut request = match create_topic_request(&summary, &service_fqn, &settings.aws().aws_region) {
+    let request = match create_topic_request(&summary, &service_fqn, &settings.aws().aws_region) {
         Ok(request) => Box::new(request),
         Err(not_a_topic) => return Outcome::NotATopic { name, warning: not_a_topic.0 },
     };
     let mut warnings = Vec::new();
     let labels = if settings.pipeline().include_tags() {
-        let source =
-            tag_source.get_or_init(|| async { client.tag_source(false).await.map_err(|e| e.message.into()) }).await;
-        let tags = match source {
-            Ok(TagSource::Account(streams)) => Ok(Some(streams.get(&name).cloned().unwrap_or_default())),
-            Ok(TagSource::PerStream(_)) => client.stream_tags(&name).await,
-            Err(_) => Ok(None), // said once for the run
-        };
-        match tags {
-            Ok(Some(tags)) => Some(crate::tags::labels(&tags, &settings.pipeline().owner_tag_key)),
-            Ok(None) if source.is_err() => None,
-            Ok(None) if gone(client, &name).await => return Outcome::Vanished { name },
-            Ok(None) => {
-                warnings.push(format!(
-                    "the tags of stream '{name}' were not found, yet the stream exists (the topic is kept without them)"
-                ));
-                None
-            }
-            Err(e) => {
-                warnings.push(format!(
-                    "could not read the tags of stream '{name}' (the topic is kept without them): {}",
-                    e.message
-                ));
-                None
-            }
+        match labels_of(client, settings, tag_source, &name, &mut warnings).await {
+            Ok(labels) => labels,
+            Err(Gone) => return Outcome::Vanished { name },
         }
     } else {
         None
     };
-    let pipeline = settings.pipeline();
-    if !pipeline.generate_sample_data.unwrap_or(false) {
-        return Outcome::Topic { name, request, labels, origin: None, sample: None, warnings };
+    let mut topic = Outcome::Topic { name, request, labels, origin: None, sample: None, warnings };
+    if settings.pipeline().generate_sample_data.unwrap_or(false) {
+        let retention = Duration::from_secs(u64::try_from(summary.retention_period_hours.max(1)).unwrap_or(24) * 3600);
+        topic = sample_of(client, settings, sampler, schemas, topic, retention).await;
     }
-    let retention = Duration::from_secs(u64::try_from(summary.retention_period_hours.max(1)).unwrap_or(24) * 3600);
-    match sampler.read(client, &name, retention).await {
-        Ok(sample) => {
-            tracing::debug!(stream = %name, messages = sample.messages.len(), shards = sample.shards, calls = sample.get_records_calls, bytes = sample.bytes_read, "sample read");
-            let (registered, mut messages) = schemas.apply(client, settings, &name, sample.messages).await;
-            warnings.extend(registered.warnings);
-            let mut origin = None;
-            if let Some(schema) = registered.message_schema {
-                // The producers' own schema wins over one inferred from a few messages.
-                request.message_schema = Some(schema);
-                origin = Some(Origin::Registry);
-            } else if pipeline.infer_message_schema {
-                // CPU work: off the workers that drive the AWS calls (the messages go and come back).
-                let topic = name.clone();
-                let inferred = tokio::task::spawn_blocking(move || {
-                    let texts: Vec<(&str, bool)> = messages.iter().map(|m| (m.text.as_str(), m.truncated)).collect();
-                    let schema = infer::message_schema(&topic, &texts);
-                    (schema, messages)
-                })
-                .await;
-                match inferred {
-                    Ok((schema, back)) => {
-                        origin = schema.is_some().then_some(Origin::Sample);
-                        request.message_schema = schema;
-                        messages = back;
-                    }
-                    Err(e) => {
-                        warnings.push(format!("inferring the message schema of stream '{name}' failed: {e}"));
-                        return Outcome::Topic { name, request, labels, origin: None, sample: None, warnings };
-                    }
-                }
-            }
-            // Classification reads the schema and the messages as they are; masking comes
-            // after, before anything leaves the plugin. CPU work: off the AWS workers.
-            let classification = pipeline.classification();
-            let (topic, mut schema) = (name.clone(), request.message_schema.take());
-            let classified = tokio::task::spawn_blocking(move || {
-                let found = crate::classify::classify_and_mask(&topic, classification, schema.as_mut(), &mut messages);
-                (found, schema, messages)
-            })
-            .await;
-            let messages = match classified {
-                Ok((found, schema, messages)) => {
-                    warnings.extend(found);
-                    request.message_schema = schema;
-                    messages
-                }
-                Err(e) => {
-                    // Unmasked messages never leave: the topic goes without its sample.
-                    warnings.push(format!("classifying the sample of stream '{name}' failed: {e}"));
-                    return Outcome::Topic { name, request, labels, origin, sample: None, warnings };
-                }
-            };
-            let texts = messages.into_iter().map(|m| m.text).collect();
-            warnings.extend(sample.warnings);
-            Outcome::Topic { name, request, labels, origin, sample: Some(texts), warnings }
-        }
-        // Deleted since it was described: gone, like a stream that vanished before.
-        Err(e) if e.is(plugin_abi::ErrorKind::NotFound) && gone(client, &name).await => Outcome::Vanished { name },
-        Err(e) if e.is(plugin_abi::ErrorKind::NotFound) => {
+    topic
+}
+
+/// The stream was deleted while the run read it.
+struct Gone;
+
+/// The stream's tags as labels (`None`, with a warning, when they cannot be read).
+async fn labels_of(
+    client: &Kinesis,
+    settings: &Settings,
+    tag_source: &tokio::sync::OnceCell<Result<TagSource, String>>,
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Labels>, Gone> {
+    let source = tag_source.get_or_init(|| async { client.tag_source(false).await.map_err(|e| e.message.into()) }).await;
+    let tags = match source {
+        Ok(TagSource::Account(streams)) => Ok(Some(streams.get(name).cloned().unwrap_or_default())),
+        Ok(TagSource::PerStream(_)) => client.stream_tags(name).await,
+        Err(_) => Ok(None), // said once for the run
+    };
+    Ok(match tags {
+        Ok(Some(tags)) => Some(crate::tags::labels(&tags, &settings.pipeline().owner_tag_key)),
+        Ok(None) if source.is_err() => None,
+        Ok(None) if gone(client, name).await => return Err(Gone),
+        Ok(None) => {
             warnings.push(format!(
-                "reading the sample of stream '{name}' was answered not-found ({}), yet the stream exists \
-                 (the topic is kept without its sample)",
-                e.message
+                "the tags of stream '{name}' were not found, yet the stream exists (the topic is kept without them)"
             ));
-            Outcome::Topic { name, request, labels, origin: None, sample: None, warnings }
+            None
         }
         Err(e) => {
-            warnings.push(format!(
-                "could not read sample data of stream '{name}' (the topic is kept without it): {}",
-                e.message
-            ));
-            Outcome::Topic { name, request, labels, origin: None, sample: None, warnings }
+            warnings
+                .push(format!("could not read the tags of stream '{name}' (the topic is kept without them): {}", e.message));
+            None
         }
-    }
+    })
+}
+
+/// The topic with its sample: read, decoded with registry schemas, given a message schema,
+/// classified and masked. Without a sample when it cannot be read (said in a warning).
+async fn sample_of(
+    client: &Kinesis,
+    settings: &Settings,
+    sampler: &Sampler,
+    schemas: &Schemas,
+    topic: Outcome,
+    retention: Duration,
+) -> Outcome {
+    let Outcome::Topic { name, mut request, labels, origin: _, sample: _, mut warnings } = topic else {
+        return topic;
+    };
+    let sample = match sampler.read(client, &name, retention).await {
+        Ok(sample) => sample,
+        // Deleted since it was described: gone, like a stream that vanished before.
+        Err(e) if e.is(plugin_abi::ErrorKind::NotFound) && gone(client, &name).await => return Outcome::Vanished { name },
+        Err(e) => {
+            warnings.push(if e.is(plugin_abi::ErrorKind::NotFound) {
+                format!(
+                    "reading the sample of stream '{name}' was answered not-found ({}), yet the stream exists \
+                     (the topic is kept without its sample)",
+                    e.message
+                )
+            } else {
+                format!("could not read sample data of stream '{name}' (the topic is kept without it): {}", e.message)
+            });
+            return Outcome::Topic { name, request, labels, origin: None, sample: None, warnings };
+        }
+    };
+    tracing::debug!(stream = %name, messages = sample.messages.len(), shards = sample.shards, calls = sample.get_records_calls, bytes = sample.bytes_read, "sample read");
+    let (registered, messages) = schemas.apply(client, settings, &name, sample.messages).await;
+    warnings.extend(registered.warnings);
+    let (origin, messages) = match registered.message_schema {
+        // The producers' own schema wins over one inferred from a few messages.
+        Some(schema) => {
+            request.message_schema = Some(schema);
+            (Some(Origin::Registry), messages)
+        }
+        None if settings.pipeline().infer_message_schema => match inferred(&name, messages).await {
+            Ok((schema, messages)) => {
+                let origin = schema.is_some().then_some(Origin::Sample);
+                request.message_schema = schema;
+                (origin, messages)
+            }
+            Err(warning) => {
+                warnings.push(warning);
+                return Outcome::Topic { name, request, labels, origin: None, sample: None, warnings };
+            }
+        },
+        None => (None, messages),
+    };
+    // Classification reads the schema and the messages as they are; masking comes after,
+    // before anything leaves the plugin. CPU work: off the AWS workers.
+    let classification = settings.pipeline().classification();
+    let (topic, mut schema) = (name.clone(), request.message_schema.take());
+    let classified = tokio::task::spawn_blocking(move || {
+        let mut messages = messages;
+        let found = crate::classify::classify_and_mask(&topic, classification, schema.as_mut(), &mut messages);
+        (found, schema, messages)
+    })
+    .await;
+    let messages = match classified {
+        Ok((found, schema, messages)) => {
+            warnings.extend(found);
+            request.message_schema = schema;
+            messages
+        }
+        Err(e) => {
+            // Unmasked messages never leave: the topic goes without its sample.
+            warnings.push(format!("classifying the sample of stream '{name}' failed: {e}"));
+            return Outcome::Topic { name, request, labels, origin, sample: None, warnings };
+        }
+    };
+    let texts = messages.into_iter().map(|m| m.text).collect();
+    warnings.extend(sample.warnings);
+    Outcome::Topic { name, request, labels, origin, sample: Some(texts), warnings }
+}
+
+/// The message schema inferred from the sample. CPU work: off the workers that drive the AWS
+/// calls (the messages go and come back).
+async fn inferred(name: &str, messages: Vec<Message>) -> Result<(Option<serde_json::Value>, Vec<Message>), String> {
+    let topic = name.to_string();
+    tokio::task::spawn_blocking(move || {
+        let texts: Vec<(&str, bool)> = messages.iter().map(|m| (m.text.as_str(), m.truncated)).collect();
+        let schema = infer::message_schema(&topic, &texts);
+        (schema, messages)
+    })
+    .await
+    .map_err(|e| format!("inferring the message schema of stream '{name}' failed: {e}"))
 }
 
 /// Whether a described stream whose shard or tags were answered not-found is really gone: a
@@ -354,7 +394,7 @@ async fn list_streams(
     let mut pages = client.stream_pages();
     while let Some(page) = pages.next().await {
         let names = match page {
-            Ok(names) => names,
+            Ok(page) => page.names,
             Err(e) => {
                 tracing::error!("listing streams failed: ListStreams {}", e.message);
                 listing.failure = Some(format!("ListStreams {}", e.message));
@@ -367,132 +407,4 @@ async fn list_streams(
         }
     }
     listing
-}
-
-/// The schema versions of the Glue Schema Registry a run has read: each once, by the first
-/// topic that needs it, while others wait.
-#[derive(Default)]
-struct Schemas {
-    versions: tokio::sync::Mutex<HashMap<SchemaVersionRef, Arc<Fetched>>>,
-}
-
-type Fetched = tokio::sync::OnceCell<Result<Option<Arc<SchemaVersion>>, String>>;
-
-/// What the registry made of a topic's sample.
-#[derive(Default)]
-struct Registered {
-    message_schema: Option<serde_json::Value>,
-    warnings: Vec<String>,
-}
-
-impl Schemas {
-    async fn get(&self, client: &Kinesis, version: &SchemaVersionRef) -> Result<Option<Arc<SchemaVersion>>, String> {
-        let cell = self.versions.lock().await.entry(version.clone()).or_default().clone();
-        cell.get_or_init(|| async {
-            client.schema_version(version).await.map(|v| v.map(Arc::new)).map_err(|e| e.message.into())
-        })
-        .await
-        .clone()
-    }
-
-    /// Decodes the sampled messages of `stream` with their registry schemas (the version a
-    /// framed record names, else the one `schemaRegistryMapping` names for the stream); the
-    /// schema of the newest message that has one is the topic's. The schemas are fetched here;
-    /// decoding and building the message schema are CPU work, done off the workers that drive
-    /// the AWS calls (the messages go and come back).
-    async fn apply(
-        &self,
-        client: &Kinesis,
-        settings: &Settings,
-        stream: &str,
-        mut messages: Vec<Message>,
-    ) -> (Registered, Vec<Message>) {
-        let mapped = settings
-            .pipeline()
-            .schema_registry_mapping
-            .iter()
-            .find(|m| m.stream_name == stream)
-            .map(|m| SchemaVersionRef::Latest { registry: m.registry_name.clone(), schema: m.schema_name.clone() });
-        let max = settings.pipeline().sample_max_message_bytes as usize;
-        let mut out = Registered::default();
-        let mut unreadable: Vec<SchemaVersionRef> = Vec::new();
-        // Each message's schema, when it has one that could be read.
-        let mut schemas: Vec<Option<Arc<SchemaVersion>>> = Vec::with_capacity(messages.len());
-        for message in &messages {
-            let named = message.payload.as_ref().and_then(|p| p.version_id.clone()).map(SchemaVersionRef::Id);
-            let Some(version) = named.or_else(|| mapped.clone()).filter(|v| !unreadable.contains(v)) else {
-                schemas.push(None);
-                continue;
-            };
-            match self.get(client, &version).await {
-                Ok(Some(schema)) => schemas.push(Some(schema)),
-                Ok(None) => {
-                    out.warnings.push(format!(
-                        "{version}, named for stream '{stream}', is not in the Glue Schema Registry; its messages are shown as read and the inferred schema is kept"
-                    ));
-                    unreadable.push(version);
-                    schemas.push(None);
-                }
-                Err(why) => {
-                    out.warnings.push(format!(
-                        "{version}, named for stream '{stream}', could not be read from the Glue Schema Registry ({why}); the inferred schema is kept"
-                    ));
-                    unreadable.push(version);
-                    schemas.push(None);
-                }
-            }
-        }
-        if schemas.iter().all(Option::is_none) {
-            return (out, messages);
-        }
-        let topic = stream.to_string();
-        let decoded = tokio::task::spawn_blocking(move || {
-            let message_schema = schemas.iter().flatten().next().map(|schema| (schema.label.clone(), schema.message_schema()));
-            let mut undecodable: Option<(usize, String)> = None;
-            for (message, schema) in messages.iter_mut().zip(&schemas) {
-                let Some(schema) = schema else { continue };
-                let bytes = message.payload.as_ref().map_or(message.text.as_bytes(), |p| p.bytes.as_slice());
-                match schema.decode(bytes) {
-                    Some(Ok(text)) => {
-                        let decoded = crate::decode::truncate_text(&text, max);
-                        message.text = decoded.text;
-                        message.truncated = decoded.truncated;
-                    }
-                    Some(Err(why)) => {
-                        let (count, _) = undecodable.get_or_insert((0, why));
-                        *count += 1;
-                    }
-                    None => {}
-                }
-            }
-            (message_schema, undecodable, messages)
-        })
-        .await;
-        match decoded {
-            Ok((message_schema, undecodable, back)) => {
-                out.message_schema = match message_schema {
-                    // A registry schema is authoritative: one without fields would take every
-                    // stored field away, so the inferred schema stands in for it.
-                    Some((label, schema)) if crate::registry::has_no_fields(&schema) => {
-                        out.warnings.push(format!(
-                            "{label}, named for stream '{topic}': no fields could be read from its definition; the inferred schema is kept"
-                        ));
-                        None
-                    }
-                    other => other.map(|(_, schema)| schema),
-                };
-                if let Some((count, why)) = undecodable {
-                    out.warnings.push(format!(
-                        "{count} sampled message(s) of stream '{topic}' could not be decoded with their registry schema (the first: {why}); they are shown as read"
-                    ));
-                }
-                (out, back)
-            }
-            Err(e) => {
-                out.warnings
-                    .push(format!("decoding the sample of stream '{topic}' with its registry schema failed: {e}"));
-                (out, Vec::new())
-            }
-        }
-    }
 }

@@ -16,15 +16,30 @@ use crate::kinesis::{Kinesis, SchemaVersionRef, StartAt};
 /// Steps for what only some runs do (tags, registry schemas) are there when the
 /// configuration asks for it.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
+    let checks = checks(settings);
+    let mut steps = Vec::new();
+    // Credentials (and the role) first: the AssumeRole step when a role is configured.
+    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, &mut steps).await else {
+        return result(steps);
+    };
+    let mut probe = Probe { checks: &checks, steps, client: client(&config, settings) };
+    if let Some(stream) = probe.streams(settings).await {
+        if let Some(shard) = probe.stream(&stream, settings.pipeline().include_tags()).await {
+            probe.shard(&stream, &shard).await;
+        }
+    }
+    result(probe.steps)
+}
+
+/// The checks of a test, in order: those for what the configuration asks for are there.
+fn checks(settings: &Settings) -> Vec<Check> {
     let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
-    let tagging = settings.pipeline().include_tags();
-    let mapped = settings.pipeline().schema_registry_mapping.first();
     let check = |name, permission, does, mandatory| Check { name, permission, does, mandatory, service: "Kinesis" };
     let mut checks = vec![
         check("AssumeRole", "sts:AssumeRole", "Assume the configured role", true),
         check("GetTopics", "kinesis:ListStreams", "List the account's streams", true),
     ];
-    if mapped.is_some() {
+    if !settings.pipeline().schema_registry_mapping.is_empty() {
         checks.push(check(
             "GetSchemaVersion",
             "glue:GetSchemaVersion",
@@ -33,7 +48,7 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
         ));
     }
     checks.push(check("DescribeTopic", "kinesis:DescribeStreamSummary", "Describe a stream", true));
-    if tagging {
+    if settings.pipeline().include_tags() {
         checks.push(check(
             "GetTags",
             "tag:GetResources, or kinesis:ListTagsForStream",
@@ -46,84 +61,111 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
         check("GetShardIterator", "kinesis:GetShardIterator", "Open a shard for reading", sampling),
         check("GetRecords", "kinesis:GetRecords", "Read records for sample data", sampling),
     ]);
-    let by_name = |name: &str| checks.iter().find(|c| c.name == name).expect("a check of this test");
-    let mut steps = Vec::new();
-    // Every check after `name`, skipped.
-    let skip_after = |steps: &mut Vec<Step>, name: &str, why: &str, reason: Option<&'static str>| {
-        let from = checks.iter().position(|c| c.name == name).map_or(checks.len(), |i| i + 1);
-        for c in &checks[from..] {
-            steps.push(c.skipped(why, reason));
-        }
-    };
+    checks
+}
 
-    // Credentials (and the role) first: the AssumeRole step when a role is configured.
-    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, &mut steps).await else {
-        return result(steps);
-    };
+/// The client a test uses: with the tagging and Glue clients when the configuration reads them.
+fn client(config: &aws_config::SdkConfig, settings: &Settings) -> Kinesis {
+    let retries = || crate::aws::Retries::Check;
     let mut client = Kinesis::new(
-        crate::aws::kinesis_client(&config, settings.aws(), crate::aws::Retries::Check),
+        crate::aws::kinesis_client(config, settings.aws(), retries()),
         std::sync::Arc::new(crate::budget::from_config(settings.pipeline())),
         crate::aws::endpoint_name(settings.aws()),
     );
-    if tagging {
-        client = client.with_tagging(crate::aws::tagging_client(&config, settings.aws(), crate::aws::Retries::Check));
+    if settings.pipeline().include_tags() {
+        client = client.with_tagging(crate::aws::tagging_client(config, settings.aws(), retries()));
     }
-    if mapped.is_some() {
-        client = client.with_glue(crate::aws::glue_client(&config, settings.aws(), crate::aws::Retries::Check));
+    if !settings.pipeline().schema_registry_mapping.is_empty() {
+        client = client.with_glue(crate::aws::glue_client(config, settings.aws(), retries()));
+    }
+    client
+}
+
+/// A test under way: its checks, the steps reported so far, the client.
+struct Probe<'a> {
+    checks: &'a [Check],
+    steps: Vec<Step>,
+    client: Kinesis,
+}
+
+impl<'a> Probe<'a> {
+    fn check(&self, name: &str) -> &'a Check {
+        self.checks.iter().find(|c| c.name == name).expect("a check of this test")
     }
 
-    let stream = by_name("GetTopics")
-        .run(&mut steps, first_kept_stream(&client, settings), |s| match s {
-            Some(name) => format!("found stream '{name}' (the first the filter keeps)"),
-            None => "no stream kept by the filter".into(),
-        })
-        .await;
-    // The registry needs no stream: it is read either way.
-    let mut last = "GetTopics";
-    if let Some(m) = mapped {
-        let version = SchemaVersionRef::Latest { registry: m.registry_name.clone(), schema: m.schema_name.clone() };
-        by_name("GetSchemaVersion")
-            .run(&mut steps, mapped_schema(&client, &version), |v| {
-                format!("{} ({}), for stream '{}'", v.label, v.format.schema_type(), m.stream_name)
+    /// Every check after `name`, skipped.
+    fn skip_after(&mut self, name: &str, why: &str, reason: Option<&'static str>) {
+        let from = self.checks.iter().position(|c| c.name == name).map_or(self.checks.len(), |i| i + 1);
+        for c in &self.checks[from..] {
+            self.steps.push(c.skipped(why, reason));
+        }
+    }
+
+    /// The streams (and the mapped registry schema, which needs none): the first stream the
+    /// filter keeps, if any.
+    async fn streams(&mut self, settings: &Settings) -> Option<String> {
+        let stream = self
+            .check("GetTopics")
+            .run(&mut self.steps, first_kept_stream(&self.client, settings), |s| match s {
+                Some(name) => format!("found stream '{name}' (the first the filter keeps)"),
+                None => "no stream kept by the filter".into(),
             })
             .await;
-        last = "GetSchemaVersion";
+        let mut last = "GetTopics";
+        if let Some(m) = settings.pipeline().schema_registry_mapping.first() {
+            let version = SchemaVersionRef::Latest { registry: m.registry_name.clone(), schema: m.schema_name.clone() };
+            self.check("GetSchemaVersion")
+                .run(&mut self.steps, mapped_schema(&self.client, &version), |v| {
+                    format!("{} ({}), for stream '{}'", v.label, v.format.schema_type(), m.stream_name)
+                })
+                .await;
+            last = "GetSchemaVersion";
+        }
+        match stream {
+            None => self.skip_after(last, "the streams could not be listed", Some("ConnectionNotEstablished")),
+            Some(None) => self.skip_after(last, "there is no stream (kept by the filter) to test with", None),
+            Some(Some(stream)) => return Some(stream),
+        }
+        None
     }
-    let Some(stream) = stream else {
-        skip_after(&mut steps, last, "the streams could not be listed", Some("ConnectionNotEstablished"));
-        return result(steps);
-    };
-    let Some(stream) = stream else {
-        skip_after(&mut steps, last, "there is no stream (kept by the filter) to test with", None);
-        return result(steps);
-    };
-    by_name("DescribeTopic")
-        .run(&mut steps, client.describe_stream(&stream), |d| match d {
-            Some(s) => format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str()),
-            None => format!("stream '{stream}' was deleted meanwhile"),
-        })
-        .await;
-    if tagging {
-        by_name("GetTags").run(&mut steps, tag_probe(&client, &stream), |how| how.clone()).await;
+
+    /// The stream's description, its tags, its open shards: the first open shard, if any.
+    async fn stream(&mut self, stream: &str, tagging: bool) -> Option<String> {
+        self.check("DescribeTopic")
+            .run(&mut self.steps, self.client.describe_stream(stream), |d| match d {
+                Some(s) => format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str()),
+                None => format!("stream '{stream}' was deleted meanwhile"),
+            })
+            .await;
+        if tagging {
+            self.check("GetTags").run(&mut self.steps, tag_probe(&self.client, stream), |how| how.clone()).await;
+        }
+        let shard = self
+            .check("ListShards")
+            .run(&mut self.steps, self.client.open_shards(stream), |ids| format!("{} open shard(s)", ids.len()))
+            .await
+            .and_then(|ids| ids.into_iter().next());
+        if shard.is_none() {
+            self.skip_after("ListShards", "no open shard to read", None);
+        }
+        shard
     }
-    let shard = by_name("ListShards")
-        .run(&mut steps, client.open_shards(&stream), |ids| format!("{} open shard(s)", ids.len()))
-        .await
-        .and_then(|ids| ids.into_iter().next());
-    let Some(shard) = shard else {
-        skip_after(&mut steps, "ListShards", "no open shard to read", None);
-        return result(steps);
-    };
-    let it = by_name("GetShardIterator")
-        .run(&mut steps, client.shard_iterator(&stream, &shard, StartAt::Latest), |_| format!("shard {shard}"))
-        .await
-        .flatten();
-    let Some(it) = it else {
-        skip_after(&mut steps, "GetShardIterator", "no shard iterator", None);
-        return result(steps);
-    };
-    by_name("GetRecords").run(&mut steps, client.records(it, Some(1)), |_| format!("read from shard {shard}")).await;
-    result(steps)
+
+    /// A read from the shard.
+    async fn shard(&mut self, stream: &str, shard: &str) {
+        let it = self
+            .check("GetShardIterator")
+            .run(&mut self.steps, self.client.shard_iterator(stream, shard, StartAt::Latest), |_| format!("shard {shard}"))
+            .await
+            .flatten();
+        let Some(it) = it else {
+            self.skip_after("GetShardIterator", "no shard iterator", None);
+            return;
+        };
+        self.check("GetRecords")
+            .run(&mut self.steps, self.client.records(it, Some(1)), |_| format!("read from shard {shard}"))
+            .await;
+    }
 }
 
 /// The schema `schemaRegistryMapping` names, which must exist.
@@ -140,7 +182,7 @@ async fn mapped_schema(
 async fn first_kept_stream(client: &Kinesis, settings: &Settings) -> Result<Option<String>, PluginError> {
     let mut pages = client.stream_pages();
     while let Some(page) = pages.next().await {
-        for name in page? {
+        for name in page?.names {
             if settings.filter.keeps(&name).map_err(|e| {
                 PluginError::config(format!("{}/topicFilterPattern", plugin_sdk::config::SOURCE_CONFIG_PATH), e.message)
             })? {

@@ -1,9 +1,10 @@
 //! Enhanced fan-out consumers of the account's streams (`kinesis:ListStreams`, then
 //! `ListStreamConsumers` per stream): a pipeline per consumer.
 
-use aws_sdk_kinesis::types::Consumer;
+use aws_sdk_kinesis::types::{Consumer, ConsumerStatus};
 use futures::{StreamExt as _, TryStreamExt as _};
 use plugin_abi::PluginError;
+use plugin_aws::streams::StreamPages;
 use plugin_sdk::pipeline::Task;
 
 use super::{pages, rfc3339, Integration};
@@ -57,7 +58,7 @@ fn integration(region: &str, stream: &str, c: &Consumer) -> Integration {
             c.consumer_arn()
         ),
         arn: c.consumer_arn().to_string(),
-        active: status == "ACTIVE",
+        active: c.consumer_status() == &ConsumerStatus::Active,
         created: rfc3339(c.consumer_creation_timestamp()),
         console_url: format!(
             "https://{region}.console.aws.amazon.com/kinesis/home?region={region}#/streams/details/{stream}/\
@@ -75,37 +76,16 @@ fn integration(region: &str, stream: &str, c: &Consumer) -> Integration {
     }
 }
 
-/// Every stream of the account with its ARN, paged by NextToken, or as emulators page (by the
-/// last name, while `HasMoreStreams`).
+/// Every stream of the account, with its ARN (ListStreams' summaries), by name: an emulator
+/// repeats every summary on every page.
 async fn streams(clients: &Clients) -> Result<Vec<(String, String)>, PluginError> {
-    // By name: an emulator repeats every summary on every page.
-    let mut streams: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    let mut token: Option<String> = None;
-    let mut after: Option<String> = None;
-    for _ in 0..super::MAX_PAGES {
-        clients.metered.turn(Api::ListStreams).await?;
-        let request = clients.kinesis.list_streams().limit(super::PAGE_SIZE);
-        let request = match (&token, &after) {
-            (Some(t), _) => request.next_token(t),
-            (None, Some(a)) => request.exclusive_start_stream_name(a),
-            (None, None) => request,
-        };
-        let out = request.send().await.map_err(|e| clients.metered.failed(Api::ListStreams, &e))?;
-        for s in out.stream_summaries() {
-            streams.entry(s.stream_name().to_string()).or_insert_with(|| s.stream_arn().to_string());
-        }
-        let last = out.stream_names().last().cloned();
-        match (out.next_token(), out.has_more_streams()) {
-            (Some(t), true) => token = Some(t.to_string()),
-            (None, true) if last.is_some() && last != after => after = last,
-            (None, true) => {
-                return Err(PluginError::new(
-                    plugin_abi::ErrorKind::Connection,
-                    "ListStreams promised more streams but gave no way to them",
-                ))
-            }
-            (_, false) => return Ok(streams.into_iter().collect()),
+    let mut streams = std::collections::BTreeMap::new();
+    let mut pages = StreamPages::new(clients.kinesis.clone(), clients.metered.clone(), Api::ListStreams)
+        .with_limit(super::PAGE_SIZE);
+    while let Some(page) = pages.next().await {
+        for (name, arn) in page?.arns {
+            streams.entry(name).or_insert(arn);
         }
     }
-    Err(PluginError::new(plugin_abi::ErrorKind::Connection, "ListStreams went on for too many pages"))
+    Ok(streams.into_iter().collect())
 }

@@ -1,6 +1,7 @@
 //! EventBridge Pipes with a Kinesis stream as source or target (`pipes:ListPipes`: the summary
 //! carries both): a pipeline per pipe, with a task for its source and one for its target.
 
+use aws_sdk_pipes::types::PipeState;
 use plugin_abi::PluginError;
 use plugin_sdk::pipeline::Task;
 
@@ -65,7 +66,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
                     end(target)
                 ),
                 arn: arn.clone(),
-                active: state == "RUNNING",
+                active: p.current_state() == Some(&PipeState::Running),
                 created: p.creation_time().and_then(rfc3339),
                 console_url: format!(
                     "https://{region}.console.aws.amazon.com/events/home?region={region}#/pipes/{}",

@@ -260,6 +260,7 @@ fn json_schema_fields(schema: &Value) -> Vec<Value> {
 }
 
 mod proto;
+pub mod schemas;
 
 #[cfg(test)]
 mod tests {

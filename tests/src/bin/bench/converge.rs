@@ -64,7 +64,7 @@ pub fn run(args: &Args, plugin_dir: &Path, work: &Path, rt: &tokio::runtime::Run
         };
         let mut cmd = Command::new(&args.host);
         cmd.arg("--plugin-dir").arg(plugin_dir).args(["ingest", "-c"]).arg(&path).env_remove("OM_PLUGIN_DIR");
-        let (wall, rss, _, code) = measure(cmd)?;
+        let (wall, rss, _, code, _) = measure(cmd)?;
         if code != 0 {
             bail!("the {run} run failed (exit {code})");
         }

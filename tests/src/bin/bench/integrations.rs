@@ -46,7 +46,7 @@ pub fn run(host: &Path, plugin: &Path, work: &Path) -> Result<()> {
         std::fs::write(&path, serde_json::to_string(&wf)?)?;
         let mut cmd = Command::new(host);
         cmd.arg("--plugin-dir").arg(&plugin_dir).args(["ingest", "--output", "json", "-c"]).arg(&path);
-        let (seconds, rss, stdout, code) = measure(cmd)?;
+        let (seconds, rss, stdout, code, _) = measure(cmd)?;
         let summary: Value = stdout
             .lines()
             .find_map(|l| serde_json::from_str(l).ok())
