@@ -64,7 +64,9 @@ pub fn load_dir(dir: &Path) -> Result<PluginDir> {
             Ok(entry) if entry.path().is_file() => paths.push(entry.path()),
             Ok(_) => {}
             // An entry the directory listing could not read is named as skipped, not dropped.
-            Err(e) => found.skipped.push(Skipped { path: dir.to_path_buf(), reason: format!("an entry could not be read: {e}") }),
+            Err(e) => found
+                .skipped
+                .push(Skipped { path: dir.to_path_buf(), reason: format!("an entry could not be read: {e}") }),
         }
     }
     paths.sort();

@@ -316,7 +316,13 @@ impl Summary {
             return Ok(());
         }
         let l = &self.lineage;
-        writeln!(f, "  lineage edges:     {} added, {} skipped, {} failed", l.added, l.skipped.len(), l.failures.len())?;
+        writeln!(
+            f,
+            "  lineage edges:     {} added, {} skipped, {} failed",
+            l.added,
+            l.skipped.len(),
+            l.failures.len()
+        )?;
         for skipped in &l.skipped {
             writeln!(f, "    - skipped: {skipped}")?;
         }

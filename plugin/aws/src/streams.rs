@@ -102,11 +102,8 @@ impl<A: Api + 'static> StreamPages<A> {
                 return Some(Err(PluginError { message: message.into(), ..e }));
             }
         };
-        let arns = page
-            .stream_summaries()
-            .iter()
-            .map(|s| (s.stream_name().to_string(), s.stream_arn().to_string()))
-            .collect();
+        let arns =
+            page.stream_summaries().iter().map(|s| (s.stream_name().to_string(), s.stream_arn().to_string())).collect();
         let names = page.stream_names;
         let more = page.has_more_streams || page.next_token.as_deref().is_some_and(|t| !t.is_empty());
         let broken = if more && names.is_empty() {

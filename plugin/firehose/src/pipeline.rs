@@ -104,15 +104,20 @@ fn destination_ref(
         Target::Redshift { database, schema, table, .. } => {
             let database = database.as_deref().unwrap_or_default();
             if let Some(part) = unnamed(database, schema, table) {
-                warnings.push(format!("delivery stream '{}': no lineage to its Redshift table: it names no {part}", ds.name));
+                warnings.push(format!(
+                    "delivery stream '{}': no lineage to its Redshift table: it names no {part}",
+                    ds.name
+                ));
                 return None;
             }
             (services.table(database, schema, table), "dbServiceNames")
         }
         Target::Snowflake { database, schema, table } => {
             if let Some(part) = unnamed(database, schema, table) {
-                warnings
-                    .push(format!("delivery stream '{}': no lineage to its Snowflake table: it names no {part}", ds.name));
+                warnings.push(format!(
+                    "delivery stream '{}': no lineage to its Snowflake table: it names no {part}",
+                    ds.name
+                ));
                 return None;
             }
             (services.table(database, schema, table), "dbServiceNames")
@@ -300,7 +305,8 @@ mod tests {
             cluster_url: "jdbc:redshift://c:5439".into(),
         };
         let mut warnings = Vec::new();
-        let edges = lineage_edges("fh", &stream(kinesis(), vec![snowflake, redshift, no_database]), &services(), &mut warnings);
+        let edges =
+            lineage_edges("fh", &stream(kinesis(), vec![snowflake, redshift, no_database]), &services(), &mut warnings);
         assert!(edges.is_empty(), "{edges:?}");
         assert_eq!(
             warnings,

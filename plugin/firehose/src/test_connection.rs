@@ -66,7 +66,11 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
             describe
                 .run(&mut steps, client.describe(&name), |d| match d {
                     Some(ds) => {
-                        format!("delivery stream '{name}': {}, {} destination(s)", ds.status.as_str(), ds.destinations.len())
+                        format!(
+                            "delivery stream '{name}': {}, {} destination(s)",
+                            ds.status.as_str(),
+                            ds.destinations.len()
+                        )
                     }
                     None => format!("delivery stream '{name}' was deleted meanwhile"),
                 })

@@ -302,6 +302,3 @@ pub enum StartAt {
     /// The first record that arrived at or after this time.
     Timestamp(DateTime),
 }
-
-/// One page of stream names at a time (an account may hold thousands).
-///

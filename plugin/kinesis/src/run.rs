@@ -257,7 +257,8 @@ async fn labels_of(
     name: &str,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Labels>, Gone> {
-    let source = tag_source.get_or_init(|| async { client.tag_source(false).await.map_err(|e| e.message.into()) }).await;
+    let source =
+        tag_source.get_or_init(|| async { client.tag_source(false).await.map_err(|e| e.message.into()) }).await;
     let tags = match source {
         Ok(TagSource::Account(streams)) => Ok(Some(streams.get(name).cloned().unwrap_or_default())),
         Ok(TagSource::PerStream(_)) => client.stream_tags(name).await,
@@ -274,8 +275,10 @@ async fn labels_of(
             None
         }
         Err(e) => {
-            warnings
-                .push(format!("could not read the tags of stream '{name}' (the topic is kept without them): {}", e.message));
+            warnings.push(format!(
+                "could not read the tags of stream '{name}' (the topic is kept without them): {}",
+                e.message
+            ));
             None
         }
     })
@@ -297,7 +300,9 @@ async fn sample_of(
     let sample = match sampler.read(client, &name, retention).await {
         Ok(sample) => sample,
         // Deleted since it was described: gone, like a stream that vanished before.
-        Err(e) if e.is(plugin_abi::ErrorKind::NotFound) && gone(client, &name).await => return Outcome::Vanished { name },
+        Err(e) if e.is(plugin_abi::ErrorKind::NotFound) && gone(client, &name).await => {
+            return Outcome::Vanished { name }
+        }
         Err(e) => {
             warnings.push(if e.is(plugin_abi::ErrorKind::NotFound) {
                 format!(

@@ -133,7 +133,9 @@ impl<'a> Probe<'a> {
     async fn stream(&mut self, stream: &str, tagging: bool) -> Option<String> {
         self.check("DescribeTopic")
             .run(&mut self.steps, self.client.describe_stream(stream), |d| match d {
-                Some(s) => format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str()),
+                Some(s) => {
+                    format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str())
+                }
                 None => format!("stream '{stream}' was deleted meanwhile"),
             })
             .await;
@@ -155,7 +157,9 @@ impl<'a> Probe<'a> {
     async fn shard(&mut self, stream: &str, shard: &str) {
         let it = self
             .check("GetShardIterator")
-            .run(&mut self.steps, self.client.shard_iterator(stream, shard, StartAt::Latest), |_| format!("shard {shard}"))
+            .run(&mut self.steps, self.client.shard_iterator(stream, shard, StartAt::Latest), |_| {
+                format!("shard {shard}")
+            })
             .await
             .flatten();
         let Some(it) = it else {

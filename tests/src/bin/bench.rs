@@ -266,9 +266,15 @@ fn classify_bench(args: &Args, plugin_dir: &Path, work: &Path, endpoint: &str) -
         }
     }
     println!();
-    println!("| {} streams with samples | wall s (median of 3) | host CPU s (median of 3) | messages | peak RSS MB |", args.streams);
+    println!(
+        "| {} streams with samples | wall s (median of 3) | host CPU s (median of 3) | messages | peak RSS MB |",
+        args.streams
+    );
     println!("|---|---:|---:|---:|---:|");
-    println!("| classification off | {:.2} | {:.2} | {} | {:.0} |", off.seconds, off_cpu, off.messages, off.peak_rss_mb);
+    println!(
+        "| classification off | {:.2} | {:.2} | {} | {:.0} |",
+        off.seconds, off_cpu, off.messages, off.peak_rss_mb
+    );
     println!(
         "| classification on, sensitive masked | {:.2} | {:.2} | {} | {:.0} |",
         on.seconds, on_cpu, on.messages, on.peak_rss_mb

@@ -28,8 +28,10 @@ pub async fn list(clients: &Clients) -> Result<Listed, PluginError> {
     })
     .await?;
     let (by_function, warnings) = by_function(mappings);
-    let integrations =
-        by_function.into_iter().map(|(function, mappings)| integration(&clients.region, &function, &mappings)).collect();
+    let integrations = by_function
+        .into_iter()
+        .map(|(function, mappings)| integration(&clients.region, &function, &mappings))
+        .collect();
     Ok(Listed { integrations, warnings })
 }
 
