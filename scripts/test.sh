@@ -5,13 +5,18 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$repo"
-install_emulator
-install_moto
-install_browser
-install_openmetadata
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
+# The installs (network and disk) run while the workspace builds (CPU); their output follows.
+(install_emulator && install_moto && install_browser && install_openmetadata) >"$log/install.txt" 2>&1 &
+installing=$!
 cargo build --workspace --locked --message-format=json-render-diagnostics >"$log/build.json"
+if ! wait "$installing"; then
+  cat "$log/install.txt" >&2
+  echo "error: installing what the tests use failed (above)" >&2
+  exit 1
+fi
+cat "$log/install.txt" >&2
 # The fixtures of a later 2.x contract: a crate of their own, so that its contract feature never
 # reaches the workspace's plugins and host; same target directory, so dependencies are reused.
 cargo build --manifest-path tests/newer-contract/Cargo.toml --target-dir target --locked

@@ -17,8 +17,10 @@ install_openmetadata
 cargo build --locked --profile "$profile" --workspace >&2
 plugins=host-python/python/openmetadata_plugins/plugins
 rm -rf "$plugins" && mkdir -p "$plugins"
-cp "target/$dir/libkinesis_plugin.so" "target/$dir/libfirehose_plugin.so" "target/$dir/libkinesis_integrations_plugin.so" \
-  "$plugins/"
+# The libraries of the connectors the package declares (host-python/python/openmetadata_plugins/connectors.py).
+for library in $(python3 host-python/python/openmetadata_plugins/connectors.py); do
+  cp "target/$dir/$library" "$plugins/"
+done
 rm -f target/wheels/openmetadata_plugins-*.whl
 # Only the sources: bytecode is compiled where the wheel is installed.
 find host-python/python -name __pycache__ -type d -prune -exec rm -rf {} +

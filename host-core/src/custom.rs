@@ -167,91 +167,108 @@ fn put(source: &mut Value, parts: &[&str], value: Value) {
 /// default is left to the plugin's own default (OpenMetadata's model writes every option, so a
 /// default cannot be told from a choice). Every problem is reported at once.
 pub fn from_custom(om_source: &Value, schema: &Value, om_defaults: &Value) -> Result<Translated, Vec<Violation>> {
-    let settings = Settings::of(schema);
     let default_of = |pointer: &str| schema.pointer(pointer).and_then(|s| s.get("default")).cloned();
     let source_type = default_of("/properties/type").unwrap_or(Value::Null);
     let connection_type = default_of("/properties/serviceConnection/properties/config/properties/type")
         .ok_or_else(|| vec![violation("/", "the plugin's schema names no connection type")])?;
-    let mut problems = Vec::new();
-    let mut origins = Vec::new();
-    let mut source = serde_json::json!({
+    let source = serde_json::json!({
         "type": source_type,
         "serviceName": om_source.get("serviceName").cloned().unwrap_or(Value::Null),
         "serviceConnection": {"config": {"type": connection_type}},
         "sourceConfig": {"config": {}},
     });
-    origins.push(("/serviceName".to_string(), "serviceName".to_string()));
-    // The standard source options, but those at OpenMetadata's defaults.
-    if let Some(config) = om_source.pointer("/sourceConfig/config").and_then(Value::as_object) {
-        for (name, value) in config {
-            if value.is_null() || om_defaults.get(name) == Some(value) && name != "type" {
-                continue;
-            }
-            source["sourceConfig"]["config"][name] = value.clone();
-        }
-    }
-    origins.push(("/sourceConfig".to_string(), "sourceConfig".to_string()));
+    let mut block = Block { settings: Settings::of(schema), source, origins: Vec::new(), problems: Vec::new() };
+    block.origins.push(("/serviceName".to_string(), "serviceName".to_string()));
+    block.standard_options(om_source, om_defaults);
     let connection = om_source.pointer("/serviceConnection/config").and_then(Value::as_object);
-    let mut place = |parts: Vec<&str>, user: String, value: Value, problems: &mut Vec<Violation>| {
-        let pointer = pointer_of(&parts);
-        if source.pointer(&pointer).is_some_and(|v| !v.is_null()) {
-            let first = user_path(&origins, &pointer);
-            problems.push(Violation { path: user, message: format!("given twice: also as {first}") });
-            return;
-        }
-        put(&mut source, &parts, value);
-        origins.push((pointer, user));
-    };
     for (name, value) in connection.into_iter().flatten() {
-        let user = format!("serviceConnection.config.{name}");
         if name == "type" || FRAMEWORK_FIELDS.contains(&name.as_str()) || value.is_null() {
             continue;
         }
-        match settings.locate(name) {
-            Some(at) => place(at.parts, user, value.clone(), &mut problems),
-            None => problems.push(Violation {
-                path: user,
-                message: format!("not a setting of this connector (its settings: {})", settings.names().join(", ")),
-            }),
-        }
+        block.field(name, format!("serviceConnection.config.{name}"), value.clone());
     }
-    let options = connection.and_then(|c| c.get("connectionOptions")).filter(|o| !o.is_null());
-    match options {
+    match connection.and_then(|c| c.get("connectionOptions")).filter(|o| !o.is_null()) {
         None => {}
-        Some(Value::Object(options)) => {
-            for (name, value) in options {
-                let user = format!("serviceConnection.config.connectionOptions.{name}");
-                if FRAMEWORK_FIELDS.contains(&name.as_str()) {
-                    continue;
-                }
-                let Some(at) = settings.locate(name) else {
-                    problems.push(Violation {
-                        path: user,
-                        message: format!(
-                            "not a setting of this connector (its settings: {})",
-                            settings.names().join(", ")
-                        ),
-                    });
-                    continue;
-                };
-                let value = match value {
-                    Value::String(text) => from_text(text, at.schema),
-                    other => Ok(other.clone()),
-                };
-                match value {
-                    Ok(v) => place(at.parts, user, v, &mut problems),
-                    Err(why) => problems.push(Violation { path: user, message: why }),
-                }
-            }
-        }
-        Some(_) => {
-            problems.push(violation("serviceConnection.config.connectionOptions", "is not a map of names to text"))
-        }
+        Some(Value::Object(options)) => block.connection_options(options),
+        Some(_) => block
+            .problems
+            .push(violation("serviceConnection.config.connectionOptions", "is not a map of names to text")),
     }
+    let Block { source, origins, problems, .. } = block;
     if problems.is_empty() {
         Ok(Translated { source, origins })
     } else {
         Err(problems)
+    }
+}
+
+/// The plugin's `source` block as it is built: where each value came from, and every problem.
+struct Block<'a> {
+    settings: Settings<'a>,
+    source: Value,
+    origins: Vec<(String, String)>,
+    problems: Vec<Violation>,
+}
+
+impl<'a> Block<'a> {
+    /// The standard source options, but those at OpenMetadata's defaults.
+    fn standard_options(&mut self, om_source: &Value, om_defaults: &Value) {
+        if let Some(config) = om_source.pointer("/sourceConfig/config").and_then(Value::as_object) {
+            for (name, value) in config {
+                if value.is_null() || om_defaults.get(name) == Some(value) && name != "type" {
+                    continue;
+                }
+                self.source["sourceConfig"]["config"][name] = value.clone();
+            }
+        }
+        self.origins.push(("/sourceConfig".to_string(), "sourceConfig".to_string()));
+    }
+
+    /// A field of the custom connection, where the plugin's schema has it (`user` is where
+    /// the user wrote it).
+    fn field(&mut self, name: &'a str, user: String, value: Value) {
+        match self.settings.locate(name) {
+            Some(at) => self.place(at.parts, user, value),
+            None => self.not_a_setting(user),
+        }
+    }
+
+    /// The connection options: text, read as the plugin's schema types each setting.
+    fn connection_options(&mut self, options: &'a Map<String, Value>) {
+        for (name, value) in options {
+            let user = format!("serviceConnection.config.connectionOptions.{name}");
+            if FRAMEWORK_FIELDS.contains(&name.as_str()) {
+                continue;
+            }
+            let Some(at) = self.settings.locate(name) else {
+                self.not_a_setting(user);
+                continue;
+            };
+            let value = match value {
+                Value::String(text) => from_text(text, at.schema),
+                other => Ok(other.clone()),
+            };
+            match value {
+                Ok(v) => self.place(at.parts, user, v),
+                Err(why) => self.problems.push(Violation { path: user, message: why }),
+            }
+        }
+    }
+
+    fn place(&mut self, parts: Vec<&str>, user: String, value: Value) {
+        let pointer = pointer_of(&parts);
+        if self.source.pointer(&pointer).is_some_and(|v| !v.is_null()) {
+            let first = user_path(&self.origins, &pointer);
+            self.problems.push(Violation { path: user, message: format!("given twice: also as {first}") });
+            return;
+        }
+        put(&mut self.source, &parts, value);
+        self.origins.push((pointer, user));
+    }
+
+    fn not_a_setting(&mut self, user: String) {
+        let message = format!("not a setting of this connector (its settings: {})", self.settings.names().join(", "));
+        self.problems.push(Violation { path: user, message });
     }
 }
 

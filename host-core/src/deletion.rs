@@ -103,7 +103,8 @@ pub fn stale(
             existing.len(),
             share * 100.0,
             max_share * 100.0,
-            share.min(1.0)
+            // Rounded up: a share rounded down would still be too small to allow it.
+            ((share * 100.0).ceil() / 100.0).min(1.0)
         ));
     }
     Ok(unseen)
@@ -164,6 +165,12 @@ mod tests {
         );
         // At the share exactly, the deletion goes ahead.
         assert_eq!(stale("topics", &existing, &seen(&["s.a"]), 0.75, "--x"), Ok(vec![1, 2, 3]));
+        // The share it suggests is rounded up, so that running with it deletes them: 5 of 6
+        // is 0.8333, and 0.83 would still keep them.
+        let six: Vec<String> = ["s.a", "s.b", "s.c", "s.d", "s.e", "s.f"].map(String::from).to_vec();
+        let most = stale("topics", &six, &seen(&["s.a"]), 0.75, "--x").unwrap_err();
+        assert!(most.contains("(83%)") && most.contains("--x 0.84"), "{most}");
+        assert_eq!(stale("topics", &six, &seen(&["s.a"]), 0.84, "--x"), Ok(vec![1, 2, 3, 4, 5]));
     }
 
     #[test]

@@ -175,23 +175,13 @@ impl Plan {
         match kind {
             RecordKind::Entity => {
                 steps.extend(self.end());
-                match self.check_entity(parts, &body) {
-                    Err(why) => steps.push(Step::Failed(fqn, format!("{entity_type} not written: {why}"))),
-                    Ok(()) => {
-                        self.of_type(entity_type).written.push(fqn.clone());
-                        self.pending = Some(Write {
-                            entity_type: entity_type.to_string(),
-                            fqn,
-                            body,
-                            labels: None,
-                            origin: None,
-                            sample: None,
-                        });
-                    }
-                }
+                steps.extend(self.take_entity(entity_type, parts, fqn, body));
             }
             RecordKind::Labels if !is_pending => steps
                 .push(Step::Warning(format!("tags and owners of {fqn} came without its {entity_type}; not written"))),
+            RecordKind::SchemaOrigin if !is_pending => steps.push(Step::Warning(format!(
+                "the message schema's origin of {fqn} came without its {entity_type}; ignored"
+            ))),
             RecordKind::Labels => match serde_json::from_value::<Labels>(body) {
                 Ok(labels) => {
                     if let Some(pending) = self.pending.as_mut() {
@@ -202,9 +192,6 @@ impl Plan {
                     steps.push(Step::Error(format!("the plugin sent labels of {fqn} that are not readable: {e}")))
                 }
             },
-            RecordKind::SchemaOrigin if !is_pending => steps.push(Step::Warning(format!(
-                "the message schema's origin of {fqn} came without its {entity_type}; ignored"
-            ))),
             RecordKind::SchemaOrigin => match serde_json::from_value::<SchemaOrigin>(body) {
                 Ok(said) => {
                     if let Some(pending) = self.pending.as_mut() {
@@ -214,20 +201,7 @@ impl Plan {
                 // An origin of a later contract: the schema is written as sent.
                 Err(e) => tracing::debug!("a schema origin of {fqn} that is not readable: {e}"),
             },
-            RecordKind::SampleData => {
-                let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
-                if is_pending {
-                    if let Some(pending) = self.pending.as_mut() {
-                        pending.sample = has_messages.then_some(body);
-                    }
-                    steps.extend(self.end());
-                } else {
-                    steps.extend(self.end());
-                    steps.push(Step::Warning(format!(
-                        "sample data of {fqn} came without its {entity_type}; not written"
-                    )));
-                }
-            }
+            RecordKind::SampleData => steps.extend(self.take_sample(entity_type, fqn, body, is_pending)),
             RecordKind::Lineage => match serde_json::from_value::<LineageEdge>(body) {
                 Ok(edge) => self.lineage.push(edge),
                 Err(e) => steps
@@ -237,19 +211,49 @@ impl Plan {
                 Ok(progress) => self.progress = Some(progress),
                 Err(e) => tracing::debug!("a progress record that is not readable: {e}"),
             },
-            RecordKind::ListingStatus => match serde_json::from_value::<ListingStatus>(body) {
-                // Only the listing of this run's service decides about its entities.
-                Ok(status) if parts == [self.service_name.as_str()] => self.of_type(entity_type).status = Some(status),
-                Ok(_) => steps.push(Step::Warning(format!(
-                    "a listing status for the scope {fqn} is not about this run's service {}; ignored",
-                    fqn::quote(&self.service_name)
-                ))),
-                Err(e) => {
-                    steps.push(Step::Error(format!("the plugin sent a listing status that is not readable: {e}")))
-                }
-            },
+            RecordKind::ListingStatus => steps.extend(self.take_status(entity_type, parts, &fqn, body)),
         }
         steps
+    }
+
+    /// An entity: checked, then waiting for its labels and sample.
+    fn take_entity(&mut self, entity_type: &str, parts: &[&str], fqn: String, body: Value) -> Option<Step> {
+        if let Err(why) = self.check_entity(parts, &body) {
+            return Some(Step::Failed(fqn, format!("{entity_type} not written: {why}")));
+        }
+        self.of_type(entity_type).written.push(fqn.clone());
+        let entity_type = entity_type.to_string();
+        self.pending = Some(Write { entity_type, fqn, body, labels: None, origin: None, sample: None });
+        None
+    }
+
+    /// A sample ends its entity's records: the entity is written with it.
+    fn take_sample(&mut self, entity_type: &str, fqn: String, body: Value, is_pending: bool) -> Vec<Step> {
+        if !is_pending {
+            let mut steps: Vec<Step> = self.end().into_iter().collect();
+            steps.push(Step::Warning(format!("sample data of {fqn} came without its {entity_type}; not written")));
+            return steps;
+        }
+        let has_messages = body.get("messages").and_then(Value::as_array).is_some_and(|m| !m.is_empty());
+        if let Some(pending) = self.pending.as_mut() {
+            pending.sample = has_messages.then_some(body);
+        }
+        self.end().into_iter().collect()
+    }
+
+    /// A listing status: only the listing of this run's service decides about its entities.
+    fn take_status(&mut self, entity_type: &str, parts: &[&str], fqn: &str, body: Value) -> Option<Step> {
+        match serde_json::from_value::<ListingStatus>(body) {
+            Ok(status) if parts == [self.service_name.as_str()] => {
+                self.of_type(entity_type).status = Some(status);
+                None
+            }
+            Ok(_) => Some(Step::Warning(format!(
+                "a listing status for the scope {fqn} is not about this run's service {}; ignored",
+                fqn::quote(&self.service_name)
+            ))),
+            Err(e) => Some(Step::Error(format!("the plugin sent a listing status that is not readable: {e}"))),
+        }
     }
 
     /// The waiting entity, when there is one: at the end of the records (not after an

@@ -17,18 +17,21 @@ module. The plugins come from ``$OM_PLUGIN_DIR`` when set, else from the ones th
 carries.
 """
 
+from openmetadata_plugins import source as _source
 from openmetadata_plugins._native import ConfigError, PluginError, contract_version
 from openmetadata_plugins.connection import get_connection, test_connection
-from openmetadata_plugins.source import FirehoseSource, KinesisIntegrationsSource, KinesisSource, PluginSource
+from openmetadata_plugins.connectors import CONNECTORS
+from openmetadata_plugins.source import PluginSource
+
+# The class of each connector this package carries (``connectors.CONNECTORS``).
+globals().update({c.class_name: getattr(_source, c.class_name) for c in CONNECTORS})
 
 __all__ = [
     "ConfigError",
-    "FirehoseSource",
-    "KinesisIntegrationsSource",
-    "KinesisSource",
     "PluginError",
     "PluginSource",
     "contract_version",
     "get_connection",
     "test_connection",
+    *(c.class_name for c in CONNECTORS),
 ]

@@ -17,6 +17,7 @@ from typing import Any
 
 from openmetadata_plugins import _native
 from openmetadata_plugins._native import ConfigError, PluginError
+from openmetadata_plugins.connectors import CONNECTOR_OF_CLASS
 
 #: The environment variable naming the plugin directory, as for host-example.
 PLUGIN_DIR_ENV = "OM_PLUGIN_DIR"
@@ -24,13 +25,6 @@ PLUGIN_DIR_ENV = "OM_PLUGIN_DIR"
 #: The plugins this package carries.
 BUNDLED = Path(__file__).parent / "plugins"
 
-#: The connector type a class stands for, by class name; PluginSource reads it from the
-#: connection's ``plugin`` field.
-CONNECTOR_OF_CLASS = {
-    "KinesisSource": "Kinesis",
-    "FirehoseSource": "KinesisFirehose",
-    "KinesisIntegrationsSource": "KinesisIntegrations",
-}
 
 _PLUGIN_FIELD = "plugin"
 
@@ -67,8 +61,7 @@ def to_json(value: Any) -> Any:
 
 
 def connector_type(class_name: str, connection: dict) -> str:
-    """The connector a class runs: fixed for KinesisSource, FirehoseSource and
-    KinesisIntegrationsSource, else the
+    """The connector a class runs: fixed for the classes of ``connectors.CONNECTORS``, else the
     connection's ``plugin`` field or ``connectionOptions.plugin``."""
     if class_name in CONNECTOR_OF_CLASS:
         return CONNECTOR_OF_CLASS[class_name]

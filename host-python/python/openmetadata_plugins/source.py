@@ -37,6 +37,7 @@ from metadata.ingestion.ometa.ometa_api import OpenMetadata
 from metadata.utils.logger import ingestion_logger
 
 from openmetadata_plugins import _native, config
+from openmetadata_plugins.connectors import CONNECTORS
 from openmetadata_plugins.entities import ENTITY_TYPES, SERVICE_KINDS, EntityType, fqn_of
 from openmetadata_plugins.labels import LOOKUP_ERRORS, Labels
 
@@ -459,15 +460,9 @@ class PluginSource(Source):
         state.deletion = f"soft-deleted {len(indices)}: {', '.join(names[i] for i in indices)}"
 
 
-class KinesisSource(PluginSource):
-    """Kinesis Data Streams as topics (a ``CustomMessaging`` service)."""
-
-
-class FirehoseSource(PluginSource):
-    """Firehose delivery streams as pipelines, with lineage (a ``CustomPipeline`` service)."""
-
-
-class KinesisIntegrationsSource(PluginSource):
-    """Who reads and writes each stream (Lambda event source mappings, EventBridge Pipes and
-    rules, IoT rules, fan-out consumers) as pipelines, with lineage (a ``CustomPipeline``
-    service)."""
+# A class per connector this package carries (``connectors.CONNECTORS``), each a PluginSource
+# whose connector type is fixed by its name.
+for _connector in CONNECTORS:
+    globals()[_connector.class_name] = type(
+        _connector.class_name, (PluginSource,), {"__doc__": _connector.doc, "__module__": __name__}
+    )

@@ -3,16 +3,26 @@
 
 use std::time::Instant;
 
-use plugin_sdk::check::{Check, Step};
+use plugin_sdk::check::{Checks, Step};
+
+/// What to look at when an AWS service cannot be reached, as a check's `reach`:
+/// `plugin_aws::reach!("Kinesis")`.
+#[macro_export]
+macro_rules! reach {
+    ($service:literal) => {
+        concat!("the region, the endpoint URL and the network path to ", $service)
+    };
+}
 
 /// The first step of every AWS test: the credentials (and the role, when one is configured)
-/// become an SDK config. `checks[0]` is the AssumeRole check, the others the service's, in
-/// order. With a role, the AssumeRole step is reported either way; without one, a failure is
-/// reported against the first service check. After a failure every later check is skipped and
+/// become an SDK config. `assume_role` is the key of the AssumeRole check, the others follow it
+/// in order. With a role, the AssumeRole step is reported either way; without one, a failure is
+/// reported against the first check after it. After a failure every later check is skipped and
 /// `None` comes back.
-pub async fn credentials(
+pub async fn credentials<K: Copy + PartialEq + std::fmt::Debug>(
     aws: &crate::credentials::AwsCredentials,
-    checks: &[Check],
+    checks: &Checks<K>,
+    assume_role: K,
     steps: &mut Vec<Step>,
 ) -> Option<aws_config::SdkConfig> {
     let assume = aws.assume_role_arn.as_deref().is_some_and(|a| !a.is_empty());
@@ -20,16 +30,16 @@ pub async fn credentials(
     match crate::credentials::sdk_config(aws).await {
         Ok(config) => {
             if assume {
-                steps
-                    .push(checks[0].passed(started, format!("assumed {}", crate::credentials::credential_source(aws))));
+                let check = checks.get(assume_role);
+                steps.push(check.passed(started, format!("assumed {}", crate::credentials::credential_source(aws))));
             }
             Some(config)
         }
         Err(e) => {
-            let failed = if assume { 0 } else { 1 };
-            steps.push(checks[failed].failed(started, &e));
-            for c in &checks[failed + 1..] {
-                steps.push(c.skipped("no credentials", Some("ConnectionNotEstablished")));
+            let failed = if assume { Some(assume_role) } else { checks.after(assume_role).first().map(|(k, _)| *k) };
+            if let Some(failed) = failed {
+                steps.push(checks.get(failed).failed(started, &e));
+                checks.skip_after(failed, steps, "no credentials", Some("ConnectionNotEstablished"));
             }
             None
         }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use plugin_abi::PluginError;
-use plugin_sdk::check::{result, Check, Step};
+use plugin_sdk::check::{result, Check, Checks, Step};
 
 pub use plugin_sdk::check::TestConnectionResult;
 
@@ -13,34 +13,30 @@ use plugin_aws::source::AwsSettings as _;
 use crate::config::Settings;
 use crate::firehose::Firehose;
 
+/// The steps of a Firehose test connection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Key {
+    AssumeRole,
+    GetPipelines,
+    GetPipeline,
+}
+
+fn checks() -> Checks<Key> {
+    let check = |name, permission, does| Check { name, permission, does, mandatory: true, reach: plugin_aws::reach!("Firehose") };
+    let mut checks = Checks::default();
+    checks.push(Key::AssumeRole, check("AssumeRole", "sts:AssumeRole", "Assume the configured role"));
+    let list = check("GetPipelines", "firehose:ListDeliveryStreams", "List the account's delivery streams");
+    checks.push(Key::GetPipelines, list);
+    checks.push(Key::GetPipeline, check("GetPipeline", "firehose:DescribeDeliveryStream", "Describe a delivery stream"));
+    checks
+}
+
 /// Runs the steps in order; a step whose input an earlier step could not give is skipped.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
-    let checks = [
-        Check {
-            name: "AssumeRole",
-            permission: "sts:AssumeRole",
-            does: "Assume the configured role",
-            mandatory: true,
-            service: "Firehose",
-        },
-        Check {
-            name: "GetPipelines",
-            permission: "firehose:ListDeliveryStreams",
-            does: "List the account's delivery streams",
-            mandatory: true,
-            service: "Firehose",
-        },
-        Check {
-            name: "GetPipeline",
-            permission: "firehose:DescribeDeliveryStream",
-            does: "Describe a delivery stream",
-            mandatory: true,
-            service: "Firehose",
-        },
-    ];
-    let [_, list, describe] = &checks;
+    let checks = checks();
     let mut steps: Vec<Step> = Vec::new();
-    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, &mut steps).await else {
+    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, Key::AssumeRole, &mut steps).await
+    else {
         return result(steps);
     };
     let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
@@ -49,12 +45,14 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
         budget,
         crate::aws::endpoint_name(settings.aws()),
     );
-    let found = list
+    let found = checks
+        .get(Key::GetPipelines)
         .run(&mut steps, first_kept(&client, settings), |s| match s {
             Some(name) => format!("found delivery stream '{name}' (the first the filter keeps)"),
             None => "no delivery stream kept by the filter".into(),
         })
         .await;
+    let describe = checks.get(Key::GetPipeline);
     match found {
         None => {
             steps.push(describe.skipped("the delivery streams could not be listed", Some("ConnectionNotEstablished")))

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use plugin_abi::{entity_type::PIPELINE, envelope::ListingStatus, PluginError, Record, RecordKind};
 use plugin_aws::source::AwsSettings as _;
 use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
-use plugin_sdk::run::{Item, Run};
+use plugin_sdk::run::{Counters, Item, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
 use crate::aws::{Clients, Retries};
@@ -37,6 +37,12 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let lineage = settings.pipeline().include_lineage();
     let mut status = ListingStatus::default();
     let mut failures = Vec::new();
+    // Progress: what the listings found, then the pipelines sent of them.
+    let counters = Counters::default();
+    let listed: usize = listings.iter().flatten().map(|l| l.integrations.len()).sum();
+    counters.listed.store(listed as u64, std::sync::atomic::Ordering::Relaxed);
+    counters.listing_done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut ticker = ProgressTicker::new();
     for (kind, listing) in kinds.iter().zip(listings) {
         let found = match listing {
             Ok(found) => {
@@ -52,10 +58,17 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         tracing::debug!(kind = kind.label(), found = found.len(), "integrations listed");
         for integration in found {
             status.listed += 1;
+            if let Some(progress) = ticker.due(&counters, PIPELINE, &[&service]) {
+                if out.send(Ok(progress)).await.is_err() {
+                    return;
+                }
+            }
+            Counters::add(&counters.described);
             match settings.filter.keeps(&integration.name) {
                 Ok(true) => {}
                 Ok(false) => {
                     status.filtered += 1;
+                    Counters::add(&counters.filtered);
                     continue;
                 }
                 Err(e) => {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use plugin_abi::PluginError;
 use plugin_aws::source::AwsSettings as _;
-use plugin_sdk::check::{result, Check, Step};
+use plugin_sdk::check::{result, Check, Checks, Step};
 
 pub use plugin_sdk::check::TestConnectionResult;
 
@@ -23,7 +23,7 @@ const CHECKS: [(Option<Kind>, Check); 6] = [
             permission: "sts:AssumeRole",
             does: "Assume the configured role",
             mandatory: true,
-            service: "AWS",
+            reach: plugin_aws::reach!("AWS"),
         },
     ),
     (
@@ -33,7 +33,7 @@ const CHECKS: [(Option<Kind>, Check); 6] = [
             permission: "lambda:ListEventSourceMappings",
             does: "List the Lambda event source mappings",
             mandatory: true,
-            service: "Lambda",
+            reach: plugin_aws::reach!("Lambda"),
         },
     ),
     (
@@ -43,7 +43,7 @@ const CHECKS: [(Option<Kind>, Check); 6] = [
             permission: "pipes:ListPipes",
             does: "List the EventBridge Pipes",
             mandatory: true,
-            service: "EventBridge Pipes",
+            reach: plugin_aws::reach!("EventBridge Pipes"),
         },
     ),
     (
@@ -53,7 +53,7 @@ const CHECKS: [(Option<Kind>, Check); 6] = [
             permission: "events:ListEventBuses, events:ListRules, events:ListTargetsByRule",
             does: "List the event buses, their rules and targets",
             mandatory: true,
-            service: "EventBridge",
+            reach: plugin_aws::reach!("EventBridge"),
         },
     ),
     (
@@ -63,7 +63,7 @@ const CHECKS: [(Option<Kind>, Check); 6] = [
             permission: "iot:ListTopicRules, iot:GetTopicRule",
             does: "List the IoT rules and read their actions",
             mandatory: true,
-            service: "IoT",
+            reach: plugin_aws::reach!("IoT"),
         },
     ),
     (
@@ -73,16 +73,20 @@ const CHECKS: [(Option<Kind>, Check); 6] = [
             permission: "kinesis:ListStreams, kinesis:ListStreamConsumers",
             does: "List the streams and their fan-out consumers",
             mandatory: true,
-            service: "Kinesis",
+            reach: plugin_aws::reach!("Kinesis"),
         },
     ),
 ];
 
 /// Runs the steps in order; a step whose input an earlier step could not give is skipped.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
-    let checks: Vec<Check> = CHECKS.iter().map(|(_, c)| *c).collect();
+    let mut checks = Checks::default();
+    for (kind, check) in CHECKS {
+        checks.push(kind, check);
+    }
     let mut steps: Vec<Step> = Vec::new();
-    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, &mut steps).await else {
+    // The AssumeRole check is the one of no kind.
+    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, None, &mut steps).await else {
         return result(steps);
     };
     let budget = Arc::new(crate::budget::from_config(settings.pipeline()));

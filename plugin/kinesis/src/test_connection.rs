@@ -3,7 +3,7 @@
 //! saying which permission it checked and, when it failed, which one is missing.
 
 use plugin_abi::PluginError;
-use plugin_sdk::check::{result, Check, Step};
+use plugin_sdk::check::{result, Check, Checks, Step};
 
 pub use plugin_sdk::check::TestConnectionResult;
 
@@ -12,6 +12,19 @@ use plugin_aws::source::AwsSettings as _;
 use crate::config::Settings;
 use crate::kinesis::{Kinesis, SchemaVersionRef, StartAt};
 
+/// The steps of a Kinesis test connection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Key {
+    AssumeRole,
+    GetTopics,
+    GetSchemaVersion,
+    DescribeTopic,
+    GetTags,
+    ListShards,
+    GetShardIterator,
+    GetRecords,
+}
+
 /// Runs the steps in order; a step whose input an earlier step could not give is skipped.
 /// Steps for what only some runs do (tags, registry schemas) are there when the
 /// configuration asks for it.
@@ -19,7 +32,8 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
     let checks = checks(settings);
     let mut steps = Vec::new();
     // Credentials (and the role) first: the AssumeRole step when a role is configured.
-    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, &mut steps).await else {
+    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, Key::AssumeRole, &mut steps).await
+    else {
         return result(steps);
     };
     let mut probe = Probe { checks: &checks, steps, client: client(&config, settings) };
@@ -32,35 +46,26 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
 }
 
 /// The checks of a test, in order: those for what the configuration asks for are there.
-fn checks(settings: &Settings) -> Vec<Check> {
+fn checks(settings: &Settings) -> Checks<Key> {
     let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
-    let check = |name, permission, does, mandatory| Check { name, permission, does, mandatory, service: "Kinesis" };
-    let mut checks = vec![
-        check("AssumeRole", "sts:AssumeRole", "Assume the configured role", true),
-        check("GetTopics", "kinesis:ListStreams", "List the account's streams", true),
-    ];
+    let check =
+        |name, permission, does, mandatory| Check { name, permission, does, mandatory, reach: plugin_aws::reach!("Kinesis") };
+    let mut checks = Checks::default();
+    checks.push(Key::AssumeRole, check("AssumeRole", "sts:AssumeRole", "Assume the configured role", true));
+    checks.push(Key::GetTopics, check("GetTopics", "kinesis:ListStreams", "List the account's streams", true));
     if !settings.pipeline().schema_registry_mapping.is_empty() {
-        checks.push(check(
-            "GetSchemaVersion",
-            "glue:GetSchemaVersion",
-            "Read a schema of the Glue Schema Registry (schemaRegistryMapping)",
-            false,
-        ));
+        let does = "Read a schema of the Glue Schema Registry (schemaRegistryMapping)";
+        checks.push(Key::GetSchemaVersion, check("GetSchemaVersion", "glue:GetSchemaVersion", does, false));
     }
-    checks.push(check("DescribeTopic", "kinesis:DescribeStreamSummary", "Describe a stream", true));
+    checks.push(Key::DescribeTopic, check("DescribeTopic", "kinesis:DescribeStreamSummary", "Describe a stream", true));
     if settings.pipeline().include_tags() {
-        checks.push(check(
-            "GetTags",
-            "tag:GetResources, or kinesis:ListTagsForStream",
-            "Read stream tags (includeTags)",
-            true,
-        ));
+        let permission = "tag:GetResources, or kinesis:ListTagsForStream";
+        checks.push(Key::GetTags, check("GetTags", permission, "Read stream tags (includeTags)", true));
     }
-    checks.extend([
-        check("ListShards", "kinesis:ListShards", "List a stream's open shards", sampling),
-        check("GetShardIterator", "kinesis:GetShardIterator", "Open a shard for reading", sampling),
-        check("GetRecords", "kinesis:GetRecords", "Read records for sample data", sampling),
-    ]);
+    checks.push(Key::ListShards, check("ListShards", "kinesis:ListShards", "List a stream's open shards", sampling));
+    let does = "Open a shard for reading";
+    checks.push(Key::GetShardIterator, check("GetShardIterator", "kinesis:GetShardIterator", does, sampling));
+    checks.push(Key::GetRecords, check("GetRecords", "kinesis:GetRecords", "Read records for sample data", sampling));
     checks
 }
 
@@ -83,43 +88,40 @@ fn client(config: &aws_config::SdkConfig, settings: &Settings) -> Kinesis {
 
 /// A test under way: its checks, the steps reported so far, the client.
 struct Probe<'a> {
-    checks: &'a [Check],
+    checks: &'a Checks<Key>,
     steps: Vec<Step>,
     client: Kinesis,
 }
 
 impl<'a> Probe<'a> {
-    fn check(&self, name: &str) -> &'a Check {
-        self.checks.iter().find(|c| c.name == name).expect("a check of this test")
+    fn check(&self, key: Key) -> &'a Check {
+        self.checks.get(key)
     }
 
-    /// Every check after `name`, skipped.
-    fn skip_after(&mut self, name: &str, why: &str, reason: Option<&'static str>) {
-        let from = self.checks.iter().position(|c| c.name == name).map_or(self.checks.len(), |i| i + 1);
-        for c in &self.checks[from..] {
-            self.steps.push(c.skipped(why, reason));
-        }
+    /// Every check after `key`, skipped.
+    fn skip_after(&mut self, key: Key, why: &str, reason: Option<&'static str>) {
+        self.checks.skip_after(key, &mut self.steps, why, reason);
     }
 
     /// The streams (and the mapped registry schema, which needs none): the first stream the
     /// filter keeps, if any.
     async fn streams(&mut self, settings: &Settings) -> Option<String> {
         let stream = self
-            .check("GetTopics")
+            .check(Key::GetTopics)
             .run(&mut self.steps, first_kept_stream(&self.client, settings), |s| match s {
                 Some(name) => format!("found stream '{name}' (the first the filter keeps)"),
                 None => "no stream kept by the filter".into(),
             })
             .await;
-        let mut last = "GetTopics";
+        let mut last = Key::GetTopics;
         if let Some(m) = settings.pipeline().schema_registry_mapping.first() {
             let version = SchemaVersionRef::Latest { registry: m.registry_name.clone(), schema: m.schema_name.clone() };
-            self.check("GetSchemaVersion")
+            self.check(Key::GetSchemaVersion)
                 .run(&mut self.steps, mapped_schema(&self.client, &version), |v| {
                     format!("{} ({}), for stream '{}'", v.label, v.format.schema_type(), m.stream_name)
                 })
                 .await;
-            last = "GetSchemaVersion";
+            last = Key::GetSchemaVersion;
         }
         match stream {
             None => self.skip_after(last, "the streams could not be listed", Some("ConnectionNotEstablished")),
@@ -131,24 +133,22 @@ impl<'a> Probe<'a> {
 
     /// The stream's description, its tags, its open shards: the first open shard, if any.
     async fn stream(&mut self, stream: &str, tagging: bool) -> Option<String> {
-        self.check("DescribeTopic")
+        self.check(Key::DescribeTopic)
             .run(&mut self.steps, self.client.describe_stream(stream), |d| match d {
-                Some(s) => {
-                    format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str())
-                }
+                Some(s) => format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str()),
                 None => format!("stream '{stream}' was deleted meanwhile"),
             })
             .await;
         if tagging {
-            self.check("GetTags").run(&mut self.steps, tag_probe(&self.client, stream), |how| how.clone()).await;
+            self.check(Key::GetTags).run(&mut self.steps, tag_probe(&self.client, stream), |how| how.clone()).await;
         }
         let shard = self
-            .check("ListShards")
+            .check(Key::ListShards)
             .run(&mut self.steps, self.client.open_shards(stream), |ids| format!("{} open shard(s)", ids.len()))
             .await
             .and_then(|ids| ids.into_iter().next());
         if shard.is_none() {
-            self.skip_after("ListShards", "no open shard to read", None);
+            self.skip_after(Key::ListShards, "no open shard to read", None);
         }
         shard
     }
@@ -156,17 +156,15 @@ impl<'a> Probe<'a> {
     /// A read from the shard.
     async fn shard(&mut self, stream: &str, shard: &str) {
         let it = self
-            .check("GetShardIterator")
-            .run(&mut self.steps, self.client.shard_iterator(stream, shard, StartAt::Latest), |_| {
-                format!("shard {shard}")
-            })
+            .check(Key::GetShardIterator)
+            .run(&mut self.steps, self.client.shard_iterator(stream, shard, StartAt::Latest), |_| format!("shard {shard}"))
             .await
             .flatten();
         let Some(it) = it else {
-            self.skip_after("GetShardIterator", "no shard iterator", None);
+            self.skip_after(Key::GetShardIterator, "no shard iterator", None);
             return;
         };
-        self.check("GetRecords")
+        self.check(Key::GetRecords)
             .run(&mut self.steps, self.client.records(it, Some(1)), |_| format!("read from shard {shard}"))
             .await;
     }

@@ -1,6 +1,6 @@
 //! A test connection's report, shaped like OpenMetadata's TestConnectionResult: one step per
 //! permission a connector needs, each saying which permission it checked and, when it failed,
-//! which one is missing. (AWS's first step, the credentials, is `plugin_aws::check`.)
+//! which one is missing. Each connector keys its checks with its own enum (`Checks`).
 
 use std::future::Future;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -42,13 +42,14 @@ pub struct Step {
 pub struct Check {
     /// OpenMetadata's step name, e.g. `GetTopics`.
     pub name: &'static str,
-    /// The IAM permission it needs, e.g. `kinesis:ListStreams`.
+    /// The permission it needs, e.g. `kinesis:ListStreams`.
     pub permission: &'static str,
     /// What it does, in a person's words.
     pub does: &'static str,
     pub mandatory: bool,
-    /// The service, for remediation text (`Kinesis`).
-    pub service: &'static str,
+    /// What to look at when the service cannot be reached, for remediation text ("the network
+    /// path to the service"; an AWS connector's comes from `plugin_aws::reach!`).
+    pub reach: &'static str,
 }
 
 impl Check {
@@ -76,7 +77,7 @@ impl Check {
         } else {
             (
                 format!("{} ({}) failed: {} error.", self.does, self.permission, e.kind_label()),
-                format!("Check the region, the endpoint URL and the network path to {}.", self.service),
+                format!("Check {}.", self.reach),
             )
         };
         let diagnosis = json!({"title": message.clone(), "remediation": remediation});
@@ -144,6 +145,46 @@ impl Check {
     }
 }
 
+/// The checks of one test connection, in order, each found by its key (the connector's own
+/// enum of its steps), never by its name's text or its place.
+#[derive(Debug, Clone)]
+pub struct Checks<K> {
+    checks: Vec<(K, Check)>,
+}
+
+impl<K: Copy + PartialEq + std::fmt::Debug> Default for Checks<K> {
+    fn default() -> Self {
+        Checks { checks: Vec::new() }
+    }
+}
+
+impl<K: Copy + PartialEq + std::fmt::Debug> Checks<K> {
+    /// Adds `check` as the last step.
+    pub fn push(&mut self, key: K, check: Check) {
+        self.checks.push((key, check));
+    }
+
+    /// The check of `key`. A key the connector never added is a bug in the connector.
+    pub fn get(&self, key: K) -> &Check {
+        self.checks
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, c)| c)
+            .unwrap_or_else(|| panic!("the test connection has no {key:?} check"))
+    }
+
+    /// The checks after `key`, in order (all of them when the test has no `key`).
+    pub fn after(&self, key: K) -> &[(K, Check)] {
+        let from = self.checks.iter().position(|(k, _)| *k == key).map_or(0, |i| i + 1);
+        &self.checks[from..]
+    }
+
+    /// Every check after `key`, skipped.
+    pub fn skip_after(&self, key: K, steps: &mut Vec<Step>, why: &str, reason: Option<&'static str>) {
+        steps.extend(self.after(key).iter().map(|(_, c)| c.skipped(why, reason)));
+    }
+}
+
 /// The report of these steps: successful when every mandatory step passed.
 pub fn result(steps: Vec<Step>) -> TestConnectionResult {
     let passed = steps.iter().all(|s| s.passed || !s.mandatory);
@@ -151,5 +192,50 @@ pub fn result(steps: Vec<Step>) -> TestConnectionResult {
         last_updated_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
         status: if passed { "Successful" } else { "Failed" },
         steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Key {
+        List,
+        Describe,
+        Read,
+    }
+
+    fn check(name: &'static str) -> Check {
+        Check { name, permission: "x:Call", does: "Call", mandatory: true, reach: "the network path to X" }
+    }
+
+    fn checks() -> Checks<Key> {
+        let mut checks = Checks::default();
+        checks.push(Key::List, check("GetTopics"));
+        checks.push(Key::Describe, check("DescribeTopic"));
+        checks.push(Key::Read, check("GetRecords"));
+        checks
+    }
+
+    #[test]
+    fn a_check_is_found_by_its_key_and_those_after_it_are_skipped() {
+        let checks = checks();
+        assert_eq!(checks.get(Key::Describe).name, "DescribeTopic");
+        let mut steps = Vec::new();
+        checks.skip_after(Key::List, &mut steps, "nothing to describe", None);
+        let names: Vec<&str> = steps.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["DescribeTopic", "GetRecords"]);
+        assert!(steps.iter().all(|s| s.status == "Skipped" && !s.mandatory));
+    }
+
+    #[test]
+    fn a_failed_step_says_what_to_grant_or_where_to_look() {
+        let check = check("GetTopics");
+        let denied = check.failed(Instant::now(), &PluginError::new(ErrorKind::Auth, "AccessDenied"));
+        assert_eq!(denied.diagnosis.as_ref().unwrap()["remediation"], "Grant x:Call to the identity the connector uses (see the error), or fix its credentials.");
+        let unreachable = check.failed(Instant::now(), &PluginError::new(ErrorKind::Connection, "refused"));
+        assert_eq!(unreachable.diagnosis.as_ref().unwrap()["remediation"], "Check the network path to X.");
+        assert!(!unreachable.passed && unreachable.error_log.as_deref() == Some("refused"));
     }
 }

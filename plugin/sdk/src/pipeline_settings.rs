@@ -122,7 +122,7 @@ macro_rules! pipeline_connection {
             $(#[$attr])*
             pub struct $name {
                 $($fields)*
-                /// Name of the messaging service (the Kinesis service) whose topics the pipelines
+                /// Name of the messaging service whose topics the pipelines
                 /// read and write: lineage ends are looked up there first.
                 #[serde(default)]
                 #[schemars(title = "Messaging Service Name")]

@@ -60,8 +60,8 @@ impl Connector for StaticTopics {
     }
 
     async fn test_connection(_: &Source) -> TestConnectionResult {
-        let (name, permission, does, service) = ("ListTopics", "none", "reads the names", "StaticTopics");
-        let check = Check { name, permission, does, mandatory: true, service };
+        let (name, permission, does, reach) = ("ListTopics", "none", "reads the names", "the plugin's configuration");
+        let check = Check { name, permission, does, mandatory: true, reach };
         plugin_sdk::check::result(vec![check.passed(std::time::Instant::now(), "configured".into())])
     }
 

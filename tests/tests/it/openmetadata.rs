@@ -26,93 +26,110 @@ fn no_token_shown(run: &e2e::HostRun) {
     );
 }
 
-#[test]
-fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
-    let emulator = Emulator::start().unwrap();
-    let client = kinesis_client(&emulator.endpoint());
-    let rt = e2e::runtime();
-    let names = ["orders.v1", "payments", "clicks", "audit", "inventory", "returns"];
-    rt.block_on(async {
-        seed(&client, &names.iter().map(|n| StreamSpec::new(*n, 2)).collect::<Vec<_>>()).await.unwrap();
-        for n in ["orders.v1", "payments"] {
-            client
-                .put_record()
-                .stream_name(n)
-                .partition_key("k")
-                .data(Blob::new(json!({"stream": n}).to_string()))
-                .send()
-                .await
-                .unwrap();
-        }
-    });
-    let om = StandIn::start(Some(TOKEN)).unwrap();
-    let sandbox = Sandbox::new().unwrap();
-    let config = json!({"generateSampleData": true});
+/// Six streams (two with a record) on kinesis-local, the OpenMetadata stand-in, and a workflow
+/// with sample data that the first run wrote through: what the create, update and delete
+/// tests start from.
+struct Catalogued {
+    emulator: Emulator,
+    client: aws_sdk_kinesis::Client,
+    rt: tokio::runtime::Runtime,
+    om: StandIn,
+    sandbox: Sandbox,
+    /// The first run, its token from the environment.
+    first: e2e::HostRun,
+}
 
-    // Run 1: the service, six topics, two samples. The token comes from the environment.
-    let wf = sandbox
-        .write_workflow(
-            "wf.yaml",
-            &rest_workflow(&emulator.endpoint(), "kinesis_prod", config.clone(), &om.host_port(), None),
-        )
-        .unwrap();
-    let run = sandbox
-        .host_with_env(
-            &["ingest", "-c", wf.to_str().unwrap(), "--output", "json"],
-            &[("OPENMETADATA_JWT_TOKEN", TOKEN)],
-        )
-        .unwrap();
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    no_token_shown(&run);
+const CATALOGUED: [&str; 6] = ["orders.v1", "payments", "clicks", "audit", "inventory", "returns"];
+
+impl Catalogued {
+    fn start() -> Catalogued {
+        let emulator = Emulator::start().unwrap();
+        let client = kinesis_client(&emulator.endpoint());
+        let rt = e2e::runtime();
+        rt.block_on(async {
+            seed(&client, &CATALOGUED.iter().map(|n| StreamSpec::new(*n, 2)).collect::<Vec<_>>()).await.unwrap();
+            for n in ["orders.v1", "payments"] {
+                let data = Blob::new(json!({"stream": n}).to_string());
+                client.put_record().stream_name(n).partition_key("k").data(data).send().await.unwrap();
+            }
+        });
+        let om = StandIn::start(Some(TOKEN)).unwrap();
+        let sandbox = Sandbox::new().unwrap();
+        let wf = json!({"generateSampleData": true});
+        let wf = rest_workflow(&emulator.endpoint(), "kinesis_prod", wf, &om.host_port(), None);
+        let wf = sandbox.write_workflow("first.yaml", &wf).unwrap();
+        let args = ["ingest", "-c", wf.to_str().unwrap(), "--output", "json"];
+        let first = sandbox.host_with_env(&args, &[("OPENMETADATA_JWT_TOKEN", TOKEN)]).unwrap();
+        assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+        Catalogued { emulator, client, rt, om, sandbox, first }
+    }
+
+    /// Another run, the token in the workflow; `extra` are host arguments.
+    fn run(&self, extra: &[&str]) -> e2e::HostRun {
+        let wf = json!({"generateSampleData": true});
+        let wf = rest_workflow(&self.emulator.endpoint(), "kinesis_prod", wf, &self.om.host_port(), Some(TOKEN));
+        let wf = self.sandbox.write_workflow("again.yaml", &wf).unwrap();
+        let mut args = vec!["ingest", "-c", wf.to_str().unwrap(), "--output", "json"];
+        args.extend(extra);
+        self.sandbox.host(&args).unwrap()
+    }
+
+    fn delete_streams(&self, names: &[&str]) {
+        self.rt.block_on(async {
+            for n in names {
+                self.client.delete_stream().stream_name(*n).send().await.unwrap();
+            }
+        });
+    }
+}
+
+#[test]
+fn a_first_run_creates_the_service_and_writes_its_topics_in_bulk_and_those_with_samples_one_by_one() {
+    let c = Catalogued::start();
+    no_token_shown(&c.first);
     // The two with samples are written one by one (their sample needs the id the answer
     // carries), the other four in one bulk write, as OpenMetadata's own sink writes topics.
-    let topics = &summary(&run)["entityTypes"][0];
+    let topics = &summary(&c.first)["entityTypes"][0];
     assert_eq!(
         (&topics["writtenInBulk"], &topics["created"], &topics["updated"], &topics["samples"]),
         (&json!(4), &json!(2), &json!(0), &json!(2)),
         "{topics}"
     );
-    {
-        let state = om.state.lock().unwrap();
-        let service = &state.services["messagingServices"]["kinesis_prod"];
-        assert_eq!(service["serviceType"], "Kinesis");
-        assert_eq!(
-            service["connection"]["config"]["awsConfig"]["awsSecretAccessKey"], "test-secret-key",
-            "the server stores the connection"
-        );
-        assert_eq!(state.live_topics().len(), 6);
-        let orders = state.topic("kinesis_prod.\"orders.v1\"").expect("the FQN quotes a name with a dot");
-        assert_eq!(orders.fields["partitions"], 2);
-        assert_eq!(orders.sample.as_ref().unwrap()["messages"][0], json!({"stream": "orders.v1"}).to_string());
-        assert!(orders.fields.contains_key("messageSchema"));
-        assert!(state.topic("kinesis_prod.clicks").unwrap().sample.is_none(), "no sample call for an empty stream");
-        assert_eq!(state.calls_to("GET", "/api/v1/system/version"), 1);
-        assert_eq!(state.calls_to("PUT", "/api/v1/topics/bulk?async=false&overrideMetadata=false"), 1);
-        let single = state.calls.iter().filter(|(m, p)| m == "PUT" && p == "/api/v1/topics").count();
-        assert_eq!(single, 2, "the two topics with samples");
-        // Order: version, service, then topics.
-        let first_topic = state.calls.iter().position(|(_, p)| p.starts_with("/api/v1/topics")).unwrap();
-        let service_call = state.calls.iter().position(|(_, p)| p == "/api/v1/services/messagingServices").unwrap();
-        assert!(service_call < first_topic);
-        // Nothing unseen: no deletion call at all.
-        assert_eq!(state.calls.iter().filter(|(m, _)| m == "DELETE").count(), 0);
-    }
-    om.curate("kinesis_prod.payments", "Payments, curated by a person");
+    let state = c.om.state.lock().unwrap();
+    let service = &state.services["messagingServices"]["kinesis_prod"];
+    assert_eq!(service["serviceType"], "Kinesis");
+    assert_eq!(
+        service["connection"]["config"]["awsConfig"]["awsSecretAccessKey"], "test-secret-key",
+        "the server stores the connection"
+    );
+    assert_eq!(state.live_topics().len(), 6);
+    let orders = state.topic("kinesis_prod.\"orders.v1\"").expect("the FQN quotes a name with a dot");
+    assert_eq!(orders.fields["partitions"], 2);
+    assert_eq!(orders.sample.as_ref().unwrap()["messages"][0], json!({"stream": "orders.v1"}).to_string());
+    assert!(orders.fields.contains_key("messageSchema"));
+    assert!(state.topic("kinesis_prod.clicks").unwrap().sample.is_none(), "no sample call for an empty stream");
+    assert_eq!(state.calls_to("GET", "/api/v1/system/version"), 1);
+    assert_eq!(state.calls_to("PUT", "/api/v1/topics/bulk?async=false&overrideMetadata=false"), 1);
+    let single = state.calls.iter().filter(|(m, p)| m == "PUT" && p == "/api/v1/topics").count();
+    assert_eq!(single, 2, "the two topics with samples");
+    // Order: version, service, then topics.
+    let first_topic = state.calls.iter().position(|(_, p)| p.starts_with("/api/v1/topics")).unwrap();
+    let service_call = state.calls.iter().position(|(_, p)| p == "/api/v1/services/messagingServices").unwrap();
+    assert!(service_call < first_topic);
+    // Nothing unseen: no deletion call at all.
+    assert_eq!(state.calls.iter().filter(|(m, _)| m == "DELETE").count(), 0);
+}
 
-    // Run 2: one stream gone, one new: exactly one soft-deleted, one created; the curated
-    // description survives (overrideMetadata is false); the five topics the server holds as
-    // they are are not sent again (the two samples are).
-    rt.block_on(async {
-        client.delete_stream().stream_name("clicks").send().await.unwrap();
-        seed(&client, &[StreamSpec::new("refunds", 1)]).await.unwrap();
-    });
-    let wf = sandbox
-        .write_workflow(
-            "wf2.yaml",
-            &rest_workflow(&emulator.endpoint(), "kinesis_prod", config.clone(), &om.host_port(), Some(TOKEN)),
-        )
-        .unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
+#[test]
+fn a_second_run_soft_deletes_exactly_what_disappeared_and_sends_only_what_changed() {
+    let c = Catalogued::start();
+    c.om.curate("kinesis_prod.payments", "Payments, curated by a person");
+    // One stream gone, one new: exactly one soft-deleted, one created; the curated description
+    // survives (overrideMetadata is false); the five topics the server holds as they are are
+    // not sent again (the two samples are).
+    c.delete_streams(&["clicks"]);
+    c.rt.block_on(seed(&c.client, &[StreamSpec::new("refunds", 1)])).unwrap();
+    let run = c.run(&[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     no_token_shown(&run);
     let topics = &summary(&run)["entityTypes"][0];
@@ -122,65 +139,64 @@ fn runs_create_update_and_soft_delete_exactly_what_disappeared() {
         "{topics}"
     );
     assert_eq!(topics["deletion"], "soft-deleted 1: kinesis_prod.clicks", "{topics}");
-    {
-        let state = om.state.lock().unwrap();
-        assert!(state.topic("kinesis_prod.clicks").unwrap().deleted);
-        assert!(!state.topic("kinesis_prod.refunds").unwrap().deleted);
-        assert_eq!(state.live_topics().len(), 6);
-        assert_eq!(
-            state.topic("kinesis_prod.payments").unwrap().description.as_deref(),
-            Some("Payments, curated by a person")
-        );
-        // The run sends only what the source knows: nothing a person curates in OpenMetadata.
-        let topic_puts: Vec<&serde_json::Value> = state
-            .puts
-            .iter()
-            .flat_map(|(p, b)| match p.as_str() {
-                "/v1/topics" => vec![b],
-                p if p.starts_with("/v1/topics/bulk") => b.as_array().unwrap().iter().collect(),
-                _ => vec![],
-            })
-            .collect();
-        assert_eq!(topic_puts.len(), 7, "six topics, then the new one");
-        for body in topic_puts {
-            for curated in ["description", "tags", "owners", "displayName", "domains", "dataProducts"] {
-                assert!(body.get(curated).is_none(), "a PUT carried {curated}: {body}");
-            }
+    let state = c.om.state.lock().unwrap();
+    assert!(state.topic("kinesis_prod.clicks").unwrap().deleted);
+    assert!(!state.topic("kinesis_prod.refunds").unwrap().deleted);
+    assert_eq!(state.live_topics().len(), 6);
+    assert_eq!(
+        state.topic("kinesis_prod.payments").unwrap().description.as_deref(),
+        Some("Payments, curated by a person")
+    );
+    // The run sends only what the source knows: nothing a person curates in OpenMetadata.
+    let topic_puts: Vec<&serde_json::Value> = state
+        .puts
+        .iter()
+        .flat_map(|(p, b)| match p.as_str() {
+            "/v1/topics" => vec![b],
+            p if p.starts_with("/v1/topics/bulk") => b.as_array().unwrap().iter().collect(),
+            _ => vec![],
+        })
+        .collect();
+    assert_eq!(topic_puts.len(), 7, "six topics, then the new one");
+    for body in topic_puts {
+        for curated in ["description", "tags", "owners", "displayName", "domains", "dataProducts"] {
+            assert!(body.get(curated).is_none(), "a PUT carried {curated}: {body}");
         }
-        // The deletion comes after every write of the run.
-        let delete = state.calls.iter().position(|(m, p)| m == "DELETE" && p == "/api/v1/topics/deleteStale").unwrap();
-        let last_put = state.calls.iter().rposition(|(m, _)| m == "PUT").unwrap();
-        assert!(last_put < delete);
     }
+    // The deletion comes after every write of the run.
+    let delete = state.calls.iter().position(|(m, p)| m == "DELETE" && p == "/api/v1/topics/deleteStale").unwrap();
+    let last_put = state.calls.iter().rposition(|(m, _)| m == "PUT").unwrap();
+    assert!(last_put < delete);
+}
 
-    // Run 3, against an older server without deleteStale: the unseen topic is soft-deleted by id.
-    om.state.lock().unwrap().legacy = true;
-    rt.block_on(client.delete_stream().stream_name("audit").send()).unwrap();
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
+#[test]
+fn against_an_older_server_without_delete_stale_an_unseen_topic_is_soft_deleted_by_id() {
+    let c = Catalogued::start();
+    c.om.state.lock().unwrap().legacy = true;
+    c.delete_streams(&["audit"]);
+    let run = c.run(&[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(summary(&run)["entityTypes"][0]["deletion"], "soft-deleted 1: kinesis_prod.audit");
-    {
-        let state = om.state.lock().unwrap();
-        assert!(state.topic("kinesis_prod.audit").unwrap().deleted);
-        let id = &state.topic("kinesis_prod.audit").unwrap().id;
-        assert_eq!(state.calls_to("DELETE", &format!("/api/v1/topics/{id}?recursive=true&hardDelete=false")), 1);
-    }
+    let state = c.om.state.lock().unwrap();
+    assert!(state.topic("kinesis_prod.audit").unwrap().deleted);
+    let id = &state.topic("kinesis_prod.audit").unwrap().id;
+    assert_eq!(state.calls_to("DELETE", &format!("/api/v1/topics/{id}?recursive=true&hardDelete=false")), 1);
+}
 
-    // Run 4: most streams gone at once. More than 75% would go: nothing is deleted, and the
-    // summary says how to allow it; with the share raised, they go.
-    rt.block_on(async {
-        for n in ["orders.v1", "payments", "inventory", "returns"] {
-            client.delete_stream().stream_name(n).send().await.unwrap();
-        }
-    });
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
+#[test]
+fn a_run_that_would_delete_most_topics_deletes_none_until_the_share_allows_it() {
+    let c = Catalogued::start();
+    // Five of six gone at once: more than 75% would go, so nothing is deleted, and the summary
+    // says how to allow it; with the share raised, they go.
+    c.delete_streams(&["orders.v1", "payments", "inventory", "returns", "audit"]);
+    let run = c.run(&[]);
     let deletion = summary(&run)["entityTypes"][0]["deletion"].as_str().unwrap().to_string();
-    assert!(deletion.contains("would soft-delete 4 of the service's 5 topics (80%)"), "{deletion}");
-    assert!(deletion.contains("--max-delete-share 0.80"), "{deletion}");
-    assert_eq!(om.state.lock().unwrap().live_topics().len(), 5);
-    let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--max-delete-share", "0.8"]).unwrap();
+    assert!(deletion.contains("would soft-delete 5 of the service's 6 topics (83%)"), "{deletion}");
+    assert!(deletion.contains("--max-delete-share 0.84"), "{deletion}");
+    assert_eq!(c.om.state.lock().unwrap().live_topics().len(), 6);
+    let run = c.run(&["--max-delete-share", "0.84"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(om.state.lock().unwrap().live_topics().len(), 1);
+    assert_eq!(c.om.state.lock().unwrap().live_topics().len(), 1);
 }
 
 #[test]

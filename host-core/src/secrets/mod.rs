@@ -7,7 +7,6 @@
 //! `AWS_DEFAULT_REGION`; `noop`: the SDK's default chain). Only the plugin gets the values;
 //! requests sent to OpenMetadata keep the references, and no value is ever logged or shown.
 
-use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use serde_json::{json, Value};
 
 use crate::failure::{self, fail};
@@ -50,11 +49,7 @@ pub fn resolve(source: &Value, secret_keys: &[String], server: &Value) -> failur
              (it has: env, noop)"
         );
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => fail!(RunFailed, "cannot start the secrets manager's client: {e}"),
-    };
-    let values = runtime.block_on(store.fetch(&references, loader))?;
+    let values = store.fetch(&references, loader)?;
     let mut resolved = source.clone();
     for (reference, value) in references.iter().zip(values) {
         if let Some(field) = resolved.pointer_mut(&reference.pointer) {
@@ -84,6 +79,11 @@ fn find(value: &Value, at: &str, secret_keys: &[String], out: &mut Vec<Reference
     }
 }
 
+#[cfg(feature = "aws-secrets")]
+mod aws;
+
+/// Where a reference is looked up.
+#[derive(Debug, Clone, Copy)]
 enum Store {
     SecretsManager,
     ParameterStore,
@@ -97,77 +97,21 @@ impl Store {
         }
     }
 
-    async fn fetch(&self, references: &[Reference], loader: &str) -> failure::Result<Vec<String>> {
-        let mut config = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if loader == "env" {
-            // The environment's keys, region from AWS_DEFAULT_REGION, as OpenMetadata's `env` loader.
-            config =
-                config.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
-            if let Ok(region) = std::env::var("AWS_DEFAULT_REGION") {
-                config = config.region(aws_config::Region::new(region));
-            }
-        }
-        let config = config.load().await;
-        // One client for every reference.
-        enum Client {
-            Secrets(aws_sdk_secretsmanager::Client),
-            Parameters(aws_sdk_ssm::Client),
-        }
-        let client = match self {
-            Store::SecretsManager => Client::Secrets(aws_sdk_secretsmanager::Client::new(&config)),
-            Store::ParameterStore => Client::Parameters(aws_sdk_ssm::Client::new(&config)),
-        };
-        let mut values = Vec::with_capacity(references.len());
-        for r in references {
-            let value = match &client {
-                Client::Secrets(client) => client
-                    .get_secret_value()
-                    .secret_id(&r.id)
-                    .send()
-                    .await
-                    .map_err(|e| describe(&e))
-                    .and_then(|out| out.secret_string.ok_or_else(|| "it holds no text (SecretString)".to_string())),
-                Client::Parameters(client) => client
-                    .get_parameter()
-                    .name(&r.id)
-                    .with_decryption(true)
-                    .send()
-                    .await
-                    .map_err(|e| describe(&e))
-                    .and_then(|out| out.parameter.and_then(|p| p.value).ok_or_else(|| "it holds no value".to_string())),
-            };
-            match value {
-                Ok(v) => values.push(v),
-                // The reference is named, never a value: the error texts of these calls hold none.
-                Err(why) => fail!(
-                    BadInput,
-                    "source{}: the secret '{}' could not be read from {}: {why}",
-                    r.pointer,
-                    r.id,
-                    self.name()
-                ),
-            }
-        }
-        Ok(values)
+    /// Each reference's value, in order.
+    #[cfg(feature = "aws-secrets")]
+    fn fetch(self, references: &[Reference], loader: &str) -> failure::Result<Vec<String>> {
+        aws::fetch(self, references, loader)
     }
-}
 
-/// An SDK error in a line: the service's code and message, or the cause.
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &aws_sdk_secretsmanager::error::SdkError<E, R>,
-) -> String {
-    match (e.code(), e.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_string(),
-        _ => {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                text.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            text
-        }
+    /// A host built without the `aws-secrets` feature cannot resolve references.
+    #[cfg(not(feature = "aws-secrets"))]
+    fn fetch(self, references: &[Reference], _loader: &str) -> failure::Result<Vec<String>> {
+        fail!(
+            BadInput,
+            "source{}: a secret reference, but this host was built without {} (host-core's `aws-secrets` feature)",
+            references[0].pointer,
+            self.name()
+        )
     }
 }
 
