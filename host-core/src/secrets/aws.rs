@@ -20,8 +20,7 @@ async fn fetch_all(store: Store, references: &[Reference], loader: &str) -> fail
     let mut config = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if loader == "env" {
         // The environment's keys, region from AWS_DEFAULT_REGION, as OpenMetadata's `env` loader.
-        config =
-            config.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
+        config = config.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
         if let Ok(region) = std::env::var("AWS_DEFAULT_REGION") {
             config = config.region(aws_config::Region::new(region));
         }

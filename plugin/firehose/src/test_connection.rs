@@ -22,12 +22,19 @@ enum Key {
 }
 
 fn checks() -> Checks<Key> {
-    let check = |name, permission, does| Check { name, permission, does, mandatory: true, reach: plugin_aws::reach!("Firehose") };
+    let check = |name, permission, does| Check {
+        name,
+        permission,
+        does,
+        mandatory: true,
+        reach: plugin_aws::reach!("Firehose"),
+    };
     let mut checks = Checks::default();
     checks.push(Key::AssumeRole, check("AssumeRole", "sts:AssumeRole", "Assume the configured role"));
     let list = check("GetPipelines", "firehose:ListDeliveryStreams", "List the account's delivery streams");
     checks.push(Key::GetPipelines, list);
-    checks.push(Key::GetPipeline, check("GetPipeline", "firehose:DescribeDeliveryStream", "Describe a delivery stream"));
+    checks
+        .push(Key::GetPipeline, check("GetPipeline", "firehose:DescribeDeliveryStream", "Describe a delivery stream"));
     checks
 }
 

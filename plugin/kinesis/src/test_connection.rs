@@ -48,8 +48,13 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
 /// The checks of a test, in order: those for what the configuration asks for are there.
 fn checks(settings: &Settings) -> Checks<Key> {
     let sampling = settings.pipeline().generate_sample_data.unwrap_or(false);
-    let check =
-        |name, permission, does, mandatory| Check { name, permission, does, mandatory, reach: plugin_aws::reach!("Kinesis") };
+    let check = |name, permission, does, mandatory| Check {
+        name,
+        permission,
+        does,
+        mandatory,
+        reach: plugin_aws::reach!("Kinesis"),
+    };
     let mut checks = Checks::default();
     checks.push(Key::AssumeRole, check("AssumeRole", "sts:AssumeRole", "Assume the configured role", true));
     checks.push(Key::GetTopics, check("GetTopics", "kinesis:ListStreams", "List the account's streams", true));
@@ -135,7 +140,9 @@ impl<'a> Probe<'a> {
     async fn stream(&mut self, stream: &str, tagging: bool) -> Option<String> {
         self.check(Key::DescribeTopic)
             .run(&mut self.steps, self.client.describe_stream(stream), |d| match d {
-                Some(s) => format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str()),
+                Some(s) => {
+                    format!("stream '{stream}': {} open shard(s), {}", s.open_shard_count, s.stream_status.as_str())
+                }
                 None => format!("stream '{stream}' was deleted meanwhile"),
             })
             .await;
@@ -157,7 +164,9 @@ impl<'a> Probe<'a> {
     async fn shard(&mut self, stream: &str, shard: &str) {
         let it = self
             .check(Key::GetShardIterator)
-            .run(&mut self.steps, self.client.shard_iterator(stream, shard, StartAt::Latest), |_| format!("shard {shard}"))
+            .run(&mut self.steps, self.client.shard_iterator(stream, shard, StartAt::Latest), |_| {
+                format!("shard {shard}")
+            })
             .await
             .flatten();
         let Some(it) = it else {

@@ -233,7 +233,10 @@ mod tests {
     fn a_failed_step_says_what_to_grant_or_where_to_look() {
         let check = check("GetTopics");
         let denied = check.failed(Instant::now(), &PluginError::new(ErrorKind::Auth, "AccessDenied"));
-        assert_eq!(denied.diagnosis.as_ref().unwrap()["remediation"], "Grant x:Call to the identity the connector uses (see the error), or fix its credentials.");
+        assert_eq!(
+            denied.diagnosis.as_ref().unwrap()["remediation"],
+            "Grant x:Call to the identity the connector uses (see the error), or fix its credentials."
+        );
         let unreachable = check.failed(Instant::now(), &PluginError::new(ErrorKind::Connection, "refused"));
         assert_eq!(unreachable.diagnosis.as_ref().unwrap()["remediation"], "Check the network path to X.");
         assert!(!unreachable.passed && unreachable.error_log.as_deref() == Some("refused"));

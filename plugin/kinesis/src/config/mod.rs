@@ -6,14 +6,13 @@
 //! validate against and what UIs render forms from, so every field has a title and description.
 
 use plugin_abi::PluginError;
-use plugin_aws::budget::HasBudgetSettings as _;
 use plugin_sdk::config::{default_true, some_false, some_true};
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use plugin_aws::credentials::{AwsCredentials, Secret};
-use plugin_sdk::config::{FilterPattern, SOURCE_CONFIG_PATH};
+use plugin_sdk::config::FilterPattern;
 
 /// A Kinesis workflow's `source` block, parsed and checked.
 pub type Settings = plugin_sdk::source::Settings<KinesisSource>;

@@ -57,4 +57,3 @@ pub(super) fn problems(source: &Source<KinesisConnection, MessagingMetadata>) ->
     );
     problems
 }
-

@@ -67,10 +67,7 @@ fn classification_settings_need_the_sample_and_a_share_in_percent() {
     c["generateSampleData"] = json!(true);
     c["sampleDataMasking"] = json!("sensitive");
     let problems = Settings::check_all(&v.to_string());
-    assert!(
-        problems.iter().any(|p| p.message.contains("'sensitive' needs enableAutoClassification")),
-        "{problems:?}"
-    );
+    assert!(problems.iter().any(|p| p.message.contains("'sensitive' needs enableAutoClassification")), "{problems:?}");
     let c = &mut v["sourceConfig"]["config"];
     c["enableAutoClassification"] = json!(true);
     c["confidence"] = json!(90.5);
@@ -96,9 +93,7 @@ fn tag_and_registry_settings_are_checked_with_their_paths() {
         .collect();
     let at = |path: &str| problems.iter().find(|(f, _)| f == path).map(|(_, m)| m.as_str());
     assert!(at("/sourceConfig/config/ownerTagKey").is_some_and(|m| m.contains("not blank")), "{problems:?}");
-    assert!(
-        at("/sourceConfig/config/schemaRegistryMapping/1/streamName").is_some_and(|m| m.contains("mapped twice"))
-    );
+    assert!(at("/sourceConfig/config/schemaRegistryMapping/1/streamName").is_some_and(|m| m.contains("mapped twice")));
     assert!(at("/sourceConfig/config/schemaRegistryMapping/1/schemaName").is_some(), "{problems:?}");
     assert!(at("/sourceConfig/config/schemaRegistryMapping/2/streamName").is_some(), "{problems:?}");
     assert_eq!(problems.len(), 4, "{problems:?}");
