@@ -108,8 +108,10 @@ impl Store {
     fn fetch(self, references: &[Reference], _loader: &str) -> failure::Result<Vec<String>> {
         fail!(
             BadInput,
-            "source{}: a secret reference, but this host was built without {} (host-core's `aws-secrets` feature)",
+            "source{}: the secret '{}' is a reference, but this host was built without {} (host-core's \
+             `aws-secrets` feature)",
             references[0].pointer,
+            references[0].id,
             self.name()
         )
     }
@@ -117,35 +119,29 @@ impl Store {
 
 /// A copy of `value` with the values of every key in `secret_keys` replaced by `"***"`.
 pub fn redact(value: &Value, secret_keys: &[String]) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = if secret_keys.iter().any(|s| s == k) && !v.is_null() {
-                        json!("***")
-                    } else {
-                        redact(v, secret_keys)
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| redact(v, secret_keys)).collect()),
-        other => other.clone(),
-    }
+    rewrite(value, secret_keys, &|v| Some(if v.is_null() { Value::Null } else { json!("***") }))
 }
 
 /// A copy of `value` without the keys in `secret_keys`, at any depth: a connection as a host
 /// stores it in OpenMetadata's service, its secrets left out.
 pub fn without(value: &Value, secret_keys: &[String]) -> Value {
+    rewrite(value, secret_keys, &|_| None)
+}
+
+/// A copy of `value` in which the value of every key in `secret_keys`, at any depth, becomes
+/// what `secret` makes of it (`None`: the key is left out).
+fn rewrite(value: &Value, secret_keys: &[String], secret: &dyn Fn(&Value) -> Option<Value>) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
-                .filter(|(k, _)| !secret_keys.iter().any(|s| s == *k))
-                .map(|(k, v)| (k.clone(), without(v, secret_keys)))
+                .filter_map(|(k, v)| {
+                    let v =
+                        if secret_keys.iter().any(|s| s == k) { secret(v)? } else { rewrite(v, secret_keys, secret) };
+                    Some((k.clone(), v))
+                })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| without(v, secret_keys)).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| rewrite(v, secret_keys, secret)).collect()),
         other => other.clone(),
     }
 }
