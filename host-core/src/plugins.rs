@@ -8,8 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use abi_stable::library::{lib_header_from_path, LibraryError};
+use abi_stable::std_types::RStr;
 use anyhow::{Context, Result};
-use plugin_abi::{Manifest, SourcePluginRef};
+use plugin_abi::{ErrorKind, HostContextRef, Manifest, SourcePluginRef};
 
 /// The environment variable naming the plugin directory when `--plugin-dir` is not given.
 pub const PLUGIN_DIR_ENV: &str = "OM_PLUGIN_DIR";
@@ -19,6 +20,21 @@ pub struct Plugin {
     pub path: PathBuf,
     pub module: SourcePluginRef,
     pub manifest: Manifest,
+}
+
+impl Plugin {
+    /// The config form's uiSchema (the named function `configUiSchema`, contract 2.3), or
+    /// `None` for a plugin of an earlier contract, whose form is the schema as it is.
+    pub fn config_ui_schema(&self, host: HostContextRef) -> Result<Option<serde_json::Value>> {
+        let function = RStr::from_str(plugin_abi::CONFIG_UI_SCHEMA);
+        match self.module.call()(function, RStr::from_str("{}"), host).into_result() {
+            Ok(answer) => serde_json::from_str(&answer).map(Some).with_context(|| {
+                format!("{}: the plugin's {} answer is not JSON", self.path.display(), plugin_abi::CONFIG_UI_SCHEMA)
+            }),
+            Err(e) if e.is(ErrorKind::Unsupported) => Ok(None),
+            Err(e) => Err(anyhow::anyhow!("{}: {} failed: {e}", self.path.display(), plugin_abi::CONFIG_UI_SCHEMA)),
+        }
+    }
 }
 
 /// A file of the plugin directory that is not a usable plugin, and why.

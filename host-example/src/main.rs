@@ -93,6 +93,10 @@ enum Command {
     Schema {
         /// The connector type, e.g. `kinesis`.
         connector: String,
+        /// Print the config form's uiSchema instead (react-jsonschema-form's: the fields a
+        /// person fills first, examples, each refusal in words), to render beside the schema.
+        #[arg(long)]
+        ui: bool,
     },
 }
 
@@ -112,7 +116,7 @@ fn run(cli: Cli) -> Result<Exit> {
     let dir = plugins::resolve_dir(cli.plugin_dir);
     match cli.command {
         Command::Plugins => commands::plugins::list(&dir, flag_level),
-        Command::Schema { connector } => commands::plugins::schema(&dir, flag_level, &connector),
+        Command::Schema { connector, ui } => commands::plugins::schema(&dir, flag_level, &connector, ui),
         Command::Ingest { config, max_delete_share, sink_concurrency, sink_timeout, output } => {
             let flags = commands::ingest::Flags { config, max_delete_share, sink_concurrency, sink_timeout, output };
             commands::ingest::run(&dir, flag_level, flags)

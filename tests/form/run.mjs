@@ -2,7 +2,7 @@
 // downloaded): bundles page.jsx with esbuild, opens it with a plugin's schema, and for each case
 // fills the fields as a user would (typing, ticking), submits, and records what the form did.
 //
-//   node run.mjs --schema S.json --cases cases.json --out results.json [--screenshots DIR]
+//   node run.mjs --schema S.json --ui UI.json --cases cases.json --out results.json [--screenshots DIR]
 //
 // cases.json: [{"name": "...", "fill": {"serviceName": "x", "a.b.c": true, ...}}]; a key is the
 // field's path in the form data (dots between levels), a value what is typed (text, number) or
@@ -21,6 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     schema: { type: "string" },
+    ui: { type: "string" },
     cases: { type: "string" },
     out: { type: "string" },
     screenshots: { type: "string" },
@@ -39,12 +40,13 @@ await esbuild.build({
   logLevel: "error",
 });
 const schema = await readFile(args.schema, "utf8");
+const uiSchema = args.ui ? await readFile(args.ui, "utf8") : "{}";
 const cases = JSON.parse(await readFile(args.cases, "utf8"));
 const html = `<!doctype html><html><head><meta charset="utf-8"><title>config form</title>
 <style>body{font:14px sans-serif;margin:16px;max-width:760px} fieldset{border:1px solid #ccc;margin:6px 0;padding:6px 10px}
 label{display:block;font-weight:600;margin-top:6px} input,select{padding:3px;min-width:300px} .field-description{color:#666;font-size:12px}
 .error-detail,.errors{color:#b00} .panel-danger{border:1px solid #b00;padding:6px;margin-bottom:10px}</style></head>
-<body><div id="root"></div><script>window.CONFIG_SCHEMA = ${schema};</script><script src="page.js"></script></body></html>`;
+<body><div id="root"></div><script>window.CONFIG_SCHEMA = ${schema}; window.CONFIG_UI_SCHEMA = ${uiSchema};</script><script src="page.js"></script></body></html>`;
 await writeFile(join(work, "index.html"), html);
 
 const browser = await puppeteer.launch({
@@ -85,7 +87,13 @@ try {
       } else {
         const tag = await page.$eval(id, (e) => e.tagName);
         if (tag === "SELECT") {
-          await page.select(id, String(value));
+          // Options are picked by what they show: react-jsonschema-form's option values are
+          // indices for a choice of constants.
+          const option = await page.$eval(id, (e, v) => {
+            const o = [...e.options].find((o) => o.value === v || o.textContent === v);
+            return o ? o.value : v;
+          }, String(value));
+          await page.select(id, option);
         } else {
           await input.click({ clickCount: 3 });
           await page.$eval(id, (e) => e.select && e.select());
@@ -119,7 +127,9 @@ try {
     const inputs = await page.$$eval("input, select, textarea", (els) =>
       els.map((e) => ({ id: e.id, tag: e.tagName.toLowerCase(), type: e.type, disabled: e.disabled })));
     const data = await page.evaluate(() => window.formData ?? null);
-    results.push({ name: c.name, missing, inputs, data, ...result });
+    // Fields the form could not render (react-jsonschema-form's "Unsupported field schema").
+    const unrendered = await page.$$eval(".unsupported-field", (els) => els.map((e) => e.innerText.slice(0, 200)));
+    results.push({ name: c.name, missing, inputs, data, unrendered, ...result });
     await page.close();
   }
 } finally {

@@ -11,12 +11,28 @@ pub fn list(dir: &Path, flag_level: Option<LogLevel>) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// `schema CONNECTOR`.
-pub fn schema(dir: &Path, flag_level: Option<LogLevel>, connector: &str) -> Result<Exit> {
-    logging::init(flag_level.unwrap_or(LogLevel::Warn));
+/// `schema CONNECTOR [--ui]`.
+pub fn schema(dir: &Path, flag_level: Option<LogLevel>, connector: &str, ui: bool) -> Result<Exit> {
+    let level = flag_level.unwrap_or(LogLevel::Warn);
+    logging::init(level);
     let found = load_dir(dir).bad_input()?;
     let plugin = pick(&found, &[connector])?;
-    println!("{}", plugin.module.config_schema()().into_result().run_failed()?);
+    if !ui {
+        println!("{}", plugin.module.config_schema()().into_result().run_failed()?);
+        return Ok(Exit::Success);
+    }
+    match plugin.config_ui_schema(logging::host_context(level)).run_failed()? {
+        Some(ui) => println!("{}", serde_json::to_string_pretty(&ui).expect("JSON")),
+        None => {
+            // An empty uiSchema is a valid one: the form renders the schema as it is.
+            eprintln!(
+                "note: {} (contract {}) does not lay out its form (that came with contract 2.3); \
+                 the form is the schema as it is",
+                plugin.manifest.connector_type, plugin.manifest.contract_version
+            );
+            println!("{{}}");
+        }
+    }
     Ok(Exit::Success)
 }
 

@@ -51,6 +51,19 @@ fn for_forms(value: &mut Value) {
             if let Some(Value::Array(values)) = map.get_mut("enum") {
                 values.retain(|v| !v.is_null());
             }
+            // A choice of documented constants (`oneOf: [{const, type, description}, …]`, an enum
+            // whose variants have doc comments) states its type itself: without one a form
+            // cannot render it ("unknown field type").
+            if !map.contains_key("type") {
+                if let Some(Value::Array(alternatives)) = map.get("oneOf") {
+                    let types: Vec<Option<&Value>> = alternatives.iter().map(|a| a.get("type")).collect();
+                    let all_const = alternatives.iter().all(|a| a.get("const").is_some());
+                    if all_const && types.first().is_some_and(|t| t.is_some() && types.iter().all(|u| u == t)) {
+                        let common = types[0].cloned().unwrap_or_default();
+                        map.insert("type".into(), common);
+                    }
+                }
+            }
             if map.get("default") == Some(&Value::Null) {
                 map.remove("default");
             }
@@ -97,10 +110,22 @@ mod tests {
         Only,
     }
 
+    /// A choice whose values are documented.
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    #[serde(rename_all = "lowercase")]
+    enum Masking {
+        /// Nothing.
+        None,
+        /// Everything.
+        All,
+    }
+
     #[derive(Deserialize, JsonSchema)]
     #[allow(dead_code)]
     struct Outer {
         kind: Option<Kind>,
+        masking: Option<Masking>,
         /// The inner one.
         inner: Option<Inner>,
         rate: Option<f64>,
@@ -115,7 +140,9 @@ mod tests {
             assert!(!text.contains(absent), "{absent} in {text}");
         }
         let keys: Vec<&String> = s["properties"].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["kind", "inner", "rate"]);
+        assert_eq!(keys, ["kind", "masking", "inner", "rate"]);
+        // A choice of documented constants says it is a string, so that a form renders a picker.
+        assert_eq!(s["properties"]["masking"]["type"], "string", "{}", s["properties"]["masking"]);
         let inner: Vec<&String> = s["properties"]["inner"]["properties"].as_object().unwrap().keys().collect();
         assert_eq!(inner, ["zeta", "alpha"]);
         assert_eq!(s["properties"]["inner"]["description"], "The inner one.");

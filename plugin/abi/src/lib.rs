@@ -1,4 +1,4 @@
-//! The contract between source-connector plugins and the hosts that load them (version 2.2).
+//! The contract between source-connector plugins and the hosts that load them (version 2.3).
 //!
 //! # Writing a plugin
 //! A plugin is a `cdylib` crate that depends on this one and exports one [`SourcePlugin`] root
@@ -19,7 +19,8 @@
 //!   `sampleData` after it,
 //!   `lineage` edges between entities named by FQN, and, last, one `listingStatus` per
 //!   (scope, entity type) saying whether the listing was complete.
-//! - `call`: the named functions of later versions; today's plugins answer [`unsupported`].
+//! - `call`: the named functions of later versions: since 2.3, [`CONFIG_UI_SCHEMA`] (the
+//!   config form's layout); a name a plugin does not know is answered with [`unsupported`].
 //!
 //! Every exported function and every trait-object method runs its body inside [`guard`]: a
 //! panic must never unwind across the boundary. The plugin owns its async runtime and forwards
@@ -40,7 +41,8 @@
 //! at load time. (Appending prefix-type fields would work only one way: abi_stable refuses a
 //! plugin whose root module has fewer fields than the host's.)
 //!
-//! Versions: 2.0, the frozen layout; 2.1, the `labels` record kind; 2.2, `schemaOrigin`.
+//! Versions: 2.0, the frozen layout; 2.1, the `labels` record kind; 2.2, `schemaOrigin`; 2.3,
+//! the named function [`CONFIG_UI_SCHEMA`].
 
 use abi_stable::{
     declare_root_module_statics,
@@ -69,7 +71,7 @@ pub use record::{entity_type, Record, RecordKind, RecordStream, RecordStreamBox,
 pub const ABI_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The contract as a later minor version would have it, for the compatibility fixture only.
 #[cfg(feature = "next-minor-fixture")]
-pub const ABI_VERSION: &str = "2.3.0";
+pub const ABI_VERSION: &str = "2.4.0";
 
 /// The root module every source plugin exports.
 ///
@@ -105,6 +107,13 @@ pub struct SourcePlugin {
     #[sabi(last_prefix_field)]
     pub call: extern "C" fn(function: RStr<'_>, input: RStr<'_>, host: HostContextRef) -> RResult<RString, PluginError>,
 }
+
+/// The named function (since 2.3) that answers the config form's layout: react-jsonschema-form's
+/// uiSchema for [`SourcePlugin::config_schema`], as JSON (the fields a person fills first, an
+/// example per field, each refusal in a person's words; see `plugin_sdk::form`). Its input is
+/// `{}`. A host that gets [`ErrorKind::Unsupported`] (a 2.0 to 2.2 plugin) renders the schema
+/// as it is.
+pub const CONFIG_UI_SCHEMA: &str = "configUiSchema";
 
 /// The answer to a named function that the callee does not offer.
 pub fn unsupported(function: &str) -> PluginError {

@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn a_newer_manifest_with_fields_this_version_lacks_is_read() {
-        let newer = r#"{"connectorType":"X","serviceKind":"Pipeline","pluginVersion":"1","contractVersion":"2.3.0",
+        let newer = r#"{"connectorType":"X","serviceKind":"Pipeline","pluginVersion":"1","contractVersion":"2.4.0",
             "payloadFormatVersion":"3","entityTypes":[{"entityType":"pipeline","markDeletedOption":"markDeletedPipelines","icon":"x"}],
             "somethingNew":{"a":1}}"#;
         let m: Manifest = serde_json::from_str(newer).unwrap();

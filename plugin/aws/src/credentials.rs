@@ -23,6 +23,8 @@ use aws_credential_types::Credentials;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use plugin_abi::{ErrorKind, PluginError};
 use plugin_sdk::config::some_false;
+
+use crate::form::{REGION, ROLE_ARN};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
@@ -138,10 +140,7 @@ impl AwsCredentials {
             } else {
                 ""
             };
-            problems.push(PluginError::config(
-                at("awsRegion"),
-                format!("'{}' is not an AWS region such as 'eu-west-1'{hint}", aws.aws_region),
-            ));
+            problems.push(PluginError::config(at("awsRegion"), format!("'{}' is not {REGION}{hint}", aws.aws_region)));
         }
         match (&aws.aws_access_key_id, &aws.aws_secret_access_key) {
             (Some(_), None) => problems.push(PluginError::config(
@@ -161,12 +160,7 @@ impl AwsCredentials {
         if let Some(arn) = aws.assume_role_arn.as_deref().filter(|a| !a.is_empty()) {
             let parts: Vec<&str> = arn.splitn(6, ':').collect();
             if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[5].starts_with("role/") {
-                problems.push(PluginError::config(
-                    at("assumeRoleArn"),
-                    format!(
-                        "'{arn}' is not an IAM role ARN such as 'arn:aws:iam::123456789012:role/OpenMetadataReader'"
-                    ),
-                ));
+                problems.push(PluginError::config(at("assumeRoleArn"), format!("'{arn}' is not {ROLE_ARN}")));
             }
         }
         if aws.assume_role_session_name.as_deref().is_some_and(|n| n.chars().count() < 2 || n.chars().count() > 64) {

@@ -9,6 +9,7 @@ pub mod budget;
 pub mod check;
 pub mod credentials;
 pub mod errors;
+pub mod form;
 pub mod metered;
 pub mod retry;
 pub mod source;

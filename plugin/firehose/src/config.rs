@@ -8,6 +8,7 @@
 
 use plugin_abi::PluginError;
 use plugin_aws::budget::HasBudgetSettings as _;
+use plugin_sdk::form::Form;
 use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
@@ -31,6 +32,7 @@ impl SourceKind for FirehoseSource {
         "The `source` block of an OpenMetadata ingestion workflow for Amazon Data Firehose delivery streams.";
     // The pipeline's own filter wins; the connection's "default" filter applies when it has none.
     const FILTER: FilterOption = FilterOption { option: "pipelineFilterPattern", noun: "delivery stream" };
+    const FORM: &'static [&'static Form] = &[&plugin_aws::form::FORM, &plugin_sdk::pipeline_settings::FORM];
 
     fn filter_patterns(source: &Source<KinesisFirehoseConnection, PipelineMetadata>) -> [Option<&FilterPattern>; 2] {
         plugin_sdk::pipeline_settings::filter_patterns(source)
@@ -179,13 +181,12 @@ mod tests {
         assert!(!e.message.contains("12345"), "{}", e.message);
     }
 
-    /// `schema/firehose-plugin-config.schema.json` is what the code generates.
+    /// `schema/firehose-plugin-config.schema.json` and its `.ui-schema.json` are what the code generates.
     #[test]
     fn the_checked_in_schema_matches_the_code() {
-        plugin_sdk::schema_file::assert_current(
+        plugin_sdk::schema_file::assert_config_files::<FirehoseSource>(
             env!("CARGO_MANIFEST_DIR"),
-            "schema/firehose-plugin-config.schema.json",
-            &Settings::schema(),
+            "firehose-plugin-config",
             "firehose-plugin",
         );
     }

@@ -6,6 +6,7 @@
 use plugin_abi::PluginError;
 use plugin_aws::budget::HasBudgetSettings as _;
 use plugin_sdk::config::{FilterPattern, SOURCE_CONFIG_PATH};
+use plugin_sdk::form::Form;
 use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
@@ -19,6 +20,9 @@ pub type Settings = plugin_sdk::source::Settings<IntegrationsSource>;
 /// What a KinesisIntegrations workflow's `source` block is.
 pub struct IntegrationsSource;
 
+/// Which integrations to list comes right after what every pipeline connector asks first.
+const INTEGRATIONS_FORM: Form = Form { first: &[(SOURCE_CONFIG_PATH, &["integrations"])], fields: &[] };
+
 impl SourceKind for IntegrationsSource {
     type Connection = KinesisIntegrationsConnection;
     type Pipeline = IntegrationsMetadata;
@@ -29,6 +33,8 @@ impl SourceKind for IntegrationsSource {
          Amazon Kinesis data streams: Lambda event source mappings, EventBridge Pipes and rules, IoT rules and \
          enhanced fan-out consumers.";
     const FILTER: FilterOption = FilterOption { option: "pipelineFilterPattern", noun: "integration" };
+    const FORM: &'static [&'static Form] =
+        &[&plugin_aws::form::FORM, &plugin_sdk::pipeline_settings::FORM, &INTEGRATIONS_FORM];
 
     fn filter_patterns(
         source: &Source<KinesisIntegrationsConnection, IntegrationsMetadata>,
@@ -210,13 +216,12 @@ mod tests {
         );
     }
 
-    /// `schema/kinesis-integrations-plugin-config.schema.json` is what the code generates.
+    /// `schema/kinesis-integrations-plugin-config.schema.json` and its `.ui-schema.json` are what the code generates.
     #[test]
     fn the_checked_in_schema_matches_the_code() {
-        plugin_sdk::schema_file::assert_current(
+        plugin_sdk::schema_file::assert_config_files::<IntegrationsSource>(
             env!("CARGO_MANIFEST_DIR"),
-            "schema/kinesis-integrations-plugin-config.schema.json",
-            &Settings::schema(),
+            "kinesis-integrations-plugin-config",
             "kinesis-integrations-plugin",
         );
     }

@@ -38,6 +38,10 @@ pub trait Configuration: Sized {
     }
     /// The secret values of a configuration, scrubbed from every log line.
     fn secrets(&self) -> Vec<String>;
+    /// The form's uiSchema (see [`crate::form`]); by default, the `source` block's own layout.
+    fn form() -> Result<serde_json::Value, String> {
+        crate::form::ui_schema(&Self::schema(), &[&crate::form::SOURCE])
+    }
 }
 
 impl<K: SourceKind> Configuration for Settings<K> {
@@ -52,6 +56,9 @@ impl<K: SourceKind> Configuration for Settings<K> {
     }
     fn secrets(&self) -> Vec<String> {
         Settings::<K>::secrets(self)
+    }
+    fn form() -> Result<serde_json::Value, String> {
+        Settings::<K>::form()
     }
 }
 
@@ -145,7 +152,13 @@ pub fn open<C: Connector>(config: RStr<'_>, host: HostContextRef) -> RResult<Rec
     })
 }
 
-/// `call`: the named functions of later contract versions; none yet.
-pub fn call(function: RStr<'_>) -> RResult<RString, PluginError> {
-    guard(|| RResult::RErr(plugin_abi::unsupported(function.as_str())))
+/// `call`: the named functions of later contract versions (since 2.3, the form's uiSchema).
+pub fn call<C: Connector>(function: RStr<'_>) -> RResult<RString, PluginError> {
+    guard(|| match function.as_str() {
+        plugin_abi::CONFIG_UI_SCHEMA => match C::Settings::form() {
+            Ok(ui) => RResult::ROk(RString::from(serde_json::to_string_pretty(&ui).expect("a uiSchema is JSON"))),
+            Err(e) => RResult::RErr(PluginError::internal(format!("the config form does not fit the schema: {e}"))),
+        },
+        other => RResult::RErr(plugin_abi::unsupported(other)),
+    })
 }

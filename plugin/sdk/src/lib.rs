@@ -4,7 +4,7 @@
 //! bounded record channel ([`run`]), log forwarding to the host with secrets scrubbed
 //! ([`logging`]), OpenMetadata's filter patterns ([`filter`]), pipeline requests and where their lineage ends are
 //! looked up ([`pipeline`], [`lineage`]), reading a workflow's `source`
-//! block once for every connector ([`source`]) with errors that name the field ([`config`]), test-connection reports ([`check`]) and
+//! block once for every connector ([`source`]) with errors that name the field ([`config`]), test-connection reports ([`check`]), the config form's layout ([`form`]) and
 //! the checked-in schema file test ([`schema_file`]). What is AWS's is in `plugin-aws`.
 //!
 //! A complete plugin (the `tests/sdk-minimal-plugin` fixture, which the end-to-end tests load
@@ -20,6 +20,7 @@ pub mod check;
 pub mod config;
 pub mod connector;
 pub mod filter;
+pub mod form;
 pub mod lineage;
 pub mod logging;
 pub mod pipeline;
@@ -71,7 +72,7 @@ macro_rules! export_plugin {
             }
 
             extern "C" fn call(function: RStr<'_>, _: RStr<'_>, _: HostContextRef) -> RResult<RString, PluginError> {
-                $crate::connector::call(function)
+                $crate::connector::call::<ExportedConnector>(function)
             }
 
             /// The plugin's root module, found by hosts through abi_stable's exported header.

@@ -11,6 +11,17 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::config::SOURCE_CONFIG_PATH;
+use crate::form::Form;
+
+/// A pipeline connector's settings in the config form: what to ingest and where lineage ends,
+/// then OpenMetadata's other options and the tuning ones.
+pub const FORM: Form = Form {
+    first: &[(
+        SOURCE_CONFIG_PATH,
+        &["type", "pipelineFilterPattern", "includeLineage", "lineageInformation", "markDeletedPipelines"],
+    )],
+    fields: &[],
+};
 
 /// Declares a pipeline connector's `sourceConfig.config`: OpenMetadata's
 /// `PipelineServiceMetadataPipeline` fields first, then the struct's own fields (each followed by

@@ -1,5 +1,15 @@
-//! The checked-in JSON Schema of a plugin's configuration (`schema/`) against what its code
-//! generates: the test every plugin has, written once.
+//! The checked-in JSON Schema of a plugin's configuration and its form's uiSchema (`schema/`)
+//! against what its code generates: the test every plugin has, written once.
+
+/// Fails when `schema/{stem}.schema.json` or `schema/{stem}.ui-schema.json` is not what the
+/// connector's code generates, or when its form does not fit its schema (a field with a pattern
+/// and no words, a field listed that the schema lacks).
+pub fn assert_config_files<K: crate::source::SourceKind>(manifest_dir: &str, stem: &str, package: &str) {
+    let schema = crate::source::Settings::<K>::schema();
+    assert_current(manifest_dir, &format!("schema/{stem}.schema.json"), &schema, package);
+    let form = crate::source::Settings::<K>::form().unwrap_or_else(|e| panic!("the config form of {package}: {e}"));
+    assert_current(manifest_dir, &format!("schema/{stem}.ui-schema.json"), &form, package);
+}
 
 /// Fails when `path` (from the workspace root, e.g. `schema/kinesis-plugin-config.schema.json`)
 /// is not what `schema` prints; with `UPDATE_SCHEMA` set, writes it first. `manifest_dir` is the

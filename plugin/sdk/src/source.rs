@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{self, FilterPattern};
 use crate::filter::NameFilter;
+use crate::form::Form;
 
 /// A workflow's `source` block.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -68,6 +69,9 @@ pub trait SourceKind: 'static {
     const TITLE: &'static str;
     const DESCRIPTION: &'static str;
     const FILTER: FilterOption;
+    /// The connector's parts of the config form (its connection's, its pipeline settings'):
+    /// the fields a person fills first and the words for their values ([`crate::form`]).
+    const FORM: &'static [&'static Form] = &[];
     /// The filter patterns of the pipeline, then of the connection (its default).
     fn filter_patterns(source: &Source<Self::Connection, Self::Pipeline>) -> [Option<&FilterPattern>; 2];
     /// Every problem of the connector's own settings that their schema cannot express.
@@ -115,6 +119,12 @@ impl<K: SourceKind> Settings<K> {
         source_type["enum"] = serde_json::json!([K::SOURCE_TYPE]);
         source_type["default"] = K::SOURCE_TYPE.into();
         schema
+    }
+
+    /// The config form's uiSchema: the `source` block's layout and the connector's.
+    pub fn form() -> Result<serde_json::Value, String> {
+        let parts: Vec<&Form> = std::iter::once(&crate::form::SOURCE).chain(K::FORM.iter().copied()).collect();
+        crate::form::ui_schema(&Self::schema(), &parts)
     }
 
     /// Reads the JSON the host passes and checks what the schema cannot express; the error is

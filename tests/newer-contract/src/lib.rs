@@ -1,8 +1,8 @@
-//! A plugin (connector type `NewerContract`) built against contract 2.3: it offers a named
-//! function 2.0 to 2.2 do not have (`describe`, through `call`), its manifest has a field 2.2 does
+//! A plugin (connector type `NewerContract`) built against contract 2.4: it offers a named
+//! function 2.0 to 2.3 do not have (`describe`, through `call`), its manifest has a field 2.3 does
 //! not know, and its run yields,
 //! besides a topic and its listing status, a record of a kind (`tagLabel`) and one of an entity
-//! type (`dashboard`) that 2.2 hosts do not know and must skip with a warning.
+//! type (`dashboard`) that 2.3 hosts do not know and must skip with a warning.
 
 #![allow(non_local_definitions)]
 
@@ -87,10 +87,10 @@ extern "C" fn open(config: RStr<'_>, _: HostContextRef) -> RResult<RecordStreamB
     })
 }
 
-/// `describe`: a function of contract 2.3.
+/// `describe`: a function of contract 2.4.
 extern "C" fn call(function: RStr<'_>, _: RStr<'_>, _: HostContextRef) -> RResult<RString, PluginError> {
     guard(|| match function.as_str() {
-        "describe" => RResult::ROk(r#"{"description": "a function of contract 2.3"}"#.into()),
+        "describe" => RResult::ROk(r#"{"description": "a function of contract 2.4"}"#.into()),
         other => RResult::RErr(plugin_abi::unsupported(other)),
     })
 }

@@ -107,7 +107,16 @@ struct Figures {
     note: String,
 }
 
-fn main() -> Result<()> {
+fn main() -> Result<std::process::ExitCode> {
+    let mut raw = std::env::args_os().skip(1);
+    if raw.next().is_some_and(|a| a == MEASURE_ARG) {
+        return measuring_parent(raw);
+    }
+    run()?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn run() -> Result<()> {
     let args = Args::parse();
     abi_figures(&args.plugin)?;
 
@@ -729,13 +738,55 @@ fn framework_start_up(metadata: &Path, rows: &[(&str, &str, SinkFigures)]) -> Re
     Ok(())
 }
 
-/// Runs a command: wall time, peak RSS (MB, from wait4), stdout, exit code, CPU seconds (user
-/// and system, from wait4).
-fn measure(mut cmd: Command) -> Result<(f64, f64, String, i32, f64)> {
+/// The hidden first argument that makes this binary the measuring parent of one command (see
+/// [`measure`]): `bench __measure OUT PROGRAM ARGS…`.
+const MEASURE_ARG: &str = "__measure";
+
+/// Runs a command: wall time, peak RSS (MB), stdout, exit code, CPU seconds (user and system).
+///
+/// The peak RSS and CPU time come from `wait4`, taken by a fresh copy of this binary that starts
+/// the command ([`measuring_parent`]), not by this process. Linux carries the RSS high-water
+/// mark of the process that execs into the new program's `ru_maxrss`: run from here, every
+/// figure would be at least this benchmark's own size at that moment (after a first run, the
+/// OpenMetadata stand-in's state: the "55 MB" second converge run was this process, the host
+/// peaked at 38).
+fn measure(cmd: Command) -> Result<(f64, f64, String, i32, f64)> {
+    let figures = tempfile::NamedTempFile::new()?;
+    let mut parent = Command::new(std::env::current_exe()?);
+    parent.arg(MEASURE_ARG).arg(figures.path()).arg(cmd.get_program()).args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => parent.env(key, value),
+            None => parent.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        parent.current_dir(dir);
+    }
     let started = Instant::now();
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("cannot start a benchmark run")?;
+    let mut child =
+        parent.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("cannot start a benchmark run")?;
     let mut stdout = String::new();
     child.stdout.take().context("stdout")?.read_to_string(&mut stdout)?;
+    let status = child.wait()?;
+    let seconds = started.elapsed().as_secs_f64();
+    let text = std::fs::read_to_string(figures.path())?;
+    let [code, rss_kb, cpu]: [f64; 3] = text
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<Vec<f64>, _>>()
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .with_context(|| format!("the measuring parent wrote {text:?} (it exited {status})"))?;
+    Ok((seconds, rss_kb / 1024.0, stdout, code as i32, cpu))
+}
+
+/// `bench __measure OUT PROGRAM ARGS…`: runs PROGRAM (stdin, stdout and stderr this process's),
+/// waits for it with `wait4`, writes "exit-code peak-RSS-KB CPU-seconds" to OUT, exits with its code.
+fn measuring_parent(mut args: impl Iterator<Item = std::ffi::OsString>) -> Result<std::process::ExitCode> {
+    let out = args.next().context("no figures file")?;
+    let program = args.next().context("no program")?;
+    let child = Command::new(program).args(args).spawn().context("cannot start the measured program")?;
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: waits for our own child, with valid pointers to locals.
@@ -743,10 +794,10 @@ fn measure(mut cmd: Command) -> Result<(f64, f64, String, i32, f64)> {
     if pid < 0 {
         bail!("wait4 failed: {}", std::io::Error::last_os_error());
     }
-    let seconds = started.elapsed().as_secs_f64();
     let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
     let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Ok((seconds, usage.ru_maxrss as f64 / 1024.0, stdout, code, cpu(usage.ru_utime) + cpu(usage.ru_stime)))
+    std::fs::write(out, format!("{code} {} {}", usage.ru_maxrss, cpu(usage.ru_utime) + cpu(usage.ru_stime)))?;
+    Ok(std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
 fn print_table(rows: &[(String, bool, Figures, Option<Figures>)], streams: usize, floor: f64) {

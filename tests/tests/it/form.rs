@@ -1,6 +1,7 @@
 //! The plugins' config schemas as a user meets them: rendered by react-jsonschema-form with its
-//! stock Ajv validator in headless Chromium (`tests/form/run.mjs`), filled in, submitted, and what
-//! the form held handed to `host-example validate`. What the form accepts the plugin accepts, and
+//! stock Ajv validator in headless Chromium (`tests/form/run.mjs`), laid out by the plugin's
+//! uiSchema (`host-example schema --ui`: the fields a person fills first, each refusal in words),
+//! filled in, submitted, and what the form held handed to `host-example validate`. What the form accepts the plugin accepts, and
 //! what the form refuses the plugin refuses, case by case; the page logs no console error or
 //! warning (no schema Ajv cannot compile, no unknown format). Skipped, with a message, where
 //! Chromium, Node.js or the page's npm packages are not installed (`scripts/test.sh` installs
@@ -74,6 +75,15 @@ fn kinesis_cases() -> Vec<Case> {
             true,
         ),
         case("sample-data-on", f(&[(&src("generateSampleData"), json!(true))]), true),
+        case(
+            "classified-and-masked",
+            f(&[
+                (&src("generateSampleData"), json!(true)),
+                (&src("enableAutoClassification"), json!(true)),
+                (&src("sampleDataMasking"), json!("sensitive")),
+            ]),
+            true,
+        ),
         Case {
             screenshot: Some("invalid"),
             ..case("availability-zone", f(&[(&aws("awsRegion"), json!("eu-west-1a"))]), false)
@@ -116,6 +126,15 @@ fn firehose_cases() -> Vec<Case> {
     ]
 }
 
+fn integrations_cases() -> Vec<Case> {
+    let f = |extra: &[(&str, Value)]| filled("kinesis_integrations", extra);
+    vec![
+        case("minimal", f(&[]), true),
+        case("availability-zone", f(&[(&format!("{AWS}.awsRegion"), json!("eu-west-1c"))]), false),
+        case("role-not-an-arn", f(&[(&format!("{AWS}.assumeRoleArn"), json!("my-role"))]), false),
+    ]
+}
+
 /// Why the browser cannot run here, if it cannot.
 fn unavailable(form: &Path) -> Option<String> {
     if !Path::new(CHROMIUM).exists() {
@@ -132,8 +151,9 @@ fn unavailable(form: &Path) -> Option<String> {
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// Runs the cases in the browser: the driver's results.
-fn run_form(schema: &Path, cases: &[Case], work: &Path, screenshots: &Path) -> Value {
+/// Runs the cases in the browser, the form laid out by `ui` (a uiSchema file): the driver's
+/// results.
+fn run_form(schema: &Path, ui: &Path, cases: &[Case], work: &Path, screenshots: &Path) -> Value {
     let form = e2e::workspace().join("tests/form");
     let cases_json: Vec<Value> =
         cases.iter().map(|c| json!({"name": c.name, "fill": c.fill, "screenshot": c.screenshot})).collect();
@@ -144,6 +164,8 @@ fn run_form(schema: &Path, cases: &[Case], work: &Path, screenshots: &Path) -> V
         .arg(form.join("run.mjs"))
         .args(["--chromium", CHROMIUM, "--schema"])
         .arg(schema)
+        .arg("--ui")
+        .arg(ui)
         .arg("--cases")
         .arg(&cases_path)
         .arg("--out")
@@ -171,10 +193,16 @@ fn form_and_plugin_agree(plugin_schema: &str, cases: Vec<Case>) -> Vec<String> {
         return Vec::new();
     }
     let sandbox = Sandbox::new().unwrap();
+    let stem = plugin_schema.trim_end_matches(".schema.json");
     let schema = e2e::workspace().join("schema").join(plugin_schema);
-    let screenshots: PathBuf =
-        e2e::workspace().join("target/form-screenshots").join(plugin_schema.trim_end_matches(".schema.json"));
-    let results = run_form(&schema, &cases, &sandbox.path(""), &screenshots);
+    let ui = ui_schema_of(&sandbox, stem);
+    // The pictures in docs/ are the Kinesis form's; UPDATE_DOCS=1 redraws them.
+    let screenshots: PathBuf = if std::env::var_os("UPDATE_DOCS").is_some() && stem == "kinesis-plugin-config" {
+        e2e::workspace().join("docs/screenshots")
+    } else {
+        e2e::workspace().join("target/form-screenshots").join(stem)
+    };
+    let results = run_form(&schema, &ui, &cases, &sandbox.path(""), &screenshots);
 
     let console = results["console"].as_array().unwrap();
     assert!(console.is_empty(), "the page logged errors or warnings: {console:#?}");
@@ -183,9 +211,10 @@ fn form_and_plugin_agree(plugin_schema: &str, cases: Vec<Case>) -> Vec<String> {
     for (case, result) in cases.iter().zip(results["results"].as_array().unwrap()) {
         assert_eq!(result["name"], case.name);
         assert_eq!(result["missing"], json!([]), "{}: fields not in the form", case.name);
+        assert_eq!(result["unrendered"], json!([]), "{}: fields the form cannot render", case.name);
         let form_accepted = result["accepted"].as_bool().unwrap();
         // Options only `false` is supported for: Firehose's includeTags, not Kinesis's.
-        let read_only: &[&str] = if plugin_schema.starts_with("firehose") {
+        let read_only: &[&str] = if !plugin_schema.starts_with("kinesis-plugin") {
             &["overrideMetadata", "overrideLineage", "includeTags"]
         } else {
             &["overrideMetadata"]
@@ -202,6 +231,8 @@ fn form_and_plugin_agree(plugin_schema: &str, cases: Vec<Case>) -> Vec<String> {
             }
         }
         assert!(result.get("broken").is_none(), "{}: the form did not answer: {result}", case.name);
+        in_a_persons_words(case.name, result);
+        in_the_order_laid_out(case.name, result, &std::fs::read_to_string(&ui).unwrap());
         // What the form held, accepted or not, is what the plugin is asked about.
         let source = result["data"].clone();
         assert!(source.is_object(), "{}: the form held no data", case.name);
@@ -260,6 +291,68 @@ fn form_and_plugin_agree(plugin_schema: &str, cases: Vec<Case>) -> Vec<String> {
     rows
 }
 
+/// The uiSchema as `host-example schema --ui` prints it, which is the checked-in one
+/// (`schema/{stem}.ui-schema.json`); written to a file for the page.
+fn ui_schema_of(sandbox: &Sandbox, stem: &str) -> PathBuf {
+    let connector = match stem {
+        "kinesis-plugin-config" => "kinesis",
+        "firehose-plugin-config" => "kinesisfirehose",
+        "kinesis-integrations-plugin-config" => "kinesisintegrations",
+        other => panic!("no connector for {other}"),
+    };
+    let run = sandbox.host(&["schema", connector, "--ui"]).unwrap();
+    assert_eq!(run.code, 0, "schema --ui: {}", run.stderr);
+    let printed: Value = serde_json::from_str(&run.stdout).expect("schema --ui prints JSON");
+    let file = e2e::workspace().join(format!("schema/{stem}.ui-schema.json"));
+    let checked_in: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(printed, checked_in, "schema --ui and {} differ", file.display());
+    let path = sandbox.path(&format!("{stem}.ui-schema.json"));
+    std::fs::write(&path, run.stdout).unwrap();
+    path
+}
+
+/// No refusal the form shows is the validator's own wording (Ajv's all begin with "must":
+/// `must match pattern "^[a-z]{2}(-[a-z]+)+-[0-9]+$"`); the browser's own (a required field left
+/// empty) are a person's already.
+fn in_a_persons_words(case: &str, result: &Value) {
+    if result["by"] == "browser" {
+        return;
+    }
+    for error in result["errors"].as_array().into_iter().flatten() {
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(!message.starts_with("must"), "{case}: the form says {message:?} for {}", error["property"]);
+    }
+}
+
+/// The inputs appear in the order the uiSchema lays out (`ui:order` of each object): the fields
+/// a person fills first, then the tuning options.
+fn in_the_order_laid_out(case: &str, result: &Value, ui: &str) {
+    fn orders(node: &Value, path: &str, out: &mut Vec<(String, Vec<String>)>) {
+        let Some(map) = node.as_object() else { return };
+        if let Some(order) = map.get("ui:order").and_then(Value::as_array) {
+            out.push((path.to_string(), order.iter().filter_map(Value::as_str).map(String::from).collect()));
+        }
+        for (k, v) in map.iter().filter(|(k, _)| !k.starts_with("ui:")) {
+            orders(v, &format!("{path}_{k}"), out);
+        }
+    }
+    let mut laid_out = Vec::new();
+    orders(&serde_json::from_str(ui).unwrap(), "root", &mut laid_out);
+    assert!(!laid_out.is_empty(), "the uiSchema orders nothing");
+    let ids: Vec<&str> = result["inputs"].as_array().unwrap().iter().filter_map(|i| i["id"].as_str()).collect();
+    for (object, order) in laid_out {
+        // Where each field's first input is (an object field's: its first input within it).
+        let at: Vec<(usize, &String)> = order
+            .iter()
+            .filter_map(|name| {
+                let id = format!("{object}_{name}");
+                ids.iter().position(|i| *i == id || i.starts_with(&format!("{id}_"))).map(|p| (p, name))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0].0 < w[1].0), "{case}: {object} is not in the order laid out: {at:?}");
+    }
+}
+
 #[test]
 fn the_kinesis_form_accepts_and_refuses_what_the_plugin_does() {
     let rows = form_and_plugin_agree("kinesis-plugin-config.schema.json", kinesis_cases());
@@ -271,6 +364,7 @@ fn the_kinesis_form_accepts_and_refuses_what_the_plugin_does() {
     let sandbox = Sandbox::new().unwrap();
     let results = run_form(
         &e2e::workspace().join("schema/kinesis-plugin-config.schema.json"),
+        &ui_schema_of(&sandbox, "kinesis-plugin-config"),
         &kinesis_cases()[..1],
         &sandbox.path(""),
         &sandbox.path("shots"),
@@ -295,15 +389,49 @@ fn the_kinesis_form_accepts_and_refuses_what_the_plugin_does() {
             .all(|i| !i["id"].as_str().unwrap().contains("anyof") && !i["id"].as_str().unwrap().contains("oneof")),
         "a picker of alternatives: {inputs:?}"
     );
-    // The order a person reads: the type, what names the service, then its connection; the
-    // region before the assume-role fields.
+    // The order a person reads: the type, what names the service, then its connection, the
+    // region and credentials first; what to ingest before the tuning options.
     let ids: Vec<&str> = inputs.iter().map(|i| i["id"].as_str().unwrap()).collect();
     let at = |id: &str| ids.iter().position(|i| *i == format!("root_{}", id.replace('.', "_"))).unwrap();
     assert!(at("type") < at("serviceName") && at("serviceName") < at(&format!("{AWS}.awsRegion")));
-    assert!(at(&format!("{AWS}.awsRegion")) < at(&format!("{AWS}.assumeRoleArn")));
+    assert!(at(&format!("{AWS}.awsRegion")) < at(&format!("{AWS}.awsAccessKeyId")));
+    assert!(at(&format!("{AWS}.assumeRoleArn")) < at(&format!("{AWS}.endPointURL")));
+    assert!(at(&format!("{SOURCE}.enableAutoClassification")) < at(&format!("{SOURCE}.describeConcurrency")));
+    assert!(at(&format!("{SOURCE}.generateSampleData")) < at(&format!("{SOURCE}.sampleSize")));
+}
+
+#[test]
+fn a_wrong_region_is_refused_in_a_persons_words() {
+    let form = e2e::workspace().join("tests/form");
+    if let Some(why) = unavailable(&form) {
+        assert!(!e2e::in_ci(), "CI=true, and the config form test needs a browser: {why}");
+        eprintln!("SKIPPED: the config form test needs a browser: {why}");
+        return;
+    }
+    let sandbox = Sandbox::new().unwrap();
+    let zone = kinesis_cases().into_iter().find(|c| c.name == "availability-zone").unwrap();
+    let results = run_form(
+        &e2e::workspace().join("schema/kinesis-plugin-config.schema.json"),
+        &ui_schema_of(&sandbox, "kinesis-plugin-config"),
+        &[zone],
+        &sandbox.path(""),
+        &sandbox.path("shots"),
+    );
+    let errors = results["results"][0]["errors"].as_array().unwrap();
+    let region = errors.iter().find(|e| e["property"] == ".serviceConnection.config.awsConfig.awsRegion");
+    assert_eq!(
+        region.map(|e| e["message"].clone()),
+        Some(json!("expected an AWS region such as eu-west-1")),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn the_firehose_form_accepts_and_refuses_what_the_plugin_does() {
     form_and_plugin_agree("firehose-plugin-config.schema.json", firehose_cases());
+}
+
+#[test]
+fn the_integrations_form_accepts_and_refuses_what_the_plugin_does() {
+    form_and_plugin_agree("kinesis-integrations-plugin-config.schema.json", integrations_cases());
 }

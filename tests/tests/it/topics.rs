@@ -203,7 +203,7 @@ fn plugins_lists_the_plugin_and_says_why_other_files_were_skipped() {
     assert!(run.stdout.contains("broken.so: not a loadable library"), "{}", run.stdout);
     assert!(run.stdout.contains("README.txt: not a shared library"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("libold_abi_plugin.so: built against plugin contract 0.9.0; this host speaks 2.2.0"),
+        run.stdout.contains("libold_abi_plugin.so: built against plugin contract 0.9.0; this host speaks 2.3.0"),
         "{}",
         run.stdout
     );

@@ -6,7 +6,9 @@
 //! validate against and what UIs render forms from, so every field has a title and description.
 
 use plugin_abi::PluginError;
+use plugin_sdk::config::SOURCE_CONFIG_PATH;
 use plugin_sdk::config::{default_true, some_false, some_true};
+use plugin_sdk::form::{Field, Form};
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,48 @@ pub type Settings = plugin_sdk::source::Settings<KinesisSource>;
 /// What a Kinesis workflow's `source` block is.
 pub struct KinesisSource;
 
+/// The Kinesis settings in the config form: what to ingest, samples, tags and owners, the
+/// registry, classification; then the tuning options (concurrency, sampling bounds, budget).
+const FORM: Form = Form {
+    first: &[(
+        SOURCE_CONFIG_PATH,
+        &[
+            "type",
+            "topicFilterPattern",
+            "generateSampleData",
+            "inferMessageSchema",
+            "markDeletedTopics",
+            "includeTags",
+            "ownerTagKey",
+            "schemaRegistryMapping",
+            "enableAutoClassification",
+            "sampleDataMasking",
+        ],
+    )],
+    fields: &[
+        Field {
+            path: "/sourceConfig/config/ownerTagKey",
+            expects: "a tag key that is not blank, such as owner or Team-Owner",
+            example: None,
+        },
+        Field {
+            path: "/sourceConfig/config/schemaRegistryMapping/items/streamName",
+            expects: "a Kinesis stream name: letters, digits, '_', '.' and '-'",
+            example: Some("orders"),
+        },
+        Field {
+            path: "/sourceConfig/config/schemaRegistryMapping/items/registryName",
+            expects: "a registry name that is not blank",
+            example: None,
+        },
+        Field {
+            path: "/sourceConfig/config/schemaRegistryMapping/items/schemaName",
+            expects: "a schema name that is not blank",
+            example: None,
+        },
+    ],
+};
+
 impl SourceKind for KinesisSource {
     type Connection = KinesisConnection;
     type Pipeline = MessagingMetadata;
@@ -28,6 +72,7 @@ impl SourceKind for KinesisSource {
     const DESCRIPTION: &'static str =
         "The `source` block of an OpenMetadata ingestion workflow for Amazon Kinesis Data Streams.";
     const FILTER: FilterOption = FilterOption { option: "topicFilterPattern", noun: "stream" };
+    const FORM: &'static [&'static Form] = &[&plugin_aws::form::FORM, &FORM];
 
     fn filter_patterns(source: &Source<KinesisConnection, MessagingMetadata>) -> [Option<&FilterPattern>; 2] {
         [

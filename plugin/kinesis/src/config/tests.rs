@@ -175,13 +175,12 @@ fn the_connection_filter_is_the_default() {
     assert!(!s.filter.keeps("orders-eu").unwrap() && s.filter.keeps("payments").unwrap());
 }
 
-/// `schema/kinesis-plugin-config.schema.json` is what the code generates.
+/// `schema/kinesis-plugin-config.schema.json` and its `.ui-schema.json` are what the code generates.
 #[test]
 fn the_checked_in_config_schema_matches_the_code() {
-    plugin_sdk::schema_file::assert_current(
+    plugin_sdk::schema_file::assert_config_files::<KinesisSource>(
         env!("CARGO_MANIFEST_DIR"),
-        "schema/kinesis-plugin-config.schema.json",
-        &Settings::schema(),
+        "kinesis-plugin-config",
         "kinesis-plugin",
     );
 }

@@ -1,6 +1,6 @@
-//! A host built against contract 2.3, which knows a named function 2.0 to 2.2 lack (`describe`):
+//! A host built against contract 2.4, which knows a named function 2.0 to 2.3 lack (`describe`):
 //! loads the plugin file given as its argument and says what it found, so that tests can show
-//! that plugins of 2.2 load in a host that knows more, and answer its newer call as
+//! that plugins of 2.3 load in a host that knows more, and answer its newer call as
 //! unsupported. Exit code 0 when the plugin loaded and answered, 1 otherwise.
 
 use abi_stable::library::lib_header_from_path;
