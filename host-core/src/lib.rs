@@ -1,7 +1,8 @@
 //! What every host of source-connector plugins shares, so that `host-example` and the Python
 //! wheel (`host-python`) make the same decisions from the same code: loading plugins from a
 //! directory, checking a workflow's `source` block (the plugin's schema and its own checks),
-//! resolving `secret:` references, what a run's records mean (`plan`), whether and what to
+//! resolving `secret:` references, what a run's records mean (`plan`), how a found tag becomes a
+//! label and the requests that make it (`labels`), whether and what to
 //! soft-delete, and reading an OpenMetadata custom connection as a plugin's configuration.
 
 pub mod context;
@@ -9,6 +10,7 @@ pub mod converge;
 pub mod custom;
 pub mod deletion;
 pub mod failure;
+pub mod labels;
 pub mod plan;
 pub mod plugins;
 pub mod puller;

@@ -192,7 +192,7 @@ pub fn resolve(
         match known_tags.ensure(client, tag, counts) {
             Ok(()) => {
                 counts.tags_attached += 1;
-                out.tags.push(requests::tag_label(tag));
+                out.tags.push(host_core::labels::tag_label(tag));
             }
             Err(e) => out.warnings.push(format!("tag {} not attached to {fqn}: {e}", tag.fqn())),
         }
@@ -262,7 +262,10 @@ mod tests {
     fn labels_add_to_the_requests_tags_and_set_owners() {
         let mut body = json!({"name": "t", "tags": [{"tagFQN": "env.prod"}]});
         let labelled = Labelled {
-            tags: vec![requests::tag_label(&tag("env", "prod")), requests::tag_label(&tag("team", "pay"))],
+            tags: vec![
+                host_core::labels::tag_label(&tag("env", "prod")),
+                host_core::labels::tag_label(&tag("team", "pay")),
+            ],
             owners: vec![json!({"id": "1", "type": "user"})],
             warnings: vec![],
         };

@@ -3,7 +3,7 @@
 //! on the endpoints of `crate::endpoints`. Sinks turn these into lines of a file or calls to a
 //! server.
 
-use plugin_abi::{envelope::TagRef, fqn};
+use plugin_abi::envelope::TagRef;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
@@ -122,32 +122,14 @@ pub fn put_sample_data(entity: &Entity, fqn: String, sample: Value) -> Option<Re
 /// `PUT /v1/classifications` (`contract/createClassification.json`): the classification a
 /// tag label names, made by this run since it was missing.
 pub fn put_classification(tag: &TagRef) -> Request {
-    let description = tag.classification_description.clone().unwrap_or_else(|| "Made by an ingestion run.".into());
-    Request {
-        method: "PUT",
-        path: crate::endpoints::CLASSIFICATIONS.into(),
-        entity_fqn: None,
-        resolve: None,
-        body: json!({"name": tag.classification, "description": description, "provider": "automation"}),
-    }
+    let body = host_core::labels::classification_request(tag);
+    Request { method: "PUT", path: crate::endpoints::CLASSIFICATIONS.into(), entity_fqn: None, resolve: None, body }
 }
 
 /// `PUT /v1/tags` (`contract/createTag.json`): a tag a label names, in its classification.
 pub fn put_tag(tag: &TagRef) -> Request {
-    let description = tag.description.clone().unwrap_or_else(|| "Made by an ingestion run.".into());
-    Request {
-        method: "PUT",
-        path: crate::endpoints::TAGS.into(),
-        entity_fqn: None,
-        resolve: None,
-        body: json!({"classification": fqn::quote(&tag.classification), "name": tag.name,
-            "description": description, "provider": "automation"}),
-    }
-}
-
-/// The TagLabel of a tag a source found: applied by a tool, for people to confirm.
-pub fn tag_label(tag: &TagRef) -> Value {
-    json!({"tagFQN": tag.fqn(), "source": "Classification", "labelType": "Automated", "state": "Suggested"})
+    let body = host_core::labels::tag_request(tag);
+    Request { method: "PUT", path: crate::endpoints::TAGS.into(), entity_fqn: None, resolve: None, body }
 }
 
 /// `DELETE {collection}/deleteStale`: soft-deletes the service's entities that are not in `seen`.

@@ -465,6 +465,26 @@ fn without_secrets(value: &str, keys: Vec<String>) -> PyResult<String> {
     Ok(host_core::secrets::without(&parse(value, "the value")?, &keys).to_string())
 }
 
+/// A fully qualified name of `parts`, each quoted where it holds a `.` (`plugin_abi::fqn`).
+#[pyfunction]
+fn fqn(parts: Vec<String>) -> String {
+    plugin_abi::fqn::build(parts.iter().map(String::as_str))
+}
+
+/// A tag a record names (`{"classification", "name", …}`, JSON) as the three things a host
+/// sends for it (`host_core::labels`): its TagLabel, and the bodies of the requests that make its
+/// classification and itself when they are missing; each as JSON.
+#[pyfunction]
+fn tag_requests(tag: &str) -> PyResult<(String, String, String)> {
+    let tag: plugin_abi::envelope::TagRef =
+        serde_json::from_str(tag).map_err(|e| PyValueError::new_err(format!("not a tag of a labels record: {e}")))?;
+    Ok((
+        host_core::labels::tag_label(&tag).to_string(),
+        host_core::labels::classification_request(&tag).to_string(),
+        host_core::labels::tag_request(&tag).to_string(),
+    ))
+}
+
 /// The contract version this host speaks.
 #[pyfunction]
 fn contract_version() -> &'static str {
@@ -493,6 +513,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(redact, m)?)?;
     m.add_function(wrap_pyfunction!(without_secrets, m)?)?;
     m.add_function(wrap_pyfunction!(contract_version, m)?)?;
+    m.add_function(wrap_pyfunction!(fqn, m)?)?;
+    m.add_function(wrap_pyfunction!(tag_requests, m)?)?;
     m.add_function(wrap_pyfunction!(listing_fields, m)?)?;
     Ok(())
 }

@@ -126,7 +126,7 @@ impl Sink for FileSink {
             match written {
                 Ok(()) => {
                     counts.tags_attached += 1;
-                    out.tags.push(requests::tag_label(tag));
+                    out.tags.push(host_core::labels::tag_label(tag));
                 }
                 Err(e) => out.warnings.push(format!("tag {} not attached to {fqn}: {e:#}", tag.fqn())),
             }

@@ -102,6 +102,13 @@ def secret_keys(schema: str) -> list[str]: ...
 def redact(value: str, keys: list[str]) -> str: ...
 def without_secrets(value: str, keys: list[str]) -> str: ...
 def contract_version() -> str: ...
+def fqn(parts: list[str]) -> str:
+    """A fully qualified name of ``parts``, each quoted where it holds a ``.``."""
+
+def tag_requests(tag: str) -> tuple[str, str, str]:
+    """A tag a labels record names (JSON) as its TagLabel, and the bodies of the requests that
+    make its classification and itself when missing (each JSON)."""
+
 def drain_logs() -> tuple[list[tuple[int, str, str]], int]:
     """The plugins' log events since the last call, as (level, target, message), and how many
     were dropped."""

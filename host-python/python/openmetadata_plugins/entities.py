@@ -19,6 +19,8 @@ from metadata.generated.schema.entity.services.messagingService import Messaging
 from metadata.generated.schema.entity.services.pipelineService import PipelineService
 from metadata.ingestion.models.ometa_topic_data import OMetaTopicSampleData
 
+from openmetadata_plugins import _native
+
 
 class CreateTopicRequest(GeneratedCreateTopicRequest):
     """OpenMetadata's CreateTopicRequest, with ``topicConfig`` the open map that the server's
@@ -63,11 +65,9 @@ SERVICE_KINDS = {"Messaging": ServiceKind(MessagingService), "Pipeline": Service
 
 
 def quote(part: str) -> str:
-    """A name part as OpenMetadata writes it in an FQN (``plugin_abi::fqn::quote``)."""
-    if "." in part and not (len(part) > 1 and part.startswith('"') and part.endswith('"')):
-        return f'"{part}"'
-    return part
+    """A name part as OpenMetadata writes it in an FQN."""
+    return _native.fqn([part])
 
 
 def fqn_of(parts: Iterable[str]) -> str:
-    return ".".join(quote(p) for p in parts)
+    return _native.fqn(list(parts))

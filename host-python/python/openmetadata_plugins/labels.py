@@ -5,6 +5,7 @@ an entity without one."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from metadata.generated.schema.api.classification.createClassification import CreateClassificationRequest
@@ -19,7 +20,8 @@ from metadata.ingestion.ometa.client import APIError
 from metadata.ingestion.ometa.ometa_api import OpenMetadata
 from metadata.utils.logger import ingestion_logger
 
-from openmetadata_plugins.entities import EntityType, fqn_of, quote
+from openmetadata_plugins import _native
+from openmetadata_plugins.entities import EntityType, quote
 
 logger = ingestion_logger()
 
@@ -52,27 +54,28 @@ class Labels:
         that make missing tags exist, for the sink. ``has_owners``: whether the entity has
         owners in OpenMetadata, as the run's listing says (``None``: not listed, so it is read)."""
         for tag in labels.get("tags") or []:
-            classification, name = tag.get("classification"), tag.get("name")
-            if not classification or not name:
+            if not tag.get("classification") or not tag.get("name"):
                 continue
-            tag_fqn = fqn_of([classification, name])
+            label, classification_request, tag_request = (json.loads(r) for r in _native.tag_requests(json.dumps(tag)))
+            tag_fqn = label["tagFQN"]
             try:
-                yield from self._ensure_tag(tag, classification, name, tag_fqn)
+                yield from self._ensure_tag(tag["classification"], tag_fqn, classification_request, tag_request)
             except LOOKUP_ERRORS as err:  # a failed look-up leaves the tag off, named
                 logger.warning(f"tag {tag_fqn} not attached to {fqn}: {err}")
                 continue
             tags = body.setdefault("tags", [])
             if not any(t.get("tagFQN") == tag_fqn for t in tags):
-                tags.append(
-                    {"tagFQN": tag_fqn, "source": "Classification", "labelType": "Automated", "state": "Suggested"}
-                )
+                tags.append(label)
         owners = labels.get("owners") or []
         if owners:
             self._owner(entity, fqn, owners, body, has_owners)
 
-    def _ensure_tag(self, tag: dict, classification: str, name: str, tag_fqn: str) -> Iterable[Either]:
-        """Makes the tag exist: its classification and itself created when missing, never
-        changed when present (an existing classification is sent back as it is)."""
+    def _ensure_tag(
+        self, classification: str, tag_fqn: str, classification_request: dict, tag_request: dict
+    ) -> Iterable[Either]:
+        """Makes the tag exist: its classification and itself created when missing (the bodies
+        ``host_core::labels`` makes), never changed when present (an existing classification is
+        sent back as it is)."""
         if tag_fqn in self.known_tags:
             return
         if classification not in self.classifications:
@@ -81,25 +84,19 @@ class Labels:
                 description = existing.description.root if existing.description else ""
                 request = CreateClassificationRequest(name=classification, description=description)
             else:
-                request = CreateClassificationRequest(
-                    name=classification,
-                    description=tag.get("classificationDescription") or "Made by an ingestion run.",
-                    provider="automation",
-                )
+                request = CreateClassificationRequest.model_validate(classification_request)
             self.classifications[classification] = (request, existing is None)
         request, made_now = self.classifications[classification]
         # A tag of a classification made by this run cannot exist yet: not looked up.
         if not made_now and self.metadata.get_by_name(entity=Tag, fqn=tag_fqn) is not None:
             self.known_tags.add(tag_fqn)
             return
-        tag_request = CreateTagRequest(
-            classification=quote(classification),
-            name=name,
-            description=tag.get("description") or "Made by an ingestion run.",
-            provider="automation",
-        )
         self.known_tags.add(tag_fqn)
-        yield Either(right=OMetaTagAndClassification(fqn=None, classification_request=request, tag_request=tag_request))
+        yield Either(
+            right=OMetaTagAndClassification(
+                fqn=None, classification_request=request, tag_request=CreateTagRequest.model_validate(tag_request)
+            )
+        )
 
     def _owner(
         self,
