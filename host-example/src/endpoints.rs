@@ -124,6 +124,11 @@ const ENTITIES: &[Entity] = &[
 /// Where lineage edges go (`PUT`, an AddLineageRequest).
 pub const LINEAGE: &str = "/v1/lineage";
 
+/// `GET`: the edge between two entities, by their ids (`{"edge": LineageDetails}`, or 404).
+pub fn lineage_edge(from_id: &str, to_id: &str) -> String {
+    format!("{LINEAGE}/getLineageEdge/{}/{}", crate::openmetadata::encode(from_id), crate::openmetadata::encode(to_id))
+}
+
 /// Classifications (`PUT` a CreateClassification; `GET {..}/name/{name}` reads one) and their
 /// tags (`PUT` a CreateTag; `GET {..}/name/{fqn}`): made when a label names one that is missing.
 pub const CLASSIFICATIONS: &str = "/v1/classifications";

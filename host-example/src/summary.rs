@@ -107,7 +107,8 @@ impl Summary {
             "successThreshold": self.success_threshold,
             "steps": [step(&self.source_name, self.source_step()), step(&self.sink_name, self.sink_step())],
             "entityTypes": types,
-            "lineage": {"edges": self.lineage_edges, "added": self.lineage.added, "skipped": self.lineage.skipped, "failed": self.lineage.failures},
+            "lineage": {"edges": self.lineage_edges, "added": self.lineage.added, "unchanged": self.lineage.unchanged,
+                "skipped": self.lineage.skipped, "failed": self.lineage.failures},
             "labels": self.labels.to_json(),
             "warnings": self.warnings,
             "errors": self.errors,
@@ -192,6 +193,7 @@ impl Summary {
         StepCounts {
             records: w.clone().map(|w| w.created + w.updated + w.upserted + w.samples).sum::<u64>()
                 + self.lineage.added
+                + self.lineage.unchanged
                 + unchanged,
             updated_records: w.map(|w| w.updated).sum(),
             warnings: self.lineage.skipped.len() as u64,
@@ -318,8 +320,9 @@ impl Summary {
         let l = &self.lineage;
         writeln!(
             f,
-            "  lineage edges:     {} added, {} skipped, {} failed",
+            "  lineage edges:     {} added, {} unchanged, {} skipped, {} failed",
             l.added,
+            l.unchanged,
             l.skipped.len(),
             l.failures.len()
         )?;

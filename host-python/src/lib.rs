@@ -485,6 +485,13 @@ fn tag_requests(tag: &str) -> PyResult<(String, String, String)> {
     ))
 }
 
+/// Whether the stored edge (the answer of `getLineageEdge`, JSON) already holds what the
+/// AddLineageRequest (JSON) would write (`host_core::converge::lineage`).
+#[pyfunction]
+fn lineage_edge_held(request: &str, stored: &str) -> PyResult<bool> {
+    Ok(host_core::converge::lineage::held(&parse(request, "the lineage request")?, &parse(stored, "the stored edge")?))
+}
+
 /// The contract version this host speaks.
 #[pyfunction]
 fn contract_version() -> &'static str {
@@ -515,6 +522,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(contract_version, m)?)?;
     m.add_function(wrap_pyfunction!(fqn, m)?)?;
     m.add_function(wrap_pyfunction!(tag_requests, m)?)?;
+    m.add_function(wrap_pyfunction!(lineage_edge_held, m)?)?;
     m.add_function(wrap_pyfunction!(listing_fields, m)?)?;
     Ok(())
 }

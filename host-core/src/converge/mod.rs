@@ -7,9 +7,12 @@
 //!   (origin `sample`) keeps every stored field; a registry's is authoritative; a retyped field
 //!   carries what people wrote about it; a stored schema this merge cannot read is left as the
 //!   server holds it (the request goes without `messageSchema`, and the run says so);
-//! - a request that would change nothing the server holds ([`unchanged`]) is not sent.
+//! - a request that would change nothing the server holds ([`unchanged`]) is not sent;
+//! - a lineage edge the server holds as the run would write it ([`lineage`], read edge by edge:
+//!   OpenMetadata lists no edges) is not sent.
 
 pub mod fields;
+pub mod lineage;
 pub mod unchanged;
 
 use std::collections::HashMap;

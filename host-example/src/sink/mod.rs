@@ -155,6 +155,8 @@ impl Writes {
 #[derive(Debug, Default)]
 pub struct LineageWrites {
     pub added: u64,
+    /// Edges OpenMetadata already held as they would be written: not sent.
+    pub unchanged: u64,
     /// Edges not added because an end is not in OpenMetadata: which, and why.
     pub skipped: Vec<String>,
     /// Edges the server refused or that could not be sent.

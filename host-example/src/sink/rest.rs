@@ -34,6 +34,19 @@ pub struct RestSink {
 }
 
 impl RestSink {
+    /// Whether OpenMetadata already holds the edge `request` would write (`host_core::converge::
+    /// lineage`), read by its ends' ids. A failed read is a doubt, and a doubt is a write.
+    fn edge_held(&self, request: &Request, from_id: &str, to_id: &str) -> bool {
+        match self.client.call("GET", &endpoints::lineage_edge(from_id, to_id), None) {
+            Ok(answer) => host_core::converge::lineage::held(&request.body, &answer.body),
+            Err(e) if e.status() == Some(404) => false,
+            Err(e) => {
+                tracing::debug!("the stored edge could not be read, so it is written: {e}");
+                false
+            }
+        }
+    }
+
     /// Connects: checks the server's version and our credentials (by an authenticated read of
     /// the service) before anything is sent. `access_proven`: the service was read with these
     /// credentials already (its stored connection), so that read is not made again.
@@ -196,6 +209,10 @@ impl Sink for RestSink {
                 description: edge.description.as_deref(),
                 source: edge.source.as_deref(),
             });
+            if self.edge_held(&request, id(0), id(1)) {
+                done.unchanged += 1;
+                continue;
+            }
             match self.client.send(&request) {
                 Ok(_) => done.added += 1,
                 Err(e) => done.failures.push(format!("{name}: {e}")),

@@ -105,6 +105,10 @@ def contract_version() -> str: ...
 def fqn(parts: list[str]) -> str:
     """A fully qualified name of ``parts``, each quoted where it holds a ``.``."""
 
+def lineage_edge_held(request: str, stored: str) -> bool:
+    """Whether the stored edge (``getLineageEdge``'s answer, JSON) already holds what the
+    AddLineageRequest (JSON) would write."""
+
 def tag_requests(tag: str) -> tuple[str, str, str]:
     """A tag a labels record names (JSON) as its TagLabel, and the bodies of the requests that
     make its classification and itself when missing (each JSON)."""

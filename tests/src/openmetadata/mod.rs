@@ -720,6 +720,33 @@ fn handle(state: &mut State, contracts: &Contracts, method: &Method, url: &str, 
             services.insert(name, service.clone());
             (if created { 201 } else { 200 }, service)
         }
+        // `LineageRepository.getLineageEdge`: the stored details under `edge` (the server keeps
+        // the pipeline as a full reference, and when and by whom the edge was written), or 404.
+        (Method::Get, ["v1", "lineage", "getLineageEdge", from, to]) => {
+            let found = state
+                .lineage
+                .iter()
+                .find(|b| b["edge"]["fromEntity"]["id"] == *from && b["edge"]["toEntity"]["id"] == *to);
+            match found {
+                Some(body) => {
+                    let mut details = body["edge"]["lineageDetails"].clone();
+                    if details.is_null() {
+                        details = json!({});
+                    }
+                    let pipeline =
+                        details["pipeline"]["id"].as_str().and_then(|id| state.entity_by_id(id)).map(|e| e.fqn.clone());
+                    if let Some(fqn) = pipeline {
+                        details["pipeline"]["fullyQualifiedName"] = fqn.into();
+                    }
+                    details["columnsLineage"] = json!([]);
+                    details["updatedBy"] = "ingestion-bot".into();
+                    (200, json!({"edge": details}))
+                }
+                None => {
+                    (404, json!({"code": 404, "message": format!("Lineage edge not found between {from} and  {to}")}))
+                }
+            }
+        }
         (Method::Put, ["v1", "lineage"]) => {
             let body = match json_body() {
                 Ok(b) => b,

@@ -682,6 +682,16 @@ fn the_shipped_integrations_example_runs_as_a_custom_pipeline_with_the_lineage_a
         .map(|(_, s)| s)
         .collect();
     assert_eq!(statuses.last().map(|s| &s["pipelineState"]), Some(&json!("success")), "{statuses:?}");
+    let lineage_writes = state.calls_to("PUT", "/api/v1/lineage");
+    drop(state);
+
+    // Again, nothing changed in AWS: every edge is read, found as it would be written, and not
+    // sent again.
+    let run = metadata_ingest(&sandbox, &workflow, &[], Duration::from_secs(300));
+    assert_eq!(run.code, 0, "{}", run.output);
+    assert_eq!(om.state.lock().unwrap().calls_to("PUT", "/api/v1/lineage"), lineage_writes, "{}", run.output);
+    let said = format!("lineage edges: 0 sent, {} unchanged", e2e::integrations_account::lineage().len());
+    assert!(run.output.contains(&said), "{said}:\n{}", run.output);
 }
 
 /// On moto: a registry with an Avro schema, a tagged stream whose records the registry's

@@ -90,11 +90,14 @@ fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_state
         assert!(calls[op].as_u64().unwrap() >= 1, "{op}: {calls}");
     }
 
-    // The same account again: OpenMetadata holds every topic and pipeline as the run reads
-    // them, so none is sent and no version is made.
+    // The same account again: OpenMetadata holds every topic, pipeline and lineage edge as the
+    // run reads them, so none is sent and no version is made.
     let writes = |state: &e2e::openmetadata::State| {
         let entity_write = |p: &str| {
-            ["/api/v1/topics", "/api/v1/pipelines"].iter().any(|c| p == *c || p.starts_with(&format!("{c}/bulk")))
+            p == "/api/v1/lineage"
+                || ["/api/v1/topics", "/api/v1/pipelines"]
+                    .iter()
+                    .any(|c| p == *c || p.starts_with(&format!("{c}/bulk")))
         };
         state.calls.iter().filter(|(m, p)| m == "PUT" && entity_write(p)).count()
     };
@@ -106,6 +109,8 @@ fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_state
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let pipelines = e2e::summary_of(&run, "pipeline");
     assert_eq!(pipelines["unchanged"], account::pipelines().len(), "{}", run.stdout);
+    let lineage = &e2e::summaries(&run)[1]["lineage"];
+    assert_eq!((&lineage["added"], &lineage["unchanged"]), (&json!(0), &json!(account::lineage().len())), "{lineage}");
     let state = server.state.lock().unwrap();
     assert_eq!((writes(&state), state.versions.len()), (before, versions), "{:?}", state.versions);
     drop(state);
