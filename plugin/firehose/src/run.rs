@@ -39,17 +39,11 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     };
     let service = settings.service_name().to_string();
     let mut status = ListingStatus::default();
-    let (names_tx, names_rx) = mpsc::unbounded_channel::<String>();
     let counters = Arc::new(Counters::default());
-    let lister = {
+    let (lister, names) = plugin_sdk::run::spawn_listing(&counters, |kept| {
         let (client, settings, counters) = (client.clone(), settings.clone(), counters.clone());
-        tokio::spawn(async move {
-            let listing = list(&client, &settings, names_tx, &counters).await;
-            counters.listing_done.store(true, std::sync::atomic::Ordering::Relaxed);
-            listing
-        })
-    };
-    let names = futures::stream::unfold(names_rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
+        async move { list(&client, &settings, kept, &counters).await }
+    });
     let described = names
         .map(|name| {
             let client = client.clone();
@@ -96,8 +90,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             return; // the host dropped the stream: stop here
         }
     }
-    Listing::of(lister.await).finish(&mut status, client.calls());
-    let _ = out.send(Ok(Record::new(RecordKind::ListingStatus, PIPELINE, &[&service], &status))).await;
+    plugin_sdk::run::close(&out, Listing::of(lister.await), status, client.calls(), PIPELINE, &[&service]).await;
 }
 
 /// A pipeline's records: the pipeline, then its lineage edges.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use plugin_abi::{entity_type::PIPELINE, envelope::ListingStatus, PluginError, Record, RecordKind};
 use plugin_aws::source::AwsSettings as _;
 use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
-use plugin_sdk::run::{Counters, Item, ProgressTicker, Run};
+use plugin_sdk::run::{Counters, Item, Listing, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
 use crate::aws::{Clients, Retries};
@@ -95,9 +95,10 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             }
         }
     }
-    status.complete = failures.is_empty();
-    status.reason = (!failures.is_empty()).then(|| failures.join("; "));
-    status.api_calls = clients.metered.calls();
-    tracing::info!(listed = status.listed, emitted = status.emitted, complete = status.complete, "listing finished");
-    let _ = out.send(Ok(Record::new(RecordKind::ListingStatus, PIPELINE, &[&service], &status))).await;
+    let listing = Listing {
+        listed: status.listed,
+        filtered: status.filtered,
+        failure: (!failures.is_empty()).then(|| failures.join("; ")),
+    };
+    plugin_sdk::run::close(&out, listing, status, clients.metered.calls(), PIPELINE, &[&service]).await;
 }

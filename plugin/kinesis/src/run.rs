@@ -44,19 +44,11 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
             return;
         }
     };
-    // Names are small, and a ListStreams token expires: the listing never waits for the
-    // describing and sampling behind it.
-    let (names_tx, names_rx) = mpsc::unbounded_channel::<String>();
-
     let counters = Arc::new(Counters::default());
-    let lister = {
+    let (lister, names) = plugin_sdk::run::spawn_listing(&counters, |kept| {
         let (client, settings, counters) = (client.clone(), settings.clone(), counters.clone());
-        tokio::spawn(async move {
-            let listing = list_streams(&client, &settings, names_tx, &counters).await;
-            counters.listing_done.store(true, std::sync::atomic::Ordering::Relaxed);
-            listing
-        })
-    };
+        async move { list_streams(&client, &settings, kept, &counters).await }
+    });
 
     let describe_concurrency = settings.pipeline().describe_concurrency as usize;
     let sample_concurrency = settings.pipeline().sample_concurrency as usize;
@@ -64,7 +56,6 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     // Read once, by the first topic that needs it, while the others wait.
     let tag_source = tokio::sync::OnceCell::<Result<TagSource, String>>::new();
     let schemas = Schemas::default();
-    let names = futures::stream::unfold(names_rx, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) });
     let outcomes = names
         .map(|name| {
             let client = client.clone();
@@ -96,8 +87,7 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         }
     }
     note_tag_source(&tag_source, &mut status);
-    Listing::of(lister.await).finish(&mut status, client.calls());
-    let _ = out.send(Ok(record(RecordKind::ListingStatus, &[service], &status))).await;
+    plugin_sdk::run::close(&out, Listing::of(lister.await), status, client.calls(), TOPIC, &[service]).await;
 }
 
 /// The run's Kinesis client, under the run's budget, with the Glue client when samples may name

@@ -3,6 +3,7 @@
 //! in flight. (A cdylib cannot share the host's runtime: each has its own copy of tokio.)
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use abi_stable::std_types::{RNone, ROption, RResult, RSome};
@@ -92,6 +93,43 @@ impl Drop for Run {
             }
         }));
     }
+}
+
+/// The opening of a run whose listing feeds its work: the listing runs as a task of its own (a
+/// listing's paging token expires, so it never waits for the work behind it; the names it keeps
+/// are small), sending the names it keeps, and marks `counters.listing_done` when it ends.
+/// Returns that task and the kept names, as they come.
+pub fn spawn_listing<F>(
+    counters: &Arc<Counters>,
+    listing: impl FnOnce(mpsc::UnboundedSender<String>) -> F,
+) -> (tokio::task::JoinHandle<Listing>, impl futures::Stream<Item = String>)
+where
+    F: Future<Output = Listing> + Send + 'static,
+{
+    let (kept, names) = mpsc::unbounded_channel::<String>();
+    let listing = listing(kept);
+    let counters = counters.clone();
+    let task = tokio::spawn(async move {
+        let listing = listing.await;
+        counters.listing_done.store(true, Ordering::Relaxed);
+        listing
+    });
+    (task, futures::stream::unfold(names, |mut rx| async move { rx.recv().await.map(|n| (n, rx)) }))
+}
+
+/// The closing of a run: the listing's outcome and the calls made go into the run's status,
+/// which is sent as its last record (`listingStatus`, for `entity_type` in `scope`).
+pub async fn close(
+    out: &mpsc::Sender<Item>,
+    listing: Listing,
+    mut status: ListingStatus,
+    api_calls: std::collections::BTreeMap<String, u64>,
+    entity_type: &str,
+    scope: &[&str],
+) {
+    listing.finish(&mut status, api_calls);
+    // A host that dropped the stream is gone: nobody is left to tell.
+    let _ = out.send(Ok(Record::new(RecordKind::ListingStatus, entity_type, scope, &status))).await;
 }
 
 /// What the listing half of a run found out.
