@@ -6,6 +6,7 @@ use plugin_abi::PluginError;
 use plugin_sdk::config::override_metadata_problem;
 use plugin_sdk::source::{Settings, SourceKind};
 
+use crate::budget::HasBudgetSettings;
 use crate::credentials::AwsCredentials;
 
 /// The connection of an AWS connector: it holds `awsConfig`.
@@ -27,11 +28,23 @@ where
     }
 }
 
-/// What every AWS connector checks beyond the schema: the credentials and `overrideMetadata`.
-pub fn problems(aws: &AwsCredentials, override_metadata: Option<bool>) -> Vec<PluginError> {
+/// What every AWS connector checks beyond the schema, in this order: the credentials, the
+/// options of OpenMetadata's it cannot honour (`unsupported`), the API budget settings. A
+/// connector's own checks follow them.
+pub fn problems(
+    aws: &AwsCredentials,
+    unsupported: Vec<PluginError>,
+    budget: &impl HasBudgetSettings,
+) -> Vec<PluginError> {
     let mut problems = aws.problems();
-    problems.extend(override_metadata_problem(override_metadata));
+    problems.extend(unsupported);
+    problems.extend(budget.budget_settings().problems());
     problems
+}
+
+/// The options of a messaging connector's settings it cannot honour: `overrideMetadata`.
+pub fn unsupported_messaging_options(override_metadata: Option<bool>) -> Vec<PluginError> {
+    override_metadata_problem(override_metadata).into_iter().collect()
 }
 
 /// Declares an AWS connector's pipeline settings (`sourceConfig.config`): the struct as written,

@@ -7,7 +7,6 @@
 //! validate against and what UIs render forms from.
 
 use plugin_abi::PluginError;
-use plugin_aws::budget::HasBudgetSettings as _;
 use plugin_sdk::form::Form;
 use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::source::{FilterOption, Source, SourceKind};
@@ -98,10 +97,8 @@ pub use plugin_sdk::pipeline_settings::lineage_services;
 
 /// Every problem of a configuration that deserialized: what the schema cannot express.
 fn problems(connection: &KinesisFirehoseConnection, p: &PipelineMetadata) -> Vec<PluginError> {
-    let mut problems = connection.aws_config.problems();
-    problems.extend(p.problems());
+    let mut problems = plugin_aws::source::problems(&connection.aws_config, p.problems(), p);
     problems.extend(plugin_sdk::config::out_of_range("describeConcurrency", p.describe_concurrency.into(), 1, 256));
-    problems.extend(p.budget_settings().problems());
     problems
 }
 

@@ -4,7 +4,6 @@
 //! rejected), plus which integrations to read and the API budget settings of every AWS plugin.
 
 use plugin_abi::PluginError;
-use plugin_aws::budget::HasBudgetSettings as _;
 use plugin_sdk::config::{FilterPattern, SOURCE_CONFIG_PATH};
 use plugin_sdk::form::Form;
 use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
@@ -44,9 +43,7 @@ impl SourceKind for IntegrationsSource {
 
     fn problems(source: &Source<KinesisIntegrationsConnection, IntegrationsMetadata>) -> Vec<PluginError> {
         let p = &source.source_config.config;
-        let mut problems = source.service_connection.config.aws_config.problems();
-        problems.extend(p.problems());
-        problems.extend(p.budget_settings().problems());
+        let mut problems = plugin_aws::source::problems(&source.service_connection.config.aws_config, p.problems(), p);
         if p.integrations.is_empty() {
             problems.push(PluginError::config(
                 format!("{SOURCE_CONFIG_PATH}/integrations"),

@@ -1,7 +1,6 @@
 //! The problems of a configuration that deserialized: what the schema cannot express.
 
 use plugin_abi::PluginError;
-use plugin_aws::budget::HasBudgetSettings as _;
 use plugin_sdk::config::SOURCE_CONFIG_PATH;
 use plugin_sdk::source::Source;
 
@@ -10,7 +9,8 @@ use super::{classification, KinesisConnection, MessagingMetadata};
 /// Every problem of a configuration that deserialized: what the schema cannot express.
 pub(super) fn problems(source: &Source<KinesisConnection, MessagingMetadata>) -> Vec<PluginError> {
     let p = &source.source_config.config;
-    let mut problems = plugin_aws::source::problems(&source.service_connection.config.aws_config, p.override_metadata);
+    let unsupported = plugin_aws::source::unsupported_messaging_options(p.override_metadata);
+    let mut problems = plugin_aws::source::problems(&source.service_connection.config.aws_config, unsupported, p);
     let ranges: [(&str, u64, u64, u64); 9] = [
         ("describeConcurrency", p.describe_concurrency.into(), 1, 256),
         ("sampleSize", p.sample_size.into(), 1, 1000),
@@ -22,7 +22,6 @@ pub(super) fn problems(source: &Source<KinesisConnection, MessagingMetadata>) ->
         ("sampleMaxMessageBytes", p.sample_max_message_bytes.into(), 64, 10_485_760),
         ("sampleConcurrency", p.sample_concurrency.into(), 1, 256),
     ];
-    problems.extend(p.budget_settings().problems());
     let mut mapped = std::collections::HashSet::new();
     for (i, m) in p.schema_registry_mapping.iter().enumerate() {
         let at = |field: &str| format!("{SOURCE_CONFIG_PATH}/schemaRegistryMapping/{i}/{field}");
