@@ -253,25 +253,49 @@ struct Plan {
     inner: host_core::plan::Plan,
 }
 
-/// A step as Python reads it: `("write", entity type, FQN, body, labels or None, sample or
-/// None)` (JSON texts), `("failed", name, why)`, `("error", message)`, `("warning", message)`.
-type PyStep = (&'static str, String, Option<String>, Option<String>, Option<String>, Option<String>);
+/// One step of a plan, as Python reads it; `kind` says which it is and which attributes it has:
+/// `write` (`entity_type`, `fqn`, and JSON texts: `body`, `labels` and `sample` when there are
+/// some), `failed` (`name`, `message`), `error` and `warning` (`message`).
+#[pyclass(module = "openmetadata_plugins._native", frozen, get_all)]
+struct Step {
+    kind: &'static str,
+    entity_type: Option<String>,
+    fqn: Option<String>,
+    body: Option<String>,
+    labels: Option<String>,
+    sample: Option<String>,
+    name: Option<String>,
+    message: Option<String>,
+}
 
-fn py_step(step: host_core::plan::Step) -> PyResult<PyStep> {
-    use host_core::plan::Step;
-    Ok(match step {
-        Step::Write(w) => (
-            "write",
-            w.entity_type,
-            Some(w.fqn),
-            Some(w.body.to_string()),
-            w.labels.map(|l| to_json(&l, "an entity's labels")).transpose()?,
-            w.sample.map(|s| s.to_string()),
-        ),
-        Step::Failed(name, why) => ("failed", name, Some(why), None, None, None),
-        Step::Error(message) => ("error", message, None, None, None, None),
-        Step::Warning(message) => ("warning", message, None, None, None, None),
-    })
+impl Step {
+    fn of(step: host_core::plan::Step) -> PyResult<Step> {
+        use host_core::plan::Step as S;
+        let none = Step {
+            kind: "",
+            entity_type: None,
+            fqn: None,
+            body: None,
+            labels: None,
+            sample: None,
+            name: None,
+            message: None,
+        };
+        Ok(match step {
+            S::Write(w) => Step {
+                kind: "write",
+                entity_type: Some(w.entity_type),
+                fqn: Some(w.fqn),
+                body: Some(w.body.to_string()),
+                labels: w.labels.map(|l| to_json(&l, "an entity's labels")).transpose()?,
+                sample: w.sample.map(|s| s.to_string()),
+                ..none
+            },
+            S::Failed(name, why) => Step { kind: "failed", name: Some(name), message: Some(why), ..none },
+            S::Error(message) => Step { kind: "error", message: Some(message), ..none },
+            S::Warning(message) => Step { kind: "warning", message: Some(message), ..none },
+        })
+    }
 }
 
 /// `value` as JSON text for Python; a value that cannot be written is an error that names it.
@@ -295,14 +319,14 @@ impl Plan {
     }
 
     /// Takes one record, as `Run.next` gives it: the steps it completes.
-    fn take(&mut self, kind: &str, entity_type: &str, parts: Vec<String>, body: &str) -> PyResult<Vec<PyStep>> {
+    fn take(&mut self, kind: &str, entity_type: &str, parts: Vec<String>, body: &str) -> PyResult<Vec<Step>> {
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-        self.inner.take(kind, entity_type, &parts, body).into_iter().map(py_step).collect()
+        self.inner.take(kind, entity_type, &parts, body).into_iter().map(Step::of).collect()
     }
 
     /// The waiting entity's write, at the end of the records.
-    fn end(&mut self) -> PyResult<Vec<PyStep>> {
-        self.inner.end().into_iter().map(py_step).collect()
+    fn end(&mut self) -> PyResult<Vec<Step>> {
+        self.inner.end().into_iter().map(Step::of).collect()
     }
 
     /// What OpenMetadata holds: one answer of the listing of the service's `entity_type`
@@ -511,6 +535,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Run>()?;
     m.add_class::<Translated>()?;
     m.add_class::<Plan>()?;
+    m.add_class::<Step>()?;
     m.add_function(wrap_pyfunction!(load_plugins, m)?)?;
     m.add_function(wrap_pyfunction!(translate, m)?)?;
     m.add_function(wrap_pyfunction!(may_delete, m)?)?;

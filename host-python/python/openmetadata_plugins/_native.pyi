@@ -61,9 +61,19 @@ class Run:
     def close(self) -> str | None:
         """Stops the run; the warning to give when the plugin did not stop in time."""
 
-#: A step of a plan: ("write", entity type, FQN, body, labels, sample) with JSON texts,
-#: ("failed", name, why, None, None, None), ("error" | "warning", message, None, None, None, None).
-Step = tuple[Literal["write", "failed", "error", "warning"], str, str | None, str | None, str | None, str | None]
+class Step:
+    """One step of a plan; ``kind`` says which attributes it has: ``write`` (``entity_type``,
+    ``fqn``, and JSON texts ``body``, ``labels`` and ``sample`` when there are some), ``failed``
+    (``name``, ``message``), ``error`` and ``warning`` (``message``)."""
+
+    kind: Literal["write", "failed", "error", "warning"]
+    entity_type: str | None
+    fqn: str | None
+    body: str | None
+    labels: str | None
+    sample: str | None
+    name: str | None
+    message: str | None
 
 class Plan:
     def __init__(self, service_name: str, writable: list[str], declared: list[str]) -> None: ...

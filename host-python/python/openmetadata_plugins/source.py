@@ -250,21 +250,18 @@ class PluginSource(Source):
                 f"described {p.get('described', 0)}, sampled {p.get('sampled', 0)}"
             )
 
-    def _do(self, step: tuple) -> Iterable[Either]:
+    def _do(self, step: _native.Step) -> Iterable[Either]:
         """Does one step of the plan."""
-        what = step[0]
-        if what == "failed":
-            _, name, why, *_ = step
-            yield self._left(name, why)
-        elif what == "error":
-            message = step[1]
-            self.run_errors.append(message)
-            yield self._left(self.name, message)
-        elif what == "warning":
-            logger.warning(step[1])
-        elif what == "write":
-            _, entity_type, fqn, body, labels, sample = step
-            yield from self._write(ENTITY_TYPES[entity_type], fqn, json.loads(body), labels, sample)
+        if step.kind == "failed":
+            yield self._left(step.name, step.message)
+        elif step.kind == "error":
+            self.run_errors.append(step.message)
+            yield self._left(self.name, step.message)
+        elif step.kind == "warning":
+            logger.warning(step.message)
+        elif step.kind == "write":
+            body = json.loads(step.body)
+            yield from self._write(ENTITY_TYPES[step.entity_type], step.fqn, body, step.labels, step.sample)
 
     def _left(self, name: str, error: str) -> Either:
         return Either(left=StackTraceError(name=name, error=error, stackTrace=None))

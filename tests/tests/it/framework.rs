@@ -811,6 +811,8 @@ for node in stub.body:
         for item in node.body:
             if isinstance(item, ast.FunctionDef) and item.name != "__init__":
                 described[node.name + "." + item.name] = [a.arg for a in item.args.args][1:]
+            elif isinstance(item, ast.AnnAssign):
+                described[node.name + "." + item.target.id] = None
     elif isinstance(node, ast.AnnAssign):
         described[node.target.id] = None
     elif isinstance(node, ast.Assign):
@@ -836,7 +838,7 @@ for name in dir(native):
         actual[name] = list(inspect.signature(value).parameters)
     else:
         actual[name] = None
-aliases = {"Record", "Step"}
+aliases = {"Record"}
 missing = sorted(set(actual) - set(described))
 extra = sorted(set(described) - set(actual) - aliases)
 differ = sorted(n for n in set(actual) & set(described) if actual[n] is not None and described[n] is not None and actual[n] != described[n])
