@@ -134,9 +134,15 @@ pub fn lineage_edge(from_id: &str, to_id: &str) -> String {
 pub const CLASSIFICATIONS: &str = "/v1/classifications";
 pub const TAGS: &str = "/v1/tags";
 
-/// Where an owner named by a label is looked up (`GET {..}/name/{name}`), in this order, with
-/// the entity type its reference carries. Owners are never created.
-pub const OWNERS: &[(&str, &str)] = &[("user", "/v1/users"), ("team", "/v1/teams")];
+/// Where an owner of an entity type (`host_core::labels::OWNER_TYPES`) is looked up by name
+/// (`GET {..}/name/{name}`).
+pub fn owner_collection(entity_type: &str) -> &'static str {
+    match entity_type {
+        "user" => "/v1/users",
+        "team" => "/v1/teams",
+        other => unreachable!("'{other}' is not one of host_core::labels::OWNER_TYPES"),
+    }
+}
 
 /// The service of a kind (case as manifests write it: `Messaging`).
 pub fn service(kind: &str) -> Option<&'static Service> {

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use host_core::labels::OwnerChoice;
 use plugin_abi::envelope::{Labels, TagRef};
 use serde_json::{json, Value};
 
@@ -150,7 +151,8 @@ impl KnownOwners {
             return Ok(known.clone());
         }
         let mut found = None;
-        for (entity_type, collection) in endpoints::OWNERS {
+        for entity_type in host_core::labels::OWNER_TYPES {
+            let collection = endpoints::owner_collection(entity_type);
             match client.call("GET", &format!("{collection}/name/{}", encode(name)), None) {
                 Ok(answer) => {
                     if let Some(id) = answer.body.get("id").and_then(Value::as_str) {
@@ -215,29 +217,18 @@ pub fn resolve(
             }
         }
     };
-    if has_owners {
-        counts.owners_kept += 1;
-        return out;
-    }
-    for name in &labels.owners {
-        match known_owners.find(client, name) {
-            Ok(Some(reference)) => {
-                counts.owners_set += 1;
-                out.owners.push(reference);
-                return out;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                out.warnings.push(format!("the owner '{name}' of {fqn} could not be looked up: {e}"));
-                return out;
-            }
+    match host_core::labels::choose_owner(fqn, &labels.owners, has_owners, |name| known_owners.find(client, name)) {
+        OwnerChoice::Kept => counts.owners_kept += 1,
+        OwnerChoice::Set(reference) => {
+            counts.owners_set += 1;
+            out.owners.push(reference);
         }
+        OwnerChoice::NotFound(why) => {
+            counts.owners_not_found += 1;
+            out.warnings.push(why);
+        }
+        OwnerChoice::Failed(why) => out.warnings.push(why),
     }
-    counts.owners_not_found += 1;
-    out.warnings.push(format!(
-        "the owner {} of {fqn} is neither a user nor a team in OpenMetadata; not set (owners are never created)",
-        labels.owners.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(" or ")
-    ));
     out
 }
 

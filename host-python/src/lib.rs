@@ -372,6 +372,44 @@ fn tag_requests(tag: &str) -> PyResult<(String, String, String)> {
     ))
 }
 
+/// The owner policy (`host_core::labels::choose_owner`) for the entity `fqn`: `find(name)` is the
+/// host's look-up (an owner reference as JSON, or None); an exception of `lookup_errors` is a
+/// failed look-up (the owner is left as it is, said), any other is raised. Returns what to do
+/// (`kept`, `set`, `not found`, `failed`), the reference to set (JSON) and the warning to give.
+#[pyfunction]
+fn choose_owner(
+    fqn: &str,
+    names: Vec<String>,
+    has_owners: bool,
+    find: &Bound<'_, PyAny>,
+    lookup_errors: &Bound<'_, PyAny>,
+) -> PyResult<(&'static str, Option<String>, Option<String>)> {
+    use host_core::labels::OwnerChoice;
+    let mut raised: Option<PyErr> = None;
+    let choice = host_core::labels::choose_owner(fqn, &names, has_owners, |name| {
+        let found = find
+            .call1((name,))
+            .and_then(|r| r.extract::<Option<String>>())
+            .and_then(|r| r.map(|text| parse(&text, "an owner reference")).transpose());
+        found.map_err(|e| {
+            let text = e.to_string();
+            if !e.is_instance(find.py(), lookup_errors) {
+                raised = Some(e);
+            }
+            text
+        })
+    });
+    if let Some(e) = raised {
+        return Err(e);
+    }
+    Ok(match choice {
+        OwnerChoice::Kept => ("kept", None, None),
+        OwnerChoice::Set(reference) => ("set", Some(reference.to_string()), None),
+        OwnerChoice::NotFound(why) => ("not found", None, Some(why)),
+        OwnerChoice::Failed(why) => ("failed", None, Some(why)),
+    })
+}
+
 /// Whether the stored edge (the answer of `getLineageEdge`, JSON) already holds what the
 /// AddLineageRequest (JSON) would write (`host_core::converge::lineage`).
 #[pyfunction]
@@ -393,6 +431,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConfigError", py.get_type::<ConfigError>())?;
     m.add("DEFAULT_MAX_DELETE_SHARE", host_core::deletion::DEFAULT_MAX_SHARE)?;
     m.add("MAX_DELETE_SHARE_ENV", host_core::deletion::MAX_SHARE_ENV)?;
+    m.add("OWNER_TYPES", host_core::labels::OWNER_TYPES.to_vec())?;
     m.add_class::<PluginDir>()?;
     m.add_class::<Plugin>()?;
     m.add_class::<Run>()?;
@@ -411,6 +450,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fqn, m)?)?;
     m.add_function(wrap_pyfunction!(tag_requests, m)?)?;
     m.add_function(wrap_pyfunction!(lineage_edge_held, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_owner, m)?)?;
     m.add_function(wrap_pyfunction!(listing_fields, m)?)?;
     Ok(())
 }

@@ -3,12 +3,15 @@
 JSON crosses the boundary as text (``str``); each function says what the text holds.
 """
 
+from collections.abc import Callable
 from typing import Literal
 
 #: The largest share of a service's entities of a type one run may soft-delete, by default.
 DEFAULT_MAX_DELETE_SHARE: float
 #: The environment variable that sets that share in every host.
 MAX_DELETE_SHARE_ENV: str
+#: The kinds of entity an owner may be, in the order a name is looked up.
+OWNER_TYPES: list[str]
 
 class PluginError(Exception):
     """A plugin failed, or could not be loaded or used."""
@@ -114,6 +117,17 @@ def without_secrets(value: str, keys: list[str]) -> str: ...
 def contract_version() -> str: ...
 def fqn(parts: list[str]) -> str:
     """A fully qualified name of ``parts``, each quoted where it holds a ``.``."""
+
+def choose_owner(
+    fqn: str,
+    names: list[str],
+    has_owners: bool,
+    find: Callable[[str], str | None],
+    lookup_errors: tuple[type[BaseException], ...],
+) -> tuple[Literal["kept", "set", "not found", "failed"], str | None, str | None]:
+    """The owner policy: what to do, the owner reference to set (JSON), the warning to give.
+    ``find`` looks a name up (a user, else a team: a reference as JSON, or None); an exception
+    of ``lookup_errors`` is a failed look-up, any other is raised."""
 
 def lineage_edge_held(request: str, stored: str) -> bool:
     """Whether the stored edge (``getLineageEdge``'s answer, JSON) already holds what the

@@ -25,6 +25,9 @@ from openmetadata_plugins.entities import EntityType, quote
 
 logger = ingestion_logger()
 
+#: The model of each kind of owner.
+OWNER_MODELS = {"user": User, "team": Team}
+
 #: What a look-up through OpenMetadata's client raises: the server's error answer, a failed
 #: connection (requests' errors are OSErrors), an answer its models cannot read.
 LOOKUP_ERRORS = (APIError, OSError, ValueError)
@@ -39,8 +42,8 @@ class Labels:
         #: By name: the request that leaves the classification as it is (an existing one sent
         #: back unchanged), and whether this run made it.
         self.classifications: dict[str, tuple[CreateClassificationRequest, bool]] = {}
-        #: Owners looked up by name: the reference found (a user's or a team's), or None.
-        self.known_owners: dict[str, dict | None] = {}
+        #: Owners looked up by name: the reference found (a user's or a team's, JSON), or None.
+        self.known_owners: dict[str, str | None] = {}
 
     def apply(
         self,
@@ -115,31 +118,21 @@ class Labels:
                 logger.warning(f"the owner of {fqn} is left as it is: {err}")
                 return
             has_owners = bool(current is not None and current.owners and current.owners.root)
-        if has_owners:
-            return
-        for name in owners:
-            try:
-                found = self._find_owner(name)
-            except LOOKUP_ERRORS as err:
-                logger.warning(f"the owner '{name}' of {fqn} could not be looked up: {err}")
-                return
-            if found is not None:
-                body["owners"] = [found]
-                return
-        names = " or ".join(f"'{n}'" for n in owners)
-        logger.warning(
-            f"the owner {names} of {fqn} is neither a user nor a team in OpenMetadata; "
-            "not set (owners are never created)"
-        )
+        _, reference, warning = _native.choose_owner(fqn, owners, has_owners, self._find_owner, LOOKUP_ERRORS)
+        if reference is not None:
+            body["owners"] = [json.loads(reference)]
+        if warning is not None:
+            logger.warning(warning)
 
-    def _find_owner(self, name: str) -> dict | None:
-        """A user, else a team, of that name, as an owner reference; looked up once a run."""
+    def _find_owner(self, name: str) -> str | None:
+        """A user, else a team (``_native.OWNER_TYPES``), of that name, as an owner reference
+        (JSON); looked up once a run."""
         if name not in self.known_owners:
             reference = None
-            for kind, model in (("user", User), ("team", Team)):
-                found = self.metadata.get_by_name(entity=model, fqn=quote(name))
+            for kind in _native.OWNER_TYPES:
+                found = self.metadata.get_by_name(entity=OWNER_MODELS[kind], fqn=quote(name))
                 if found is not None:
-                    reference = {"id": str(found.id.root), "type": kind}
+                    reference = json.dumps({"id": str(found.id.root), "type": kind})
                     break
             self.known_owners[name] = reference
         return self.known_owners[name]
