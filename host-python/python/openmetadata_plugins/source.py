@@ -331,15 +331,20 @@ class PluginSource(Source):
             self._state(entity).samples += 1
             yield Either(right=record)
 
-    def _reference(self, end: dict) -> EntityReference | None:
-        """The first candidate of a lineage end that exists in OpenMetadata."""
+    def _reference(self, end: dict, known: dict[tuple[str, str], EntityReference | None]) -> EntityReference | None:
+        """The first candidate of a lineage end that exists in OpenMetadata, as host-example
+        looks it up (``sink/lookup.rs``): candidates in order, each looked up once a run
+        (``known``)."""
         entity = ENTITY_TYPES.get(end.get("type", ""))
         if entity is None:
             return None
         for parts in end.get("fqns") or []:
-            found = self.metadata.get_by_name(entity=entity.entity_class, fqn=fqn_of(parts))
-            if found is not None:
-                return EntityReference(id=found.id, type=entity.entity_type)
+            key = (entity.entity_type, fqn_of(parts))
+            if key not in known:
+                found = self.metadata.get_by_name(entity=entity.entity_class, fqn=key[1])
+                known[key] = None if found is None else EntityReference(id=found.id, type=entity.entity_type)
+            if known[key] is not None:
+                return known[key]
         return None
 
     def _lineage(self) -> Iterable[Either]:
@@ -350,12 +355,13 @@ class PluginSource(Source):
             return
         yield Either(right=Barrier(reason="lineage needs the stored entities"))
         added = unchanged = skipped = 0
+        known: dict[tuple[str, str], EntityReference | None] = {}
         for edge in edges:
             ends = {}
             for role in ("from", "to", "pipeline"):
                 if edge.get(role) is None:
                     continue
-                ends[role] = self._reference(edge[role])
+                ends[role] = self._reference(edge[role], known)
                 if ends[role] is None:
                     candidates = " or ".join(fqn_of(p) for p in edge[role].get("fqns") or [])
                     missing = f"{edge[role].get('type')} {candidates}"

@@ -655,10 +655,17 @@ fn the_shipped_integrations_example_runs_as_a_custom_pipeline_with_the_lineage_a
     server["hostPort"] = json!(om.host_port());
     server["securityConfig"]["jwtToken"] = json!(TOKEN);
     workflow["ingestionPipelineFQN"] = json!("kinesis_integrations.metadata_pipeline");
+    let calls_before = om.state.lock().unwrap().calls.len();
     let run = metadata_ingest(&sandbox, &workflow, &[], Duration::from_secs(300));
     assert_eq!(run.code, 0, "{}", run.output);
 
     let state = om.state.lock().unwrap();
+    // A lineage end is looked up once a run, however many edges it has (as host-example does).
+    let orders = state.calls[calls_before..]
+        .iter()
+        .filter(|(m, p)| m == "GET" && p.split('?').next() == Some("/api/v1/topics/name/kinesis_prod.orders"))
+        .count();
+    assert_eq!(orders, 1, "{:?}", &state.calls[calls_before..]);
     let service = &state.services["pipelineServices"]["kinesis_integrations"];
     assert_eq!(service["serviceType"], "CustomPipeline");
     // The AWS secret key is in neither the stored connection nor the log.
