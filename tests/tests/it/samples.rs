@@ -47,7 +47,6 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
                 StreamSpec::new("empty-stream", 2),
                 StreamSpec::new("old-records", 1),
                 StreamSpec::new("skipped-by-filter", 1),
-                StreamSpec::new("old-busy", 1),
             ],
         )
         .await
@@ -56,18 +55,6 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
             put(&client, "old-records", "k", format!("old {i}").into_bytes()).await;
         }
         put(&client, "skipped-by-filter", "k", b"never read".to_vec()).await;
-        // A burst, a quiet two seconds, three more: aimed at the tip from the burst's rate, the
-        // first window (twice the time the burst took for 10 records, at least 100 ms) holds too
-        // few and has to widen over the gap. The gap is long beside any put's latency (a quarter
-        // second was not, where the emulator took ~20 ms a put); the pause shapes the records'
-        // arrival times (the emulator stamps them), nothing waits on it.
-        for i in 0..30 {
-            put(&client, "old-busy", "k", format!("busy {i}").into_bytes()).await;
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        for i in 0..3 {
-            put(&client, "old-busy", "k", format!("recent {i}").into_bytes()).await;
-        }
         // 60 orders over 3 shards, each in a later millisecond so that arrival times order them;
         // 50 are sampled.
         for n in 1..=60u32 {
@@ -88,11 +75,10 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
         put(&client, "gzip-logs", "k", gzip(log.to_string().as_bytes())).await;
         put(&client, "binary-blobs", "k", vec![0x00, 0xFF, 0xFE, 0x01]).await;
     });
-    let rule: proxy::Rule = Arc::new(|_: &proxy::Call| Action::Forward { delay: Duration::ZERO });
-    let proxy = rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap();
+    let proxy = forwarding(&emulator, &rt);
 
     let sandbox = Sandbox::new().unwrap();
-    let config = json!({"generateSampleData": true, "sampleLookbackSeconds": 1, "topicFilterPattern": {"excludes": ["skipped", "old-busy"]}});
+    let config = json!({"generateSampleData": true, "sampleLookbackSeconds": 1, "topicFilterPattern": {"excludes": ["skipped"]}});
     let wf = sandbox.write_workflow("workflow.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap(), "--output", "json"]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -178,13 +164,34 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     assert!(!lines.is_empty() && lines.iter().all(|l| l["body"]["name"] != "skipped-by-filter"));
     assert_eq!(proxy.calls("ListShards"), 6);
     assert!(proxy.calls("GetRecords") >= 9, "{}", proxy.calls("GetRecords"));
+}
 
-    // A shard with more records than the sample, its newest ones after a quiet spell: the
-    // window aimed at the tip from the burst's rate holds too few, widens over the gap, and the
-    // newest are kept.
-    let before = (proxy.calls("GetShardIterator"), proxy.calls("GetRecords"));
-    let config =
-        json!({"generateSampleData": true, "sampleSize": 10, "topicFilterPattern": {"includes": ["old-busy"]}});
+/// A shard with more records than the sample, its newest ones after a quiet spell: the window
+/// aimed at the tip from the burst's rate holds too few, widens over the gap, and the newest are
+/// kept.
+#[test]
+fn a_shard_whose_newest_records_follow_a_quiet_spell_is_sampled_from_its_newest() {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    let rt = e2e::runtime();
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("old-busy", 1)]).await.unwrap();
+        // A burst, a quiet two seconds, three more: aimed at the tip from the burst's rate, the
+        // first window (twice the time the burst took for 10 records, at least 100 ms) holds too
+        // few and has to widen over the gap. The gap is long beside any put's latency (a quarter
+        // second was not, where the emulator took ~20 ms a put); the pause shapes the records'
+        // arrival times (the emulator stamps them), nothing waits on it.
+        for i in 0..30 {
+            put(&client, "old-busy", "k", format!("busy {i}").into_bytes()).await;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        for i in 0..3 {
+            put(&client, "old-busy", "k", format!("recent {i}").into_bytes()).await;
+        }
+    });
+    let proxy = forwarding(&emulator, &rt);
+    let sandbox = Sandbox::new().unwrap();
+    let config = json!({"generateSampleData": true, "sampleSize": 10});
     let wf = sandbox.write_workflow("busy.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -202,20 +209,25 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
     assert_eq!(busy, expected);
     // The probe from the oldest record, a window that held too few, at least one wider: and
     // never more than the call bound allows.
-    let iterators = proxy.calls("GetShardIterator") - before.0;
+    let iterators = proxy.calls("GetShardIterator");
     assert!((3..=6).contains(&iterators), "{iterators} GetShardIterator calls");
-    let reads = proxy.calls("GetRecords") - before.1;
+    let reads = proxy.calls("GetRecords");
     assert!((3..=25).contains(&reads), "{reads} GetRecords calls");
+}
 
-    // More records than the sample, written in one PutRecords call (one millisecond, so
-    // MillisBehindLatest is 0 all along): still the newest, not the first ones read.
-    rt.block_on(async {
+/// More records than the sample, written in one PutRecords call (one millisecond, so
+/// MillisBehindLatest is 0 all along): still the newest, not the first ones read.
+#[test]
+fn records_written_in_one_call_are_sampled_from_the_newest() {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    e2e::runtime().block_on(async {
         seed(&client, &[StreamSpec::new("one-batch", 1)]).await.unwrap();
         e2e::put_json_records(&client, "one-batch", 30).await.unwrap();
     });
-    let config =
-        json!({"generateSampleData": true, "sampleSize": 5, "topicFilterPattern": {"includes": ["one-batch"]}});
-    let wf = sandbox.write_workflow("batch.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
+    let sandbox = Sandbox::new().unwrap();
+    let config = json!({"generateSampleData": true, "sampleSize": 5});
+    let wf = sandbox.write_workflow("batch.yaml", &workflow(&emulator.endpoint(), "svc", config)).unwrap();
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
@@ -226,15 +238,35 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
         .map(|m| serde_json::from_str::<Value>(m.as_str().unwrap()).unwrap()["id"].as_i64().unwrap())
         .collect();
     assert_eq!(ids, vec![29, 28, 27, 26, 25]);
+}
 
-    // `sampleConcurrency` bounds the shards read at once across the run: at 1, each shard's
-    // reads end before the next shard's begin.
-    let from = proxy.log().len();
-    let config = json!({"generateSampleData": true, "sampleConcurrency": 1, "topicFilterPattern": {"includes": ["json-orders", "binary-blobs"]}});
+/// Two streams of three and two shards, a few records in each.
+fn five_shards() -> (Emulator, tokio::runtime::Runtime) {
+    let emulator = Emulator::start().unwrap();
+    let client = kinesis_client(&emulator.endpoint());
+    let rt = e2e::runtime();
+    rt.block_on(async {
+        seed(&client, &[StreamSpec::new("orders", 3), StreamSpec::new("blobs", 2)]).await.unwrap();
+        for n in 1..=12u32 {
+            put(&client, "orders", &format!("key-{n}"), order(n).into_bytes()).await;
+            put(&client, "blobs", &format!("key-{n}"), vec![0x00, 0xFF, n as u8]).await;
+        }
+    });
+    (emulator, rt)
+}
+
+/// `sampleConcurrency` bounds the shards read at once across the run: at 1, each shard's reads
+/// end before the next shard's begin.
+#[test]
+fn sample_concurrency_bounds_the_shards_read_at_once() {
+    let (emulator, rt) = five_shards();
+    let proxy = forwarding(&emulator, &rt);
+    let sandbox = Sandbox::new().unwrap();
+    let config = json!({"generateSampleData": true, "sampleConcurrency": 1});
     let wf = sandbox.write_workflow("one-shard.yaml", &workflow(&proxy.endpoint(), "svc", config)).unwrap();
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let shards: Vec<String> = proxy.log()[from..].iter().filter_map(|c| c.shard.clone()).collect();
+    let shards: Vec<String> = proxy.log().iter().filter_map(|c| c.shard.clone()).collect();
     let mut finished: Vec<&String> = Vec::new();
     for pair in shards.windows(2) {
         if pair[0] != pair[1] {
@@ -243,29 +275,31 @@ fn samples_are_the_newest_messages_decoded_with_a_schema() {
         }
     }
     assert_eq!(finished.len() + 1, 5, "five shards read, one at a time: {shards:?}");
+}
 
-    // With sample data off, nothing but the listing and one describe per stream.
-    let before = (
-        proxy.calls("ListShards"),
-        proxy.calls("GetRecords"),
-        proxy.calls("GetShardIterator"),
-        proxy.calls("DescribeStreamSummary"),
-    );
+/// With sample data off, nothing but the listing and one describe per stream.
+#[test]
+fn without_sample_data_a_run_lists_and_describes_and_reads_no_shard() {
+    let (emulator, rt) = five_shards();
+    let proxy = forwarding(&emulator, &rt);
+    let sandbox = Sandbox::new().unwrap();
     let wf = sandbox.write_workflow("plain.yaml", &workflow(&proxy.endpoint(), "svc", json!({}))).unwrap();
     let run = sandbox.host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(
-        (proxy.calls("ListShards"), proxy.calls("GetRecords"), proxy.calls("GetShardIterator")),
-        (before.0, before.1, before.2)
-    );
-    assert_eq!(proxy.calls("DescribeStreamSummary") - before.3, 9);
+    assert_eq!((proxy.calls("ListShards"), proxy.calls("GetRecords"), proxy.calls("GetShardIterator")), (0, 0, 0));
+    assert_eq!(proxy.calls("DescribeStreamSummary"), 2);
     let lines = read_jsonl(&sandbox.path("out.jsonl")).unwrap();
-    assert_eq!(lines.iter().filter(|l| l["path"] == "/v1/topics").count(), 9);
+    assert_eq!(lines.iter().filter(|l| l["path"] == "/v1/topics").count(), 2);
     assert!(lines.iter().all(|l| l["path"] != "/v1/topics/{id}/sampleData"));
     assert!(lines.iter().all(|l| l["body"].get("messageSchema").is_none()));
 }
 
-/// A number after `key=` in a log line.
+/// A proxy in front of the emulator that forwards every call, and logs it.
+fn forwarding(emulator: &Emulator, rt: &tokio::runtime::Runtime) -> proxy::Proxy {
+    let rule: proxy::Rule = Arc::new(|_: &proxy::Call| Action::Forward { delay: Duration::ZERO });
+    rt.block_on(proxy::start(format!("127.0.0.1:{}", emulator.port).parse().unwrap(), rule)).unwrap()
+}
+
 fn field(line: &str, key: &str) -> u64 {
     let rest = line.split(&format!(" {key}=")).nth(1).unwrap_or_else(|| panic!("no {key} in {line}"));
     let digits: String = rest.trim_start_matches("Some(").chars().take_while(|c| c.is_ascii_digit()).collect();
