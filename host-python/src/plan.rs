@@ -102,6 +102,15 @@ impl Plan {
         Ok(after)
     }
 
+    /// Whether a lineage edge between these ends (entity type, id) is worth reading before it is
+    /// written (`host_core::converge::lineage::worth_reading`): not when an end is an entity
+    /// this run made.
+    fn edge_worth_reading(&self, ends: Vec<(String, String)>) -> bool {
+        let stored = self.inner.stored();
+        let listed = |t: &str, id: &str| stored.and_then(|s| s.holds(t, id));
+        host_core::converge::lineage::worth_reading(ends.iter().map(|(t, id)| (t.as_str(), id.as_str())), listed)
+    }
+
     /// Whether the entity has owners in OpenMetadata, as the run's listing says (`None`: its
     /// type was not listed).
     fn has_owners(&self, entity_type: &str, fqn: &str) -> Option<bool> {

@@ -14,6 +14,17 @@ use serde_json::Value;
 
 use super::unchanged::same;
 
+/// Whether an edge between these ends (entity type, id) is worth reading before it is written:
+/// not when an end is of a type the run listed and the listing did not hold it (`listed` answers
+/// `Some(false)`): the run made that entity, so no stored edge can name it, and a first run
+/// reads no edge. An end of a type the run did not list (`None`) may be anything.
+pub fn worth_reading<'a>(
+    ends: impl IntoIterator<Item = (&'a str, &'a str)>,
+    listed: impl Fn(&str, &str) -> Option<bool>,
+) -> bool {
+    ends.into_iter().all(|(entity_type, id)| listed(entity_type, id) != Some(false))
+}
+
 /// Whether `stored` (the answer of `getLineageEdge` for the request's ends) holds what the
 /// AddLineageRequest `request` would write.
 pub fn held(request: &Value, stored: &Value) -> bool {
@@ -69,6 +80,14 @@ mod tests {
         ] {
             assert!(!held(&wanted, &stored(other.clone())), "{other}");
         }
+    }
+
+    #[test]
+    fn an_edge_to_an_entity_this_run_made_is_not_worth_reading() {
+        let listed = |t: &str, id: &str| (t == "pipeline").then(|| id == "old");
+        assert!(worth_reading([("topic", "t"), ("pipeline", "old")], listed));
+        assert!(!worth_reading([("topic", "t"), ("pipeline", "new")], listed));
+        assert!(worth_reading([("topic", "t"), ("container", "c")], listed));
     }
 
     #[test]

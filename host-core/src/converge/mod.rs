@@ -15,7 +15,7 @@ pub mod fields;
 pub mod lineage;
 pub mod unchanged;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use plugin_abi::envelope::Origin;
 use plugin_abi::message_schema::{inferred_schema_text, title_and_description};
@@ -31,6 +31,8 @@ pub struct Stored {
     by_fqn: HashMap<(String, String), Held>,
     /// Per entity type, (id, FQN) in the listing's order; present once the type was listed.
     listed: HashMap<String, Vec<(String, String)>>,
+    /// Per entity type, the ids listed.
+    ids: HashMap<String, HashSet<String>>,
 }
 
 /// The `fields` a listing of the entity type asks for: what a request of ours carries and the
@@ -73,12 +75,14 @@ impl Stored {
     /// unreadable, named.
     pub fn add_page(&mut self, entity_type: &str, data: &[Value]) -> Result<(), String> {
         let listed = self.listed.entry(entity_type.to_string()).or_default();
+        let ids = self.ids.entry(entity_type.to_string()).or_default();
         for entity in data {
             let text = |key: &str| entity.get(key).and_then(Value::as_str).map(str::to_string);
             let (Some(id), Some(fqn)) = (text("id"), text("fullyQualifiedName")) else {
                 return Err("an entity without `id` or `fullyQualifiedName`".into());
             };
             listed.push((id.clone(), fqn.clone()));
+            ids.insert(id.clone());
             let has_owners = entity.get("owners").and_then(Value::as_array).is_some_and(|o| !o.is_empty());
             let json = entity.to_string().into_boxed_str();
             self.by_fqn.insert((entity_type.to_string(), fqn), Held { id, has_owners, json });
@@ -105,6 +109,12 @@ impl Stored {
     pub fn has_owners(&self, entity_type: &str, fqn: &str) -> Option<bool> {
         self.listed.get(entity_type)?;
         Some(self.held(entity_type, fqn).is_some_and(|h| h.has_owners))
+    }
+
+    /// Whether the listing held the entity of this type and id: `None` when the type was not
+    /// listed (an entity of another service, say).
+    pub fn holds(&self, entity_type: &str, id: &str) -> Option<bool> {
+        self.ids.get(entity_type).map(|ids| ids.contains(id))
     }
 
     /// The (id, FQN) of the listed entities of a type, in the listing's order; `None` when the

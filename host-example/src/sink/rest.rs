@@ -31,6 +31,9 @@ pub struct RestSink {
     batches: BTreeMap<&'static str, (&'static Entity, Vec<Request>)>,
     known_tags: KnownTags,
     known_owners: KnownOwners,
+    /// The ids of the service's entities the run's listing held, by entity type: an edge to
+    /// one it did not hold (made by this run) is not read before it is written.
+    listed_ids: HashMap<&'static str, HashSet<String>>,
 }
 
 impl RestSink {
@@ -108,6 +111,7 @@ impl RestSink {
             batch_size: options.batch_size,
             batches: BTreeMap::new(),
             known_tags: KnownTags::default(),
+            listed_ids: HashMap::new(),
             known_owners: KnownOwners::default(),
         })
     }
@@ -131,6 +135,8 @@ impl Sink for RestSink {
             self.client
                 .list(entity, service_name, Some(fields), |page| stored.add_page(entity.entity_type, page))
                 .map_err(|e| anyhow::anyhow!("cannot read the service's {} in OpenMetadata: {e}", entity.plural))?;
+            let ids = stored.listed(entity.entity_type).unwrap_or_default().iter().map(|(id, _)| id.clone());
+            self.listed_ids.insert(entity.entity_type, ids.collect());
         }
         Ok(Some(stored))
     }
@@ -209,7 +215,10 @@ impl Sink for RestSink {
                 description: edge.description.as_deref(),
                 source: edge.source.as_deref(),
             });
-            if self.edge_held(&request, id(0), id(1)) {
+            let ends = [Some(&edge.from), Some(&edge.to), edge.pipeline.as_ref()];
+            let ends = ends.into_iter().flatten().enumerate().map(|(i, end)| (end.entity_type.as_str(), id(i)));
+            let listed = |t: &str, id: &str| self.listed_ids.get(t).map(|ids| ids.contains(id));
+            if host_core::converge::lineage::worth_reading(ends, listed) && self.edge_held(&request, id(0), id(1)) {
                 done.unchanged += 1;
                 continue;
             }

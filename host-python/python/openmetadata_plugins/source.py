@@ -388,6 +388,10 @@ class PluginSource(Source):
         """Whether OpenMetadata already holds the edge as ``request`` would write it, read by its
         ends' ids (OpenMetadata lists no edges); a failed read is a doubt, and a doubt is a write."""
         edge = request.edge
+        pipeline = edge.lineageDetails.pipeline
+        ends = [edge.fromEntity, edge.toEntity] + ([pipeline] if pipeline else [])
+        if not self.plan.edge_worth_reading([(end.type, str(end.id.root)) for end in ends]):
+            return False
         stored = self.metadata.get_lineage_edge(str(edge.fromEntity.id.root), str(edge.toEntity.id.root))
         if stored is None:
             return False

@@ -666,6 +666,10 @@ fn the_shipped_integrations_example_runs_as_a_custom_pipeline_with_the_lineage_a
         .filter(|(m, p)| m == "GET" && p.split('?').next() == Some("/api/v1/topics/name/kinesis_prod.orders"))
         .count();
     assert_eq!(orders, 1, "{:?}", &state.calls[calls_before..]);
+    // Its pipelines are new: the source reads no edge before it yields it. (OpenMetadata's own
+    // sink reads each edge it is given, once, to patch rather than replace it.)
+    let edges = e2e::integrations_account::lineage().len();
+    assert_eq!(state.calls_to("GET", "/api/v1/lineage/getLineageEdge"), edges, "{}", run.output);
     let service = &state.services["pipelineServices"]["kinesis_integrations"];
     assert_eq!(service["serviceType"], "CustomPipeline");
     // The AWS secret key is in neither the stored connection nor the log.

@@ -76,6 +76,8 @@ fn every_streams_readers_and_writers_become_pipelines_with_the_lineage_aws_state
     let mut edges = state.lineage_fqns();
     edges.sort();
     assert_eq!(edges, account::lineage(), "exactly the wiring AWS states");
+    // Every pipeline is new: no stored edge can name one, so none is read before it is written.
+    assert_eq!(state.calls_to("GET", "/api/v1/lineage/getLineageEdge"), 0);
     drop(state);
     // The stream the Kinesis service left out: skipped and named, never created.
     let summaries = e2e::summaries(&run);
