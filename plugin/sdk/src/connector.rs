@@ -38,9 +38,10 @@ pub trait Configuration: Sized {
     }
     /// The secret values of a configuration, scrubbed from every log line.
     fn secrets(&self) -> Vec<String>;
-    /// The form's uiSchema (see [`crate::form`]); by default, the `source` block's own layout.
+    /// The form's uiSchema (see [`crate::form`]); by default, the schema's numbers and lengths
+    /// in words, with no layout ([`crate::form::plain`]).
     fn form() -> Result<serde_json::Value, String> {
-        crate::form::ui_schema(&Self::schema(), &[&crate::form::SOURCE])
+        Ok(crate::form::plain(&Self::schema()))
     }
 }
 

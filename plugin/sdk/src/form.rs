@@ -69,6 +69,15 @@ pub fn ui_schema(schema: &Value, parts: &[&Form]) -> Result<Value, String> {
     }
 }
 
+/// The uiSchema of a schema no connector laid out (a configuration that is not the SDK's `source`
+/// block): no order, numbers and lengths in words, patterns left to the form's own words.
+pub fn plain(schema: &Value) -> Value {
+    let mut ui = Map::new();
+    let mut unworded = Vec::new();
+    lay_out(schema, "", &[], &mut ui, &mut unworded);
+    Value::Object(ui)
+}
+
 /// The schema of the field at `path` (object properties and `items`).
 fn at<'a>(schema: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('/').skip(1).try_fold(schema, |s, part| match part {
@@ -221,6 +230,17 @@ mod tests {
         assert_eq!(messages("/name")["minLength"], "expected 1 to 9 characters");
         assert_eq!(messages("/list/items/stream")["pattern"], "expected a stream");
         assert!(ui["conn"].get("plain").is_none(), "{ui}");
+    }
+
+    #[test]
+    fn a_schema_no_connector_laid_out_gets_words_for_its_numbers_only() {
+        let ui = plain(&schema());
+        assert!(ui.get("ui:order").is_none() && ui["conn"].get("ui:order").is_none(), "{ui}");
+        assert_eq!(
+            ui["conn"]["zeta"]["ui:options"]["errorMessages"]["minimum"],
+            "expected a whole number from 1 to 10"
+        );
+        assert!(ui["conn"].get("region").is_none(), "{ui}");
     }
 
     #[test]

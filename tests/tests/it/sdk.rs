@@ -17,6 +17,10 @@ fn the_kits_minimal_plugin_is_a_complete_plugin() {
     assert_eq!(schema.code, 0, "{}", schema.stderr);
     let schema: serde_json::Value = serde_json::from_str(&schema.stdout).unwrap();
     assert!(schema["$defs"]["Config"]["properties"]["topics"].is_object(), "{schema}");
+    // Its form: the kit's plain uiSchema (no layout of its own), not an error.
+    let ui = sandbox.host(&["schema", "StaticTopics", "--ui"]).unwrap();
+    assert_eq!(ui.code, 0, "{}", ui.stderr);
+    assert!(serde_json::from_str::<serde_json::Value>(&ui.stdout).unwrap().is_object(), "{}", ui.stdout);
 
     let workflow = |config: serde_json::Value| {
         json!({
