@@ -271,7 +271,7 @@ fn finish_writes(sink: &mut dyn Sink, plan: &mut Plan, summary: &mut Summary) {
     let lineage = plan.take_lineage();
     summary.lineage_edges = lineage.len() as u64;
     if summary.interrupted.is_none() && !lineage.is_empty() {
-        match sink.lineage(lineage) {
+        match sink.lineage(lineage, plan.stored()) {
             Ok(done) => summary.lineage = done,
             Err(e) => summary.errors.push(format!("{e:#}")),
         }

@@ -149,7 +149,7 @@ impl Sink for FileSink {
 
     /// A file cannot look entities up: each edge is written with placeholders for the ids and
     /// the FQNs they stand for.
-    fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites> {
+    fn lineage(&mut self, edges: Vec<LineageEdge>, _: Option<&Stored>) -> Result<LineageWrites> {
         let mut done = LineageWrites::default();
         for edge in &edges {
             self.write(&requests::add_lineage_unresolved(edge))?;

@@ -192,7 +192,9 @@ pub trait Sink {
     fn finish_writes(&mut self) -> Result<Writes>;
     /// Adds lineage edges, after every entity is written (an edge may point at one). An end
     /// that is not in OpenMetadata skips its edge; it is never created.
-    fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites>;
+    /// `stored`: what the run's listing held (an edge to an entity it did not hold, made by this
+    /// run, is not read before it is written).
+    fn lineage(&mut self, edges: Vec<LineageEdge>, stored: Option<&Stored>) -> Result<LineageWrites>;
     /// Soft-deletes the service's entities of the type that are not in `seen`, unless that would
     /// be more than `max_share` of them. `existing` (id, FQN) is what [`Sink::stored`] listed
     /// for the type. Says what it did, for the summary.

@@ -31,9 +31,6 @@ pub struct RestSink {
     batches: BTreeMap<&'static str, (&'static Entity, Vec<Request>)>,
     known_tags: KnownTags,
     known_owners: KnownOwners,
-    /// The ids of the service's entities the run's listing held, by entity type: an edge to
-    /// one it did not hold (made by this run) is not read before it is written.
-    listed_ids: HashMap<&'static str, HashSet<String>>,
 }
 
 impl RestSink {
@@ -111,7 +108,6 @@ impl RestSink {
             batch_size: options.batch_size,
             batches: BTreeMap::new(),
             known_tags: KnownTags::default(),
-            listed_ids: HashMap::new(),
             known_owners: KnownOwners::default(),
         })
     }
@@ -135,8 +131,6 @@ impl Sink for RestSink {
             self.client
                 .list(entity, service_name, Some(fields), |page| stored.add_page(entity.entity_type, page))
                 .map_err(|e| anyhow::anyhow!("cannot read the service's {} in OpenMetadata: {e}", entity.plural))?;
-            let ids = stored.listed(entity.entity_type).unwrap_or_default().iter().map(|(id, _)| id.clone());
-            self.listed_ids.insert(entity.entity_type, ids.collect());
         }
         Ok(Some(stored))
     }
@@ -173,7 +167,7 @@ impl Sink for RestSink {
         crate::labels::resolve(&self.client, known, entity, fqn, labels, has_owners, counts)
     }
 
-    fn lineage(&mut self, edges: Vec<LineageEdge>) -> Result<LineageWrites> {
+    fn lineage(&mut self, edges: Vec<LineageEdge>, stored: Option<&Stored>) -> Result<LineageWrites> {
         let mut done = LineageWrites::default();
         let mut lookup = Lookup { client: &self.client, known: HashMap::new() };
         for edge in &edges {
@@ -217,7 +211,7 @@ impl Sink for RestSink {
             });
             let ends = [Some(&edge.from), Some(&edge.to), edge.pipeline.as_ref()];
             let ends = ends.into_iter().flatten().enumerate().map(|(i, end)| (end.entity_type.as_str(), id(i)));
-            let listed = |t: &str, id: &str| self.listed_ids.get(t).map(|ids| ids.contains(id));
+            let listed = |t: &str, id: &str| stored.and_then(|s| s.holds(t, id));
             if host_core::converge::lineage::worth_reading(ends, listed) && self.edge_held(&request, id(0), id(1)) {
                 done.unchanged += 1;
                 continue;
