@@ -39,6 +39,23 @@ impl<A: Api + 'static> Metered<A> {
         Ok(())
     }
 
+    /// One call of `api` (`request`, the SDK's `send()`; nothing is sent before its turn), its
+    /// failure as a plugin error. A call whose failures mean different things (a missing
+    /// resource, a refusal to fall back from) takes its [`turn`](Self::turn) and reads its
+    /// error itself.
+    pub async fn call<T, E, R>(
+        &self,
+        api: A,
+        request: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, PluginError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        self.turn(api).await?;
+        request.await.map_err(|e| self.failed(api, &e))
+    }
+
     /// The plugin error for a failed call of `api`, noting an endpoint that cannot be reached.
     pub fn failed<E, R>(&self, api: A, err: &SdkError<E, R>) -> PluginError
     where

@@ -146,35 +146,3 @@ impl ClassifyRetry for ThrottleFeedback {
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
 }
-
-/// How hard a client retries.
-#[derive(Debug, Clone)]
-pub enum Retries {
-    /// A run: a throttled call is tried again (8 attempts) and slows the run's budget down.
-    Run(Arc<Budget>),
-    /// A connection test: answer soon (3 attempts).
-    Check,
-}
-
-/// A client of one AWS SDK crate (`$sdk`, e.g. `aws_sdk_kinesis`) on the run's SDK config: an
-/// unreachable endpoint given up on quickly, throttling fed back to the budget (`Retries`), and
-/// `endPointURL`, when the connection sets one, as its endpoint (an emulator serves every API
-/// on one endpoint, as OpenMetadata's AWS clients assume).
-#[macro_export]
-macro_rules! sdk_client {
-    ($sdk:ident, $config:expr, $aws:expr, $retries:expr) => {{
-        let mut builder = $sdk::config::Builder::from($config).retry_classifier($crate::retry::UnreachableQuickly);
-        match $retries {
-            $crate::retry::Retries::Run(budget) => {
-                builder = builder.retry_classifier($crate::retry::ThrottleFeedback::new(budget))
-            }
-            $crate::retry::Retries::Check => {
-                builder = builder.retry_config($sdk::config::retry::RetryConfig::standard().with_max_attempts(3))
-            }
-        }
-        if let Some(url) = &$aws.end_point_url {
-            builder = builder.endpoint_url(url.clone());
-        }
-        $sdk::Client::from_conf(builder.build())
-    }};
-}

@@ -1,27 +1,21 @@
-//! The Firehose client of a run, on the SDK config that `plugin_aws` builds from the
-//! connection's `awsConfig` (credentials, region, retries).
+//! The run's AWS client: Firehose (built the kit's way, `plugin_aws::clients`).
 
-use std::sync::Arc;
+use plugin_aws::clients::On;
+use plugin_aws::sdk_client;
 
-use aws_config::SdkConfig;
+use crate::budget::Api;
 
-pub use plugin_aws::credentials::{credential_source, endpoint_name, sdk_config};
-pub use plugin_aws::retry::Retries;
-
-use crate::budget::Budget;
-use crate::config::AwsCredentials;
-
-/// The Firehose client.
-pub fn firehose_client(config: &SdkConfig, aws: &AwsCredentials, retries: Retries) -> aws_sdk_firehose::Client {
-    plugin_aws::sdk_client!(aws_sdk_firehose, config, aws, retries)
+/// The services a run reads from.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub firehose: aws_sdk_firehose::Client,
 }
 
-/// The run's Firehose, its calls under `budget`.
-pub async fn firehose(
-    aws: &AwsCredentials,
-    budget: Arc<Budget>,
-    retries: Retries,
-) -> Result<crate::firehose::Firehose, plugin_abi::PluginError> {
-    let config = sdk_config(aws).await?;
-    Ok(crate::firehose::Firehose::new(firehose_client(&config, aws, retries), budget, endpoint_name(aws)))
+impl plugin_aws::clients::Clients for Clients {
+    fn build(on: &On<'_>) -> Self {
+        Clients { firehose: sdk_client!(aws_sdk_firehose, on) }
+    }
 }
+
+/// The run's clients and the meter of their calls.
+pub type Account = plugin_aws::clients::Account<Clients, Api>;

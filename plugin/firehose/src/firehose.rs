@@ -3,7 +3,6 @@
 //! own terms (so that turning it into requests is tested without AWS).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use aws_sdk_firehose::{
     operation::describe_delivery_stream::DescribeDeliveryStreamError,
@@ -13,7 +12,8 @@ use aws_sdk_firehose::{
 use plugin_abi::{ErrorKind, PluginError};
 use plugin_aws::metered::Metered;
 
-use crate::budget::{Api, Budget};
+use crate::aws::Account;
+use crate::budget::Api;
 
 /// Names asked for per ListDeliveryStreams page (AWS allows up to 10,000; 100 keeps a page's
 /// answer small while a 10,000-stream account still lists in 100 calls).
@@ -88,8 +88,8 @@ pub enum Target {
 }
 
 impl Firehose {
-    pub fn new(client: Client, budget: Arc<Budget>, endpoint: String) -> Self {
-        Firehose { client, metered: Metered::new(&Api::ALL, budget, endpoint) }
+    pub fn new(account: Account) -> Self {
+        Firehose { client: account.clients.firehose, metered: account.metered }
     }
 
     /// Calls made so far, by operation.

@@ -16,6 +16,8 @@ use tokio::sync::mpsc;
 
 use plugin_aws::source::AwsSettings as _;
 
+use crate::aws::Account;
+use crate::budget::Api;
 use crate::config::Settings;
 use crate::firehose::{DeliveryStream, Firehose};
 use crate::pipeline::{create_pipeline_request, lineage_edges};
@@ -30,12 +32,9 @@ pub fn start(settings: Settings, log: tracing::Dispatch) -> Result<Run, PluginEr
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
-    let client = match crate::aws::firehose(settings.aws(), budget.clone(), crate::aws::Retries::Run(budget)).await {
-        Ok(client) => client,
-        Err(e) => {
-            let _ = out.send(Err(e)).await;
-            return;
-        }
+    let account = Account::for_run(settings.aws(), &Api::ALL, budget).await;
+    let Some(client) = plugin_sdk::run::opened(&out, account.map(Firehose::new)).await else {
+        return;
     };
     let service = settings.service_name().to_string();
     let mut status = ListingStatus::default();

@@ -10,6 +10,8 @@ pub use plugin_sdk::check::TestConnectionResult;
 
 use plugin_aws::source::AwsSettings as _;
 
+use crate::aws::Account;
+use crate::budget::Api;
 use crate::config::Settings;
 use crate::firehose::Firehose;
 
@@ -47,11 +49,7 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
         return result(steps);
     };
     let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
-    let client = Firehose::new(
-        crate::aws::firehose_client(&config, settings.aws(), crate::aws::Retries::Check),
-        budget,
-        crate::aws::endpoint_name(settings.aws()),
-    );
+    let client = Firehose::new(Account::for_check(&config, settings.aws(), &Api::ALL, budget));
     let found = checks
         .get(Key::GetPipelines)
         .run(&mut steps, first_kept(&client, settings), |s| match s {

@@ -11,7 +11,8 @@ use plugin_sdk::pipeline_settings::PipelineServiceMetadata as _;
 use plugin_sdk::run::{Counters, Item, Listing, ProgressTicker, Run};
 use tokio::sync::mpsc;
 
-use crate::aws::{Clients, Retries};
+use crate::aws::Account;
+use crate::budget::Api;
 use crate::config::{lineage_services, Kind, Settings};
 use crate::integrations;
 use crate::pipeline::{create_pipeline_request, lineage_edges};
@@ -23,16 +24,13 @@ pub fn start(settings: Settings, log: tracing::Dispatch) -> Result<Run, PluginEr
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
-    let clients = match Clients::connect(settings.aws(), budget.clone(), Retries::Run(budget)).await {
-        Ok(clients) => clients,
-        Err(e) => {
-            let _ = out.send(Err(e)).await;
-            return;
-        }
+    let Some(account) = plugin_sdk::run::opened(&out, Account::for_run(settings.aws(), &Api::ALL, budget).await).await
+    else {
+        return;
     };
     let service = settings.service_name().to_string();
     let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| settings.pipeline().reads(*k)).collect();
-    let listings = futures::future::join_all(kinds.iter().map(|k| integrations::list(&clients, *k))).await;
+    let listings = futures::future::join_all(kinds.iter().map(|k| integrations::list(&account, *k))).await;
     let services = lineage_services(&settings);
     let lineage = settings.pipeline().include_lineage();
     let mut status = ListingStatus::default();
@@ -100,5 +98,5 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
         filtered: status.filtered,
         failure: (!failures.is_empty()).then(|| failures.join("; ")),
     };
-    plugin_sdk::run::close(&out, listing, status, clients.metered.calls(), PIPELINE, &[&service]).await;
+    plugin_sdk::run::close(&out, listing, status, account.metered.calls(), PIPELINE, &[&service]).await;
 }

@@ -10,7 +10,7 @@ use plugin_sdk::check::{result, Check, Checks, Step};
 
 pub use plugin_sdk::check::TestConnectionResult;
 
-use crate::aws::{Clients, Retries};
+use crate::aws::Account;
 use crate::budget::Api;
 use crate::config::{Kind, Settings};
 
@@ -90,51 +90,40 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
         return result(steps);
     };
     let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
-    let clients = Clients::new(&config, settings.aws(), budget, Retries::Check);
+    let account = Account::for_check(&config, settings.aws(), &Api::ALL, budget);
     for (kind, check) in CHECKS.iter().filter_map(|(k, c)| k.map(|k| (k, c))) {
         if !settings.pipeline().reads(kind) {
             steps.push(check.skipped(&format!("`{}` is not read (integrations)", kind.label()), None));
             continue;
         }
         check
-            .run(&mut steps, first_page(&clients, kind), |found: &usize| format!("{found} found on the first page"))
+            .run(&mut steps, first_page(&account, kind), |found: &usize| format!("{found} found on the first page"))
             .await;
     }
     result(steps)
 }
 
 /// One call of the kind's listing: how many the first page holds.
-async fn first_page(c: &Clients, kind: Kind) -> Result<usize, PluginError> {
-    let m = &c.metered;
+async fn first_page(account: &Account, kind: Kind) -> Result<usize, PluginError> {
+    let (c, m) = (&account.clients, &account.metered);
     Ok(match kind {
         Kind::Lambda => {
-            m.turn(Api::ListEventSourceMappings).await?;
-            let out = c.lambda.list_event_source_mappings().max_items(10).send().await;
-            out.map_err(|e| m.failed(Api::ListEventSourceMappings, &e))?.event_source_mappings().len()
+            let request = c.lambda.list_event_source_mappings().max_items(10).send();
+            m.call(Api::ListEventSourceMappings, request).await?.event_source_mappings().len()
         }
-        Kind::Pipes => {
-            m.turn(Api::ListPipes).await?;
-            let out = c.pipes.list_pipes().limit(10).send().await;
-            out.map_err(|e| m.failed(Api::ListPipes, &e))?.pipes().len()
-        }
+        Kind::Pipes => m.call(Api::ListPipes, c.pipes.list_pipes().limit(10).send()).await?.pipes().len(),
         Kind::EventBridgeRules => {
-            m.turn(Api::ListEventBuses).await?;
-            let out = c.events.list_event_buses().send().await;
-            out.map_err(|e| m.failed(Api::ListEventBuses, &e))?.event_buses().len()
+            m.call(Api::ListEventBuses, c.events.list_event_buses().send()).await?.event_buses().len()
         }
         Kind::IotRules => {
-            m.turn(Api::ListTopicRules).await?;
-            let out = c.iot.list_topic_rules().max_results(10).send().await;
-            out.map_err(|e| m.failed(Api::ListTopicRules, &e))?.rules().len()
+            m.call(Api::ListTopicRules, c.iot.list_topic_rules().max_results(10).send()).await?.rules().len()
         }
         Kind::FanOutConsumers => {
-            m.turn(Api::ListStreams).await?;
-            let out = c.kinesis.list_streams().limit(1).send().await.map_err(|e| m.failed(Api::ListStreams, &e))?;
-            match out.stream_summaries().first() {
+            let streams = m.call(Api::ListStreams, c.kinesis.list_streams().limit(1).send()).await?;
+            match streams.stream_summaries().first() {
                 Some(stream) => {
-                    m.turn(Api::ListStreamConsumers).await?;
-                    let consumers = c.kinesis.list_stream_consumers().stream_arn(stream.stream_arn()).send().await;
-                    consumers.map_err(|e| m.failed(Api::ListStreamConsumers, &e))?.consumers().len()
+                    let request = c.kinesis.list_stream_consumers().stream_arn(stream.stream_arn()).send();
+                    m.call(Api::ListStreamConsumers, request).await?.consumers().len()
                 }
                 None => 0,
             }

@@ -1,29 +1,30 @@
-//! The clients of a run (Kinesis; the Resource Groups Tagging API for tags; Glue for the
-//! Schema Registry), on the SDK config that `plugin_aws` builds from the connection's
-//! `awsConfig` (credentials, region, retries).
+//! The run's AWS clients: Kinesis; the Resource Groups Tagging API for tags; Glue for the
+//! Schema Registry (built the kit's way, `plugin_aws::clients`).
 
-use aws_config::SdkConfig;
+use plugin_aws::clients::On;
+use plugin_aws::sdk_client;
 
-pub use plugin_aws::credentials::{credential_source, endpoint_name, sdk_config};
-pub use plugin_aws::retry::Retries;
+use crate::budget::Api;
 
-use crate::config::AwsCredentials;
-
-/// The Kinesis client.
-pub fn kinesis_client(config: &SdkConfig, aws: &AwsCredentials, retries: Retries) -> aws_sdk_kinesis::Client {
-    plugin_aws::sdk_client!(aws_sdk_kinesis, config, aws, retries)
+/// The services a run reads from.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub kinesis: aws_sdk_kinesis::Client,
+    /// For stream tags.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// For message schemas from the Glue Schema Registry.
+    pub glue: aws_sdk_glue::Client,
 }
 
-/// The Resource Groups Tagging API's client, for stream tags.
-pub fn tagging_client(
-    config: &SdkConfig,
-    aws: &AwsCredentials,
-    retries: Retries,
-) -> aws_sdk_resourcegroupstagging::Client {
-    plugin_aws::sdk_client!(aws_sdk_resourcegroupstagging, config, aws, retries)
+impl plugin_aws::clients::Clients for Clients {
+    fn build(on: &On<'_>) -> Self {
+        Clients {
+            kinesis: sdk_client!(aws_sdk_kinesis, on),
+            tagging: sdk_client!(aws_sdk_resourcegroupstagging, on),
+            glue: sdk_client!(aws_sdk_glue, on),
+        }
+    }
 }
 
-/// The Glue client, for message schemas from the Glue Schema Registry.
-pub fn glue_client(config: &SdkConfig, aws: &AwsCredentials, retries: Retries) -> aws_sdk_glue::Client {
-    plugin_aws::sdk_client!(aws_sdk_glue, config, aws, retries)
-}
+/// The run's clients and the meter of their calls.
+pub type Account = plugin_aws::clients::Account<Clients, Api>;

@@ -2,7 +2,6 @@
 //! how their failures map to plugin errors.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use aws_sdk_kinesis::{
     error::{ProvideErrorMetadata, SdkError},
@@ -19,7 +18,8 @@ use plugin_abi::{ErrorKind, PluginError};
 use plugin_aws::metered::Metered;
 use plugin_aws::streams::StreamPages;
 
-use crate::budget::{Api, Budget, ShardPacer};
+use crate::aws::Account;
+use crate::budget::{Api, ShardPacer};
 use crate::tags::{falls_back, TagSource, Tags};
 
 /// A run's Kinesis: the client (and the Resource Groups Tagging API's, when tags are read),
@@ -32,19 +32,24 @@ pub struct Kinesis {
     metered: Metered<Api>,
 }
 
+/// What a run reads beyond the streams themselves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reads {
+    /// Stream tags, through the Resource Groups Tagging API where permitted.
+    pub tags: bool,
+    /// Message schemas, from the Glue Schema Registry.
+    pub registry: bool,
+}
+
 impl Kinesis {
-    pub fn new(client: Client, budget: Arc<Budget>, endpoint: String) -> Self {
-        Kinesis { client, tagging: None, glue: None, metered: Metered::new(&Api::ALL, budget, endpoint) }
-    }
-
-    /// Reads message schemas from the Glue Schema Registry with `glue`.
-    pub fn with_glue(self, glue: aws_sdk_glue::Client) -> Self {
-        Kinesis { glue: Some(glue), ..self }
-    }
-
-    /// Reads tags through the Resource Groups Tagging API with `tagging` where permitted.
-    pub fn with_tagging(self, tagging: aws_sdk_resourcegroupstagging::Client) -> Self {
-        Kinesis { tagging: Some(tagging), ..self }
+    pub fn new(account: Account, reads: Reads) -> Self {
+        let Account { clients, metered, .. } = account;
+        Kinesis {
+            client: clients.kinesis,
+            tagging: reads.tags.then_some(clients.tagging),
+            glue: reads.registry.then_some(clients.glue),
+            metered,
+        }
     }
 
     async fn turn(&self, api: Api) -> Result<(), PluginError> {

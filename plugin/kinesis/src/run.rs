@@ -17,10 +17,12 @@ use aws_sdk_kinesis::types::StreamDescriptionSummary;
 
 use plugin_aws::source::AwsSettings as _;
 
+use crate::aws::Account;
+use crate::budget::Api;
 use crate::config::Settings;
 use crate::decode::Message;
 use crate::infer;
-use crate::kinesis::Kinesis;
+use crate::kinesis::{Kinesis, Reads};
 use crate::registry::schemas::Schemas;
 use crate::sample::{SampleSettings, Sampler};
 use crate::tags::TagSource;
@@ -37,12 +39,8 @@ fn record(kind: RecordKind, fqn: &[&str], body: &impl serde::Serialize) -> Recor
 }
 
 async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
-    let client = match connect(&settings).await {
-        Ok(client) => client,
-        Err(e) => {
-            let _ = out.send(Err(e)).await;
-            return;
-        }
+    let Some(client) = plugin_sdk::run::opened(&out, connect(&settings).await).await else {
+        return;
     };
     let counters = Arc::new(Counters::default());
     let (lister, names) = plugin_sdk::run::spawn_listing(&counters, |kept| {
@@ -90,24 +88,16 @@ async fn produce(settings: Arc<Settings>, out: mpsc::Sender<Item>) {
     plugin_sdk::run::close(&out, Listing::of(lister.await), status, client.calls(), TOPIC, &[service]).await;
 }
 
-/// The run's Kinesis client, under the run's budget, with the Glue client when samples may name
-/// registry schemas and the tagging client when tags are on.
+/// The run's Kinesis, under the run's budget: reading registry schemas when samples may name
+/// them, and tags when they are on.
 async fn connect(settings: &Settings) -> Result<Kinesis, PluginError> {
     let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
-    let config = crate::aws::sdk_config(settings.aws()).await?;
-    let retries = crate::aws::Retries::Run(budget.clone());
-    let mut kinesis = Kinesis::new(
-        crate::aws::kinesis_client(&config, settings.aws(), retries.clone()),
-        budget,
-        crate::aws::endpoint_name(settings.aws()),
-    );
-    if settings.pipeline().generate_sample_data.unwrap_or(false) {
-        kinesis = kinesis.with_glue(crate::aws::glue_client(&config, settings.aws(), retries.clone()));
-    }
-    if settings.pipeline().include_tags() {
-        kinesis = kinesis.with_tagging(crate::aws::tagging_client(&config, settings.aws(), retries));
-    }
-    Ok(kinesis)
+    let account = Account::for_run(settings.aws(), &Api::ALL, budget).await?;
+    let reads = Reads {
+        tags: settings.pipeline().include_tags(),
+        registry: settings.pipeline().generate_sample_data.unwrap_or(false),
+    };
+    Ok(Kinesis::new(account, reads))
 }
 
 /// The host dropped the record stream.

@@ -9,8 +9,10 @@ pub use plugin_sdk::check::TestConnectionResult;
 
 use plugin_aws::source::AwsSettings as _;
 
+use crate::aws::Account;
+use crate::budget::Api;
 use crate::config::Settings;
-use crate::kinesis::{Kinesis, SchemaVersionRef, StartAt};
+use crate::kinesis::{Kinesis, Reads, SchemaVersionRef, StartAt};
 
 /// The steps of a Kinesis test connection.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,21 +76,16 @@ fn checks(settings: &Settings) -> Checks<Key> {
     checks
 }
 
-/// The client a test uses: with the tagging and Glue clients when the configuration reads them.
+/// The Kinesis a test reads through: reading tags and registry schemas when the
+/// configuration does.
 fn client(config: &aws_config::SdkConfig, settings: &Settings) -> Kinesis {
-    let retries = || crate::aws::Retries::Check;
-    let mut client = Kinesis::new(
-        crate::aws::kinesis_client(config, settings.aws(), retries()),
-        std::sync::Arc::new(crate::budget::from_config(settings.pipeline())),
-        crate::aws::endpoint_name(settings.aws()),
-    );
-    if settings.pipeline().include_tags() {
-        client = client.with_tagging(crate::aws::tagging_client(config, settings.aws(), retries()));
-    }
-    if !settings.pipeline().schema_registry_mapping.is_empty() {
-        client = client.with_glue(crate::aws::glue_client(config, settings.aws(), retries()));
-    }
-    client
+    let budget = std::sync::Arc::new(crate::budget::from_config(settings.pipeline()));
+    let account = Account::for_check(config, settings.aws(), &Api::ALL, budget);
+    let reads = Reads {
+        tags: settings.pipeline().include_tags(),
+        registry: !settings.pipeline().schema_registry_mapping.is_empty(),
+    };
+    Kinesis::new(account, reads)
 }
 
 /// A test under way: its checks, the steps reported so far, the client.

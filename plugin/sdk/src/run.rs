@@ -95,6 +95,19 @@ impl Drop for Run {
     }
 }
 
+/// The first step of every run: what it reads through (its clients), or, when that cannot be
+/// had (credentials refused, say), `None`, the error sent as the run's end.
+pub async fn opened<T>(out: &mpsc::Sender<Item>, connection: Result<T, PluginError>) -> Option<T> {
+    match connection {
+        Ok(connection) => Some(connection),
+        Err(e) => {
+            // A send fails only when the host dropped the stream: there is no one to tell.
+            let _ = out.send(Err(e)).await;
+            None
+        }
+    }
+}
+
 /// The opening of a run whose listing feeds its work: the listing runs as a task of its own (a
 /// listing's paging token expires, so it never waits for the work behind it; the names it keeps
 /// are small), sending the names it keeps, and marks `counters.listing_done` when it ends.

@@ -8,7 +8,7 @@ use plugin_aws::streams::StreamPages;
 use plugin_sdk::pipeline::Task;
 
 use super::{pages, rfc3339, Integration};
-use crate::aws::Clients;
+use crate::aws::Account;
 use crate::budget::Api;
 use crate::config::Kind;
 
@@ -17,11 +17,11 @@ use crate::config::Kind;
 /// bounds them.
 const CONCURRENCY: usize = 8;
 
-pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
-    let per_stream: Vec<Vec<Integration>> = futures::stream::iter(streams(clients).await?)
+pub async fn list(account: &Account) -> Result<Vec<Integration>, PluginError> {
+    let per_stream: Vec<Vec<Integration>> = futures::stream::iter(streams(account).await?)
         .map(|(stream, stream_arn)| async move {
-            let consumers = consumers_of(clients, &stream_arn).await?;
-            Ok::<_, PluginError>(consumers.iter().map(|c| integration(&clients.region, &stream, c)).collect())
+            let consumers = consumers_of(account, &stream_arn).await?;
+            Ok::<_, PluginError>(consumers.iter().map(|c| integration(&account.region, &stream, c)).collect())
         })
         .buffered(CONCURRENCY)
         .try_collect()
@@ -30,17 +30,11 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
 }
 
 /// The fan-out consumers of one stream, every page read.
-async fn consumers_of(clients: &Clients, stream_arn: &str) -> Result<Vec<Consumer>, PluginError> {
-    pages("ListStreamConsumers", |token| async move {
-        clients.metered.turn(Api::ListStreamConsumers).await?;
-        let out = clients
-            .kinesis
-            .list_stream_consumers()
-            .stream_arn(stream_arn)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| clients.metered.failed(Api::ListStreamConsumers, &e))?;
+async fn consumers_of(account: &Account, stream_arn: &str) -> Result<Vec<Consumer>, PluginError> {
+    pages(Api::ListStreamConsumers, |token| async move {
+        let request =
+            account.clients.kinesis.list_stream_consumers().stream_arn(stream_arn).set_next_token(token).send();
+        let out = account.metered.call(Api::ListStreamConsumers, request).await?;
         Ok((out.consumers().to_vec(), out.next_token().map(str::to_string)))
     })
     .await
@@ -78,9 +72,9 @@ fn integration(region: &str, stream: &str, c: &Consumer) -> Integration {
 
 /// Every stream of the account, with its ARN (ListStreams' summaries), by name: an emulator
 /// repeats every summary on every page.
-async fn streams(clients: &Clients) -> Result<Vec<(String, String)>, PluginError> {
+async fn streams(account: &Account) -> Result<Vec<(String, String)>, PluginError> {
     let mut streams = std::collections::BTreeMap::new();
-    let mut pages = StreamPages::new(clients.kinesis.clone(), clients.metered.clone(), Api::ListStreams)
+    let mut pages = StreamPages::new(account.clients.kinesis.clone(), account.metered.clone(), Api::ListStreams)
         .with_limit(super::PAGE_SIZE);
     while let Some(page) = pages.next().await {
         for (name, arn) in page?.arns {

@@ -5,38 +5,25 @@ use plugin_abi::PluginError;
 use plugin_sdk::pipeline::Task;
 
 use super::{pages, quoted, Integration};
-use crate::aws::Clients;
+use crate::aws::Account;
 use crate::budget::Api;
 use crate::config::Kind;
 
 /// ListTopicRules takes up to 10,000 a page; 1,000 rules are about 200 KB.
 const PAGE_SIZE: i32 = 1000;
 
-pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
-    let rules = pages("ListTopicRules", |token| async move {
-        clients.metered.turn(Api::ListTopicRules).await?;
-        let out = clients
-            .iot
-            .list_topic_rules()
-            .max_results(PAGE_SIZE)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| clients.metered.failed(Api::ListTopicRules, &e))?;
+pub async fn list(account: &Account) -> Result<Vec<Integration>, PluginError> {
+    let rules = pages(Api::ListTopicRules, |token| async move {
+        let request = account.clients.iot.list_topic_rules().max_results(PAGE_SIZE).set_next_token(token).send();
+        let out = account.metered.call(Api::ListTopicRules, request).await?;
         Ok((out.rules().to_vec(), out.next_token().map(str::to_string)))
     })
     .await?;
     let mut integrations = Vec::new();
     for item in &rules {
         let Some(name) = item.rule_name() else { continue };
-        clients.metered.turn(Api::GetTopicRule).await?;
-        let out = clients
-            .iot
-            .get_topic_rule()
-            .rule_name(name)
-            .send()
-            .await
-            .map_err(|e| clients.metered.failed(Api::GetTopicRule, &e))?;
+        let request = account.clients.iot.get_topic_rule().rule_name(name).send();
+        let out = account.metered.call(Api::GetTopicRule, request).await?;
         let Some(rule) = out.rule() else { continue };
         let actions =
             rule.actions().iter().map(|a| (a, "action")).chain(rule.error_action().map(|a| (a, "error action")));
@@ -61,7 +48,7 @@ pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
         }
         let arn = out.rule_arn().or(item.rule_arn()).unwrap_or_default().to_string();
         let disabled = rule.rule_disabled().or(item.rule_disabled()).unwrap_or(false);
-        let region = &clients.region;
+        let region = &account.region;
         integrations.push(Integration {
             kind: Kind::IotRules,
             name: format!("iot:{name}"),

@@ -9,28 +9,22 @@ use plugin_abi::PluginError;
 use plugin_sdk::pipeline::Task;
 
 use super::{named, pages, quoted, Integration, Listed};
-use crate::aws::Clients;
+use crate::aws::Account;
 use crate::budget::Api;
 use crate::config::Kind;
 
-pub async fn list(clients: &Clients) -> Result<Listed, PluginError> {
-    let mappings = pages("ListEventSourceMappings", |marker| async move {
-        clients.metered.turn(Api::ListEventSourceMappings).await?;
-        let out = clients
-            .lambda
-            .list_event_source_mappings()
-            .set_marker(marker)
-            .max_items(super::PAGE_SIZE)
-            .send()
-            .await
-            .map_err(|e| clients.metered.failed(Api::ListEventSourceMappings, &e))?;
+pub async fn list(account: &Account) -> Result<Listed, PluginError> {
+    let mappings = pages(Api::ListEventSourceMappings, |marker| async move {
+        let request =
+            account.clients.lambda.list_event_source_mappings().set_marker(marker).max_items(super::PAGE_SIZE).send();
+        let out = account.metered.call(Api::ListEventSourceMappings, request).await?;
         Ok((out.event_source_mappings().to_vec(), out.next_marker().map(str::to_string)))
     })
     .await?;
     let (by_function, warnings) = by_function(mappings);
     let integrations = by_function
         .into_iter()
-        .map(|(function, mappings)| integration(&clients.region, &function, &mappings))
+        .map(|(function, mappings)| integration(&account.region, &function, &mappings))
         .collect();
     Ok(Listed { integrations, warnings })
 }

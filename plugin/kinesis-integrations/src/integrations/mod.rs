@@ -9,9 +9,11 @@ mod pipes;
 mod rules;
 
 use plugin_abi::PluginError;
+use plugin_aws::budget::Api as _;
 use plugin_sdk::pipeline::Task;
 
-use crate::aws::Clients;
+use crate::aws::Account;
+use crate::budget::Api;
 use crate::config::Kind;
 
 /// Pages a listing may take before it is judged to be going round in circles.
@@ -58,20 +60,20 @@ impl From<Vec<Integration>> for Listed {
 
 /// The integrations of one kind, every page read; an error when any call fails (the listing of
 /// that kind is then incomplete, and nothing is deleted).
-pub async fn list(clients: &Clients, kind: Kind) -> Result<Listed, PluginError> {
+pub async fn list(account: &Account, kind: Kind) -> Result<Listed, PluginError> {
     Ok(match kind {
-        Kind::Lambda => lambda::list(clients).await?,
-        Kind::Pipes => pipes::list(clients).await?.into(),
-        Kind::EventBridgeRules => rules::list(clients).await?.into(),
-        Kind::IotRules => iot::list(clients).await?.into(),
-        Kind::FanOutConsumers => consumers::list(clients).await?.into(),
+        Kind::Lambda => lambda::list(account).await?,
+        Kind::Pipes => pipes::list(account).await?.into(),
+        Kind::EventBridgeRules => rules::list(account).await?.into(),
+        Kind::IotRules => iot::list(account).await?.into(),
+        Kind::FanOutConsumers => consumers::list(account).await?.into(),
     })
 }
 
 /// Follows a listing's page tokens: `page(token)` is one call, answering its items and the
 /// next token. A page that repeats its token, or more than [`MAX_PAGES`] of them, ends the
 /// listing with an error rather than a loop.
-async fn pages<T, F, Fut>(operation: &str, mut page: F) -> Result<Vec<T>, PluginError>
+async fn pages<T, F, Fut>(operation: Api, mut page: F) -> Result<Vec<T>, PluginError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), PluginError>>,
@@ -86,7 +88,7 @@ where
             Some(next) if Some(&next) == token.as_ref() => {
                 return Err(PluginError::new(
                     plugin_abi::ErrorKind::Connection,
-                    format!("{operation} answered the same page token twice; the listing cannot be followed"),
+                    format!("{} answered the same page token twice; the listing cannot be followed", operation.name()),
                 ))
             }
             Some(next) => token = Some(next),
@@ -94,7 +96,7 @@ where
     }
     Err(PluginError::new(
         plugin_abi::ErrorKind::Connection,
-        format!("{operation} went on for more than {MAX_PAGES} pages"),
+        format!("{} went on for more than {MAX_PAGES} pages", operation.name()),
     ))
 }
 
@@ -133,7 +135,7 @@ mod tests {
 
     #[tokio::test]
     async fn pages_are_followed_to_the_end_and_a_repeated_token_is_an_error() {
-        let listed = pages("List", |token| async move {
+        let listed = pages(Api::ListRules, |token| async move {
             Ok(match token.as_deref() {
                 None => (vec![1, 2], Some("a".to_string())),
                 Some("a") => (vec![3], Some(String::new())),
@@ -143,7 +145,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(listed, [1, 2, 3]);
-        let stuck = pages("List", |_| async { Ok((vec![1], Some("same".to_string()))) }).await.unwrap_err();
-        assert!(stuck.message.contains("List answered the same page token twice"), "{}", stuck.message);
+        let stuck = pages(Api::ListRules, |_| async { Ok((vec![1], Some("same".to_string()))) }).await.unwrap_err();
+        assert!(stuck.message.contains("ListRules answered the same page token twice"), "{}", stuck.message);
     }
 }

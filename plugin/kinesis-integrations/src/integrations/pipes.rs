@@ -6,25 +6,18 @@ use plugin_abi::PluginError;
 use plugin_sdk::pipeline::Task;
 
 use super::{named, pages, rfc3339, Integration};
-use crate::aws::Clients;
+use crate::aws::Account;
 use crate::budget::Api;
 use crate::config::Kind;
 
-pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
-    let pipes = pages("ListPipes", |token| async move {
-        clients.metered.turn(Api::ListPipes).await?;
-        let out = clients
-            .pipes
-            .list_pipes()
-            .limit(super::PAGE_SIZE)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| clients.metered.failed(Api::ListPipes, &e))?;
+pub async fn list(account: &Account) -> Result<Vec<Integration>, PluginError> {
+    let pipes = pages(Api::ListPipes, |token| async move {
+        let request = account.clients.pipes.list_pipes().limit(super::PAGE_SIZE).set_next_token(token).send();
+        let out = account.metered.call(Api::ListPipes, request).await?;
         Ok((out.pipes().to_vec(), out.next_token().map(str::to_string)))
     })
     .await?;
-    let region = &clients.region;
+    let region = &account.region;
     Ok(pipes
         .iter()
         .filter_map(|p| {

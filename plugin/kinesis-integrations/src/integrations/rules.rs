@@ -6,69 +6,60 @@ use plugin_abi::PluginError;
 use plugin_sdk::pipeline::Task;
 
 use super::{pages, quoted, Integration};
-use crate::aws::Clients;
+use crate::aws::Account;
 use crate::budget::Api;
 use crate::config::Kind;
 
-pub async fn list(clients: &Clients) -> Result<Vec<Integration>, PluginError> {
+pub async fn list(account: &Account) -> Result<Vec<Integration>, PluginError> {
     let mut integrations = Vec::new();
-    for bus in &buses(clients).await? {
-        for rule in &rules(clients, bus).await? {
+    for bus in &buses(account).await? {
+        for rule in &rules(account, bus).await? {
             let Some(name) = rule.name() else { continue };
-            let targets = targets(clients, bus, name).await?;
-            integrations.extend(integration(&clients.region, bus, rule, &targets));
+            let targets = targets(account, bus, name).await?;
+            integrations.extend(integration(&account.region, bus, rule, &targets));
         }
     }
     Ok(integrations)
 }
 
-async fn buses(clients: &Clients) -> Result<Vec<String>, PluginError> {
-    pages("ListEventBuses", |token| async move {
-        clients.metered.turn(Api::ListEventBuses).await?;
-        let out = clients
-            .events
-            .list_event_buses()
-            .limit(super::PAGE_SIZE)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| clients.metered.failed(Api::ListEventBuses, &e))?;
+async fn buses(account: &Account) -> Result<Vec<String>, PluginError> {
+    pages(Api::ListEventBuses, |token| async move {
+        let request = account.clients.events.list_event_buses().limit(super::PAGE_SIZE).set_next_token(token).send();
+        let out = account.metered.call(Api::ListEventBuses, request).await?;
         let names = out.event_buses().iter().filter_map(|b| b.name().map(str::to_string)).collect();
         Ok((names, out.next_token().map(str::to_string)))
     })
     .await
 }
 
-async fn rules(clients: &Clients, bus: &str) -> Result<Vec<Rule>, PluginError> {
-    pages("ListRules", |token| async move {
-        clients.metered.turn(Api::ListRules).await?;
-        let out = clients
+async fn rules(account: &Account, bus: &str) -> Result<Vec<Rule>, PluginError> {
+    pages(Api::ListRules, |token| async move {
+        let request = account
+            .clients
             .events
             .list_rules()
             .event_bus_name(bus)
             .limit(super::PAGE_SIZE)
             .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| clients.metered.failed(Api::ListRules, &e))?;
+            .send();
+        let out = account.metered.call(Api::ListRules, request).await?;
         Ok((out.rules().to_vec(), out.next_token().map(str::to_string)))
     })
     .await
 }
 
-async fn targets(clients: &Clients, bus: &str, rule: &str) -> Result<Vec<Target>, PluginError> {
-    pages("ListTargetsByRule", |token| async move {
-        clients.metered.turn(Api::ListTargetsByRule).await?;
-        let out = clients
+async fn targets(account: &Account, bus: &str, rule: &str) -> Result<Vec<Target>, PluginError> {
+    pages(Api::ListTargetsByRule, |token| async move {
+        let request = account
+            .clients
             .events
             .list_targets_by_rule()
             .rule(rule)
             .limit(super::PAGE_SIZE)
             .event_bus_name(bus)
             .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| clients.metered.failed(Api::ListTargetsByRule, &e))?;
+            .send();
+        let out = account.metered.call(Api::ListTargetsByRule, request).await?;
         Ok((out.targets().to_vec(), out.next_token().map(str::to_string)))
     })
     .await
