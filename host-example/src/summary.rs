@@ -350,10 +350,8 @@ impl Summary {
                 c.records, c.updated_records, c.warnings, c.errors, c.filtered
             )?;
         }
-        if !self.api_calls.is_empty() {
-            let calls: Vec<String> =
-                self.api_calls.iter().filter(|(_, n)| **n > 0).map(|(op, n)| format!("{op} {n}")).collect();
-            writeln!(f, "  api calls:         {}", calls.join(", "))?;
+        if let Some(calls) = host_core::plan::api_calls_said(&self.api_calls) {
+            writeln!(f, "  api calls:         {calls}")?;
         }
         Ok(())
     }

@@ -191,8 +191,6 @@ impl Plugin {
 }
 
 /// A record as Python reads it: kind, entity type, FQN parts, JSON body.
-type PyRecord = (String, String, Vec<String>, String);
-
 /// One run of a plugin.
 #[pyclass(frozen, module = "openmetadata_plugins._native")]
 struct Run {
@@ -203,11 +201,11 @@ struct Run {
 
 #[pymethods]
 impl Run {
-    /// The next record, as (kind, entity type, FQN parts, JSON body); `None` when none came
+    /// The next record; `None` when none came
     /// within `timeout` seconds. Raises StopIteration at the end of the run and PluginError when
     /// the plugin failed.
     #[pyo3(signature = (timeout = 0.2))]
-    fn next(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<PyRecord>> {
+    fn next(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<plan::Record>> {
         let wait = Duration::from_secs_f64(timeout.clamp(0.0, 3600.0));
         let received = py.allow_threads(|| {
             let guard = self.puller.lock().unwrap_or_else(|e| e.into_inner());
@@ -215,10 +213,7 @@ impl Run {
         });
         match received {
             None => Err(PyStopIteration::new_err(())),
-            Some(Ok(RResult::ROk(RSome(r)))) => {
-                let fqn = r.fqn.iter().map(|p| p.to_string()).collect();
-                Ok(Some((r.kind.into(), r.entity_type.into(), fqn, r.body.into())))
-            }
+            Some(Ok(RResult::ROk(RSome(r)))) => Ok(Some(plan::Record::of(r))),
             Some(Ok(RResult::ROk(_))) => {
                 // The end: the stream is done with, and later calls say so too.
                 let ended = self.puller.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -438,6 +433,9 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Translated>()?;
     m.add_class::<Plan>()?;
     m.add_class::<Step>()?;
+    m.add_class::<plan::Record>()?;
+    m.add_class::<plan::Finish>()?;
+    m.add_class::<plan::TypeOutcome>()?;
     m.add_function(wrap_pyfunction!(load_plugins, m)?)?;
     m.add_function(wrap_pyfunction!(translate, m)?)?;
     m.add_function(wrap_pyfunction!(may_delete, m)?)?;

@@ -13,6 +13,69 @@ pub(crate) struct Plan {
     inner: host_core::plan::Plan,
 }
 
+/// One record of a run, as `Run.next` gives it: its kind (`entity`, `sampleData`, …), the entity
+/// type and FQN parts it is for, and its body (JSON text).
+#[pyclass(module = "openmetadata_plugins._native", frozen, get_all)]
+pub(crate) struct Record {
+    kind: String,
+    entity_type: String,
+    fqn: Vec<String>,
+    body: String,
+}
+
+impl Record {
+    pub(crate) fn of(record: plugin_abi::Record) -> Record {
+        Record {
+            kind: record.kind.into(),
+            entity_type: record.entity_type.into(),
+            fqn: record.fqn.iter().map(|p| p.to_string()).collect(),
+            body: record.body.into(),
+        }
+    }
+}
+
+/// The end of a run's records ([`Plan::finish`]): what failed the run as a whole, what could not
+/// be read, the plugin's warnings, its API calls, the records skipped as unknown, and what
+/// became of each entity type.
+#[pyclass(module = "openmetadata_plugins._native", frozen, get_all)]
+pub(crate) struct Finish {
+    errors: Vec<String>,
+    /// (name, why)
+    failed: Vec<(String, String)>,
+    warnings: Vec<String>,
+    api_calls: std::collections::BTreeMap<String, u64>,
+    /// Records of kinds this package does not know, by kind.
+    skipped: std::collections::BTreeMap<String, u64>,
+    types: Vec<TypeOutcome>,
+}
+
+#[pymethods]
+impl Finish {
+    /// The API calls as a summary says them (`ListStreams 3, …`); `None` when none was made.
+    #[getter]
+    fn api_calls_said(&self) -> Option<String> {
+        host_core::plan::api_calls_said(&self.api_calls)
+    }
+}
+
+/// What became of one entity type in a run.
+#[pyclass(module = "openmetadata_plugins._native", frozen, get_all)]
+#[derive(Clone)]
+pub(crate) struct TypeOutcome {
+    entity_type: String,
+    /// FQNs of the entities written (handed to the sink).
+    written: Vec<String>,
+    /// FQNs of entities that exist but could not be read, or are not entities yet: never deleted.
+    kept: Vec<String>,
+    /// Entities not sent: OpenMetadata already held what their request says.
+    unchanged: u64,
+    /// The plugin's listing status: `None` when it sent none.
+    listed: Option<u64>,
+    filtered: Option<u64>,
+    /// Every page of the listing was read and the run was not cut short.
+    complete: bool,
+}
+
 /// One step of a plan, as Python reads it; `kind` says which it is and which attributes it has:
 /// `write` (`entity_type`, `fqn`, and JSON texts: `body`, `labels` and `sample` when there are
 /// some), `failed` (`name`, `message`), `error` and `warning` (`message`).
@@ -79,9 +142,9 @@ impl Plan {
     }
 
     /// Takes one record, as `Run.next` gives it: the steps it completes.
-    fn take(&mut self, kind: &str, entity_type: &str, parts: Vec<String>, body: &str) -> PyResult<Vec<Step>> {
-        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-        self.inner.take(kind, entity_type, &parts, body).into_iter().map(Step::of).collect()
+    fn take(&mut self, record: &Record) -> PyResult<Vec<Step>> {
+        let parts: Vec<&str> = record.fqn.iter().map(String::as_str).collect();
+        self.inner.take(&record.kind, &record.entity_type, &parts, &record.body).into_iter().map(Step::of).collect()
     }
 
     /// The waiting entity's write, at the end of the records.
@@ -134,22 +197,31 @@ impl Plan {
         self.inner.take_lineage().iter().map(|e| to_json(e, "a lineage edge")).collect()
     }
 
-    /// Takes the listing statuses in (`quiet`: no error so far): JSON with `errors`, `failed`
-    /// ([name, why]), `warnings`, `apiCalls`, `skipped` and `types` (`entityType`, `status`,
-    /// `written`, `kept`; a listing counts as complete when its status says so).
-    fn finish(&mut self, quiet: bool) -> String {
+    /// Takes the listing statuses in (`quiet`: no error so far): the run's end.
+    fn finish(&mut self, quiet: bool) -> Finish {
         let finish = self.inner.finish(quiet);
-        let types: Vec<Value> = self
+        let types = self
             .inner
             .types()
             .iter()
-            .map(|t| {
-                serde_json::json!({"entityType": t.entity_type, "status": t.status, "written": t.written,
-                    "kept": t.kept, "unchanged": t.unchanged})
+            .map(|t| TypeOutcome {
+                entity_type: t.entity_type.clone(),
+                written: t.written.clone(),
+                kept: t.kept.clone(),
+                unchanged: t.unchanged,
+                listed: t.status.as_ref().map(|s| s.listed),
+                filtered: t.status.as_ref().map(|s| s.filtered),
+                complete: t.status.as_ref().is_some_and(|s| s.complete),
             })
             .collect();
-        serde_json::json!({"errors": finish.errors, "failed": finish.failed, "warnings": finish.warnings,
-            "apiCalls": finish.api_calls, "skipped": self.inner.skipped(), "types": types})
-        .to_string()
+        let skipped = self.inner.skipped().clone();
+        Finish {
+            errors: finish.errors,
+            failed: finish.failed,
+            warnings: finish.warnings,
+            api_calls: finish.api_calls,
+            skipped,
+            types,
+        }
     }
 }

@@ -88,6 +88,13 @@ pub struct Finish {
     pub api_calls: BTreeMap<String, u64>,
 }
 
+/// The source API calls a run made, as a summary says them (`ListStreams 3, DescribeStreamSummary
+/// 120`): the operations called at least once, by name; `None` when there were none.
+pub fn api_calls_said(calls: &BTreeMap<String, u64>) -> Option<String> {
+    let said: Vec<String> = calls.iter().filter(|(_, n)| **n > 0).map(|(op, n)| format!("{op} {n}")).collect();
+    (!said.is_empty()).then(|| said.join(", "))
+}
+
 /// The plan of one run of a source in the service `service_name`.
 #[derive(Debug)]
 pub struct Plan {

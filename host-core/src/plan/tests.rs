@@ -178,3 +178,11 @@ fn plan_with_complete_status() -> Plan {
 fn status(complete: bool, reason: Option<&str>) -> Value {
     json!({"complete": complete, "reason": reason, "listed": 0, "filtered": 0, "emitted": 0})
 }
+
+#[test]
+fn api_calls_are_said_by_name_without_the_ones_not_made() {
+    let calls: BTreeMap<String, u64> =
+        [("ListStreams", 2), ("GetRecords", 0), ("DescribeStreamSummary", 7)].map(|(k, n)| (k.to_string(), n)).into();
+    assert_eq!(api_calls_said(&calls).as_deref(), Some("DescribeStreamSummary 7, ListStreams 2"));
+    assert_eq!(api_calls_said(&BTreeMap::from([("GetRecords".to_string(), 0)])), None);
+}

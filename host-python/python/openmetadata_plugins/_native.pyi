@@ -54,8 +54,14 @@ class PluginDir:
 
 def load_plugins(path: str) -> PluginDir: ...
 
-#: A record: (kind, entity type, FQN parts, JSON body).
-Record = tuple[str, str, list[str], str]
+class Record:
+    """One record of a run: its kind (``entity``, ``sampleData``, …), the entity type and FQN
+    parts it is for, and its body (JSON)."""
+
+    kind: str
+    entity_type: str
+    fqn: list[str]
+    body: str
 
 class Run:
     def next(self, timeout: float = 0.2) -> Record | None:
@@ -80,7 +86,7 @@ class Step:
 
 class Plan:
     def __init__(self, service_name: str, writable: list[str], declared: list[str]) -> None: ...
-    def take(self, kind: str, entity_type: str, parts: list[str], body: str) -> list[Step]: ...
+    def take(self, record: Record) -> list[Step]: ...
     def end(self) -> list[Step]: ...
     def add_stored_page(self, entity_type: str, page: str) -> str | None:
         """Takes one page of the service's listing (JSON); the next page's cursor."""
@@ -91,8 +97,40 @@ class Plan:
     def unchanged(self, entity_type: str, fqn: str, body: str) -> bool: ...
     def progress(self) -> str | None: ...
     def take_lineage(self) -> list[str]: ...
-    def finish(self, quiet: bool) -> str:
-        """The run's end (JSON): errors, failed, warnings, apiCalls, skipped, types."""
+    def finish(self, quiet: bool) -> Finish:
+        """Takes the listing statuses in (``quiet``: no error so far): the run's end."""
+
+class TypeOutcome:
+    """What became of one entity type in a run."""
+
+    entity_type: str
+    #: FQNs of the entities written.
+    written: list[str]
+    #: FQNs of entities that exist but could not be read, or are not entities yet: never deleted.
+    kept: list[str]
+    #: Entities not sent: OpenMetadata already held what their request says.
+    unchanged: int
+    #: The plugin's listing status; ``None`` when it sent none.
+    listed: int | None
+    filtered: int | None
+    complete: bool
+
+class Finish:
+    """The end of a run's records."""
+
+    #: What failed the run as a whole.
+    errors: list[str]
+    #: Objects that exist but could not be read, as (name, why).
+    failed: list[tuple[str, str]]
+    warnings: list[str]
+    #: Source API calls by operation, as the plugin counted them.
+    api_calls: dict[str, int]
+    #: Records of kinds this package does not know, by kind.
+    skipped: dict[str, int]
+    types: list[TypeOutcome]
+    @property
+    def api_calls_said(self) -> str | None:
+        """The API calls as a summary says them (``ListStreams 3, …``); ``None`` when none was made."""
 
 class Translated:
     @property

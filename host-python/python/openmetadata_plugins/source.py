@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
 from metadata.generated.schema.metadataIngestion.workflow import Source as WorkflowSource
@@ -59,23 +59,28 @@ MAX_DELETE_SHARE_FIELD = "maxDeleteShare"
 
 @dataclass
 class TypeState:
-    """What a run did with one entity type (the plan's figures, and the samples written)."""
+    """What a run did with one entity type: the plan's outcome (at the end), the samples
+    written, and what became of the unseen entities."""
 
     entity: EntityType
-    #: FQNs of the entities written this run.
-    written: list[str] = field(default_factory=list)
-    #: FQNs of entities that exist but could not be read, or are not entities yet: never deleted.
-    kept: list[str] = field(default_factory=list)
-    status: dict | None = None
+    outcome: _native.TypeOutcome | None = None
     samples: int = 0
-    #: Entities not sent: OpenMetadata held them as their requests say.
-    unchanged: int = 0
     deletion: str = ""
+
+    @property
+    def written(self) -> list[str]:
+        """FQNs of the entities written this run."""
+        return self.outcome.written if self.outcome else []
+
+    @property
+    def kept(self) -> list[str]:
+        """FQNs of entities that exist but could not be read, or are not entities yet: never deleted."""
+        return self.outcome.kept if self.outcome else []
 
     @property
     def complete(self) -> bool:
         """The plugin listed this type completely (a run with errors never counts as complete)."""
-        return bool(self.status and self.status.get("complete"))
+        return bool(self.outcome and self.outcome.complete)
 
 
 def max_delete_share(connection: dict) -> float:
@@ -223,7 +228,7 @@ class PluginSource(Source):
                         self._log_progress()
                         last_progress = time.monotonic()
                     continue
-                for step in self.plan.take(*item):
+                for step in self.plan.take(item):
                     yield from self._do(step)
             for step in self.plan.end():
                 yield from self._do(step)
@@ -287,7 +292,6 @@ class PluginSource(Source):
         if self.plan.unchanged(entity.entity_type, fqn, json.dumps(body)):
             # OpenMetadata holds it as the request says: not sent. Its sample data still is
             # (kept apart from the entity, unversioned, and not in the listing).
-            self._state(entity).unchanged += 1
             stored = self.stored_topics.get(fqn)
             if sample is not None and entity.sample_data is not None and stored is not None:
                 try:
@@ -400,19 +404,20 @@ class PluginSource(Source):
     def _finish(self) -> Iterable[Either]:
         """Takes the listing statuses (the plan's end), then deletes what is stale where the
         run may."""
-        finish = json.loads(self.plan.finish(not self.run_errors))
-        for warning in finish["warnings"]:
+        finish = self.plan.finish(not self.run_errors)
+        for warning in finish.warnings:
             logger.warning(warning)
-        for what, count in finish["skipped"].items():
+        for what, count in finish.skipped.items():
             logger.warning(f"skipped {count} record(s) of {what}: this package does not know it (a newer plugin?)")
-        for name, why in finish["failed"]:
+        for name, why in finish.failed:
             yield self._left(name, why)
-        for error in finish["errors"]:
+        for error in finish.errors:
             self.run_errors.append(error)
             yield self._left(self.name, error)
-        for t in finish["types"]:
-            state = self._state(ENTITY_TYPES[t["entityType"]])
-            state.written, state.kept, state.status = t["written"], t["kept"], t["status"]
+        for outcome in finish.types:
+            self._state(ENTITY_TYPES[outcome.entity_type]).outcome = outcome
+        if finish.api_calls_said is not None:
+            logger.info(f"{self.name} API calls: {finish.api_calls_said}")
         for info in self.manifest.get("entityTypes") or []:
             entity = ENTITY_TYPES.get(info.get("entityType", ""))
             if entity is None:
@@ -422,11 +427,12 @@ class PluginSource(Source):
             logger.info(self._type_summary(state))
 
     def _type_summary(self, state: TypeState) -> str:
-        status = state.status or {}
-        plural = state.entity.plural
+        outcome, plural = state.outcome, state.entity.plural
+        listed, filtered = (outcome.listed or 0, outcome.filtered or 0) if outcome else (0, 0)
+        unchanged = outcome.unchanged if outcome else 0
         line = (
-            f"{self.name} {plural}: listed {status.get('listed', 0)}, filtered out {status.get('filtered', 0)}, "
-            f"written {len(state.written) - state.unchanged}, unchanged {state.unchanged}"
+            f"{self.name} {plural}: listed {listed}, filtered out {filtered}, "
+            f"written {len(state.written) - unchanged}, unchanged {unchanged}"
         )
         if state.entity.sample_data is not None:
             line += f", samples {state.samples}"
