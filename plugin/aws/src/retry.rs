@@ -89,25 +89,79 @@ impl ClassifyRetry for UnreachableQuickly {
 }
 
 /// Whether an error (or one of its causes) is a connection that cannot heal within a run: a
-/// refused connection, a host name that does not resolve, a TLS failure.
+/// refused connection, a TLS failure (a certificate refused, a peer that does not speak TLS), a
+/// host name that does not resolve.
 pub fn cannot_heal(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return true;
-            }
+    causes(err).any(|e| {
+        e.is::<rustls::Error>()
+            || e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+            // A name that does not resolve is the one failure without a type to match:
+            // hyper-util's resolver reports it as its private `ConnectError` ("dns error") over
+            // an uncategorised `io::Error` from getaddrinfo.
+            || e.to_string() == "dns error"
+    })
+}
+
+/// An error and its causes, each `io::Error`'s payload included (an I/O error's own `source`
+/// skips it, and the TLS layer nests its error two I/O errors deep).
+fn causes<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        Some(payload) => Some(payload as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::cannot_heal;
+
+    /// An error with a cause, as the connector's errors wrap theirs.
+    #[derive(Debug)]
+    struct Wrapped(&'static str, Box<dyn std::error::Error + Send + Sync>);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
         }
-        let text = e.to_string().to_ascii_lowercase();
-        if ["connection refused", "dns error", "failed to lookup address", "certificate", "invalid peer"]
-            .iter()
-            .any(|t| text.contains(t))
-        {
-            return true;
-        }
-        next = e.source();
     }
-    false
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(self.1.as_ref())
+        }
+    }
+
+    fn connector(cause: impl std::error::Error + Send + Sync + 'static) -> Wrapped {
+        Wrapped("client error (Connect)", Box::new(cause))
+    }
+
+    #[test]
+    fn refused_connections_tls_failures_and_unknown_hosts_cannot_heal() {
+        let refused = connector(io::Error::from(io::ErrorKind::ConnectionRefused));
+        assert!(cannot_heal(&refused));
+        let certificate = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert!(cannot_heal(&connector(io::Error::new(io::ErrorKind::InvalidData, certificate))));
+        // As hyper-rustls hands it on: two I/O errors deep.
+        let nested = io::Error::other(io::Error::new(io::ErrorKind::InvalidData, rustls::Error::DecryptError));
+        assert!(cannot_heal(&connector(nested)));
+        let not_tls = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert!(cannot_heal(&connector(not_tls)));
+        let unknown_host = Wrapped("dns error", Box::new(io::Error::other("failed to lookup address information")));
+        assert!(cannot_heal(&connector(unknown_host)));
+    }
+
+    #[test]
+    fn timeouts_resets_and_other_failures_may_heal() {
+        for kind in [io::ErrorKind::TimedOut, io::ErrorKind::ConnectionReset, io::ErrorKind::BrokenPipe] {
+            assert!(!cannot_heal(&connector(io::Error::from(kind))), "{kind:?}");
+        }
+        // The words alone are not enough: a message that mentions a certificate is not a TLS failure.
+        assert!(!cannot_heal(&connector(io::Error::other("certificate rotation in progress; connection refused"))));
+    }
 }
 
 /// Tells the run's budget about every throttling answer (as the SDK's own classifiers judged

@@ -236,3 +236,22 @@ fn a_filter_pattern_that_cannot_decide_stops_the_run_and_deletes_nothing() {
     assert!(run.stdout.contains("kept: nothing is marked deleted"), "{}", run.stdout);
     assert_eq!(std::fs::read_to_string(sandbox.path("out.jsonl")).unwrap(), "previous\n");
 }
+
+#[test]
+fn an_endpoint_that_does_not_speak_tls_fails_in_seconds_naming_it() {
+    // An emulator serves plain HTTP: asked for TLS, it answers what is not a TLS record, which
+    // will not heal within a run (retried quickly, then every later call refused at once).
+    let emulator = Emulator::start().unwrap();
+    let endpoint = format!("https://127.0.0.1:{}", emulator.port);
+    let sandbox = Sandbox::new().unwrap();
+    let wf = sandbox.write_workflow("wf.yaml", &workflow(&endpoint, "svc", json!({}))).unwrap();
+    let started = std::time::Instant::now();
+    let run =
+        sandbox.spawn_host(&["ingest", "-c", wf.to_str().unwrap()]).unwrap().wait(Duration::from_secs(60)).unwrap();
+    let took = started.elapsed();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains(&format!("cannot reach {endpoint}")), "{}", run.stdout);
+    // The SDK's own backoff would take over 30 s to give up on 8 attempts.
+    assert!(took < Duration::from_secs(15), "gave up after {took:?}:\n{}", run.stdout);
+    assert!(!sandbox.path("out.jsonl").exists());
+}
