@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use plugin_sdk::check::{Checks, Step};
+use plugin_sdk::check::{Check, Checks, Step};
 
 /// What to look at when an AWS service cannot be reached, as a check's `reach`:
 /// `plugin_aws::reach!("Kinesis")`.
@@ -13,6 +13,15 @@ macro_rules! reach {
         concat!("the region, the endpoint URL and the network path to ", $service)
     };
 }
+
+/// The AssumeRole check every AWS test begins with: reported when a role is configured.
+pub const ASSUME_ROLE: Check = Check {
+    name: "AssumeRole",
+    permission: "sts:AssumeRole",
+    does: "Assume the configured role",
+    mandatory: true,
+    reach: reach!("STS"),
+};
 
 /// The first step of every AWS test: the credentials (and the role, when one is configured)
 /// become an SDK config. `assume_role` is the key of the AssumeRole check, the others follow it

@@ -32,7 +32,7 @@ fn checks() -> Checks<Key> {
         reach: plugin_aws::reach!("Firehose"),
     };
     let mut checks = Checks::default();
-    checks.push(Key::AssumeRole, check("AssumeRole", "sts:AssumeRole", "Assume the configured role"));
+    checks.push(Key::AssumeRole, plugin_aws::check::ASSUME_ROLE);
     let list = check("GetPipelines", "firehose:ListDeliveryStreams", "List the account's delivery streams");
     checks.push(Key::GetPipelines, list);
     checks

@@ -14,84 +14,68 @@ use crate::aws::Account;
 use crate::budget::Api;
 use crate::config::{Kind, Settings};
 
-/// What each kind's step calls.
-const CHECKS: [(Option<Kind>, Check); 6] = [
-    (
-        None,
-        Check {
-            name: "AssumeRole",
-            permission: "sts:AssumeRole",
-            does: "Assume the configured role",
-            mandatory: true,
-            reach: plugin_aws::reach!("AWS"),
-        },
-    ),
-    (
-        Some(Kind::Lambda),
-        Check {
-            name: "ListEventSourceMappings",
-            permission: "lambda:ListEventSourceMappings",
-            does: "List the Lambda event source mappings",
-            mandatory: true,
-            reach: plugin_aws::reach!("Lambda"),
-        },
-    ),
-    (
-        Some(Kind::Pipes),
-        Check {
-            name: "ListPipes",
-            permission: "pipes:ListPipes",
-            does: "List the EventBridge Pipes",
-            mandatory: true,
-            reach: plugin_aws::reach!("EventBridge Pipes"),
-        },
-    ),
-    (
-        Some(Kind::EventBridgeRules),
-        Check {
-            name: "ListEventBuses",
-            permission: "events:ListEventBuses, events:ListRules, events:ListTargetsByRule",
-            does: "List the event buses, their rules and targets",
-            mandatory: true,
-            reach: plugin_aws::reach!("EventBridge"),
-        },
-    ),
-    (
-        Some(Kind::IotRules),
-        Check {
-            name: "ListTopicRules",
-            permission: "iot:ListTopicRules, iot:GetTopicRule",
-            does: "List the IoT rules and read their actions",
-            mandatory: true,
-            reach: plugin_aws::reach!("IoT"),
-        },
-    ),
-    (
-        Some(Kind::FanOutConsumers),
-        Check {
-            name: "ListStreamConsumers",
-            permission: "kinesis:ListStreams, kinesis:ListStreamConsumers",
-            does: "List the streams and their fan-out consumers",
-            mandatory: true,
-            reach: plugin_aws::reach!("Kinesis"),
-        },
-    ),
-];
+/// The steps of an integrations test connection: a listing of each kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Key {
+    AssumeRole,
+    List(Kind),
+}
+
+/// The checks of a test, in order: a step for every kind, skipped when it is not read.
+fn checks() -> Checks<Key> {
+    let list = |name, permission, does, reach| Check { name, permission, does, mandatory: true, reach };
+    let mut checks = Checks::default();
+    checks.push(Key::AssumeRole, plugin_aws::check::ASSUME_ROLE);
+    for kind in Kind::ALL {
+        let check = match kind {
+            Kind::Lambda => list(
+                "ListEventSourceMappings",
+                "lambda:ListEventSourceMappings",
+                "List the Lambda event source mappings",
+                plugin_aws::reach!("Lambda"),
+            ),
+            Kind::Pipes => list(
+                "ListPipes",
+                "pipes:ListPipes",
+                "List the EventBridge Pipes",
+                plugin_aws::reach!("EventBridge Pipes"),
+            ),
+            Kind::EventBridgeRules => list(
+                "ListEventBuses",
+                "events:ListEventBuses, events:ListRules, events:ListTargetsByRule",
+                "List the event buses, their rules and targets",
+                plugin_aws::reach!("EventBridge"),
+            ),
+            Kind::IotRules => list(
+                "ListTopicRules",
+                "iot:ListTopicRules, iot:GetTopicRule",
+                "List the IoT rules and read their actions",
+                plugin_aws::reach!("IoT"),
+            ),
+            Kind::FanOutConsumers => list(
+                "ListStreamConsumers",
+                "kinesis:ListStreams, kinesis:ListStreamConsumers",
+                "List the streams and their fan-out consumers",
+                plugin_aws::reach!("Kinesis"),
+            ),
+        };
+        checks.push(Key::List(kind), check);
+    }
+    checks
+}
 
 /// Runs the steps in order; a step whose input an earlier step could not give is skipped.
 pub async fn run(settings: &Settings) -> TestConnectionResult {
-    let mut checks = Checks::default();
-    for (kind, check) in CHECKS {
-        checks.push(kind, check);
-    }
+    let checks = checks();
     let mut steps: Vec<Step> = Vec::new();
-    // The AssumeRole check is the one of no kind.
-    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, None, &mut steps).await else {
+    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, Key::AssumeRole, &mut steps).await
+    else {
         return result(steps);
     };
     let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
     let account = Account::for_check(&config, settings.aws(), &Api::ALL, budget);
-    for (kind, check) in CHECKS.iter().filter_map(|(k, c)| k.map(|k| (k, c))) {
+    for kind in Kind::ALL {
+        let check = checks.get(Key::List(kind));
         if !settings.pipeline().reads(kind) {
             steps.push(check.skipped(&format!("`{}` is not read (integrations)", kind.label()), None));
             continue;

@@ -58,7 +58,7 @@ fn checks(settings: &Settings) -> Checks<Key> {
         reach: plugin_aws::reach!("Kinesis"),
     };
     let mut checks = Checks::default();
-    checks.push(Key::AssumeRole, check("AssumeRole", "sts:AssumeRole", "Assume the configured role", true));
+    checks.push(Key::AssumeRole, plugin_aws::check::ASSUME_ROLE);
     checks.push(Key::GetTopics, check("GetTopics", "kinesis:ListStreams", "List the account's streams", true));
     if !settings.pipeline().schema_registry_mapping.is_empty() {
         let does = "Read a schema of the Glue Schema Registry (schemaRegistryMapping)";
