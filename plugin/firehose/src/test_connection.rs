@@ -1,8 +1,6 @@
 //! The test-connection report, shaped like OpenMetadata's TestConnectionResult: one step per
 //! permission the connector needs (and the AssumeRole step when a role is configured).
 
-use std::sync::Arc;
-
 use plugin_abi::PluginError;
 use plugin_sdk::check::{result, Check, Checks, Step};
 
@@ -10,7 +8,6 @@ pub use plugin_sdk::check::TestConnectionResult;
 
 use plugin_aws::source::AwsSettings as _;
 
-use crate::aws::Account;
 use crate::budget::Api;
 use crate::config::Settings;
 use crate::firehose::Firehose;
@@ -44,12 +41,12 @@ fn checks() -> Checks<Key> {
 pub async fn run(settings: &Settings) -> TestConnectionResult {
     let checks = checks();
     let mut steps: Vec<Step> = Vec::new();
-    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, Key::AssumeRole, &mut steps).await
-    else {
+    let budget = crate::budget::from_config(settings.pipeline());
+    let opened = plugin_aws::check::account(settings.aws(), &checks, Key::AssumeRole, &mut steps, &Api::ALL, budget);
+    let Some(account) = opened.await else {
         return result(steps);
     };
-    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
-    let client = Firehose::new(Account::for_check(&config, settings.aws(), &Api::ALL, budget));
+    let client = Firehose::new(account);
     let found = checks
         .get(Key::GetPipelines)
         .run(&mut steps, first_kept(&client, settings), |s| match s {

@@ -2,8 +2,6 @@
 //! permission the kinds of integration the settings read need (and the AssumeRole step when a
 //! role is configured), each one call.
 
-use std::sync::Arc;
-
 use plugin_abi::PluginError;
 use plugin_aws::source::AwsSettings as _;
 use plugin_sdk::check::{result, Check, Checks, Step};
@@ -68,12 +66,11 @@ fn checks() -> Checks<Key> {
 pub async fn run(settings: &Settings) -> TestConnectionResult {
     let checks = checks();
     let mut steps: Vec<Step> = Vec::new();
-    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, Key::AssumeRole, &mut steps).await
-    else {
+    let budget = crate::budget::from_config(settings.pipeline());
+    let opened = plugin_aws::check::account(settings.aws(), &checks, Key::AssumeRole, &mut steps, &Api::ALL, budget);
+    let Some(account): Option<Account> = opened.await else {
         return result(steps);
     };
-    let budget = Arc::new(crate::budget::from_config(settings.pipeline()));
-    let account = Account::for_check(&config, settings.aws(), &Api::ALL, budget);
     for kind in Kind::ALL {
         let check = checks.get(Key::List(kind));
         if !settings.pipeline().reads(kind) {

@@ -9,7 +9,6 @@ pub use plugin_sdk::check::TestConnectionResult;
 
 use plugin_aws::source::AwsSettings as _;
 
-use crate::aws::Account;
 use crate::budget::Api;
 use crate::config::Settings;
 use crate::kinesis::{Kinesis, Reads, SchemaVersionRef, StartAt};
@@ -34,11 +33,16 @@ pub async fn run(settings: &Settings) -> TestConnectionResult {
     let checks = checks(settings);
     let mut steps = Vec::new();
     // Credentials (and the role) first: the AssumeRole step when a role is configured.
-    let Some(config) = plugin_aws::check::credentials(settings.aws(), &checks, Key::AssumeRole, &mut steps).await
-    else {
+    let budget = crate::budget::from_config(settings.pipeline());
+    let opened = plugin_aws::check::account(settings.aws(), &checks, Key::AssumeRole, &mut steps, &Api::ALL, budget);
+    let Some(account) = opened.await else {
         return result(steps);
     };
-    let mut probe = Probe { checks: &checks, steps, client: client(&config, settings) };
+    let reads = Reads {
+        tags: settings.pipeline().include_tags(),
+        registry: !settings.pipeline().schema_registry_mapping.is_empty(),
+    };
+    let mut probe = Probe { checks: &checks, steps, client: Kinesis::new(account, reads) };
     if let Some(stream) = probe.streams(settings).await {
         if let Some(shard) = probe.stream(&stream, settings.pipeline().include_tags()).await {
             probe.shard(&stream, &shard).await;
@@ -74,18 +78,6 @@ fn checks(settings: &Settings) -> Checks<Key> {
     checks.push(Key::GetShardIterator, check("GetShardIterator", "kinesis:GetShardIterator", does, sampling));
     checks.push(Key::GetRecords, check("GetRecords", "kinesis:GetRecords", "Read records for sample data", sampling));
     checks
-}
-
-/// The Kinesis a test reads through: reading tags and registry schemas when the
-/// configuration does.
-fn client(config: &aws_config::SdkConfig, settings: &Settings) -> Kinesis {
-    let budget = std::sync::Arc::new(crate::budget::from_config(settings.pipeline()));
-    let account = Account::for_check(config, settings.aws(), &Api::ALL, budget);
-    let reads = Reads {
-        tags: settings.pipeline().include_tags(),
-        registry: !settings.pipeline().schema_registry_mapping.is_empty(),
-    };
-    Kinesis::new(account, reads)
 }
 
 /// A test under way: its checks, the steps reported so far, the client.
