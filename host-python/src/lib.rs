@@ -190,7 +190,6 @@ impl Plugin {
     }
 }
 
-/// A record as Python reads it: kind, entity type, FQN parts, JSON body.
 /// One run of a plugin.
 #[pyclass(frozen, module = "openmetadata_plugins._native")]
 struct Run {
@@ -201,9 +200,8 @@ struct Run {
 
 #[pymethods]
 impl Run {
-    /// The next record; `None` when none came
-    /// within `timeout` seconds. Raises StopIteration at the end of the run and PluginError when
-    /// the plugin failed.
+    /// The next record; `None` when none came within `timeout` seconds. Raises StopIteration at
+    /// the end of the run and PluginError when the plugin failed.
     #[pyo3(signature = (timeout = 0.2))]
     fn next(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<plan::Record>> {
         let wait = Duration::from_secs_f64(timeout.clamp(0.0, 3600.0));
