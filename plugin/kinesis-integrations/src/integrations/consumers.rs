@@ -31,12 +31,12 @@ pub async fn list(account: &Account) -> Result<Vec<Integration>, PluginError> {
 
 /// The fan-out consumers of one stream, every page read.
 async fn consumers_of(account: &Account, stream_arn: &str) -> Result<Vec<Consumer>, PluginError> {
-    pages(Api::ListStreamConsumers, |token| async move {
-        let request =
-            account.clients.kinesis.list_stream_consumers().stream_arn(stream_arn).set_next_token(token).send();
-        let out = account.metered.call(Api::ListStreamConsumers, request).await?;
-        Ok((out.consumers().to_vec(), out.next_token().map(str::to_string)))
-    })
+    pages(
+        account,
+        Api::ListStreamConsumers,
+        |token| account.clients.kinesis.list_stream_consumers().stream_arn(stream_arn).set_next_token(token).send(),
+        |out| (out.consumers().to_vec(), out.next_token().map(str::to_string)),
+    )
     .await
 }
 

@@ -13,11 +13,12 @@ use crate::config::Kind;
 const PAGE_SIZE: i32 = 1000;
 
 pub async fn list(account: &Account) -> Result<Vec<Integration>, PluginError> {
-    let rules = pages(Api::ListTopicRules, |token| async move {
-        let request = account.clients.iot.list_topic_rules().max_results(PAGE_SIZE).set_next_token(token).send();
-        let out = account.metered.call(Api::ListTopicRules, request).await?;
-        Ok((out.rules().to_vec(), out.next_token().map(str::to_string)))
-    })
+    let rules = pages(
+        account,
+        Api::ListTopicRules,
+        |token| account.clients.iot.list_topic_rules().max_results(PAGE_SIZE).set_next_token(token).send(),
+        |out| (out.rules().to_vec(), out.next_token().map(str::to_string)),
+    )
     .await?;
     let mut integrations = Vec::new();
     for item in &rules {

@@ -14,12 +14,14 @@ use crate::budget::Api;
 use crate::config::Kind;
 
 pub async fn list(account: &Account) -> Result<Listed, PluginError> {
-    let mappings = pages(Api::ListEventSourceMappings, |marker| async move {
-        let request =
-            account.clients.lambda.list_event_source_mappings().set_marker(marker).max_items(super::PAGE_SIZE).send();
-        let out = account.metered.call(Api::ListEventSourceMappings, request).await?;
-        Ok((out.event_source_mappings().to_vec(), out.next_marker().map(str::to_string)))
-    })
+    let mappings = pages(
+        account,
+        Api::ListEventSourceMappings,
+        |marker| {
+            account.clients.lambda.list_event_source_mappings().set_marker(marker).max_items(super::PAGE_SIZE).send()
+        },
+        |out| (out.event_source_mappings().to_vec(), out.next_marker().map(str::to_string)),
+    )
     .await?;
     let (by_function, warnings) = by_function(mappings);
     let integrations = by_function

@@ -8,6 +8,7 @@ mod lambda;
 mod pipes;
 mod rules;
 
+use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use plugin_abi::PluginError;
 use plugin_aws::budget::Api as _;
 use plugin_sdk::pipeline::Task;
@@ -70,10 +71,32 @@ pub async fn list(account: &Account, kind: Kind) -> Result<Listed, PluginError> 
     })
 }
 
+/// Every page of `api`'s listing: `send(token)` is one call (the SDK's `send()`, metered under
+/// the run's budget) and `read` takes its items and next token out of its answer.
+async fn pages<T, O, E, R, S, Fut>(
+    account: &Account,
+    api: Api,
+    mut send: S,
+    read: impl Fn(&O) -> (Vec<T>, Option<String>),
+) -> Result<Vec<T>, PluginError>
+where
+    S: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<O, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let read = &read;
+    follow(api, |token| {
+        let request = send(token);
+        async move { Ok(read(&account.metered.call(api, request).await?)) }
+    })
+    .await
+}
+
 /// Follows a listing's page tokens: `page(token)` is one call, answering its items and the
 /// next token. A page that repeats its token, or more than [`MAX_PAGES`] of them, ends the
 /// listing with an error rather than a loop.
-async fn pages<T, F, Fut>(operation: Api, mut page: F) -> Result<Vec<T>, PluginError>
+async fn follow<T, F, Fut>(operation: Api, mut page: F) -> Result<Vec<T>, PluginError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), PluginError>>,
@@ -134,8 +157,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn pages_are_followed_to_the_end_and_a_repeated_token_is_an_error() {
-        let listed = pages(Api::ListRules, |token| async move {
+    async fn page_tokens_are_followed_to_the_end_and_a_repeated_token_is_an_error() {
+        let listed = follow(Api::ListRules, |token| async move {
             Ok(match token.as_deref() {
                 None => (vec![1, 2], Some("a".to_string())),
                 Some("a") => (vec![3], Some(String::new())),
@@ -145,7 +168,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(listed, [1, 2, 3]);
-        let stuck = pages(Api::ListRules, |_| async { Ok((vec![1], Some("same".to_string()))) }).await.unwrap_err();
+        let stuck = follow(Api::ListRules, |_| async { Ok((vec![1], Some("same".to_string()))) }).await.unwrap_err();
         assert!(stuck.message.contains("ListRules answered the same page token twice"), "{}", stuck.message);
     }
 }

@@ -11,11 +11,12 @@ use crate::budget::Api;
 use crate::config::Kind;
 
 pub async fn list(account: &Account) -> Result<Vec<Integration>, PluginError> {
-    let pipes = pages(Api::ListPipes, |token| async move {
-        let request = account.clients.pipes.list_pipes().limit(super::PAGE_SIZE).set_next_token(token).send();
-        let out = account.metered.call(Api::ListPipes, request).await?;
-        Ok((out.pipes().to_vec(), out.next_token().map(str::to_string)))
-    })
+    let pipes = pages(
+        account,
+        Api::ListPipes,
+        |token| account.clients.pipes.list_pipes().limit(super::PAGE_SIZE).set_next_token(token).send(),
+        |out| (out.pipes().to_vec(), out.next_token().map(str::to_string)),
+    )
     .await?;
     let region = &account.region;
     Ok(pipes

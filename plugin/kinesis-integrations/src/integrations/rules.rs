@@ -23,45 +23,47 @@ pub async fn list(account: &Account) -> Result<Vec<Integration>, PluginError> {
 }
 
 async fn buses(account: &Account) -> Result<Vec<String>, PluginError> {
-    pages(Api::ListEventBuses, |token| async move {
-        let request = account.clients.events.list_event_buses().limit(super::PAGE_SIZE).set_next_token(token).send();
-        let out = account.metered.call(Api::ListEventBuses, request).await?;
-        let names = out.event_buses().iter().filter_map(|b| b.name().map(str::to_string)).collect();
-        Ok((names, out.next_token().map(str::to_string)))
-    })
+    pages(
+        account,
+        Api::ListEventBuses,
+        |token| account.clients.events.list_event_buses().limit(super::PAGE_SIZE).set_next_token(token).send(),
+        |out| {
+            let names = out.event_buses().iter().filter_map(|b| b.name().map(str::to_string)).collect();
+            (names, out.next_token().map(str::to_string))
+        },
+    )
     .await
 }
 
 async fn rules(account: &Account, bus: &str) -> Result<Vec<Rule>, PluginError> {
-    pages(Api::ListRules, |token| async move {
-        let request = account
-            .clients
-            .events
-            .list_rules()
-            .event_bus_name(bus)
-            .limit(super::PAGE_SIZE)
-            .set_next_token(token)
-            .send();
-        let out = account.metered.call(Api::ListRules, request).await?;
-        Ok((out.rules().to_vec(), out.next_token().map(str::to_string)))
-    })
+    pages(
+        account,
+        Api::ListRules,
+        |token| {
+            account.clients.events.list_rules().event_bus_name(bus).limit(super::PAGE_SIZE).set_next_token(token).send()
+        },
+        |out| (out.rules().to_vec(), out.next_token().map(str::to_string)),
+    )
     .await
 }
 
 async fn targets(account: &Account, bus: &str, rule: &str) -> Result<Vec<Target>, PluginError> {
-    pages(Api::ListTargetsByRule, |token| async move {
-        let request = account
-            .clients
-            .events
-            .list_targets_by_rule()
-            .rule(rule)
-            .limit(super::PAGE_SIZE)
-            .event_bus_name(bus)
-            .set_next_token(token)
-            .send();
-        let out = account.metered.call(Api::ListTargetsByRule, request).await?;
-        Ok((out.targets().to_vec(), out.next_token().map(str::to_string)))
-    })
+    pages(
+        account,
+        Api::ListTargetsByRule,
+        |token| {
+            account
+                .clients
+                .events
+                .list_targets_by_rule()
+                .rule(rule)
+                .limit(super::PAGE_SIZE)
+                .event_bus_name(bus)
+                .set_next_token(token)
+                .send()
+        },
+        |out| (out.targets().to_vec(), out.next_token().map(str::to_string)),
+    )
     .await
 }
 
