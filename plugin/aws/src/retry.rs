@@ -113,6 +113,43 @@ fn causes<'a>(
     })
 }
 
+/// Tells the run's budget about every throttling answer (as the SDK's own classifiers judged
+/// it), so that the whole run makes room for the account's other applications.
+#[derive(Debug)]
+pub struct ThrottleFeedback {
+    budget: Arc<Budget>,
+}
+
+impl ThrottleFeedback {
+    pub fn new(budget: Arc<Budget>) -> Self {
+        ThrottleFeedback { budget }
+    }
+}
+
+impl ClassifyRetry for ThrottleFeedback {
+    fn classify_retry(&self, _: &InterceptorContext) -> RetryAction {
+        RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(&self, _: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        if let RetryAction::RetryIndicated(RetryReason::RetryableError {
+            kind: RetryErrorKind::ThrottlingError, ..
+        }) = previous
+        {
+            self.budget.throttled();
+        }
+        RetryAction::NoActionIndicated
+    }
+
+    fn name(&self) -> &'static str {
+        "ThrottleFeedback"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io;
@@ -161,42 +198,5 @@ mod tests {
         }
         // The words alone are not enough: a message that mentions a certificate is not a TLS failure.
         assert!(!cannot_heal(&connector(io::Error::other("certificate rotation in progress; connection refused"))));
-    }
-}
-
-/// Tells the run's budget about every throttling answer (as the SDK's own classifiers judged
-/// it), so that the whole run makes room for the account's other applications.
-#[derive(Debug)]
-pub struct ThrottleFeedback {
-    budget: Arc<Budget>,
-}
-
-impl ThrottleFeedback {
-    pub fn new(budget: Arc<Budget>) -> Self {
-        ThrottleFeedback { budget }
-    }
-}
-
-impl ClassifyRetry for ThrottleFeedback {
-    fn classify_retry(&self, _: &InterceptorContext) -> RetryAction {
-        RetryAction::NoActionIndicated
-    }
-
-    fn classify_retry_v2(&self, _: &InterceptorContext, previous: &RetryAction) -> RetryAction {
-        if let RetryAction::RetryIndicated(RetryReason::RetryableError {
-            kind: RetryErrorKind::ThrottlingError, ..
-        }) = previous
-        {
-            self.budget.throttled();
-        }
-        RetryAction::NoActionIndicated
-    }
-
-    fn name(&self) -> &'static str {
-        "ThrottleFeedback"
-    }
-
-    fn priority(&self) -> RetryClassifierPriority {
-        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
 }
